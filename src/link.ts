@@ -1,0 +1,54 @@
+import type { OperState, LinkMode } from './netlink/constants.js';
+
+/**
+ * One RTM_NEWLINK / RTM_DELLINK message from the kernel, parsed.
+ * Fields the kernel did not include in the message are null.
+ * Source of each field: include/uapi/linux/rtnetlink.h (struct ifinfomsg) and
+ * include/uapi/linux/if_link.h (IFLA_*).
+ */
+export interface LinkRecord {
+  /** RTM_NEWLINK (also the answer to RTM_GETLINK) or RTM_DELLINK. */
+  event: 'newlink' | 'dellink';
+  /** ifinfomsg.ifi_index */
+  index: number;
+  /** IFLA_IFNAME */
+  name: string;
+  /** ifinfomsg.ifi_flags, raw */
+  flags: number;
+  /** IFF_UP: administratively up. Other flags are only meaningful while this is set. */
+  up: boolean;
+  /** IFF_RUNNING: operstate UP or UNKNOWN. */
+  running: boolean;
+  /** IFF_LOWER_UP: carrier. */
+  lowerUp: boolean;
+  /** IFF_DORMANT: the driver's dormant flag only (a userspace DORMANT does not set it). */
+  dormant: boolean;
+  /** IFLA_OPERSTATE as the kernel's IF_OPER_* name; UNKNOWN when absent. */
+  operstate: OperState;
+  /** IFLA_LINKMODE */
+  linkmode: LinkMode | number | null;
+  /** IFLA_LINK (equals index for a device that is not stacked) */
+  iflink: number | null;
+  /** IFLA_MASTER */
+  master: number | null;
+  /** IFLA_ADDRESS as aa:bb:cc:dd:ee:ff */
+  address: string | null;
+  /** IFLA_LINKINFO / IFLA_INFO_KIND, e.g. "veth", "macvlan" */
+  kind: string | null;
+  /** IFLA_MTU */
+  mtu: number | null;
+  /** IFLA_CARRIER_CHANGES */
+  carrierChanges: number | null;
+  /** IFLA_CARRIER_UP_COUNT */
+  carrierUpCount: number | null;
+  /** IFLA_CARRIER_DOWN_COUNT */
+  carrierDownCount: number | null;
+}
+
+/** What one RTM_SETLINK may carry: both together in one request when both are given. */
+export interface LinkSettings {
+  /** IFLA_LINKMODE */
+  linkmode?: LinkMode;
+  /** IFLA_OPERSTATE; the kernel takes only UP, DORMANT and TESTING from userspace. */
+  operstate?: OperState;
+}
