@@ -27,7 +27,8 @@ export interface LinkRecord {
   operstate: OperState;
   /** IFLA_LINKMODE */
   linkmode: LinkMode | number | null;
-  /** IFLA_LINK (equals index for a device that is not stacked) */
+  /** IFLA_LINK. The kernel sends it only when it differs from index (rtnl_fill_ifinfo), so
+   * null means "not stacked" (iflink == index) — or a DELLINK/foreign message without it. */
   iflink: number | null;
   /** IFLA_MASTER */
   master: number | null;

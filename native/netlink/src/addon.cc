@@ -1,0 +1,86 @@
+// Module entry: setErrorClass(), parse() (the parser's test entry point) and the
+// RouteSocketHandle class (route_socket.cc).
+#include "addon.h"
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "parse.h"
+
+namespace dot1x {
+
+Napi::Value MakeOsError(Napi::Env env, int err, const char* syscall, const std::string& operation,
+                        const std::string& target) {
+  AddonData* data = env.GetInstanceData<AddonData>();
+  Napi::Value targetValue = target.empty() ? env.Undefined() : Napi::String::New(env, target);
+  if (data && !data->osError.IsEmpty()) {
+    return data->osError.New({Napi::Number::New(env, err), Napi::String::New(env, syscall),
+                              Napi::String::New(env, operation), targetValue});
+  }
+  Napi::Error e = Napi::Error::New(env, operation + " " + target + ": " + std::strerror(err));
+  e.Set("errno", Napi::Number::New(env, -err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  return e.Value();
+}
+
+void ThrowOsError(Napi::Env env, int err, const char* syscall, const std::string& operation,
+                  const std::string& target) {
+  Napi::Value e = MakeOsError(env, err, syscall, operation, target);
+  if (env.IsExceptionPending()) return;  // the constructor itself threw
+  napi_throw(env, e);
+}
+
+namespace {
+
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsFunction()) {
+    Napi::TypeError::New(env, "setErrorClass(OsError): a class is needed").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  env.GetInstanceData<AddonData>()->osError = Napi::Persistent(info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
+// Copies the bytes into an aligned buffer first: the uapi structs are read in place.
+Napi::Value Parse(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray()) {
+    Napi::TypeError::New(env, "parse(bytes): a Uint8Array is needed").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
+  size_t n = ta.ByteLength();
+  const uint8_t* src = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  // Exactly n bytes, no slack: a read past the end is then visible to AddressSanitizer.
+  std::unique_ptr<uint8_t[]> aligned(new uint8_t[n > 0 ? n : 1]);
+  if (n) std::memcpy(aligned.get(), src, n);
+  Batch batch;
+  ParseDatagram(aligned.get(), n, false, &batch);
+
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, batch.words.size() * sizeof(uint32_t));
+  if (!batch.words.empty()) std::memcpy(ab.Data(), batch.words.data(), ab.ByteLength());
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("words", Napi::Uint32Array::New(env, batch.words.size(), ab, 0));
+  out.Set("strings", Napi::String::New(env, batch.strings.data(), batch.strings.size()));
+  out.Set("malformed", Napi::Number::New(env, batch.malformed));
+  return out;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new AddonData());
+  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
+  exports.Set("parse", Napi::Function::New(env, Parse, "parse"));
+  exports.Set("itemWords", Napi::Number::New(env, kItemWords));
+  exports.Set("RouteSocketHandle", InitRouteSocket(env));
+  return exports;
+}
+
+}  // namespace dot1x
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return dot1x::Init(env, exports); }
+
+NODE_API_MODULE(dot1x_netlink, InitAddon)

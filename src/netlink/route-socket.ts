@@ -1,0 +1,402 @@
+/**
+ * The typed face of the native netlink binding (native/netlink): the only module that loads
+ * the addon. One RouteSocket = one NETLINK_ROUTE socket in RTNLGRP_LINK.
+ *
+ * Policy lives here, the C++ side only does syscalls and parsing:
+ * - replies are matched to requests by sequence number;
+ * - 'link' events are exactly the kernel's RTNLGRP_LINK multicasts. Replies to our own
+ *   getLink/dumpLinks are not emitted again: a consumer that wants "every change" listens to
+ *   'link', one that wants "the state now" awaits getLink. (A getLink may itself make the
+ *   kernel run a pending linkwatch event, which then arrives as a normal multicast event.)
+ *   Events that the socket received before a reply are emitted before that reply's promise
+ *   settles.
+ * - 'overrun' (recv said ENOBUFS): multicasts were lost, re-dump. Replies can be lost the same
+ *   way (the kernel drops unicasts to a full socket too), so pending getLink/dumpLinks are
+ *   re-sent and a pending setLink is rejected with ENOBUFS (its ACK may be gone; the caller
+ *   confirms state by query anyway, see the field guide: the ACK proves nothing).
+ */
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { constants as osConstants } from 'node:os';
+
+import { OsError } from '../errors.js';
+import type { LinkRecord, LinkSettings } from '../link.js';
+import { IF_OPER } from './constants.js';
+import { ITEM_WORDS, ItemKind, NLM_F_DUMP_INTR, ORIGIN_MULTICAST, Word, isLinkItem, linkRecordAt, splitStrings } from './batch.js';
+
+export interface RouteSocketOptions {
+  /** Path of a network namespace handle (e.g. /run/netns/NAME): the socket is opened inside it
+   * (setns to it, socket(), setns back to the original — on the calling thread). Used by tests/lab. */
+  netns?: string;
+  /** SO_RCVBUF(FORCE) size; default 1 MiB (what wpa_supplicant uses). Tests pass a tiny one to force ENOBUFS. */
+  receiveBufferBytes?: number;
+}
+
+type OnBatch = (words: Uint32Array, strings: string, malformed: number) => void;
+
+/** The native addon's interface (native/netlink/src/addon.cc, route_socket.cc), declared once. */
+interface NativeRouteSocketHandle {
+  /** The socket's netlink port id (sockaddr_nl.nl_pid the kernel assigned). */
+  readonly portId: number;
+  /** Messages dropped as malformed or truncated since open. */
+  readonly malformed: number;
+  requestLink(seq: number, index: number, name: string | null, operation: string, target: string): void;
+  requestDump(seq: number, operation: string): void;
+  /** -1 leaves an attribute out. */
+  requestSetLink(seq: number, index: number, linkmode: number, operstate: number, operation: string, target: string): void;
+  /** Benchmark baseline: same dump request, synchronous recv, returns the bytes received. */
+  rawDump(seq: number): number;
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+interface NativeAddon {
+  setErrorClass(cls: typeof OsError): void;
+  parse(bytes: Uint8Array): { words: Uint32Array; strings: string; malformed: number };
+  readonly itemWords: number;
+  RouteSocketHandle: new (netns: string | null, receiveBufferBytes: number, onBatch: OnBatch) => NativeRouteSocketHandle;
+}
+
+const ADDON_PATH = fileURLToPath(new URL('../../../native/netlink/build/Release/dot1x_netlink.node', import.meta.url));
+
+let addonCache: NativeAddon | undefined;
+function addon(): NativeAddon {
+  if (addonCache) return addonCache;
+  let loaded: NativeAddon;
+  try {
+    loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+  } catch (e) {
+    throw new Error(`cannot load the netlink addon at ${ADDON_PATH} (build it: npm ci, or node-gyp rebuild -C native/netlink): ${(e as Error).message}`);
+  }
+  if (loaded.itemWords !== ITEM_WORDS) throw new Error(`netlink addon item layout ${loaded.itemWords} != ${ITEM_WORDS}: rebuild native/netlink`);
+  loaded.setErrorClass(OsError);
+  addonCache = loaded;
+  return loaded;
+}
+
+const ENOBUFS = osConstants.errno.ENOBUFS;
+const EBUSY = osConstants.errno.EBUSY;
+const ECANCELED = osConstants.errno.ECANCELED;
+const EBADF = osConstants.errno.EBADF;
+/** Dump or query retries after ENOBUFS/EBUSY/interrupted dumps before giving up. */
+const MAX_ATTEMPTS = 20;
+
+interface GetRequest {
+  kind: 'get';
+  nameOrIndex: string | number;
+  target: string;
+  attempts: number;
+  resolve(rec: LinkRecord): void;
+  reject(e: Error): void;
+}
+interface DumpRequest {
+  kind: 'dump';
+  records: LinkRecord[];
+  interrupted: boolean;
+  attempts: number;
+  resolve(recs: LinkRecord[]): void;
+  reject(e: Error): void;
+}
+interface SetRequest {
+  kind: 'set';
+  index: number;
+  target: string;
+  resolve(): void;
+  reject(e: Error): void;
+}
+type Pending = GetRequest | DumpRequest | SetRequest;
+
+function kernelSyscall(p: Pending): string {
+  return p.kind === 'set' ? 'RTM_SETLINK' : 'RTM_GETLINK';
+}
+function operationOf(p: Pending): string {
+  return p.kind === 'set' ? 'setLink' : p.kind === 'get' ? 'getLink' : 'dumpLinks';
+}
+
+export interface RouteSocketEvents {
+  link: [rec: LinkRecord];
+  overrun: [];
+  error: [err: OsError];
+}
+
+/**
+ * A NETLINK_ROUTE socket joined to RTNLGRP_LINK. Events: 'link' (LinkRecord, every
+ * RTM_NEWLINK/RTM_DELLINK multicast), 'overrun' (events were lost: dump again), 'error'
+ * (recvmsg failed otherwise; not expected in practice). Keeps the process alive while open
+ * (see unref()).
+ */
+export class RouteSocket extends EventEmitter<RouteSocketEvents> {
+  private readonly handle: NativeRouteSocketHandle;
+  private readonly pending = new Map<number, Pending>();
+  private lastSeq = 0;
+  private closed = false;
+  /** index -> name from every record seen: names interfaces in error messages. */
+  private readonly names = new Map<number, string>();
+
+  private constructor(options: RouteSocketOptions) {
+    super();
+    const rcvbuf = options.receiveBufferBytes ?? 1024 * 1024;
+    this.handle = new (addon().RouteSocketHandle)(options.netns ?? null, rcvbuf, (w, s, m) => this.onBatch(w, s, m));
+  }
+
+  /** Opens the socket (inside options.netns when given). Throws OsError. */
+  static open(options: RouteSocketOptions = {}): RouteSocket {
+    return new RouteSocket(options);
+  }
+
+  /** Netlink messages dropped as malformed or truncated since open. */
+  get malformedCount(): number {
+    return this.handle.malformed;
+  }
+
+  /** The socket's netlink port id. */
+  get portId(): number {
+    return this.handle.portId;
+  }
+
+  /** A single-interface RTM_GETLINK (by IFLA_IFNAME for a name). Rejects OsError ENODEV when absent. */
+  getLink(nameOrIndex: string | number): Promise<LinkRecord> {
+    const target = typeof nameOrIndex === 'string' ? nameOrIndex : this.describe(nameOrIndex);
+    if (typeof nameOrIndex === 'number' && !(Number.isInteger(nameOrIndex) && nameOrIndex > 0 && nameOrIndex <= 0x7fffffff)) {
+      return Promise.reject(new TypeError(`getLink: interface index must be a positive integer, got ${nameOrIndex}`));
+    }
+    return new Promise((resolve, reject) => {
+      this.sendGet({ kind: 'get', nameOrIndex, target, attempts: 0, resolve, reject });
+    });
+  }
+
+  /** All links (RTM_GETLINK, NLM_F_DUMP), multipart replies assembled; an interrupted dump is retried. */
+  dumpLinks(): Promise<LinkRecord[]> {
+    return new Promise((resolve, reject) => {
+      this.sendDump({ kind: 'dump', records: [], interrupted: false, attempts: 0, resolve, reject });
+    });
+  }
+
+  /**
+   * ONE RTM_SETLINK with NLM_F_ACK carrying every given attribute; resolves on ACK 0. The kernel
+   * ACKs operstate requests it ignores, too: confirm with getLink or the next 'link' event.
+   */
+  setLink(index: number, settings: LinkSettings): Promise<void> {
+    if (!(Number.isInteger(index) && index > 0 && index <= 0x7fffffff)) {
+      return Promise.reject(new TypeError(`setLink: interface index must be a positive integer, got ${index}`));
+    }
+    const linkmode = settings.linkmode ?? -1;
+    const operstate = settings.operstate === undefined ? -1 : IF_OPER[settings.operstate];
+    if (operstate === undefined) return Promise.reject(new TypeError(`setLink: unknown operstate ${String(settings.operstate)}`));
+    if (linkmode !== -1 && !(Number.isInteger(linkmode) && linkmode >= 0 && linkmode <= 255)) {
+      return Promise.reject(new TypeError(`setLink: linkmode must be 0..255, got ${linkmode}`));
+    }
+    const target = this.describe(index);
+    return new Promise<void>((resolve, reject) => {
+      if (this.closed) return reject(new OsError(EBADF, 'sendto', 'setLink', target));
+      const seq = this.nextSeq();
+      const req: SetRequest = { kind: 'set', index, target, resolve, reject };
+      try {
+        this.handle.requestSetLink(seq, index, linkmode, operstate, 'setLink', target);
+      } catch (e) {
+        return reject(e as Error);
+      }
+      this.pending.set(seq, req);
+    }).catch(async (e: unknown) => {
+      // Name the interface in the message even when this socket never saw it.
+      if (e instanceof OsError && !this.names.has(index) && !this.closed) {
+        const name = await this.getLink(index).then((r) => r.name, () => undefined);
+        if (name !== undefined) throw new OsError(e.errno, e.syscall, 'setLink', name);
+      }
+      throw e;
+    });
+  }
+
+  /** Closes the socket; idempotent. Pending promises reject with ECANCELED. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handle.close();
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(new OsError(ECANCELED, 'close', operationOf(p), 'target' in p ? p.target : undefined));
+  }
+
+  /** Let the process exit while this socket is open (like net.Socket#unref). */
+  unref(): this {
+    this.handle.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.handle.ref();
+    return this;
+  }
+
+  /**
+   * Benchmark baseline only: the same dump request as dumpLinks(), received synchronously with
+   * nothing parsed; returns the bytes received. Blocks the thread; multicasts arriving meanwhile
+   * are discarded.
+   */
+  rawDump(): number {
+    return this.handle.rawDump(this.nextSeq());
+  }
+
+  private describe(index: number): string {
+    return this.names.get(index) ?? `ifindex ${index}`;
+  }
+
+  private nextSeq(): number {
+    // 0 is what multicasts carry; never use it for a request.
+    this.lastSeq = this.lastSeq >= 0xffffffff ? 1 : this.lastSeq + 1;
+    return this.lastSeq;
+  }
+
+  private sendGet(req: GetRequest): void {
+    if (this.closed) return req.reject(new OsError(EBADF, 'sendto', 'getLink', req.target));
+    const seq = this.nextSeq();
+    const byName = typeof req.nameOrIndex === 'string';
+    try {
+      this.handle.requestLink(seq, byName ? 0 : (req.nameOrIndex as number), byName ? (req.nameOrIndex as string) : null, 'getLink', req.target);
+    } catch (e) {
+      return req.reject(e as Error);
+    }
+    this.pending.set(seq, req);
+  }
+
+  private sendDump(req: DumpRequest): void {
+    if (this.closed) return req.reject(new OsError(EBADF, 'sendto', 'dumpLinks'));
+    const seq = this.nextSeq();
+    req.records = [];
+    req.interrupted = false;
+    try {
+      this.handle.requestDump(seq, 'dumpLinks');
+    } catch (e) {
+      return req.reject(e as Error);
+    }
+    this.pending.set(seq, req);
+  }
+
+  /** Retry a query later (after the kernel's current dump on this socket finishes). */
+  private retry(req: GetRequest | DumpRequest, errno: number): void {
+    if (++req.attempts > MAX_ATTEMPTS) {
+      req.reject(new OsError(errno, 'RTM_GETLINK', operationOf(req), req.kind === 'get' ? req.target : undefined));
+      return;
+    }
+    setImmediate(() => (req.kind === 'get' ? this.sendGet(req) : this.sendDump(req)));
+  }
+
+  private onBatch(w: Uint32Array, strings: string, _malformed: number): void {
+    const parts = splitStrings(strings);
+    let s = 0;
+    let thrown: { error: unknown } | undefined;
+    for (let at = 0; at < w.length; at += ITEM_WORDS) {
+      const seq = w[at + Word.SEQ]!;
+      if (isLinkItem(w, at)) {
+        const rec = linkRecordAt(w, at, parts, s);
+        s += 3;
+        if (rec.event === 'dellink') this.names.delete(rec.index);
+        else this.names.set(rec.index, rec.name);
+        if (w[at + Word.ORIGIN]! & ORIGIN_MULTICAST) {
+          // A throwing listener must not cost the rest of the batch (replies, other events).
+          try {
+            this.emit('link', rec);
+          } catch (error) {
+            if (thrown) process.nextTick(() => { throw error; });
+            else thrown = { error };
+          }
+          continue;
+        }
+        const p = this.pending.get(seq);
+        if (p?.kind === 'get') {
+          this.pending.delete(seq);
+          p.resolve(rec);
+        } else if (p?.kind === 'dump') {
+          p.records.push(rec);
+          if (w[at + Word.NLFLAGS]! & NLM_F_DUMP_INTR) p.interrupted = true;
+        }
+        continue;
+      }
+      switch (w[at]) {
+        case ItemKind.DONE: {
+          const p = this.pending.get(seq);
+          if (p?.kind !== 'dump') break;
+          this.pending.delete(seq);
+          const errno = w[at + Word.ERRNO]!;
+          if (errno !== 0) this.failOrRetry(p, errno);
+          else if (p.interrupted && p.attempts < 3) this.retry(p, 0);
+          else p.resolve(p.records);
+          break;
+        }
+        case ItemKind.ACK: {
+          const p = this.pending.get(seq);
+          if (!p) break;
+          const errno = w[at + Word.ERRNO]!;
+          if (p.kind === 'set') {
+            this.pending.delete(seq);
+            if (errno === 0) p.resolve();
+            else p.reject(new OsError(errno, kernelSyscall(p), 'setLink', p.target));
+          } else if (errno !== 0) {
+            this.pending.delete(seq);
+            this.failOrRetry(p, errno);
+          }
+          break;
+        }
+        case ItemKind.OVERRUN:
+          this.onOverrun();
+          try {
+            this.emit('overrun');
+          } catch (error) {
+            if (thrown) process.nextTick(() => { throw error; });
+            else thrown = { error };
+          }
+          break;
+        case ItemKind.RECV_ERROR: {
+          const err = new OsError(w[at + Word.ERRNO]!, 'recvmsg', 'receive on route socket');
+          try {
+            this.emit('error', err);
+          } catch (error) {
+            if (thrown) process.nextTick(() => { throw error; });
+            else thrown = { error };
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    // Back in native code this becomes process 'uncaughtException' (napi_fatal_exception).
+    if (thrown) throw thrown.error;
+  }
+
+  private failOrRetry(p: GetRequest | DumpRequest, errno: number): void {
+    // ENOBUFS: the kernel could not queue the answer; EBUSY: a dump abandoned earlier still
+    // runs on this socket (af_netlink.c netlink_dump_start). Both pass; ask again.
+    if (errno === ENOBUFS || errno === EBUSY) this.retry(p, errno);
+    else p.reject(new OsError(errno, kernelSyscall(p), operationOf(p), p.kind === 'get' ? p.target : undefined));
+  }
+
+  private onOverrun(): void {
+    for (const [seq, p] of [...this.pending]) {
+      if (p.kind === 'get') {
+        this.pending.delete(seq);
+        this.retry(p, ENOBUFS);
+      } else if (p.kind === 'set') {
+        this.pending.delete(seq);
+        p.reject(new OsError(ENOBUFS, 'recvmsg', 'setLink', p.target));
+      }
+      // A dump's parts are not dropped: the kernel waits for room (af_netlink.c netlink_dump).
+    }
+  }
+}
+
+/** Test entry point: parse raw netlink bytes (one recv's worth) into records; never reads past the end. */
+export function parseLinkMessages(bytes: Uint8Array): { records: LinkRecord[]; malformed: number } {
+  const { words, strings, malformed } = addon().parse(bytes);
+  const parts = splitStrings(strings);
+  const records: LinkRecord[] = [];
+  let s = 0;
+  for (let at = 0; at < words.length; at += ITEM_WORDS) {
+    if (!isLinkItem(words, at)) continue;
+    records.push(linkRecordAt(words, at, parts, s));
+    s += 3;
+  }
+  return { records, malformed };
+}
