@@ -46,7 +46,9 @@ interface NativeRouteSocketHandle {
   /** -1 leaves an attribute out. */
   requestSetLink(seq: number, index: number, linkmode: number, operstate: number, operation: string, target: string): void;
   /** Benchmark baseline: same dump request, synchronous recv, returns the bytes received. */
-  rawDump(seq: number): number;
+  rawDump(seq: number, capture?: false): number;
+  /** Parser tests: the same, returning the received bytes (datagrams concatenated). */
+  rawDump(seq: number, capture: true): Uint8Array;
   close(): void;
   ref(): void;
   unref(): void;
@@ -237,6 +239,11 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
    */
   rawDump(): number {
     return this.handle.rawDump(this.nextSeq());
+  }
+
+  /** Parser tests only: the bytes of a synchronous dump (datagrams concatenated, as received). */
+  captureDump(): Uint8Array {
+    return this.handle.rawDump(this.nextSeq(), true);
   }
 
   private describe(index: number): string {

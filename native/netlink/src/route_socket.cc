@@ -302,10 +302,13 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
 
   // Test/benchmark baseline: the same dump request, received synchronously, bytes counted,
   // nothing parsed beyond finding the end. Multicasts that arrive meanwhile are discarded.
+  // rawDump(seq, capture): with capture true, returns the received bytes (for parser tests).
   Napi::Value RawDump(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Usable(env, "rawDump", "")) return env.Undefined();
     uint32_t seq = info[0].As<Napi::Number>().Uint32Value();
+    bool capture = info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+    std::string captured;
     Request r;
     InitDump(&r, seq);
     if (!Send(env, r, "rawDump", "")) return env.Undefined();
@@ -334,11 +337,14 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
       }
       if (from.nl_groups != 0 || from.nl_pid != 0) continue;
       bytes += static_cast<double>(n);
+      if (capture) captured.append(reinterpret_cast<const char*>(conn_->buf.get()), static_cast<size_t>(n));
       int len = static_cast<int>(n);
       for (const nlmsghdr* h = reinterpret_cast<const nlmsghdr*>(conn_->buf.get()); NLMSG_OK(h, len);
            h = NLMSG_NEXT(h, len)) {
-        if (h->nlmsg_seq == seq && (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR))
+        if (h->nlmsg_seq == seq && (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)) {
+          if (capture) return Napi::Buffer<char>::Copy(env, captured.data(), captured.size());
           return Napi::Number::New(env, bytes);
+        }
       }
     }
   }
