@@ -61,3 +61,65 @@ export interface SupplicantInput {
   /** Random source for jitter, 0 <= x < 1; tests pass a fixed one. Defaults to Math.random. */
   random?: () => number;
 }
+
+/*
+ * Added by the machine's author (issue 3). Nothing above changed shape.
+ *
+ * Ordering requirement on `writeLink`: requests must reach the kernel in the order the actor
+ * instances were started. The machine may stop a `writeLink` actor before its ACK (it then
+ * ignores the ACK) and start the next one at once, e.g. the restore write on `stop`; that is
+ * only safe when the earlier request cannot overtake the later one. A binding that sends
+ * synchronously when the actor starts, or serializes requests on one socket, satisfies this.
+ */
+
+/**
+ * Messages the machine sends to the optional `restoreGuard` callback actor (invoked at the root,
+ * so it lives as long as the machine). The guard is the safety net for `actor.stop()`, which in
+ * XState v5 skips exit actions: when it is stopped while armed, its cleanup issues the restore
+ * write (linkmode 0 + operstate UP) for the armed link. The machine arms it before its first
+ * write to a link (and again after a rename), and disarms it when the link vanishes or when it
+ * issues the restore write itself, so the restore is written exactly once either way.
+ * machines/restore.ts `restoreGuardLogic(write)` builds one from a write function.
+ */
+export type RestoreGuardEvent =
+  | { type: 'guard.arm'; target: { index: number; ifname: string } }
+  | { type: 'guard.disarm' };
+
+/** The one request that leaves supplicant mode (field guide, section 1). */
+export const RESTORE_SETTINGS = { linkmode: 0, operstate: 'UP' } as const satisfies LinkSettings;
+/** The one request that enters supplicant mode. */
+export const ENTER_SETTINGS = { linkmode: 1, operstate: 'DORMANT' } as const satisfies LinkSettings;
+
+/**
+ * Events the machine emits (XState v5 `emit`; listen with `actor.on(type, handler)` or
+ * `actor.on('*', handler)`). They are for log lines and metrics only; the machine's behaviour
+ * does not depend on anyone listening. None carries a secret.
+ */
+export type SupplicantEmitted =
+  /** An authentication exchange started. `epoch` is the carrierEpoch it belongs to. */
+  | { type: 'authStarted'; ifname: string; attempt: number; reason: import('../src/auth/authenticator.js').AuthReason; epoch: number }
+  /** An exchange ended (also by timeout). `heldMs` is the wait before the next attempt, when it failed. */
+  | { type: 'authFinished'; ifname: string; attempt: number; authorized: boolean; cause: AuthCause | null; message: string | null; heldMs: number | null }
+  /** The authenticator reported a re-authentication the switch started. */
+  | { type: 'reauthenticated'; ifname: string; authorized: boolean; cause: AuthCause | null }
+  /** The backend went away / came back (authReports). */
+  | { type: 'backendDown'; ifname: string; message: string }
+  | { type: 'backendUp'; ifname: string }
+  /** The kernel changed something that restarts the flow (carrier, admin, dormant, testing, counters). */
+  | { type: 'flowRestarted'; ifname: string; reason: import('./link-view.js').RestartReason; epoch: number }
+  /** A subset of flowRestarted: the carrier counters rose while the flags looked unchanged. */
+  | { type: 'bounceDetected'; ifname: string; carrierChanges: number | null; carrierUpCount: number | null }
+  | { type: 'linkRenamed'; index: number; from: string; to: string }
+  | { type: 'linkRemoved'; ifname: string; index: number }
+  /** A new interface of our name appeared (or was found at start) and is being taken over. */
+  | { type: 'linkAppeared'; ifname: string; index: number }
+  /** The link source lost events; the machine re-queries. */
+  | { type: 'overrun'; ifname: string }
+  /** A write was issued. `reassert` > 0 when it repeats one the kernel did not apply. */
+  | { type: 'linkWritten'; ifname: string; index: number; settings: LinkSettings; reassert: number }
+  /** The kernel still shows something else after reassertLimit re-assertions; waiting before trying again. */
+  | { type: 'reassertFailed'; ifname: string; wanted: LinkSettings; operstate: string; writes: number }
+  /** A write or query failed (e.g. EPERM, ENODEV). */
+  | { type: 'linkError'; ifname: string; operation: 'write' | 'query'; message: string; code: string | null }
+  /** The restore request was written (or could not be). */
+  | { type: 'restored'; ifname: string; index: number | null; ok: boolean; message: string | null };

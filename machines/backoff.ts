@@ -1,0 +1,31 @@
+/**
+ * heldPeriod: how long the supplicant waits after a failed authentication before the next
+ * attempt. IEEE 802.1X-2004 (8.2.11) holds a failed supplicant for a fixed heldPeriod (60 s);
+ * this daemon runs unattended for as long as the machine is up, so the wait grows instead:
+ * exponential from retryMinMs, capped at retryMaxMs, spread by jitter so that many ports behind
+ * one switch (all bounced by the same power cut) do not retry in lockstep.
+ */
+import type { AuthCause } from '../src/auth/authenticator.js';
+import type { SupplicantTiming } from './contract.js';
+
+/**
+ * The wait after the `failures`-th consecutive failure (1-based):
+ * base = min(retryMaxMs, retryMinMs * 2^(failures-1)); delay = base * (1 + retryJitter * random);
+ * then raised to the per-cause floor causeDelayMs[cause], if one is configured.
+ * `random` is in [0, 1). The result is a whole number of milliseconds.
+ */
+export function heldPeriodMs(
+  timing: Pick<SupplicantTiming, 'retryMinMs' | 'retryMaxMs' | 'retryJitter' | 'causeDelayMs'>,
+  failures: number,
+  cause: AuthCause | null,
+  random: number,
+): number {
+  const exponent = Math.max(0, failures - 1);
+  // 2^exponent overflows to Infinity long after the cap is reached; min() keeps it finite.
+  const base = Math.min(timing.retryMaxMs, timing.retryMinMs * 2 ** Math.min(exponent, 52));
+  const jitter = Math.min(1, Math.max(0, timing.retryJitter));
+  const spread = Math.max(0, Math.min(random, 1));
+  const delay = Math.round(base * (1 + jitter * spread));
+  const floor = cause !== null ? (timing.causeDelayMs?.[cause] ?? 0) : 0;
+  return Math.max(delay, floor);
+}

@@ -1,0 +1,789 @@
+/**
+ * The supplicant machine: Documentation/networking/operstates section 4 ("the supplicant
+ * flow") as an XState v5 machine. Read it beside the document and the field guide, section 1.
+ *
+ *   initializing.querying                 subscribe (root invoke linkSource), then RTM_GETLINK once
+ *   initializing.enteringSupplicantMode   ONE write {linkmode 1, operstate DORMANT}
+ *   running (parallel)
+ *     pae   waitingForCarrier -> authenticating -> authorized | held   (IEEE 802.1X Supplicant PAE:
+ *           DISCONNECTED, CONNECTING/AUTHENTICATING, AUTHENTICATED, HELD)
+ *     port  keeps the kernel's operstate equal to what the PAE decided (DORMANT or UP), and
+ *           trusts the kernel, not the ACK: confirm from the echo or a query, re-assert (bounded)
+ *   waitingForInterface                   RTM_DELLINK: wait for a link of the same name, take it over
+ *   restoring -> stopped                  ONE write {linkmode 0, operstate UP}, then final
+ *
+ * SAFETY INVARIANT (tested on every generated path, test/machine-model.test.ts):
+ *   operstate UP is written only after a success of an authentication that STARTED after the
+ *   most recent carrier-up.
+ * How it holds: `carrierEpoch` is incremented by every record that restarts the flow (any
+ * change of admin state, LOWER_UP, driver dormant, testing, or a rise of the carrier counters),
+ * in the same action that sets the port's wish back to DORMANT. Each authentication records
+ * the epoch it started in (`authEpoch`); a success sets `authorizedEpoch = authEpoch` only when
+ * that still equals `carrierEpoch`; and the port computes UP (`portTarget`) only when
+ * `authorizedEpoch === carrierEpoch` and the link is ready. An exchange begun before the last
+ * carrier-up therefore can never open the port, even if its result arrives late.
+ *
+ * The machine does no I/O: every effect is an actor from contract.ts supplied with `.provide()`.
+ */
+import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup } from 'xstate';
+import type { LinkRecord, LinkSettings } from '../src/link.js';
+import type { AuthCause, AuthOutcome, AuthReason, AuthReport } from '../src/auth/authenticator.js';
+import {
+  ENTER_SETTINGS,
+  RESTORE_SETTINGS,
+  type AuthReportEvent,
+  type AuthenticateInput,
+  type AuthenticateOutput,
+  type ControlEvent,
+  type LinkSourceEvent,
+  type QueryLinkInput,
+  type RestoreGuardEvent,
+  type SupplicantEmitted,
+  type SupplicantInput,
+  type SupplicantTiming,
+  type WriteLinkInput,
+} from './contract.js';
+import { heldPeriodMs } from './backoff.js';
+import {
+  countersOf,
+  inSupplicantMode,
+  isReady,
+  newerOf,
+  restartReason,
+  showsOperstate,
+  type CarrierCounters,
+  type RestartReason,
+} from './link-view.js';
+
+/** Events raised by the machine to itself. */
+type InternalEvent =
+  /** A link record restarted the flow: the PAE goes back to waitingForCarrier. */
+  | { type: 'pae.restart' }
+  /** A query by index found nothing: the link is gone (treated like RTM_DELLINK). */
+  | { type: 'link.vanished' };
+
+export type SupplicantEvent = LinkSourceEvent | AuthReportEvent | ControlEvent | InternalEvent;
+
+/** The operstate the PAE wants the kernel to show. DORMANT here means "not RUNNING". */
+export type PortWish = 'UP' | 'DORMANT';
+
+export interface PortContext {
+  /** What the PAE decided. UP is only acted on while the safety invariant allows it (portTarget). */
+  desired: PortWish;
+  /** Writes issued for `lastTarget` that the kernel has not yet shown; reset when it does. */
+  writes: number;
+  /** The operstate of the last write. */
+  lastTarget: PortWish | null;
+  /** Settings of the last write issued (also while its ACK is pending). */
+  lastWritten: LinkSettings | null;
+}
+
+export interface LinkError {
+  operation: 'write' | 'query';
+  message: string;
+  /** errno name (EPERM, ENODEV, ...) when the error carried one. */
+  code: string | null;
+}
+
+/**
+ * Everything the daemon's `status` command and its log lines need. Read it from
+ * `actor.getSnapshot().context`; together with `snapshot.value` it describes the port.
+ */
+export interface SupplicantContext {
+  /** Interface name; follows renames. */
+  ifname: string;
+  /** ifindex of the link being driven; null before the first query and while the link is gone. */
+  index: number | null;
+  /** The last record of the link seen (event or query). */
+  link: LinkRecord | null;
+  timing: SupplicantTiming;
+  random: () => number;
+  /** Last known carrier counters (a message may omit them). */
+  counters: CarrierCounters;
+  /** Incremented by every record that restarts the flow and by each takeover. See the invariant. */
+  carrierEpoch: number;
+  /** carrierEpoch when the current (or last) authentication started. */
+  authEpoch: number | null;
+  /** carrierEpoch of the last successful authentication; UP requires it to equal carrierEpoch. */
+  authorizedEpoch: number | null;
+  /** Why the current (or last) authentication was started. */
+  authReason: AuthReason;
+  /** Number of the current (or last) attempt: 1 after a carrier-up or a success, counting retries. */
+  attempt: number;
+  /** Consecutive failures since the last success or carrier change; drives the backoff. */
+  failures: number;
+  /** The current heldPeriod (wait before the next attempt), ms. */
+  heldMs: number;
+  lastOutcome: 'authorized' | 'unauthorized' | null;
+  lastCause: AuthCause | null;
+  /** Message of the last failure (never a secret: it comes from the authenticator's outcome). */
+  lastMessage: string | null;
+  /** Why the flow last restarted. */
+  restartReason: RestartReason | null;
+  /** False after the authenticator reported backend-down, until backend-up or a success. */
+  backendAvailable: boolean;
+  /** The name before the last rename, if any. */
+  renamedFrom: string | null;
+  port: PortContext;
+  lastError: LinkError | null;
+  /** Outcome of the restore on stop. */
+  restore: 'written' | 'failed' | 'skipped' | null;
+}
+
+function errorOf(operation: 'write' | 'query', error: unknown): LinkError {
+  const e = error as { message?: unknown; code?: unknown } | null;
+  return {
+    operation,
+    message: typeof e?.message === 'string' ? e.message : String(error),
+    code: typeof e?.code === 'string' ? e.code : null,
+  };
+}
+
+/**
+ * The operstate the port should show now. UP only when the PAE wants it AND the last success
+ * belongs to the current carrier epoch AND the link is ready (kernel rule: UP is taken only with
+ * the driver's dormant and testing flags clear). This function is the single gate for UP.
+ */
+export function portTarget(context: SupplicantContext): PortWish {
+  const upAllowed =
+    context.port.desired === 'UP' && context.authorizedEpoch === context.carrierEpoch && isReady(context.link);
+  return upAllowed ? 'UP' : 'DORMANT';
+}
+
+/** The request that moves the kernel towards portTarget: linkmode too when it is not 1. */
+export function portSettings(context: SupplicantContext): LinkSettings {
+  const operstate = portTarget(context);
+  return context.link !== null && !inSupplicantMode(context.link) ? { linkmode: 1, operstate } : { operstate };
+}
+
+/** The kernel shows what we want (linkmode 1 and the target operstate). */
+export function portInSync(context: SupplicantContext): boolean {
+  const link = context.link;
+  if (link === null) return false;
+  return inSupplicantMode(link) && showsOperstate(link, portTarget(context));
+}
+
+function failureOf(outcome: AuthOutcome): { cause: AuthCause; message: string } {
+  return outcome.authorized ? { cause: 'failed', message: '' } : { cause: outcome.cause, message: outcome.message };
+}
+
+function missing(name: string): never {
+  throw new Error(`supplicantMachine: actor "${name}" was not provided; supply it with .provide({ actors: { ${name} } })`);
+}
+
+export const supplicantMachine = setup({
+  types: {
+    context: {} as SupplicantContext,
+    events: {} as SupplicantEvent,
+    input: {} as SupplicantInput,
+    emitted: {} as SupplicantEmitted,
+  },
+  actors: {
+    linkSource: fromCallback<LinkSourceEvent>(() => missing('linkSource')),
+    queryLink: fromPromise<LinkRecord | null, QueryLinkInput>(async () => missing('queryLink')),
+    writeLink: fromPromise<void, WriteLinkInput>(async () => missing('writeLink')),
+    authenticate: fromPromise<AuthenticateOutput, AuthenticateInput>(async () => missing('authenticate')),
+    authReports: fromCallback<AuthReportEvent, { ifname: string }>(() => missing('authReports')),
+    /** Optional safety net (contract.ts RestoreGuardEvent); the default does nothing. */
+    restoreGuard: fromCallback<RestoreGuardEvent>(() => undefined),
+  },
+  guards: {
+    isOurLink: ({ context, event }) =>
+      (event.type === 'link.changed' || event.type === 'link.removed') && context.index !== null && event.link.index === context.index,
+    hasOurName: ({ context, event }) => event.type === 'link.changed' && event.link.name === context.ifname,
+    linkFound: ({ event }) => (event as unknown as { output: LinkRecord | null }).output !== null,
+    linkReady: ({ context }) => isReady(context.link),
+    indexKnown: ({ context }) => context.index !== null,
+    /** A success that belongs to the current carrier epoch (see the invariant). */
+    authorizedNow: ({ context, event }) =>
+      (event as unknown as { output: AuthOutcome }).output.authorized && context.authEpoch === context.carrierEpoch,
+    reportIs: ({ event }, params: { type: AuthReport['type']; authorized?: boolean }) => {
+      if (event.type !== 'auth.report' || event.report.type !== params.type) return false;
+      if (params.authorized === undefined || event.report.type !== 'reauthenticated') return true;
+      return event.report.outcome.authorized === params.authorized;
+    },
+    portInSync: ({ context }) => portInSync(context),
+    portTargetChanged: ({ context }) => context.port.lastTarget !== null && portTarget(context) !== context.port.lastTarget,
+    reassertBudgetLeft: ({ context }) =>
+      portTarget(context) !== context.port.lastTarget || context.port.writes < 1 + context.timing.reassertLimit,
+  },
+  delays: {
+    /** authPeriod-like bound on one exchange (IEEE 802.1X authPeriod is per-request; this is per-exchange). */
+    authPeriod: ({ context }) => context.timing.authTimeoutMs,
+    /** HELD: wait after a failure (backoff, machines/backoff.ts). */
+    heldPeriod: ({ context }) => context.heldMs,
+    /** How long a write may go unconfirmed by an echo before the link is queried. */
+    confirmPeriod: ({ context }) => context.timing.confirmTimeoutMs,
+    /** Wait after a failed write/query or exhausted re-assertions before trying again. */
+    writeRetryPeriod: ({ context }) => context.timing.retryMinMs,
+  },
+  actions: {
+    /**
+     * Take in one record of our link: remember it, follow a rename, and restart the flow when
+     * the kernel changed carrier/admin/dormant/testing or the carrier counters rose. The epoch
+     * bump and the wish for DORMANT happen in this one assignment (the invariant relies on it).
+     */
+    recordLink: enqueueActions(({ context, enqueue }, params: { link: LinkRecord }) => {
+      const link = params.link;
+      const prev = context.link;
+      const reason = prev !== null ? restartReason(prev, link, context.counters) : null;
+      if (link.name !== context.ifname) {
+        enqueue.emit({ type: 'linkRenamed', index: link.index, from: context.ifname, to: link.name });
+        enqueue.assign({ ifname: link.name, renamedFrom: context.ifname });
+        enqueue.sendTo('restoreGuard', { type: 'guard.arm', target: { index: link.index, ifname: link.name } });
+      }
+      enqueue.assign({ link, counters: countersOf(link, context.counters) });
+      if (reason !== null) {
+        const epoch = context.carrierEpoch + 1;
+        enqueue.assign({
+          carrierEpoch: epoch,
+          failures: 0,
+          restartReason: reason,
+          port: { ...context.port, desired: 'DORMANT' },
+        });
+        enqueue.emit({ type: 'flowRestarted', ifname: link.name, reason, epoch });
+        if (reason === 'bounce') {
+          enqueue.emit({
+            type: 'bounceDetected',
+            ifname: link.name,
+            carrierChanges: link.carrierChanges,
+            carrierUpCount: link.carrierUpCount,
+          });
+        }
+        enqueue.raise({ type: 'pae.restart' });
+      }
+    }),
+    /** A link of our name becomes the one we drive (at start or after a DELLINK). */
+    adoptLink: enqueueActions(({ context, enqueue }, params: { link: LinkRecord }) => {
+      const link = params.link;
+      enqueue.assign({
+        index: link.index,
+        ifname: link.name,
+        link,
+        counters: countersOf(link, { carrierChanges: null, carrierUpCount: null }),
+        carrierEpoch: context.carrierEpoch + 1,
+        failures: 0,
+        restartReason: 'takeover',
+        port: { desired: 'DORMANT', writes: 0, lastTarget: null, lastWritten: null },
+      });
+      enqueue.emit({ type: 'linkAppeared', ifname: link.name, index: link.index });
+    }),
+    forgetLink: enqueueActions(({ context, enqueue }) => {
+      if (context.index !== null) enqueue.emit({ type: 'linkRemoved', ifname: context.ifname, index: context.index });
+      enqueue.assign({ index: null, link: null, port: { desired: 'DORMANT', writes: 0, lastTarget: null, lastWritten: null } });
+      enqueue.sendTo('restoreGuard', { type: 'guard.disarm' });
+    }),
+    armRestoreGuard: sendTo('restoreGuard', ({ context }) => ({
+      type: 'guard.arm' as const,
+      target: { index: context.index ?? -1, ifname: context.ifname },
+    })),
+    disarmRestoreGuard: sendTo('restoreGuard', { type: 'guard.disarm' as const }),
+    recordLinkError: enqueueActions(({ context, enqueue }, params: { operation: 'write' | 'query'; error: unknown }) => {
+      const error = errorOf(params.operation, params.error);
+      enqueue.assign({ lastError: error });
+      enqueue.emit({ type: 'linkError', ifname: context.ifname, operation: error.operation, message: error.message, code: error.code });
+    }),
+    /** Note the write about to be issued (the port's writing state and enteringSupplicantMode). */
+    noteWrite: enqueueActions(({ context, enqueue }, params: { settings: LinkSettings }) => {
+      const target: PortWish = params.settings.operstate === 'UP' ? 'UP' : 'DORMANT';
+      const writes = target === context.port.lastTarget ? context.port.writes + 1 : 1;
+      enqueue.assign({ port: { ...context.port, writes, lastTarget: target, lastWritten: params.settings } });
+      enqueue.emit({
+        type: 'linkWritten',
+        ifname: context.ifname,
+        index: context.index ?? -1,
+        settings: params.settings,
+        reassert: writes - 1,
+      });
+    }),
+    resetWrites: assign({ port: ({ context }) => ({ ...context.port, writes: 0 }) }),
+    reportReassertFailed: emit(({ context }) => ({
+      type: 'reassertFailed' as const,
+      ifname: context.ifname,
+      wanted: portSettings(context),
+      operstate: context.link?.operstate ?? 'UNKNOWN',
+      writes: context.port.writes,
+    })),
+    desire: assign({ port: ({ context }, params: { wish: PortWish }) => ({ ...context.port, desired: params.wish }) }),
+    setReason: assign({ authReason: (_, params: { reason: AuthReason }) => params.reason }),
+    /** Entry of an exchange: its number and the epoch it belongs to. */
+    beginAttempt: enqueueActions(({ context, enqueue }) => {
+      const attempt = context.failures + 1;
+      enqueue.assign({ attempt, authEpoch: context.carrierEpoch });
+      enqueue.emit({
+        type: 'authStarted',
+        ifname: context.ifname,
+        attempt,
+        reason: context.authReason,
+        epoch: context.carrierEpoch,
+      });
+    }),
+    recordSuccess: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({
+        authorizedEpoch: context.authEpoch,
+        failures: 0,
+        lastOutcome: 'authorized',
+        lastCause: null,
+        lastMessage: null,
+        backendAvailable: true,
+      });
+      enqueue.emit({
+        type: 'authFinished',
+        ifname: context.ifname,
+        attempt: context.attempt,
+        authorized: true,
+        cause: null,
+        message: null,
+        heldMs: null,
+      });
+    }),
+    /** Any failure: count it, compute the next heldPeriod, say why. */
+    recordFailure: enqueueActions(({ context, enqueue }, params: { cause: AuthCause; message: string }) => {
+      const failures = context.failures + 1;
+      const heldMs = heldPeriodMs(context.timing, failures, params.cause, context.random());
+      enqueue.assign({
+        failures,
+        heldMs,
+        lastOutcome: 'unauthorized',
+        lastCause: params.cause,
+        lastMessage: params.message,
+        ...(params.cause === 'backend-unavailable' ? { backendAvailable: false } : {}),
+      });
+      enqueue.emit({
+        type: 'authFinished',
+        ifname: context.ifname,
+        attempt: context.attempt,
+        authorized: false,
+        cause: params.cause,
+        message: params.message,
+        heldMs,
+      });
+    }),
+    noteReport: enqueueActions(({ context, enqueue, event }) => {
+      if (event.type !== 'auth.report') return;
+      const report = event.report;
+      if (report.type === 'backend-down') {
+        enqueue.assign({ backendAvailable: false });
+        enqueue.emit({ type: 'backendDown', ifname: context.ifname, message: report.message });
+      } else if (report.type === 'backend-up') {
+        enqueue.assign({ backendAvailable: true });
+        enqueue.emit({ type: 'backendUp', ifname: context.ifname });
+      } else {
+        const cause = report.outcome.authorized ? null : report.outcome.cause;
+        enqueue.emit({ type: 'reauthenticated', ifname: context.ifname, authorized: report.outcome.authorized, cause });
+      }
+    }),
+  },
+}).createMachine({
+  id: 'supplicant',
+  context: ({ input }) => ({
+    ifname: input.ifname,
+    index: null,
+    link: null,
+    timing: input.timing,
+    random: input.random ?? Math.random,
+    counters: { carrierChanges: null, carrierUpCount: null },
+    carrierEpoch: 0,
+    authEpoch: null,
+    authorizedEpoch: null,
+    authReason: 'link-up',
+    attempt: 0,
+    failures: 0,
+    heldMs: 0,
+    lastOutcome: null,
+    lastCause: null,
+    lastMessage: null,
+    restartReason: null,
+    backendAvailable: true,
+    renamedFrom: null,
+    port: { desired: 'DORMANT', writes: 0, lastTarget: null, lastWritten: null },
+    lastError: null,
+    restore: null,
+  }),
+  // Subscribed before the first query, for the machine's whole life: no change can slip
+  // between the query and the subscription.
+  invoke: [
+    { id: 'linkSource', src: 'linkSource' },
+    { id: 'restoreGuard', src: 'restoreGuard' },
+  ],
+  on: {
+    stop: { target: '.restoring' },
+    'link.changed': { guard: 'isOurLink', actions: { type: 'recordLink', params: ({ event }) => ({ link: event.link }) } },
+    'link.removed': { guard: 'isOurLink', target: '.waitingForInterface' },
+    'link.vanished': { target: '.waitingForInterface' },
+  },
+  initial: 'initializing',
+  states: {
+    initializing: {
+      initial: 'querying',
+      states: {
+        querying: {
+          on: {
+            // The index is not known yet: keep the newest record of our name seen meanwhile.
+            'link.changed': {
+              guard: 'hasOurName',
+              actions: assign({ link: ({ context, event }) => (context.link === null ? event.link : newerOf(context.link, event.link)) }),
+            },
+            'link.overrun': { target: 'querying', reenter: true },
+          },
+          invoke: {
+            src: 'queryLink',
+            input: ({ context }) => ({ ifname: context.ifname }),
+            onDone: [
+              {
+                guard: 'linkFound',
+                target: 'enteringSupplicantMode',
+                actions: {
+                  type: 'adoptLink',
+                  params: ({ context, event }) => {
+                    const queried = event.output as LinkRecord;
+                    const seen = context.link;
+                    return { link: seen !== null && seen.index === queried.index ? newerOf(queried, seen) : queried };
+                  },
+                },
+              },
+              { target: '#supplicant.waitingForInterface' },
+            ],
+            onError: { target: 'entryFailed', actions: { type: 'recordLinkError', params: ({ event }) => ({ operation: 'query' as const, error: event.error }) } },
+          },
+        },
+        enteringSupplicantMode: {
+          entry: ['armRestoreGuard', { type: 'noteWrite', params: { settings: ENTER_SETTINGS } }],
+          invoke: {
+            src: 'writeLink',
+            input: ({ context }) => ({ index: context.index!, ifname: context.ifname, settings: { ...ENTER_SETTINGS } }),
+            onDone: { target: '#supplicant.running' },
+            onError: { target: 'entryFailed', actions: { type: 'recordLinkError', params: ({ event }) => ({ operation: 'write' as const, error: event.error }) } },
+          },
+        },
+        /** A query or the entering write failed (EPERM, ...): try again after writeRetryPeriod. */
+        entryFailed: {
+          after: { writeRetryPeriod: { target: 'querying' } },
+        },
+      },
+    },
+
+    /** Our link was deleted: wait for a link of the same name and take it over. */
+    waitingForInterface: {
+      entry: 'forgetLink',
+      initial: 'listening',
+      on: {
+        'link.changed': {
+          guard: 'hasOurName',
+          target: '.adopting',
+          actions: { type: 'adoptLink', params: ({ event }) => ({ link: event.link }) },
+        },
+      },
+      states: {
+        listening: {
+          on: { 'link.overrun': { target: 'querying' } },
+        },
+        querying: {
+          invoke: {
+            src: 'queryLink',
+            input: ({ context }) => ({ ifname: context.ifname }),
+            onDone: [
+              {
+                guard: 'linkFound',
+                target: 'adopting',
+                actions: { type: 'adoptLink', params: ({ event }) => ({ link: event.output as LinkRecord }) },
+              },
+              { target: 'listening' },
+            ],
+            onError: { target: 'listening', actions: { type: 'recordLinkError', params: ({ event }) => ({ operation: 'query' as const, error: event.error }) } },
+          },
+        },
+        adopting: {
+          always: { target: '#supplicant.initializing.enteringSupplicantMode' },
+        },
+      },
+    },
+
+    running: {
+      type: 'parallel',
+      invoke: { id: 'authReports', src: 'authReports', input: ({ context }) => ({ ifname: context.ifname }) },
+      states: {
+        /** The Supplicant PAE (IEEE 802.1X-2004 8.2.11; wpa_supplicant eapol_supp_sm.c). */
+        pae: {
+          initial: 'waitingForCarrier',
+          on: {
+            'pae.restart': { target: '.waitingForCarrier' },
+            'auth.report': { actions: 'noteReport' },
+          },
+          states: {
+            /** DISCONNECTED: no carrier, admin down, driver dormant or testing. Nothing is authenticated. */
+            waitingForCarrier: {
+              entry: [{ type: 'desire', params: { wish: 'DORMANT' } }, { type: 'setReason', params: { reason: 'link-up' } }],
+              always: { guard: 'linkReady', target: 'authenticating' },
+            },
+            /** CONNECTING/AUTHENTICATING: one exchange, aborted on exit (the actor's signal). */
+            authenticating: {
+              entry: 'beginAttempt',
+              invoke: {
+                id: 'authenticate',
+                src: 'authenticate',
+                input: ({ context }) => ({
+                  ifname: context.ifname,
+                  ifindex: context.index!,
+                  mac: context.link?.address ?? '',
+                  attempt: context.attempt,
+                  reason: context.authReason,
+                }),
+                onDone: [
+                  { guard: 'authorizedNow', target: 'authorized', actions: 'recordSuccess' },
+                  {
+                    target: 'held',
+                    actions: { type: 'recordFailure', params: ({ event }) => failureOf(event.output) },
+                  },
+                ],
+                onError: {
+                  target: 'held',
+                  actions: { type: 'recordFailure', params: ({ event }) => ({ cause: 'failed' as const, message: String((event.error as Error)?.message ?? event.error) }) },
+                },
+              },
+              after: {
+                authPeriod: {
+                  target: 'held',
+                  actions: { type: 'recordFailure', params: ({ context }) => ({ cause: 'timeout' as const, message: `no result within ${context.timing.authTimeoutMs} ms` }) },
+                },
+              },
+              on: {
+                'auth.report': {
+                  guard: { type: 'reportIs', params: { type: 'backend-down' } },
+                  target: 'held',
+                  actions: ['noteReport', { type: 'recordFailure', params: ({ event }) => ({ cause: 'backend-unavailable' as const, message: event.report.type === 'backend-down' ? event.report.message : '' }) }],
+                },
+              },
+            },
+            /** AUTHENTICATED: operstate UP (the port region writes it). */
+            authorized: {
+              entry: { type: 'desire', params: { wish: 'UP' } },
+              initial: 'steady',
+              on: {
+                'auth.report': [
+                  {
+                    // Switch-initiated re-authentication failed: the switch closed the port.
+                    guard: { type: 'reportIs', params: { type: 'reauthenticated', authorized: false } },
+                    target: 'held',
+                    actions: ['noteReport', { type: 'recordFailure', params: ({ event }) => (event.report.type === 'reauthenticated' ? failureOf(event.report.outcome) : { cause: 'failed' as const, message: '' }) }],
+                  },
+                  {
+                    // wpa_supplicant died: fail closed (DORMANT), although the switch may still
+                    // have the port authorized. Nobody answers the next re-authentication, and
+                    // "RUNNING means authorized" must not depend on a process we cannot see.
+                    // backend-up (or the retry timer) authenticates again.
+                    guard: { type: 'reportIs', params: { type: 'backend-down' } },
+                    target: 'held',
+                    actions: ['noteReport', { type: 'recordFailure', params: ({ event }) => ({ cause: 'backend-unavailable' as const, message: event.report.type === 'backend-down' ? event.report.message : '' }) }],
+                  },
+                  // A successful re-authentication keeps UP: pae's noteReport logs it.
+                ],
+              },
+              states: {
+                steady: {
+                  on: { reauthenticate: { target: 'reauthenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } } },
+                },
+                /** Asked to re-authenticate (SIGHUP): UP is kept meanwhile; a failure closes the port. */
+                reauthenticating: {
+                  entry: 'beginAttempt',
+                  invoke: {
+                    id: 'authenticate',
+                    src: 'authenticate',
+                    input: ({ context }) => ({
+                      ifname: context.ifname,
+                      ifindex: context.index!,
+                      mac: context.link?.address ?? '',
+                      attempt: context.attempt,
+                      reason: context.authReason,
+                    }),
+                    onDone: [
+                      { guard: 'authorizedNow', target: 'steady', actions: 'recordSuccess' },
+                      { target: '#supplicant.running.pae.held', actions: { type: 'recordFailure', params: ({ event }) => failureOf(event.output) } },
+                    ],
+                    onError: {
+                      target: '#supplicant.running.pae.held',
+                      actions: { type: 'recordFailure', params: ({ event }) => ({ cause: 'failed' as const, message: String((event.error as Error)?.message ?? event.error) }) },
+                    },
+                  },
+                  after: {
+                    authPeriod: {
+                      target: '#supplicant.running.pae.held',
+                      actions: { type: 'recordFailure', params: ({ context }) => ({ cause: 'timeout' as const, message: `no result within ${context.timing.authTimeoutMs} ms` }) },
+                    },
+                  },
+                },
+              },
+            },
+            /** HELD: operstate DORMANT; wait heldPeriod (backoff) and try again, for as long as we run. */
+            held: {
+              entry: { type: 'desire', params: { wish: 'DORMANT' } },
+              after: {
+                heldPeriod: [
+                  { guard: 'linkReady', target: 'authenticating', actions: { type: 'setReason', params: { reason: 'retry' } } },
+                  { target: 'waitingForCarrier' },
+                ],
+              },
+              on: {
+                reauthenticate: { guard: 'linkReady', target: 'authenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } },
+                'auth.report': [
+                  {
+                    // The backend is back, or it authorized on its own (wpa_supplicant's own
+                    // retry): authenticate now rather than at the end of heldPeriod. A report
+                    // does not say when its exchange began, so it never opens the port itself.
+                    guard: ({ event, context }) =>
+                      isReady(context.link) &&
+                      event.type === 'auth.report' &&
+                      (event.report.type === 'backend-up' || (event.report.type === 'reauthenticated' && event.report.outcome.authorized)),
+                    target: 'authenticating',
+                    actions: ['noteReport', { type: 'setReason', params: { reason: 'retry' } }],
+                  },
+                  { actions: 'noteReport' },
+                ],
+              },
+            },
+          },
+        },
+
+        /**
+         * The port: keeps the kernel's operstate equal to portTarget(). The ACK of RTM_SETLINK
+         * proves nothing (an ignored request is ACKed too), so a write counts as done when the
+         * kernel shows it, in an echo or in a query after confirmPeriod; otherwise it is
+         * re-asserted, at most reassertLimit times, then retried after writeRetryPeriod.
+         */
+        port: {
+          // running is entered right after the enteringSupplicantMode write.
+          initial: 'awaitingEcho',
+          on: {
+            'link.overrun': { target: '.querying', actions: emit(({ context }) => ({ type: 'overrun' as const, ifname: context.ifname })) },
+          },
+          states: {
+            deciding: {
+              always: [
+                { guard: 'portInSync', target: 'inSync' },
+                { guard: 'reassertBudgetLeft', target: 'writing' },
+                { target: 'backingOff', actions: 'reportReassertFailed' },
+              ],
+            },
+            writing: {
+              entry: { type: 'noteWrite', params: ({ context }) => ({ settings: portSettings(context) }) },
+              // The wish changed while the ACK is pending: issue the new request at once.
+              always: { guard: 'portTargetChanged', target: 'deciding' },
+              invoke: {
+                src: 'writeLink',
+                input: ({ context }) => ({ index: context.index!, ifname: context.ifname, settings: portSettings(context) }),
+                onDone: { target: 'awaitingEcho' },
+                onError: { target: 'backingOff', actions: { type: 'recordLinkError', params: ({ event }) => ({ operation: 'write' as const, error: event.error }) } },
+              },
+            },
+            awaitingEcho: {
+              // The echo may come in two messages (OPERSTATE is applied before LINKMODE) or
+              // as a stale transient: only the confirmPeriod query may lead to a re-assert.
+              always: [
+                { guard: 'portInSync', target: 'inSync' },
+                { guard: 'portTargetChanged', target: 'deciding' },
+              ],
+              after: { confirmPeriod: { target: 'querying' } },
+            },
+            querying: {
+              invoke: {
+                src: 'queryLink',
+                input: ({ context }) => ({ index: context.index! }),
+                onDone: [
+                  {
+                    guard: 'linkFound',
+                    target: 'deciding',
+                    actions: { type: 'recordLink', params: ({ event }) => ({ link: event.output as LinkRecord }) },
+                  },
+                  { actions: raise({ type: 'link.vanished' as const }) },
+                ],
+                onError: { target: 'backingOff', actions: { type: 'recordLinkError', params: ({ event }) => ({ operation: 'query' as const, error: event.error }) } },
+              },
+            },
+            inSync: {
+              entry: 'resetWrites',
+              always: { guard: ({ context }) => !portInSync(context), target: 'deciding' },
+            },
+            backingOff: {
+              always: [
+                { guard: 'portInSync', target: 'inSync' },
+                { guard: 'portTargetChanged', target: 'deciding' },
+              ],
+              after: { writeRetryPeriod: { target: 'deciding', actions: 'resetWrites' } },
+            },
+          },
+        },
+      },
+    },
+
+    /** Leave supplicant mode: exactly one request {linkmode 0, operstate UP}, then stopped. */
+    restoring: {
+      // From here on the machine itself owns the restore: the safety net must not repeat it.
+      entry: 'disarmRestoreGuard',
+      on: {
+        stop: {},
+        reauthenticate: {},
+        'auth.report': {},
+        'link.changed': {},
+        'link.removed': {},
+        'link.overrun': {},
+        'link.vanished': {},
+      },
+      initial: 'choosing',
+      states: {
+        choosing: {
+          always: [{ guard: 'indexKnown', target: 'writing' }, { target: 'locating' }],
+        },
+        /** Stopped before a link was known (or while it was gone): restore the link of our name, if any. */
+        locating: {
+          invoke: {
+            src: 'queryLink',
+            input: ({ context }) => ({ ifname: context.ifname }),
+            onDone: [
+              {
+                guard: 'linkFound',
+                target: 'writing',
+                actions: assign({ index: ({ event }) => (event.output as LinkRecord).index }),
+              },
+              { target: '#supplicant.stopped', actions: assign({ restore: 'skipped' as const }) },
+            ],
+            onError: {
+              target: '#supplicant.stopped',
+              actions: [assign({ restore: 'skipped' as const }), { type: 'recordLinkError', params: ({ event }) => ({ operation: 'query' as const, error: event.error }) }],
+            },
+          },
+        },
+        writing: {
+          invoke: {
+            src: 'writeLink',
+            input: ({ context }) => ({ index: context.index!, ifname: context.ifname, settings: { ...RESTORE_SETTINGS } }),
+            onDone: {
+              target: '#supplicant.stopped',
+              actions: [
+                assign({ restore: 'written' as const }),
+                emit(({ context }) => ({ type: 'restored' as const, ifname: context.ifname, index: context.index, ok: true, message: null })),
+              ],
+            },
+            onError: {
+              target: '#supplicant.stopped',
+              actions: [
+                assign({ restore: 'failed' as const }),
+                { type: 'recordLinkError', params: ({ event }) => ({ operation: 'write' as const, error: event.error }) },
+                emit(({ context, event }) => ({
+                  type: 'restored' as const,
+                  ifname: context.ifname,
+                  index: context.index,
+                  ok: false,
+                  message: errorOf('write', event.error).message,
+                })),
+              ],
+            },
+          },
+        },
+      },
+    },
+
+    stopped: { type: 'final' },
+  },
+});
+
+export type SupplicantMachine = typeof supplicantMachine;

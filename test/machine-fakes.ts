@@ -1,0 +1,367 @@
+/**
+ * Fakes for the supplicant machine's actors (contract.ts), for unit tests of the machine's
+ * logic only: a small model of the kernel's link rules (field guide, section 1), an
+ * authenticator whose exchanges the test settles by hand, and a harness that starts the machine
+ * on a SimulatedClock. Reusable by other tests that need the machine without I/O.
+ */
+import { createActor, fromCallback, fromPromise, SimulatedClock } from 'xstate';
+import type { LinkRecord, LinkSettings } from '../src/link.js';
+import type { AuthOutcome, AuthReport, AuthRequest } from '../src/auth/authenticator.js';
+import type {
+  AuthReportEvent,
+  LinkSourceEvent,
+  QueryLinkInput,
+  RestoreGuardEvent,
+  SupplicantEmitted,
+  SupplicantTiming,
+  WriteLinkInput,
+} from '../machines/contract.js';
+import { supplicantMachine } from '../machines/supplicant.js';
+import { paeState as paeStateOf } from '../machines/observe.js';
+
+export const TIMING: SupplicantTiming = {
+  authTimeoutMs: 30_000,
+  retryMinMs: 1_000,
+  retryMaxMs: 60_000,
+  retryJitter: 0,
+  confirmTimeoutMs: 500,
+  reassertLimit: 2,
+};
+
+export function makeLink(patch: Partial<LinkRecord> = {}): LinkRecord {
+  const link: LinkRecord = {
+    event: 'newlink',
+    index: 7,
+    name: 'eth0',
+    flags: 0,
+    up: true,
+    running: true,
+    lowerUp: true,
+    dormant: false,
+    operstate: 'UP',
+    linkmode: 0,
+    iflink: 7,
+    master: null,
+    address: '02:00:00:00:00:07',
+    kind: 'veth',
+    mtu: 1500,
+    carrierChanges: 1,
+    carrierUpCount: 1,
+    carrierDownCount: 0,
+    ...patch,
+  };
+  link.running = link.operstate === 'UP' || link.operstate === 'UNKNOWN';
+  return link;
+}
+
+export interface WriteRecord extends WriteLinkInput {
+  /** Position among all writes and queries, for ordering assertions. */
+  seq: number;
+  /** Written by the restoreGuard's cleanup (the safety net), not by the writeLink actor. */
+  safetyNet: boolean;
+  /** Whether the fake kernel applied the operstate part. */
+  applied: boolean | null;
+}
+
+export interface PendingAuth {
+  input: AuthRequest;
+  signal: AbortSignal;
+  resolve(outcome: AuthOutcome): void;
+  settled: boolean;
+}
+
+/**
+ * The kernel's side, as far as the machine sees it: links by index, the write rules of
+ * Documentation/networking/operstates (UP only from DORMANT/TESTING/UNKNOWN with the driver's
+ * dormant/testing flags clear; DORMANT only from UP/UNKNOWN; no state change while admin down)
+ * and the echo (RTM_NEWLINK) after a write.
+ */
+export class FakeKernel {
+  readonly links = new Map<number, LinkRecord>();
+  readonly writes: WriteRecord[] = [];
+  readonly queries: QueryLinkInput[] = [];
+  readonly guardLog: RestoreGuardEvent['type'][] = [];
+  /** Echo an RTM_NEWLINK after each write that changed something (the kernel does). */
+  echo = true;
+  /** Pretend the kernel ignores operstate writes (ACKed with 0 all the same). */
+  ignoreWrites = false;
+  /** Hold every write's ACK until the test calls ackWrites(). */
+  holdWrites = false;
+  /** Hold query answers until answerQueries(). */
+  holdQueries = false;
+  /** Driver testing flag (no IFF_ bit; shows as operstate TESTING). */
+  testing = new Set<number>();
+  private seq = 0;
+  private listeners = new Set<(event: LinkSourceEvent) => void>();
+  private reportListeners = new Set<(event: AuthReportEvent) => void>();
+  private heldAcks: Array<() => void> = [];
+  private heldQueries: Array<() => void> = [];
+  readonly auths: PendingAuth[] = [];
+
+  constructor(initial: LinkRecord | null = makeLink()) {
+    if (initial) this.links.set(initial.index, { ...initial });
+  }
+
+  link(index = 7): LinkRecord {
+    const link = this.links.get(index);
+    if (!link) throw new Error(`fake kernel: no link ${index}`);
+    return link;
+  }
+
+  private send(event: LinkSourceEvent): void {
+    for (const l of [...this.listeners]) l(event);
+  }
+
+  notify(index = 7): void {
+    this.send({ type: 'link.changed', link: { ...this.link(index) } });
+  }
+
+  /** Change a link as the kernel would report it, and multicast it (unless notify is false). */
+  set(index: number, patch: Partial<LinkRecord>, notify = true): LinkRecord {
+    const link = { ...this.link(index), ...patch };
+    link.running = link.up && (link.operstate === 'UP' || link.operstate === 'UNKNOWN');
+    this.links.set(index, link);
+    if (notify) this.notify(index);
+    return link;
+  }
+
+  /** linkwatch's derivation after a carrier/flag change (operstates.rst, field guide table). */
+  private derive(link: LinkRecord, index: number): LinkRecord['operstate'] {
+    if (!link.up) return 'DOWN';
+    if (this.testing.has(index)) return 'TESTING';
+    if (!link.lowerUp) return 'DOWN';
+    if (link.dormant) return 'DORMANT';
+    return link.linkmode === 1 ? 'DORMANT' : 'UP';
+  }
+
+  carrierOff(index = 7): void {
+    const l = this.link(index);
+    const next = { ...l, lowerUp: false, carrierChanges: (l.carrierChanges ?? 0) + 1, carrierDownCount: (l.carrierDownCount ?? 0) + 1 };
+    this.set(index, { ...next, operstate: this.derive(next, index) });
+  }
+
+  carrierOn(index = 7): void {
+    const l = this.link(index);
+    const next = { ...l, lowerUp: true, carrierChanges: (l.carrierChanges ?? 0) + 1, carrierUpCount: (l.carrierUpCount ?? 0) + 1 };
+    this.set(index, { ...next, operstate: this.derive(next, index) });
+  }
+
+  /** A bounce shorter than the linkwatch batch: only the counters show it; the state is unchanged. */
+  hiddenBounce(index = 7): void {
+    const l = this.link(index);
+    this.set(index, {
+      carrierChanges: (l.carrierChanges ?? 0) + 2,
+      carrierUpCount: (l.carrierUpCount ?? 0) + 1,
+      carrierDownCount: (l.carrierDownCount ?? 0) + 1,
+    });
+  }
+
+  driverDormant(on: boolean, index = 7): void {
+    const next = { ...this.link(index), dormant: on };
+    this.set(index, { ...next, operstate: this.derive(next, index) });
+  }
+
+  driverTesting(on: boolean, index = 7): void {
+    if (on) this.testing.add(index);
+    else this.testing.delete(index);
+    const next = this.link(index);
+    this.set(index, { operstate: this.derive(next, index) });
+  }
+
+  adminDown(index = 7): void {
+    // The kernel multicasts the change to down, then stays silent while down.
+    this.set(index, { up: false, lowerUp: false, dormant: false, operstate: 'DOWN' });
+  }
+
+  remove(index = 7): void {
+    const link = this.link(index);
+    this.set(index, { up: false, lowerUp: false, operstate: 'DOWN' });
+    this.links.delete(index);
+    this.send({ type: 'link.removed', link: { ...link, event: 'dellink' } });
+  }
+
+  create(patch: Partial<LinkRecord>): LinkRecord {
+    const link = makeLink(patch);
+    this.links.set(link.index, link);
+    this.notify(link.index);
+    return link;
+  }
+
+  rename(index: number, name: string): void {
+    this.set(index, { name });
+  }
+
+  overrun(): void {
+    this.send({ type: 'link.overrun' });
+  }
+
+  /** Another link's traffic, which the machine must ignore. */
+  other(patch: Partial<LinkRecord>): void {
+    this.send({ type: 'link.changed', link: makeLink({ index: 99, name: 'eth9', ...patch }) });
+  }
+
+  /** The RTM_SETLINK rules; returns whether the operstate part was applied. */
+  applyWrite(input: WriteLinkInput): boolean | null {
+    const link = this.links.get(input.index);
+    if (!link) return null;
+    const before = { ...link };
+    const next = { ...link };
+    if (input.settings.linkmode !== undefined) next.linkmode = input.settings.linkmode;
+    let applied: boolean | null = null;
+    const want = input.settings.operstate;
+    if (want !== undefined && !this.ignoreWrites && next.up) {
+      const from = next.operstate;
+      if (want === 'UP') applied = ['DORMANT', 'TESTING', 'UNKNOWN'].includes(from) && !next.dormant && !this.testing.has(input.index);
+      else if (want === 'DORMANT' || want === 'TESTING') applied = from === 'UP' || from === 'UNKNOWN';
+      else applied = false;
+      if (applied) next.operstate = want;
+    } else if (want !== undefined) {
+      applied = false;
+    }
+    const changed = next.linkmode !== before.linkmode || next.operstate !== before.operstate;
+    this.set(input.index, next, false);
+    // No notifications while admin down (field guide, section 1).
+    if (this.echo && changed && next.up) this.notify(input.index);
+    return applied;
+  }
+
+  ackWrites(): void {
+    const acks = this.heldAcks;
+    this.heldAcks = [];
+    for (const ack of acks) ack();
+  }
+
+  answerQueries(): void {
+    const answers = this.heldQueries;
+    this.heldQueries = [];
+    for (const a of answers) a();
+  }
+
+  report(report: AuthReport): void {
+    for (const l of [...this.reportListeners]) l({ type: 'auth.report', report });
+  }
+
+  /** The exchange in progress (the last one started and not yet settled). */
+  pendingAuth(): PendingAuth {
+    const p = [...this.auths].reverse().find((a) => !a.settled && !a.signal.aborted);
+    if (!p) throw new Error('fake authenticator: no exchange in progress');
+    return p;
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** The actors for `.provide({ actors })`. */
+  actors() {
+    return {
+      linkSource: fromCallback<LinkSourceEvent>(({ sendBack }) => {
+        const l = (e: LinkSourceEvent) => sendBack(e);
+        this.listeners.add(l);
+        return () => this.listeners.delete(l);
+      }),
+      queryLink: fromPromise<LinkRecord | null, QueryLinkInput>(async ({ input }) => {
+        this.queries.push(input);
+        this.seq++;
+        if (this.holdQueries) await new Promise<void>((r) => this.heldQueries.push(r));
+        const found =
+          'index' in input ? this.links.get(input.index) : [...this.links.values()].find((l) => l.name === input.ifname);
+        return found ? { ...found } : null;
+      }),
+      writeLink: fromPromise<void, WriteLinkInput>(async ({ input }) => {
+        // Applied when the request is issued (synchronously at actor start), ACKed later.
+        const record: WriteRecord = { ...input, settings: { ...input.settings }, seq: this.seq++, safetyNet: false, applied: null };
+        this.writes.push(record);
+        record.applied = this.applyWrite(input);
+        if (record.applied === null) throw Object.assign(new Error(`setLink ${input.ifname}: no such device`), { code: 'ENODEV' });
+        if (this.holdWrites) await new Promise<void>((r) => this.heldAcks.push(r));
+      }),
+      authenticate: fromPromise<AuthOutcome, AuthRequest>(({ input, signal }) => {
+        return new Promise<AuthOutcome>((resolve) => {
+          const pending: PendingAuth = {
+            input,
+            signal,
+            settled: false,
+            resolve: (outcome) => {
+              pending.settled = true;
+              resolve(outcome);
+            },
+          };
+          this.auths.push(pending);
+        });
+      }),
+      authReports: fromCallback<AuthReportEvent, { ifname: string }>(({ sendBack }) => {
+        const l = (e: AuthReportEvent) => sendBack(e);
+        this.reportListeners.add(l);
+        return () => this.reportListeners.delete(l);
+      }),
+      restoreGuard: fromCallback<RestoreGuardEvent>(({ receive }) => {
+        let armed: { index: number; ifname: string } | null = null;
+        receive((e) => {
+          this.guardLog.push(e.type);
+          armed = e.type === 'guard.arm' ? e.target : null;
+        });
+        return () => {
+          if (armed === null) return;
+          const input: WriteLinkInput = { ...armed, settings: { linkmode: 0, operstate: 'UP' } };
+          const record: WriteRecord = { ...input, seq: this.seq++, safetyNet: true, applied: null };
+          this.writes.push(record);
+          record.applied = this.applyWrite(input);
+        };
+      }),
+    };
+  }
+}
+
+export const SUCCESS: AuthOutcome = { authorized: true, details: { method: 'MD5' } };
+export const REJECTED: AuthOutcome = { authorized: false, cause: 'credentials-rejected', message: 'EAP-Failure' };
+
+/** Let promise actors settle: fromPromise delivers onDone in a later microtask. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+export interface HarnessOptions {
+  timing?: Partial<SupplicantTiming>;
+  kernel?: FakeKernel;
+  random?: () => number;
+  ifname?: string;
+}
+
+/** A started machine over a FakeKernel on a SimulatedClock, with every emitted event logged. */
+export function startMachine(options: HarnessOptions = {}) {
+  const kernel = options.kernel ?? new FakeKernel();
+  const clock = new SimulatedClock();
+  const emitted: SupplicantEmitted[] = [];
+  const machine = supplicantMachine.provide({ actors: kernel.actors() });
+  const actor = createActor(machine, {
+    clock,
+    input: { ifname: options.ifname ?? 'eth0', timing: { ...TIMING, ...options.timing }, random: options.random ?? (() => 0) },
+  });
+  actor.on('*', (e) => emitted.push(e as SupplicantEmitted));
+  const errors: unknown[] = [];
+  actor.subscribe({ error: (e) => errors.push(e) });
+  actor.start();
+  return {
+    actor,
+    kernel,
+    clock,
+    emitted,
+    errors,
+    snapshot: () => actor.getSnapshot(),
+    /** The PAE state ("authorized", "held", ...) or the top-level path. */
+    state: () => paeStateOf(actor.getSnapshot().value),
+    /** Writes issued by the machine, excluding the safety net. */
+    writes: () => kernel.writes.filter((w) => !w.safetyNet).map((w) => w.settings),
+    /** Advance the simulated clock and let promise actors settle. */
+    async advance(ms: number) {
+      clock.increment(ms);
+      await settle();
+    },
+  };
+}
+
+
+export function settingsEqual(a: LinkSettings | undefined, b: LinkSettings): boolean {
+  return a !== undefined && a.linkmode === b.linkmode && a.operstate === b.operstate;
+}
