@@ -377,35 +377,44 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     if (c->closing) return;
     Batch& b = c->batch;
     b.clear();
-    if (status < 0) {
-      b.add(kItemRecvError, 0)[kWordErrno] = static_cast<uint32_t>(-status);
-    } else {
-      for (int i = 0; i < kMaxDatagramsPerWakeup; i++) {
-        sockaddr_nl from{};
-        iovec iov{c->buf.get(), kRecvBufferBytes};
-        msghdr msg{};
-        msg.msg_name = &from;
-        msg.msg_namelen = sizeof(from);
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        ssize_t n = recvmsg(c->fd, &msg, MSG_DONTWAIT);
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-          if (errno == ENOBUFS) {  // the kernel dropped messages for us (netlink_overrun)
-            b.add(kItemOverrun, 0);
-            continue;
-          }
-          b.add(kItemRecvError, 0)[kWordErrno] = static_cast<uint32_t>(errno);
-          break;
-        }
-        // Only the kernel (port 0) speaks rtnetlink; anything else is another process.
-        if (from.nl_pid != 0) continue;
-        if (msg.msg_flags & MSG_TRUNC) {
-          b.malformed++;
+    // A pending socket error (netlink_overrun sets sk_err = ENOBUFS) shows up as POLLERR, which
+    // libuv reports as a negative status *and* stops the handle (uv__poll_io). recvmsg returns
+    // that error and clears it, so read as usual and start polling again.
+    bool sawError = false;
+    for (int i = 0; i < kMaxDatagramsPerWakeup; i++) {
+      sockaddr_nl from{};
+      iovec iov{c->buf.get(), kRecvBufferBytes};
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof(from);
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      ssize_t n = recvmsg(c->fd, &msg, MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        sawError = true;
+        if (errno == ENOBUFS) {  // the kernel dropped messages for us
+          b.add(kItemOverrun, 0);
           continue;
         }
-        ParseDatagram(c->buf.get(), static_cast<size_t>(n), from.nl_groups != 0, &b);
+        b.add(kItemRecvError, 0)[kWordErrno] = static_cast<uint32_t>(errno);
+        break;
+      }
+      // Only the kernel (port 0) speaks rtnetlink; anything else is another process.
+      if (from.nl_pid != 0) continue;
+      if (msg.msg_flags & MSG_TRUNC) {
+        b.malformed++;
+        continue;
+      }
+      ParseDatagram(c->buf.get(), static_cast<size_t>(n), from.nl_groups != 0, &b);
+    }
+    if (status < 0) {
+      if (sawError) {
+        uv_poll_start(&c->poll, UV_READABLE, OnReadable);
+      } else {
+        // An error recvmsg does not report: polling again would spin, so stay stopped and say so.
+        b.add(kItemRecvError, 0)[kWordErrno] = static_cast<uint32_t>(-status);
       }
     }
     c->malformed += b.malformed;

@@ -1,0 +1,107 @@
+/**
+ * RTNLGRP_LINK multicasts as 'link' events: carrier loss and return through a veth peer in
+ * another namespace, linkmode and operstate writes, rename, delete; and 'overrun' when the
+ * receive buffer is too small, after which a dump recovers the true state.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Netns, needsRoot, vethPair } from './lab/netns.js';
+import { RouteSocket } from '../src/netlink/route-socket.js';
+import { nextLink, nextOverrun } from './netlink-support.js';
+
+test('link events: peer down/up, linkmode, operstate, rename, delete', async (t) => {
+  if (!needsRoot(t)) return;
+  const a = await Netns.create('nle', t);
+  const b = await Netns.create('nle', t);
+  await vethPair(a, 'eth0', b, 'sw0');
+  const sock = RouteSocket.open({ netns: a.path });
+  t.after(() => sock.close());
+  const { index } = await sock.getLink('eth0');
+  const mine = (r: { index: number }): boolean => r.index === index;
+
+  let ev = nextLink(sock, 'carrier loss (peer down)', (r) => mine(r) && r.operstate === 'DOWN');
+  await b.ip('link', 'set', 'sw0', 'down');
+  let rec = await ev;
+  assert.deepEqual([rec.event, rec.lowerUp, rec.running, rec.up], ['newlink', false, false, true]);
+  const downCount = rec.carrierDownCount;
+  assert.ok(downCount !== null && downCount >= 1);
+
+  ev = nextLink(sock, 'carrier return (peer up)', (r) => mine(r) && r.operstate === 'UP');
+  await b.ip('link', 'set', 'sw0', 'up');
+  rec = await ev;
+  assert.deepEqual([rec.lowerUp, rec.running], [true, true]);
+  assert.ok(rec.carrierUpCount !== null && rec.carrierUpCount >= 2, `carrier_up_count ${rec.carrierUpCount}`);
+
+  ev = nextLink(sock, 'linkmode dormant', (r) => mine(r) && r.linkmode === 1);
+  await a.ip('link', 'set', 'eth0', 'mode', 'dormant');
+  assert.equal((await ev).operstate, 'UP', 'linkmode alone does not re-evaluate operstate');
+
+  ev = nextLink(sock, 'operstate DORMANT', (r) => mine(r) && r.operstate === 'DORMANT');
+  await a.ip('link', 'set', 'eth0', 'state', 'dormant');
+  assert.equal((await ev).running, false);
+
+  ev = nextLink(sock, 'leave: mode default state up', (r) => mine(r) && r.operstate === 'UP' && r.linkmode === 0);
+  await a.ip('link', 'set', 'eth0', 'mode', 'default', 'state', 'up');
+  assert.equal((await ev).running, true);
+
+  await a.ip('link', 'set', 'eth0', 'down');
+  ev = nextLink(sock, 'rename eth0 -> lan0', (r) => mine(r) && r.name === 'lan0');
+  await a.ip('link', 'set', 'eth0', 'name', 'lan0');
+  assert.equal((await ev).event, 'newlink');
+
+  ev = nextLink(sock, 'delete (DELLINK)', (r) => mine(r) && r.event === 'dellink');
+  await a.ip('link', 'del', 'lan0');
+  rec = await ev;
+  assert.equal(rec.name, 'lan0');
+  await assert.rejects(sock.getLink(index), { code: 'ENODEV' });
+  assert.equal(sock.malformedCount, 0);
+});
+
+test('a reply to getLink is not also emitted as an event', async (t) => {
+  if (!needsRoot(t)) return;
+  const a = await Netns.create('nle', t);
+  await a.ip('link', 'add', 'q0', 'type', 'veth', 'peer', 'name', 'q1');
+  const sock = RouteSocket.open({ netns: a.path });
+  t.after(() => sock.close());
+  // Links that are admin down have no linkwatch work pending, so no multicast is due.
+  const events: string[] = [];
+  sock.on('link', (r) => events.push(r.name));
+  for (let i = 0; i < 20; i++) await sock.getLink('q0');
+  await sock.dumpLinks();
+  // A round trip after the queries: anything they caused would have arrived before this reply.
+  await sock.getLink('q1');
+  assert.deepEqual(events, []);
+});
+
+test('overrun: a tiny receive buffer and a burst give overrun, then a dump recovers the truth', async (t) => {
+  if (!needsRoot(t)) return;
+  const a = await Netns.create('nlo', t);
+  const sock = RouteSocket.open({ netns: a.path, receiveBufferBytes: 1 });
+  t.after(() => sock.close());
+  await sock.dumpLinks();
+  const dir = mkdtempSync(join(tmpdir(), 'd1x-batch-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const batch = join(dir, 'links.batch');
+  const lines: string[] = [];
+  for (let i = 0; i < 50; i++) lines.push(`link add o${i} type veth peer name p${i}`, `link set o${i} up`, `link set p${i} up`);
+  writeFileSync(batch, lines.join('\n') + '\n');
+
+  const overrun = nextOverrun(sock);
+  // Synchronous on purpose: the loop does not read while the kernel fills the tiny buffer.
+  execFileSync('ip', ['-n', a.name, '-batch', batch]);
+  await overrun;
+
+  const dump = await sock.dumpLinks();
+  const ip = await a.links();
+  const summarize = (name: string, op: unknown, up: boolean): string => `${name}:${String(op)}:${up}`;
+  assert.deepEqual(
+    dump.map((r) => summarize(r.name, r.operstate, r.up)).sort(),
+    ip.map((l) => summarize(l.ifname as string, l.operstate, (l.flags as string[]).includes('UP'))).sort(),
+  );
+  assert.equal(dump.length, 101);
+});
