@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * dot1x-operstate: the command line. yargs parses; everything it accepts is validated again in
+ * src/options.ts before any link is touched. Every failure ends as one line on stderr and an
+ * exit status from src/exit-codes.ts, never a stack trace.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UsageError } from './errors.js';
+import { EXIT, type ExitStatus } from './exit-codes.js';
+import { describeFailure, oneLine } from './failure.js';
+import { validateRunOptions, DEFAULTS, type RawRunOptions } from './options.js';
+import { validateIfname } from './ifname.js';
+import { LOG_FORMATS, LOG_LEVELS } from './log.js';
+
+const PROG = 'dot1x-operstate';
+
+type Action =
+  | { command: 'run'; raw: RawRunOptions }
+  | { command: 'reset'; ifname: string }
+  | { command: 'status'; ifname: string; json: boolean; runDir: string | undefined };
+
+async function parse(argv: string[]): Promise<Action | null> {
+  let action: Action | null = null;
+  const runDirOption = {
+    type: 'string',
+    describe: 'directory of the status sockets (default $DOT1X_RUN_DIR or /run/dot1x-operstate)',
+  } as const;
+  await yargs(argv)
+    .scriptName(PROG)
+    .strict()
+    .parserConfiguration({ 'camel-case-expansion': true })
+    .command(
+      ['run <ifname..>', '$0 <ifname..>'],
+      'manage each named interface until stopped (default command)',
+      (y) => y
+        .positional('ifname', { type: 'string', array: true, describe: 'interface(s) to manage' })
+        .option('auth', { type: 'string', describe: 'backend: wpa-supplicant | exec | module', default: DEFAULTS.auth })
+        .option('wpa-ctrl', { type: 'string', describe: `wpa_supplicant control directory or socket (default ${DEFAULTS.wpaCtrl})` })
+        .option('exec', { type: 'string', describe: 'program that authenticates (--auth exec)' })
+        .option('exec-arg', { type: 'string', describe: 'argument for the --exec program (repeatable)' })
+        .option('module', { type: 'string', describe: 'authenticator module (--auth module)' })
+        .option('auth-timeout', { type: 'string', describe: `seconds allowed for one authentication (default ${DEFAULTS.authTimeout})` })
+        .option('retry-min', { type: 'string', describe: `first backoff after a failure, seconds, fractions allowed (default ${DEFAULTS.retryMin})` })
+        .option('retry-max', { type: 'string', describe: `longest backoff, seconds (default ${DEFAULTS.retryMax})` })
+        .option('log-level', { type: 'string', describe: `${LOG_LEVELS.join(' | ')} (default ${DEFAULTS.logLevel})` })
+        .option('log-format', { type: 'string', describe: `${LOG_FORMATS.join(' | ')} (default ${DEFAULTS.logFormat})` })
+        .option('run-dir', runDirOption),
+      (args) => { action = { command: 'run', raw: args as RawRunOptions }; },
+    )
+    .command(
+      'reset <ifname>',
+      'put the interface back to linkmode 0 and operstate UP, then exit',
+      (y) => y.positional('ifname', { type: 'string', demandOption: true }),
+      (args) => { action = { command: 'reset', ifname: String(args.ifname) }; },
+    )
+    .command(
+      'status <ifname>',
+      "show the kernel's view of the interface and the daemon's, if one runs",
+      (y) => y
+        .positional('ifname', { type: 'string', demandOption: true })
+        .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+        .option('run-dir', runDirOption),
+      (args) => {
+        if (Array.isArray(args.runDir)) throw new UsageError('EUSAGE', '--run-dir was given more than once; give it once');
+        action = { command: 'status', ifname: String(args.ifname), json: Boolean(args.json), runDir: args.runDir };
+      },
+    )
+    .example('$0 eth0', 'gate eth0 on wpa_supplicant in /run/wpa_supplicant')
+    .example('$0 eth0 --auth exec --exec /usr/local/bin/auth-eth0', 'gate eth0 on a program\'s exit status')
+    .example('$0 status eth0 --json', 'what the kernel and the daemon say')
+    .epilogue('Exit status: 0 clean stop, 1 runtime failure (e.g. missing CAP_NET_ADMIN), 2 bad input.')
+    .help()
+    .version()
+    .wrap(null)
+    .fail((msg, err) => {
+      if (err instanceof UsageError) throw err;
+      if (msg?.startsWith('Not enough non-option arguments')) {
+        throw new UsageError('EUSAGE', `name the interface(s) to manage, e.g. ${PROG} eth0 (see ${PROG} --help)`);
+      }
+      throw new UsageError('EUSAGE', `${oneLine(msg ?? err?.message ?? 'invalid command line')} (see ${PROG} --help)`);
+    })
+    .parseAsync();
+  return action;
+}
+
+async function run(action: Action): Promise<ExitStatus> {
+  switch (action.command) {
+    case 'run': {
+      const config = validateRunOptions(action.raw);
+      const { runDaemon } = await import('./daemon/run.js');
+      return runDaemon(config);
+    }
+    case 'reset': {
+      validateIfname(action.ifname);
+      const { resetLink } = await import('./daemon/reset.js');
+      return resetLink(action.ifname);
+    }
+    case 'status': {
+      validateIfname(action.ifname);
+      const { showStatus } = await import('./daemon/status-command.js');
+      return showStatus(action.ifname, { json: action.json, runDir: action.runDir });
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  let status: ExitStatus;
+  try {
+    const action = await parse(hideBin(process.argv));
+    // null: --help or --version answered (yargs exits by itself in that case).
+    status = action === null ? EXIT.OK : await run(action);
+  } catch (err) {
+    const failure = describeFailure(err);
+    process.stderr.write(`${PROG}: ${failure.message}\n`);
+    status = failure.status;
+  }
+  process.exitCode = status;
+  // The daemon leaves nothing running on a clean return; exit now rather than wait for
+  // stray handles of a backend.
+  process.exit(status);
+}
+
+void main();

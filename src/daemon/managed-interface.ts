@@ -1,0 +1,204 @@
+/**
+ * One managed interface: its supplicant machine wired to the shared RouteSocket and the
+ * authenticator, with its log lines and its status. Interfaces share nothing else, so one that
+ * fails never stops the others.
+ */
+import { createActor, fromCallback, fromPromise } from 'xstate';
+import { supplicantMachine } from '../../machines/supplicant.js';
+import { restoreGuardLogic, stopAndRestore, type StopResult, type SupplicantActor } from '../../machines/restore.js';
+import { paeState, portState, watchTransitions } from '../../machines/observe.js';
+import type {
+  AuthReportEvent, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
+} from '../../machines/contract.js';
+import type { RouteSocket } from '../netlink/route-socket.js';
+import type { LinkRecord } from '../link.js';
+import type { AuthOutcome, AuthRequest, Authenticator } from '../auth/authenticator.js';
+import { OsError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { DaemonStatus, LastOutcome } from '../status.js';
+
+export interface ManagedInterfaceDeps {
+  socket: RouteSocket;
+  authenticator: Authenticator;
+  timing: SupplicantTiming;
+  log: Logger;
+}
+
+/** Log level and message of each emitted machine event (contract.ts SupplicantEmitted). */
+const EMITTED: Record<SupplicantEmitted['type'], { level: 'debug' | 'info' | 'warn' | 'error'; msg: string }> = {
+  authStarted: { level: 'debug', msg: 'authentication started' },
+  authFinished: { level: 'info', msg: 'authentication finished' },
+  reauthenticated: { level: 'info', msg: 'switch re-authenticated the port' },
+  backendDown: { level: 'warn', msg: 'authenticator backend down' },
+  backendUp: { level: 'info', msg: 'authenticator backend up' },
+  flowRestarted: { level: 'info', msg: 'flow restarted' },
+  bounceDetected: { level: 'info', msg: 'carrier bounce detected from the counters' },
+  linkRenamed: { level: 'info', msg: 'link renamed' },
+  linkRemoved: { level: 'warn', msg: 'link removed; waiting for an interface of that name' },
+  linkAppeared: { level: 'info', msg: 'taking over link' },
+  overrun: { level: 'warn', msg: 'netlink events lost (overrun); re-querying' },
+  linkWritten: { level: 'debug', msg: 'link written' },
+  reassertFailed: { level: 'warn', msg: 'kernel did not apply the operstate; backing off' },
+  linkError: { level: 'error', msg: 'link operation failed' },
+  restored: { level: 'info', msg: 'link restored' },
+};
+
+export class ManagedInterface {
+  readonly ifname: string;
+  private readonly actor: SupplicantActor;
+  private readonly deps: ManagedInterfaceDeps;
+  private state: string;
+  private enteredAt = Date.now();
+  private outcome: LastOutcome | null = null;
+  /** Last ifindex known, for the emergency restore when the machine can no longer say. */
+  private lastIndex: number;
+  private failed: Error | null = null;
+  private started = false;
+  private unwatch: () => void = () => {};
+
+  constructor(ifname: string, initialIndex: number, deps: ManagedInterfaceDeps, onFailure: (mi: ManagedInterface, err: unknown) => void) {
+    this.ifname = ifname;
+    this.deps = deps;
+    this.lastIndex = initialIndex;
+    const { socket, authenticator, log } = deps;
+
+    const write = (input: WriteLinkInput): Promise<void> => socket.setLink(input.index, input.settings);
+    const machine = supplicantMachine.provide({
+      actors: {
+        linkSource: fromCallback<LinkSourceEvent>(({ sendBack }) => {
+          const onLink = (link: LinkRecord): void => {
+            sendBack(link.event === 'dellink' ? { type: 'link.removed', link } : { type: 'link.changed', link });
+          };
+          const onOverrun = (): void => sendBack({ type: 'link.overrun' });
+          socket.on('link', onLink);
+          socket.on('overrun', onOverrun);
+          return () => { socket.off('link', onLink); socket.off('overrun', onOverrun); };
+        }),
+        queryLink: fromPromise<LinkRecord | null, QueryLinkInput>(async ({ input }) => {
+          try {
+            return await socket.getLink('ifname' in input ? input.ifname : input.index);
+          } catch (err) {
+            if (err instanceof OsError && err.code === 'ENODEV') return null;
+            throw err;
+          }
+        }),
+        writeLink: fromPromise<void, WriteLinkInput>(({ input }) => write(input)),
+        authenticate: fromPromise<AuthOutcome, AuthRequest>(({ input, signal }) => authenticator.authenticate(input, signal)),
+        authReports: fromCallback<AuthReportEvent, { ifname: string }>(({ sendBack, input }) => {
+          if (authenticator.watch === undefined) return undefined;
+          return authenticator.watch(input.ifname, (report) => sendBack({ type: 'auth.report', report }));
+        }),
+        restoreGuard: restoreGuardLogic(write, (err, input) => {
+          log.error({ ifname: input.ifname, err: (err as Error).message }, 'restore on stop failed');
+        }),
+      },
+    });
+    this.actor = createActor(machine, { input: { ifname, timing: deps.timing } });
+    this.state = paeState(this.actor.getSnapshot().value);
+
+    this.actor.on('*', (event: SupplicantEmitted) => this.onEmitted(event));
+    this.actor.subscribe({
+      error: (err) => {
+        this.failed = err instanceof Error ? err : new Error(String(err));
+        onFailure(this, err);
+      },
+    });
+  }
+
+  start(): void {
+    this.unwatch = watchTransitions(this.actor, ({ from, to, context }) => {
+      const now = Date.now();
+      const durationMs = now - this.enteredAt;
+      this.enteredAt = now;
+      this.state = to;
+      if (context.index !== null) this.lastIndex = context.index;
+      this.deps.log.info({
+        ifname: context.ifname,
+        state: to,
+        previous: from,
+        durationMs,
+        attempt: context.attempt,
+        cause: context.lastCause,
+        operstate: context.link?.operstate ?? null,
+      }, 'state');
+    });
+    this.started = true;
+    this.actor.start();
+    const snap = this.actor.getSnapshot();
+    this.state = paeState(snap.value);
+    this.deps.log.info({ ifname: this.ifname, state: this.state, previous: null, attempt: 0 }, 'state');
+  }
+
+  private onEmitted(event: SupplicantEmitted): void {
+    const meta = EMITTED[event.type];
+    const { type, ...fields } = event;
+    if (event.type === 'authFinished') {
+      this.outcome = {
+        authorized: event.authorized,
+        cause: event.cause,
+        message: event.message,
+        at: new Date().toISOString(),
+      };
+    }
+    if (type === 'restored' && !event.ok) {
+      this.deps.log.error({ event: type, ...fields }, 'could not restore the link');
+      return;
+    }
+    if (type === 'authFinished' && !event.authorized) {
+      this.deps.log.warn({ event: type, ...fields }, meta.msg);
+      return;
+    }
+    this.deps.log[meta.level]({ event: type, ...fields }, meta.msg);
+  }
+
+  reauthenticate(): void {
+    if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'reauthenticate' });
+  }
+
+  /** Send stop, wait (bounded) for the machine's restore; returns what happened. */
+  async stop(timeoutMs: number): Promise<StopResult> {
+    this.unwatch();
+    if (!this.started) return { restore: 'skipped' };
+    const result = await stopAndRestore(this.actor, timeoutMs);
+    this.deps.log.info({ ifname: this.ifname, state: 'stopped', previous: this.state, restore: result.restore }, 'state');
+    return result;
+  }
+
+  /** The ifindex to restore directly when the machine cannot (uncaught error, machine failure). */
+  get index(): number {
+    const i = this.actor.getSnapshot().context.index;
+    return i ?? this.lastIndex;
+  }
+
+  get hasFailed(): boolean { return this.failed !== null; }
+
+  /** Whether the machine ever ran (and so may have touched the link). */
+  get wasStarted(): boolean { return this.started; }
+
+  /** Stop the actor without the machine's restore path (its restoreGuard still writes the restore). */
+  halt(): void {
+    this.unwatch();
+    this.actor.stop();
+  }
+
+  status(authName: string): DaemonStatus {
+    const snap = this.actor.getSnapshot();
+    const ctx = snap.context;
+    return {
+      ifname: ctx.ifname,
+      pid: process.pid,
+      state: this.failed !== null ? 'failed' : snap.status === 'done' ? 'stopped' : paeState(snap.value),
+      port: snap.status === 'active' ? portState(snap.value) : null,
+      since: new Date(this.enteredAt).toISOString(),
+      timeInStateMs: Date.now() - this.enteredAt,
+      attempt: ctx.attempt,
+      failures: ctx.failures,
+      lastOutcome: this.outcome ?? (ctx.lastOutcome === null ? null : {
+        authorized: ctx.lastOutcome === 'authorized', cause: ctx.lastCause, message: ctx.lastMessage, at: new Date(this.enteredAt).toISOString(),
+      }),
+      lastError: ctx.lastError === null ? null : ctx.lastError.message,
+      backendAvailable: ctx.backendAvailable,
+      auth: authName,
+    };
+  }
+}

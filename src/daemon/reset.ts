@@ -1,0 +1,29 @@
+/**
+ * `reset IFNAME`: leave the supplicant flow by hand (after a SIGKILLed daemon, or from systemd's
+ * ExecStopPost=). One request {linkmode 0, operstate UP}, then the kernel's answer is checked,
+ * because an ignored request is ACKed too (field guide section 1).
+ */
+import { RouteSocket } from '../netlink/route-socket.js';
+import { EXIT, type ExitStatus } from '../exit-codes.js';
+import { acquireInstanceLock } from './instance-lock.js';
+import { requireLink, explainNotUp, RESTORE } from './links.js';
+
+export async function resetLink(ifname: string, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<ExitStatus> {
+  // A running daemon would put the link straight back into linkmode 1: say so instead of racing it.
+  const lock = await acquireInstanceLock(ifname);
+  const socket = await RouteSocket.open();
+  try {
+    const before = await requireLink(socket, ifname);
+    await socket.setLink(before.index, RESTORE);
+    const after = await socket.getLink(before.index);
+    if (after.linkmode !== 0) {
+      throw new Error(`reset: the kernel still reports linkmode ${String(after.linkmode)} on ${ifname}; try again, or check what else manages it`);
+    }
+    const why = explainNotUp(after);
+    out(why === null ? `${ifname}: linkmode 0 (default), operstate UP` : `${ifname}: linkmode 0 (default); ${why}`);
+    return EXIT.OK;
+  } finally {
+    await socket.close();
+    await lock.release();
+  }
+}

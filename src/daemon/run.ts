@@ -1,0 +1,210 @@
+/**
+ * The run command: manage each named interface until SIGTERM/SIGINT.
+ *
+ * Order matters, because bad input must leave every link exactly as it was:
+ *   1. options validated (src/options.ts, before this runs)
+ *   2. the backend is made (createAuthenticator checks --exec / --module / --wpa-ctrl)
+ *   3. the instance lock of every interface (a second instance exits 2 and changes nothing)
+ *   4. every interface must exist (RTM_GETLINK; exit 2 when one does not)
+ *   5. privilege probe: an RTM_SETLINK without attributes needs CAP_NET_ADMIN like any other
+ *      (rtnetlink_rcv_msg checks it for every non-GET request) and changes nothing
+ *   6. status sockets, then one machine per interface
+ */
+import { RouteSocket } from '../netlink/route-socket.js';
+import { createAuthenticator, type AuthenticatorOptions } from '../auth/index.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { OsError } from '../errors.js';
+import { EXIT, type ExitStatus } from '../exit-codes.js';
+import { describeFailure } from '../failure.js';
+import { createLogger, type Logger } from '../log.js';
+import type { AuthConfig, RunConfig } from '../options.js';
+import { resolveRunDir, statusSocketPath } from '../status.js';
+import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
+import { requireLink, RESTORE } from './links.js';
+import { ManagedInterface } from './managed-interface.js';
+import { openStatusServer, type StatusServer } from './status-server.js';
+
+/** Bound on each machine's stop (restore write + final state) on SIGTERM. */
+const STOP_TIMEOUT_MS = 5000;
+/** Bound on the direct restore writes after an uncaught error. */
+const EMERGENCY_TIMEOUT_MS = 2000;
+
+function authenticatorOptions(auth: AuthConfig, log: Logger): AuthenticatorOptions {
+  const logger = log.child({ component: 'auth' });
+  switch (auth.kind) {
+    case 'wpa-supplicant': return { kind: auth.kind, ctrl: auth.wpaCtrl, logger };
+    case 'exec': return { kind: auth.kind, path: auth.path, args: auth.args, logger };
+    case 'module': return { kind: auth.kind, path: auth.path, logger };
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), ms); }),
+  ]);
+}
+
+class Daemon {
+  private readonly locks: InstanceLock[] = [];
+  private readonly servers: StatusServer[] = [];
+  private readonly interfaces: ManagedInterface[] = [];
+  private socket: RouteSocket | null = null;
+  private authenticator: Authenticator | null = null;
+  private stopRequested: NodeJS.Signals | null = null;
+  private wake: () => void = () => {};
+  private failedExit = false;
+
+  constructor(private readonly config: RunConfig, private readonly log: Logger) {}
+
+  async run(): Promise<ExitStatus> {
+    const { config, log } = this;
+    this.installSignalHandlers();
+    try {
+      this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
+      for (const ifname of config.ifnames) this.locks.push(await acquireInstanceLock(ifname));
+
+      const socket = RouteSocket.open();
+      this.socket = socket;
+      socket.on('link', (rec) => log.trace({ ifname: rec.name, netlink: rec }, 'netlink'));
+      socket.on('overrun', () => log.trace({}, 'netlink overrun'));
+      socket.on('error', (err) => log.error({ err: err.message }, 'netlink receive failed'));
+      const indexes = new Map<string, number>();
+      for (const ifname of config.ifnames) indexes.set(ifname, (await requireLink(socket, ifname)).index);
+      for (const index of indexes.values()) await socket.setLink(index, {});
+
+      const runDir = resolveRunDir(config.runDir);
+      for (const ifname of config.ifnames) {
+        const mi = new ManagedInterface(ifname, indexes.get(ifname)!, {
+          socket, authenticator: this.authenticator, timing: config.timing, log,
+        }, (failed, err) => this.onInterfaceFailure(failed, err));
+        this.servers.push(await openStatusServer(statusSocketPath(runDir, ifname), () => mi.status(this.authenticator!.name)));
+        this.interfaces.push(mi);
+      }
+      log.info({
+        ifnames: config.ifnames, auth: config.auth.kind, runDir,
+        authTimeoutMs: config.timing.authTimeoutMs, retryMinMs: config.timing.retryMinMs, retryMaxMs: config.timing.retryMaxMs,
+      }, 'starting');
+      if (this.stopRequested === null) for (const mi of this.interfaces) mi.start();
+
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        if (this.stopRequested !== null || this.allFailed()) resolve();
+      });
+      return await this.shutdown();
+    } finally {
+      await this.release();
+    }
+  }
+
+  private allFailed(): boolean {
+    return this.interfaces.length > 0 && this.interfaces.every((mi) => mi.hasFailed);
+  }
+
+  private installSignalHandlers(): void {
+    const onStop = (sig: NodeJS.Signals): void => {
+      if (this.stopRequested !== null) {
+        this.log.warn({ signal: sig }, 'already stopping');
+        return;
+      }
+      this.stopRequested = sig;
+      this.log.info({ signal: sig }, 'stopping');
+      this.wake();
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', () => {
+      this.log.info({ signal: 'SIGHUP' }, 're-authenticating every interface');
+      for (const mi of this.interfaces) mi.reauthenticate();
+    });
+    process.on('uncaughtException', (err) => this.emergency(err));
+    process.on('unhandledRejection', (err) => this.emergency(err));
+  }
+
+  /** One interface's machine failed: put its link back and carry on with the others. */
+  private onInterfaceFailure(mi: ManagedInterface, err: unknown): void {
+    this.log.error({ ifname: mi.ifname, err: describeFailure(err).message }, 'interface machine failed; restoring its link');
+    void this.restoreDirect(mi).then(() => {
+      if (this.allFailed()) {
+        this.failedExit = true;
+        this.log.error({}, 'every interface failed; exiting');
+        this.wake();
+      }
+    });
+  }
+
+  private async restoreDirect(mi: ManagedInterface): Promise<boolean> {
+    const socket = this.socket;
+    if (socket === null) return false;
+    try {
+      await socket.setLink(mi.index, RESTORE);
+      this.log.info({ ifname: mi.ifname, index: mi.index }, 'link restored directly');
+      return true;
+    } catch (err) {
+      if (err instanceof OsError && err.code === 'ENODEV') return true;
+      this.log.error({ ifname: mi.ifname, err: describeFailure(err).message }, 'could not restore the link');
+      return false;
+    }
+  }
+
+  private async shutdown(): Promise<ExitStatus> {
+    const results = await Promise.all(this.interfaces.map((mi) => mi.stop(STOP_TIMEOUT_MS)));
+    let restored = true;
+    // The machines confirm their restore by ACK only; check what the kernel shows and finish
+    // the job directly where linkmode is still 1 (machine forced, failed or never started).
+    for (const [i, mi] of this.interfaces.entries()) {
+      if (!mi.wasStarted) continue;
+      const socket = this.socket!;
+      try {
+        const link = await socket.getLink(mi.index);
+        if (link.linkmode !== 0) {
+          this.log.warn({ ifname: mi.ifname, restore: results[i]!.restore, linkmode: link.linkmode }, 'linkmode still set after stop; restoring directly');
+          restored = (await this.restoreDirect(mi)) && restored;
+        }
+      } catch (err) {
+        if (!(err instanceof OsError && err.code === 'ENODEV')) {
+          restored = false;
+          this.log.error({ ifname: mi.ifname, err: describeFailure(err).message }, 'could not check the link after stop');
+        }
+      }
+    }
+    this.log.info({ signal: this.stopRequested }, 'stopped');
+    return restored && !this.failedExit ? EXIT.OK : EXIT.RUNTIME;
+  }
+
+  private async release(): Promise<void> {
+    await withTimeout(Promise.resolve(this.authenticator?.close?.()).catch(() => {}), 2000);
+    for (const s of this.servers) await s.close();
+    this.socket?.close();
+    for (const l of this.locks) await l.release();
+  }
+
+  /**
+   * An uncaught error: nothing can be trusted any more. Restore every managed link with one
+   * direct request each (bounded), remove the status sockets, say what happened, exit 1.
+   */
+  private emergency(err: unknown): void {
+    const message = describeFailure(err).message;
+    try { this.log.fatal({ err: message }, 'uncaught error; restoring links and exiting'); } catch { /* logging must not stop the restore */ }
+    for (const s of this.servers) s.removeSync();
+    const writes = this.interfaces.map(async (mi) => {
+      try {
+        await this.socket!.setLink(mi.index, RESTORE);
+      } catch {
+        // The socket itself may be what broke: one fresh socket for the last attempt.
+        const fresh = RouteSocket.open();
+        try { await fresh.setLink(mi.index, RESTORE); } finally { fresh.close(); }
+      }
+    });
+    void withTimeout(Promise.allSettled(writes), EMERGENCY_TIMEOUT_MS).finally(() => {
+      process.stderr.write(`dot1x-operstate: internal error: ${message}\n`);
+      process.exit(EXIT.RUNTIME);
+    });
+  }
+}
+
+export async function runDaemon(config: RunConfig): Promise<ExitStatus> {
+  const log = createLogger({ level: config.logLevel, format: config.logFormat });
+  return new Daemon(config, log).run();
+}

@@ -1,0 +1,71 @@
+/**
+ * The daemon's status socket: a filesystem AF_UNIX stream socket, mode 0600 inside a 0700
+ * runtime directory, so only root (the daemon's user) can read it. Each connection gets one
+ * JSON line with the current DaemonStatus, then the daemon closes it.
+ */
+import { createServer, connect, type Server } from 'node:net';
+import { chmodSync, mkdirSync, unlinkSync, lstatSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { DaemonStatus } from '../status.js';
+
+export interface StatusServer {
+  readonly path: string;
+  close(): Promise<void>;
+  /** For the exit path after an uncaught error, where nothing asynchronous may run. */
+  removeSync(): void;
+}
+
+/** True when something accepts connections on PATH. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export async function openStatusServer(path: string, snapshot: () => DaemonStatus): Promise<StatusServer> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  let existing = false;
+  try { existing = lstatSync(path).isSocket(); } catch { /* no file: the usual case */ }
+  if (existing) {
+    // The instance lock is held, so a live peer here is a daemon of another network namespace
+    // sharing this directory: taking its socket over would hide it from `status`.
+    if (await answers(path)) {
+      throw new UsageError('ERUNDIR',
+        `${path} belongs to a dot1x-operstate running in another network namespace; give this one its own --run-dir`);
+    }
+    unlinkSync(path);
+  }
+  const server: Server = createServer((conn) => {
+    conn.on('error', () => { /* a client that went away is not our problem */ });
+    conn.end(`${JSON.stringify(snapshot())}\n`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // bind(2) runs synchronously inside listen(): the umask makes the socket 0600 from birth,
+    // with no window in which another user could connect.
+    const oldMask = process.umask(0o177);
+    try {
+      server.listen(path, () => { server.removeListener('error', reject); resolve(); });
+    } finally {
+      process.umask(oldMask);
+    }
+  });
+  chmodSync(path, 0o600);
+  server.unref();
+  let closed = false;
+  const removeSync = (): void => {
+    try { unlinkSync(path); } catch { /* already gone */ }
+  };
+  return {
+    path,
+    removeSync,
+    close: () => new Promise<void>((resolve) => {
+      if (closed) { resolve(); return; }
+      closed = true;
+      server.close(() => { removeSync(); resolve(); });
+    }),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The daemon's logger: pino, one JSON event per line on stdout, or pino-pretty for people.
+ * Stable field names across the project: ifname, state, previous, cause, attempt, durationMs.
+ * Levels: state changes at info, backend traffic at debug, raw netlink at trace.
+ */
+import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger } from 'pino';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/**
+ * A safety net only: secrets are never handed to the logger in the first place. These paths
+ * catch a secret that slips into a structured field by mistake (an env object, a credential).
+ */
+const REDACT_PATHS = [
+  'password', 'passphrase', 'secret', 'privateKey', 'private_key', 'env', 'execArgs',
+  '*.password', '*.passphrase', '*.secret', '*.privateKey', '*.private_key', '*.env', '*.execArgs',
+];
+
+export interface LoggerOptions {
+  level: LogLevel;
+  format: LogFormat;
+  /** File descriptor to write to; stdout by default. */
+  fd?: number;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const fd = options.fd ?? 1;
+  const base = {
+    level: options.level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  // Synchronous writes in both formats: the daemon exits with process.exit() after restoring
+  // links, and a worker-thread transport or an async buffer would lose the last lines.
+  if (options.format === 'pretty') {
+    return pino(base, pretty({ sync: true, destination: fd, colorize: false, translateTime: 'SYS:standard' }));
+  }
+  return pino(base, pino.destination({ dest: fd, sync: true }));
+}

@@ -1,0 +1,158 @@
+/**
+ * Validation of the run command's options, before anything touches a link: every value is
+ * checked here and turned into one RunConfig, or one UsageError naming the option and the fix.
+ * (Whether the --exec program runs and the --module loads is checked by createAuthenticator,
+ * which the daemon calls before it touches a link too.)
+ */
+import { resolve } from 'node:path';
+import { UsageError } from './errors.js';
+import { validateIfname } from './ifname.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import type { SupplicantTiming } from '../machines/contract.js';
+
+import { AUTH_KINDS, type AuthKind } from './auth/index.js';
+
+export const DEFAULTS = {
+  auth: 'wpa-supplicant' as AuthKind,
+  wpaCtrl: '/run/wpa_supplicant',
+  authTimeout: 30,
+  // hostapd ignores EAPOL-Start for about 5 s after a failure (field guide section 3), so a
+  // first retry sooner than that is wasted.
+  retryMin: 5,
+  retryMax: 300,
+  logLevel: 'info' as LogLevel,
+  logFormat: 'json' as LogFormat,
+};
+
+/** Spread added to each backoff so that many ports behind one switch do not retry in step. */
+const RETRY_JITTER = 0.2;
+/** How long to wait for the kernel's echo of a write before asking it (machines/contract.ts). */
+const CONFIRM_TIMEOUT_MS = 1000;
+const REASSERT_LIMIT = 3;
+/** setTimeout's upper bound (a signed 32-bit count of milliseconds). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+export type AuthConfig =
+  | { kind: 'wpa-supplicant'; wpaCtrl: string }
+  | { kind: 'exec'; path: string; args: string[] }
+  | { kind: 'module'; path: string };
+
+export interface RunConfig {
+  ifnames: string[];
+  auth: AuthConfig;
+  timing: SupplicantTiming;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  runDir: string | undefined;
+}
+
+/** The run command's options as yargs hands them over (before validation). */
+export interface RawRunOptions {
+  ifname: unknown;
+  auth?: unknown;
+  wpaCtrl?: unknown;
+  exec?: unknown;
+  execArg?: unknown;
+  module?: unknown;
+  authTimeout?: unknown;
+  retryMin?: unknown;
+  retryMax?: unknown;
+  logLevel?: unknown;
+  logFormat?: unknown;
+  runDir?: unknown;
+}
+
+function single(name: string, value: unknown): unknown {
+  if (Array.isArray(value)) throw new UsageError('EUSAGE', `--${name} was given more than once; give it once`);
+  return value;
+}
+
+function str(name: string, value: unknown): string | undefined {
+  const v = single(name, value);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') throw new UsageError('EUSAGE', `--${name} needs a value`);
+  return v;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, choices: readonly T[], dflt: T): T {
+  const v = str(name, value) ?? dflt;
+  if (!(choices as readonly string[]).includes(v)) {
+    throw new UsageError('EUSAGE', `--${name} must be one of ${choices.join(', ')} (got ${JSON.stringify(v)})`);
+  }
+  return v as T;
+}
+
+/** Seconds (fractions allowed), strictly positive, as milliseconds. */
+function seconds(name: string, value: unknown, dflt: number): number {
+  const v = single(name, value);
+  const n = v === undefined ? dflt : typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new UsageError('EUSAGE', `--${name} must be a positive number of seconds (got ${JSON.stringify(v)})`);
+  }
+  const ms = Math.round(n * 1000);
+  if (ms < 1) throw new UsageError('EUSAGE', `--${name} must be at least 0.001 seconds (got ${n})`);
+  if (ms > MAX_DELAY_MS) throw new UsageError('EUSAGE', `--${name} must be at most ${Math.floor(MAX_DELAY_MS / 1000)} seconds (got ${n})`);
+  return ms;
+}
+
+function ifnameList(value: unknown): string[] {
+  const list = (Array.isArray(value) ? value : [value]).filter((v) => v !== undefined).map(String);
+  if (list.length === 0) throw new UsageError('EUSAGE', 'name at least one interface, e.g. dot1x-operstate eth0');
+  const seen = new Set<string>();
+  for (const name of list) {
+    validateIfname(name);
+    if (seen.has(name)) throw new UsageError('EUSAGE', `interface ${name} is named twice`);
+    seen.add(name);
+  }
+  return list;
+}
+
+export function validateRunOptions(raw: RawRunOptions): RunConfig {
+  const ifnames = ifnameList(raw.ifname);
+  const kind = oneOf('auth', raw.auth, AUTH_KINDS, DEFAULTS.auth);
+  const wpaCtrl = str('wpa-ctrl', raw.wpaCtrl);
+  const exec = str('exec', raw.exec);
+  const execArgs = (Array.isArray(raw.execArg) ? raw.execArg : raw.execArg === undefined ? [] : [raw.execArg]).map(String);
+  const module = str('module', raw.module);
+
+  // An option for another backend is a mistake worth saying, not something to ignore.
+  if (kind !== 'wpa-supplicant' && wpaCtrl !== undefined) throw new UsageError('EUSAGE', '--wpa-ctrl is only used with --auth wpa-supplicant');
+  if (kind !== 'exec' && (exec !== undefined || execArgs.length > 0)) throw new UsageError('EUSAGE', '--exec and --exec-arg are only used with --auth exec');
+  if (kind !== 'module' && module !== undefined) throw new UsageError('EUSAGE', '--module is only used with --auth module');
+
+  let auth: AuthConfig;
+  if (kind === 'exec') {
+    if (exec === undefined) throw new UsageError('EUSAGE', '--auth exec needs --exec PATH (the program that authenticates)');
+    auth = { kind, path: resolve(exec), args: execArgs };
+  } else if (kind === 'module') {
+    if (module === undefined) throw new UsageError('EUSAGE', '--auth module needs --module PATH (the authenticator module)');
+    auth = { kind, path: resolve(module) };
+  } else {
+    auth = { kind, wpaCtrl: wpaCtrl ?? DEFAULTS.wpaCtrl };
+  }
+
+  const authTimeoutMs = seconds('auth-timeout', raw.authTimeout, DEFAULTS.authTimeout);
+  const retryMinMs = seconds('retry-min', raw.retryMin, DEFAULTS.retryMin);
+  // An explicit --retry-min above the default maximum lifts the maximum with it, unless given.
+  const retryMaxMs = seconds('retry-max', raw.retryMax, raw.retryMax === undefined ? Math.max(DEFAULTS.retryMax, retryMinMs / 1000) : DEFAULTS.retryMax);
+  if (retryMinMs > retryMaxMs) {
+    throw new UsageError('EUSAGE', `--retry-min (${retryMinMs / 1000}) must not exceed --retry-max (${retryMaxMs / 1000})`);
+  }
+
+  const runDir = str('run-dir', raw.runDir);
+  return {
+    ifnames,
+    auth,
+    timing: {
+      authTimeoutMs,
+      retryMinMs,
+      retryMaxMs,
+      retryJitter: RETRY_JITTER,
+      confirmTimeoutMs: CONFIRM_TIMEOUT_MS,
+      reassertLimit: REASSERT_LIMIT,
+    },
+    logLevel: oneOf('log-level', raw.logLevel, LOG_LEVELS, DEFAULTS.logLevel),
+    logFormat: oneOf('log-format', raw.logFormat, LOG_FORMATS, DEFAULTS.logFormat),
+    runDir: runDir === undefined ? undefined : resolve(runDir),
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * What `status IFNAME` reports: the kernel's view of the link, always, and the daemon's view
+ * when one runs for the interface (asked through its status socket).
+ */
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import type { LinkRecord } from './link.js';
+import type { AuthCause } from './auth/authenticator.js';
+
+export const DEFAULT_RUN_DIR = '/run/dot1x-operstate';
+
+/** The runtime directory: --run-dir, else $DOT1X_RUN_DIR, else /run/dot1x-operstate. */
+export function resolveRunDir(option?: string): string {
+  return option ?? process.env.DOT1X_RUN_DIR ?? DEFAULT_RUN_DIR;
+}
+
+export function statusSocketPath(runDir: string, ifname: string): string {
+  return join(runDir, `${ifname}.sock`);
+}
+
+export interface KernelStatus {
+  ifname: string;
+  index: number;
+  operstate: string;
+  linkmode: number | null;
+  /** Names of the IFF_* flags set: UP, RUNNING, LOWER_UP, DORMANT. */
+  flags: string[];
+  carrier: boolean;
+  carrierChanges: number | null;
+  carrierUpCount: number | null;
+  carrierDownCount: number | null;
+}
+
+export interface LastOutcome {
+  authorized: boolean;
+  cause: AuthCause | null;
+  message: string | null;
+  /** ISO time the outcome arrived. */
+  at: string;
+}
+
+/** What a running daemon says about one interface (one JSON line on its status socket). */
+export interface DaemonStatus {
+  ifname: string;
+  pid: number;
+  /** The PAE's state while running (waitingForCarrier, authenticating, authorized..., held), else the machine's. */
+  state: string;
+  /** The port writer's step (inSync, awaitingEcho, ...) while running, else null. */
+  port: string | null;
+  /** ISO time the machine entered that state. */
+  since: string;
+  timeInStateMs: number;
+  attempt: number;
+  /** Consecutive failures since the last success or carrier change. */
+  failures: number;
+  lastOutcome: LastOutcome | null;
+  /** The last failed link write or query (e.g. EPERM), if any. */
+  lastError: string | null;
+  backendAvailable: boolean;
+  auth: string;
+}
+
+export interface StatusReport {
+  kernel: KernelStatus;
+  daemon: DaemonStatus | null;
+  /** Why there is no daemon view, when there is none. */
+  daemonNote: string | null;
+}
+
+export function kernelStatus(link: LinkRecord): KernelStatus {
+  const flags: string[] = [];
+  if (link.up) flags.push('UP');
+  if (link.running) flags.push('RUNNING');
+  if (link.lowerUp) flags.push('LOWER_UP');
+  if (link.dormant) flags.push('DORMANT');
+  return {
+    ifname: link.name,
+    index: link.index,
+    operstate: link.operstate,
+    linkmode: link.linkmode,
+    flags,
+    carrier: link.lowerUp,
+    carrierChanges: link.carrierChanges,
+    carrierUpCount: link.carrierUpCount,
+    carrierDownCount: link.carrierDownCount,
+  };
+}
+
+export type DaemonQuery =
+  | { status: DaemonStatus; note: null }
+  | { status: null; note: string };
+
+/**
+ * Ask the daemon behind SOCKETPATH for its status. Never rejects: when no daemon answers, says
+ * why in `note` (none running, socket not accessible, no answer in time).
+ */
+export function queryDaemonStatus(socketPath: string, timeoutMs = 2000): Promise<DaemonQuery> {
+  return new Promise((resolve) => {
+    let data = '';
+    let settled = false;
+    const finish = (q: DaemonQuery): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(q);
+    };
+    const sock = connect(socketPath);
+    const timer = setTimeout(() => finish({ status: null, note: `no answer from ${socketPath} within ${timeoutMs} ms` }), timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => { data += chunk; });
+    sock.on('end', () => {
+      try {
+        finish({ status: JSON.parse(data.trim()) as DaemonStatus, note: null });
+      } catch {
+        finish({ status: null, note: `unreadable answer from ${socketPath}` });
+      }
+    });
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+        finish({ status: null, note: 'no daemon is running for this interface' });
+      } else if (err.code === 'EACCES' || err.code === 'EPERM') {
+        finish({ status: null, note: `the daemon's status socket ${socketPath} is root only: run as root` });
+      } else {
+        finish({ status: null, note: `cannot reach ${socketPath}: ${err.code ?? err.message}` });
+      }
+    });
+  });
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${(ms / 1000).toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60}s`;
+  return `${Math.floor(m / 60)}h${m % 60}m`;
+}
+
+const LINKMODE_NAMES: Record<number, string> = { 0: 'default', 1: 'dormant', 2: 'testing' };
+
+/** The human form of a status report, several lines, no trailing newline. */
+export function formatStatus(report: StatusReport): string {
+  const k = report.kernel;
+  const lines = [
+    `${k.ifname} (index ${k.index})`,
+    `  kernel:   operstate ${k.operstate}, linkmode ${k.linkmode === null ? '?' : `${k.linkmode} (${LINKMODE_NAMES[k.linkmode] ?? 'unknown'})`}`,
+    `            flags ${k.flags.length > 0 ? k.flags.join(',') : '(none)'}, carrier ${k.carrier ? 'yes' : 'no'}`,
+    `            carrier changes ${k.carrierChanges ?? '?'} (up ${k.carrierUpCount ?? '?'}, down ${k.carrierDownCount ?? '?'})`,
+  ];
+  const d = report.daemon;
+  if (d === null) {
+    lines.push(`  daemon:   ${report.daemonNote ?? 'not running'}`);
+  } else {
+    lines.push(`  daemon:   pid ${d.pid}, auth ${d.auth}${d.backendAvailable ? '' : ' (backend unavailable)'}, state ${d.state} for ${formatDuration(d.timeInStateMs)}, attempt ${d.attempt}`);
+    if (d.lastError !== null) lines.push(`            last link error: ${d.lastError}`);
+    const o = d.lastOutcome;
+    if (o === null) lines.push('            no authentication outcome yet');
+    else if (o.authorized) lines.push(`            last outcome: authorized at ${o.at}`);
+    else lines.push(`            last outcome: ${o.cause ?? 'failed'} at ${o.at}${o.message ? `: ${o.message}` : ''}`);
+  }
+  return lines.join('\n');
+}

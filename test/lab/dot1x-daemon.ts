@@ -1,0 +1,182 @@
+/**
+ * The dot1x-operstate CLI as a child process inside a test namespace: spawn it, read its JSON
+ * log lines as they come, wait (bounded) for a line or for its exit, send signals, and kill it
+ * when the test ends. Used by the CLI/daemon tests and the end-to-end tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import type { Netns } from './netns.js';
+
+/** Absolute path of the built CLI (dist/src/cli.js). */
+export const CLI_PATH = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+/** One pino log line from the daemon's stdout. Field names are the daemon's stable ones. */
+export interface LogLine {
+  level: number;
+  time: number;
+  msg?: string;
+  ifname?: string;
+  state?: string;
+  previous?: string;
+  cause?: string;
+  attempt?: number;
+  durationMs?: number;
+  [key: string]: unknown;
+}
+
+/** pino's numeric levels, for predicates. */
+export const LEVEL = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
+
+export interface ExitResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StartOptions {
+  /** Kills the daemon (SIGKILL) in t.after if it still runs. */
+  t?: TestContext;
+  /** Added to the parent's environment. */
+  env?: Record<string, string>;
+}
+
+export interface WaitOptions {
+  /** Bound of the wait; the promise rejects with a message naming `what` (default 10 s). */
+  timeoutMs?: number;
+  /** Description for the failure message. */
+  what?: string;
+  /** Only lines at or after this index of `logs` match (see mark()); default 0. */
+  from?: number;
+}
+
+export class DaemonProcess {
+  readonly child: ChildProcess;
+  /** Every JSON line seen on stdout so far, parsed, in order. */
+  readonly logs: LogLine[] = [];
+  private out = '';
+  private err = '';
+  private partial = '';
+  private exitResult: ExitResult | null = null;
+  private readonly exited: Promise<ExitResult>;
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(ns: Netns, args: string[], options: StartOptions) {
+    const [cmd, argv] = ns.argv(process.execPath, [CLI_PATH, ...args]);
+    // `ip netns exec` execs the command, so the child's pid is the daemon's pid and signals reach it.
+    this.child = spawn(cmd, argv, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));
+    this.child.stderr!.on('data', (chunk: string) => { this.err += chunk; this.notify(); });
+    this.exited = new Promise((resolve) => {
+      this.child.on('close', (code, signal) => {
+        this.exitResult = { code, signal, stdout: this.out, stderr: this.err };
+        this.notify();
+        resolve(this.exitResult);
+      });
+    });
+    options.t?.after(() => this.kill());
+  }
+
+  /** Spawn `dot1x-operstate ARGS` inside NS. */
+  static start(ns: Netns, args: string[], options: StartOptions = {}): DaemonProcess {
+    return new DaemonProcess(ns, args, options);
+  }
+
+  get pid(): number { return this.child.pid ?? -1; }
+  get stdout(): string { return this.out; }
+  get stderr(): string { return this.err; }
+  /** The exit, once it happened. */
+  get exit(): ExitResult | null { return this.exitResult; }
+
+  /** Index of the next log line: pass it as `from` to wait only for lines that come later. */
+  mark(): number { return this.logs.length; }
+
+  private onStdout(chunk: string): void {
+    this.out += chunk;
+    this.partial += chunk;
+    let nl: number;
+    while ((nl = this.partial.indexOf('\n')) >= 0) {
+      const line = this.partial.slice(0, nl);
+      this.partial = this.partial.slice(nl + 1);
+      try {
+        const parsed = JSON.parse(line) as unknown;
+        if (parsed !== null && typeof parsed === 'object') this.logs.push(parsed as LogLine);
+      } catch { /* not JSON (pretty format): kept in stdout only */ }
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Resolves with the first log line (from `from` on) that satisfies PREDICATE; rejects on timeout or exit. */
+  waitForLog(predicate: (line: LogLine) => boolean, options: WaitOptions = {}): Promise<LogLine> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const what = options.what ?? 'a matching log line';
+    let next = options.from ?? 0;
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        for (; next < this.logs.length; next++) {
+          const line = this.logs[next]!;
+          if (predicate(line)) { done(); resolve(line); return; }
+        }
+        if (this.exitResult !== null) {
+          done();
+          reject(new Error(`daemon exited (code ${this.exitResult.code}, signal ${this.exitResult.signal}) before ${what}; stderr: ${this.err.trim() || '(empty)'}; last log: ${JSON.stringify(this.logs.at(-1) ?? null)}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last log lines: ${this.logs.slice(-5).map((l) => JSON.stringify(l)).join(' | ')}; stderr: ${this.err.trim() || '(empty)'}`));
+      }, timeoutMs);
+      const done = (): void => { clearTimeout(timer); this.waiters.delete(check); };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Waits for the state-change line of IFNAME entering STATE (as the daemon logs it). */
+  waitForState(ifname: string, state: string | RegExp, options: WaitOptions = {}): Promise<LogLine> {
+    const match = typeof state === 'string' ? (s: string) => s === state : (s: string) => state.test(s);
+    return this.waitForLog(
+      (l) => l.ifname === ifname && typeof l.state === 'string' && l.msg === 'state' && match(l.state),
+      { what: `${ifname} entering state ${String(state)}`, ...options },
+    );
+  }
+
+  /** Send a signal to the daemon (no-op once it exited). */
+  signal(sig: NodeJS.Signals): void {
+    if (this.exitResult === null) this.child.kill(sig);
+  }
+
+  /** Resolves with the exit; rejects after timeoutMs (default 10 s) if it is still running. */
+  waitForExit(options: { timeoutMs?: number } = {}): Promise<ExitResult> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(
+        `daemon still running ${timeoutMs} ms later; last log lines: ${this.logs.slice(-5).map((l) => JSON.stringify(l)).join(' | ')}; stderr: ${this.err.trim() || '(empty)'}`)), timeoutMs);
+      void this.exited.then((r) => { clearTimeout(timer); resolve(r); });
+    });
+  }
+
+  /** SIGKILL, idempotent; resolves when the process is gone. */
+  async kill(): Promise<void> {
+    if (this.exitResult !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+/** Run `dot1x-operstate ARGS` inside NS to completion (bounded, default 15 s) and return its exit. */
+export async function runCli(ns: Netns, args: string[], options: { timeoutMs?: number; env?: Record<string, string>; t?: TestContext } = {}): Promise<ExitResult> {
+  const d = DaemonProcess.start(ns, args, { env: options.env, t: options.t });
+  try {
+    return await d.waitForExit({ timeoutMs: options.timeoutMs ?? 15_000 });
+  } finally {
+    await d.kill();
+  }
+}
