@@ -203,6 +203,12 @@ export const supplicantMachine = setup({
       return event.report.outcome.authorized === params.authorized;
     },
     portInSync: ({ context }) => portInSync(context),
+    portOutOfSync: ({ context }) => !portInSync(context),
+    /** In HELD: the backend is back, or it authorized on its own (e.g. wpa_supplicant's own retry). */
+    reportInvitesRetry: ({ context, event }) =>
+      isReady(context.link) &&
+      event.type === 'auth.report' &&
+      (event.report.type === 'backend-up' || (event.report.type === 'reauthenticated' && event.report.outcome.authorized)),
     portTargetChanged: ({ context }) => context.port.lastTarget !== null && portTarget(context) !== context.port.lastTarget,
     reassertBudgetLeft: ({ context }) =>
       portTarget(context) !== context.port.lastTarget || context.port.writes < 1 + context.timing.reassertLimit,
@@ -630,10 +636,7 @@ export const supplicantMachine = setup({
                     // The backend is back, or it authorized on its own (wpa_supplicant's own
                     // retry): authenticate now rather than at the end of heldPeriod. A report
                     // does not say when its exchange began, so it never opens the port itself.
-                    guard: ({ event, context }) =>
-                      isReady(context.link) &&
-                      event.type === 'auth.report' &&
-                      (event.report.type === 'backend-up' || (event.report.type === 'reauthenticated' && event.report.outcome.authorized)),
+                    guard: 'reportInvitesRetry',
                     target: 'authenticating',
                     actions: ['noteReport', { type: 'setReason', params: { reason: 'retry' } }],
                   },
@@ -701,7 +704,7 @@ export const supplicantMachine = setup({
             },
             inSync: {
               entry: 'resetWrites',
-              always: { guard: ({ context }) => !portInSync(context), target: 'deciding' },
+              always: { guard: 'portOutOfSync', target: 'deciding' },
             },
             backingOff: {
               always: [

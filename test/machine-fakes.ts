@@ -80,6 +80,8 @@ export class FakeKernel {
   readonly links = new Map<number, LinkRecord>();
   readonly writes: WriteRecord[] = [];
   readonly queries: QueryLinkInput[] = [];
+  /** Subscribers of linkSource at the moment of each query (subscribe-before-query check). */
+  readonly listenersAtQuery: number[] = [];
   readonly guardLog: RestoreGuardEvent['type'][] = [];
   /** Echo an RTM_NEWLINK after each write that changed something (the kernel does). */
   echo = true;
@@ -262,6 +264,7 @@ export class FakeKernel {
       }),
       queryLink: fromPromise<LinkRecord | null, QueryLinkInput>(async ({ input }) => {
         this.queries.push(input);
+        this.listenersAtQuery.push(this.listeners.size);
         this.seq++;
         if (this.holdQueries) await new Promise<void>((r) => this.heldQueries.push(r));
         const found =

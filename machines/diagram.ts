@@ -1,0 +1,168 @@
+/**
+ * The README's picture of the supplicant machine, generated from the machine definition
+ * (supplicantMachine.root), never drawn by hand: `npm run diagram` rewrites the block between
+ * the markers, and test/machine-diagram.test.ts fails when the README and the machine disagree.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { AnyStateNode, TransitionDefinition } from 'xstate';
+import { supplicantMachine } from './supplicant.js';
+
+export const DIAGRAM_START = '<!-- machine-diagram:start -->';
+export const DIAGRAM_END = '<!-- machine-diagram:end -->';
+
+type Transition = TransitionDefinition<any, any>;
+
+function allNodes(node: AnyStateNode): AnyStateNode[] {
+  return [node, ...Object.values(node.states).flatMap((child) => allNodes(child as AnyStateNode))];
+}
+
+/** Mermaid ids: the state's key where it is unique in the machine, its path otherwise. */
+function idMap(root: AnyStateNode): Map<AnyStateNode, string> {
+  const nodes = allNodes(root).filter((n) => n !== root);
+  const count = new Map<string, number>();
+  for (const n of nodes) count.set(n.key, (count.get(n.key) ?? 0) + 1);
+  return new Map(nodes.map((n) => [n, count.get(n.key) === 1 ? n.key : n.path.join('_')]));
+}
+
+function guardName(t: Transition): string | null {
+  const g = t.guard as unknown;
+  if (g === undefined || g === null) return null;
+  if (typeof g === 'string') return g;
+  if (typeof g === 'object' && 'type' in (g as object)) {
+    const { type, params } = g as { type: string; params?: unknown };
+    if (params && typeof params === 'object') {
+      const args = Object.values(params as Record<string, unknown>).map(String).join(' ');
+      return `${type} ${args}`;
+    }
+    return type;
+  }
+  return 'guard';
+}
+
+function eventLabel(node: AnyStateNode, t: Transition): string {
+  const type = t.eventType;
+  if (type === '' || type === null) return 'always';
+  const after = /^xstate\.after\.([^.]+)\./.exec(type);
+  if (after) return `after ${after[1]}`;
+  const actor = /^xstate\.(done|error)\.actor\.(.+)$/.exec(type);
+  if (actor) {
+    const invoke = node.invoke.find((i) => i.id === actor[2]);
+    const src = typeof invoke?.src === 'string' ? invoke.src : (actor[2] ?? 'actor');
+    return `${src} ${actor[1]}`;
+  }
+  return type;
+}
+
+function transitionsOf(node: AnyStateNode): Transition[] {
+  const list: Transition[] = [];
+  for (const ts of node.transitions.values()) list.push(...(ts as Transition[]));
+  list.push(...((node.always ?? []) as Transition[]));
+  return list;
+}
+
+interface Edge {
+  from: string;
+  to: string;
+  label: string;
+}
+
+function edgesOf(node: AnyStateNode, ids: Map<AnyStateNode, string>, root: AnyStateNode): Edge[] {
+  const edges: Edge[] = [];
+  for (const t of transitionsOf(node)) {
+    if (!t.target || t.target.length === 0) continue;
+    const guard = guardName(t);
+    const label = guard ? `${eventLabel(node, t)} [${guard}]` : eventLabel(node, t);
+    for (const target of t.target as AnyStateNode[]) {
+      const to = ids.get(target)!;
+      if (node === root) {
+        // A root handler applies in every top-level state that does not handle the event itself.
+        for (const child of Object.values(root.states) as AnyStateNode[]) {
+          if (child === target || child.type === 'final' || child.transitions.has(t.eventType)) continue;
+          edges.push({ from: ids.get(child)!, to, label });
+        }
+      } else {
+        edges.push({ from: ids.get(node)!, to, label });
+      }
+    }
+  }
+  return edges;
+}
+
+function declare(node: AnyStateNode, ids: Map<AnyStateNode, string>, indent: string, out: string[]): void {
+  const id = ids.get(node)!;
+  const children = Object.values(node.states) as AnyStateNode[];
+  if (id !== node.key) out.push(`${indent}state "${node.key}" as ${id}`);
+  if (children.length === 0) {
+    // A bare id declares the state inside its composite (else Mermaid puts it at the top).
+    if (id === node.key) out.push(`${indent}${id}`);
+    return;
+  }
+  out.push(`${indent}state ${id} {`);
+  if (node.type === 'parallel') {
+    children.forEach((child, i) => {
+      if (i > 0) out.push(`${indent}  --`);
+      declare(child, ids, `${indent}  `, out);
+    });
+  } else {
+    const initial = node.initial?.target?.[0] as AnyStateNode | undefined;
+    if (initial) out.push(`${indent}  [*] --> ${ids.get(initial)}`);
+    for (const child of children) declare(child, ids, `${indent}  `, out);
+  }
+  out.push(`${indent}}`);
+}
+
+/** The machine as a Mermaid stateDiagram-v2 (without the code fence). */
+export function renderDiagram(): string {
+  const root = supplicantMachine.root as AnyStateNode;
+  const ids = idMap(root);
+  const out: string[] = ['stateDiagram-v2'];
+  const initial = root.initial?.target?.[0] as AnyStateNode | undefined;
+  if (initial) out.push(`  [*] --> ${ids.get(initial)}`);
+  for (const child of Object.values(root.states) as AnyStateNode[]) declare(child, ids, '  ', out);
+  const seen = new Set<string>();
+  for (const node of allNodes(root)) {
+    for (const e of edgesOf(node, ids, root)) {
+      const line = `  ${e.from} --> ${e.to} : ${e.label}`;
+      if (seen.has(line)) continue;
+      seen.add(line);
+      out.push(line);
+    }
+    if (node.type === 'final') out.push(`  ${ids.get(node)} --> [*]`);
+  }
+  return out.join('\n');
+}
+
+/** The README block: markers, a fenced mermaid diagram, markers. */
+export function diagramBlock(): string {
+  return `${DIAGRAM_START}\n\`\`\`mermaid\n${renderDiagram()}\n\`\`\`\n${DIAGRAM_END}`;
+}
+
+/** Replace the text between the markers (inclusive) with a fresh block. */
+export function withDiagram(readme: string): string {
+  const start = readme.indexOf(DIAGRAM_START);
+  const end = readme.indexOf(DIAGRAM_END);
+  if (start < 0 || end < start) {
+    throw new Error(`README has no "${DIAGRAM_START}" ... "${DIAGRAM_END}" block; add the two marker lines where the diagram belongs`);
+  }
+  return readme.slice(0, start) + diagramBlock() + readme.slice(end + DIAGRAM_END.length);
+}
+
+/** The README's current diagram text (between the fences), or null without a block. */
+export function readmeDiagram(readme: string): string | null {
+  const start = readme.indexOf(DIAGRAM_START);
+  const end = readme.indexOf(DIAGRAM_END);
+  if (start < 0 || end < start) return null;
+  const block = readme.slice(start + DIAGRAM_START.length, end);
+  const m = /```mermaid\n([\s\S]*?)\n```/.exec(block);
+  return m ? m[1]! : null;
+}
+
+export const README_PATH = fileURLToPath(new URL('../../README.md', import.meta.url));
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const readme = readFileSync(README_PATH, 'utf8');
+  const next = withDiagram(readme);
+  if (next !== readme) writeFileSync(README_PATH, next);
+  console.log(next === readme ? 'README diagram already current' : `README diagram updated (${README_PATH})`);
+}
