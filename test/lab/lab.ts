@@ -1,0 +1,405 @@
+/**
+ * The composed lab every end-to-end test and the demo use: a switch namespace and a host
+ * namespace joined by a veth pair; hostapd (driver=wired, internal EAP server) on the switch end,
+ * `wpa_supplicant -D wired` on the host end, dot1x-operstate running as a child in the host
+ * namespace, and a LinkWatch recording the managed interface's kernel state.
+ *
+ * Names are unique per lab (namespaces, interfaces, tmp dirs), so labs can run in parallel.
+ * Everything is removed by close(): after the test when a TestContext is given (also when it
+ * fails), and on exit or SIGINT/SIGTERM through Netns (which kills what runs in the namespaces).
+ *
+ * The levers on the kernel follow the field guide §1: carrier off/on is the veth peer going
+ * down/up in the switch namespace; the driver dormant flag is a macvlan on a lower device set
+ * `state dormant`.
+ *
+ * The veth ends get the same ifindex in their two namespaces. Why: linkwatch handles an event at
+ * once ("urgent") for every device whose ifindex differs from its iflink (net/core/link_watch.c,
+ * linkwatch_urgent_event), and a veth's iflink is its peer's index, so an ordinary veth pair
+ * reports every carrier change immediately (observed on 6.18: a 100 ms bounce always shows
+ * DOWN). With equal indexes the host end is "not stacked", like a physical NIC: a carrier-off
+ * that comes within a second of the previous linkwatch run waits for the next run, and a short
+ * bounce can vanish altogether (field guide §1). bounce() relies on that.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { randomInt } from 'node:crypto';
+import { Netns, uniqueSuffix } from './netns.js';
+import { LinkWatch, is } from './link-watch.js';
+import { startSwitch, type EapUser, type Switch } from './hostapd.js';
+import { createSupplicant, type Supplicant } from './wpa-supplicant.js';
+import { DaemonProcess, runCli, type ExitResult } from './dot1x-daemon.js';
+import { labDir } from './peer-process.js';
+
+export const DEFAULT_IDENTITY = 'alice';
+export const DEFAULT_PASSWORD = 'correct horse';
+
+/**
+ * Cleanup hooks run last-in first-out by close(). It stands in for the TestContext the lab
+ * helpers take (they only call after() and read passed), so the demo, which has no test, gets
+ * the same teardown; in a test it is closed by t.after and reports the test's result.
+ */
+class Scope {
+  private readonly hooks: Array<() => unknown> = [];
+  private closing: Promise<void> | undefined;
+  constructor(private readonly t: TestContext | undefined, readonly name: string) {}
+  after(fn: () => unknown): void { this.hooks.push(fn); }
+  get passed(): boolean | undefined { return (this.t as unknown as { passed?: boolean } | undefined)?.passed; }
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const fn of this.hooks.reverse()) {
+        try { await fn(); } catch (e) { process.stderr.write(`lab cleanup: ${(e as Error).message}\n`); }
+      }
+    })();
+    return this.closing;
+  }
+  /** Typed as the TestContext the helpers expect (after + passed are all they use). */
+  get ctx(): TestContext { return this as unknown as TestContext; }
+}
+
+/**
+ * A veth pair from HOST (hostName) to SW (swName), both ends admin up, with the same (random)
+ * ifindex on both sides so that the host end counts as not stacked (see the file comment).
+ */
+export async function linkPair(host: Netns, hostName: string, sw: Netns, swName: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const index = randomInt(1000, 60_000);
+    try {
+      await host.ip('link', 'add', hostName, 'index', String(index), 'type', 'veth',
+        'peer', 'name', swName, 'netns', sw.name, 'index', String(index));
+      break;
+    } catch (e) {
+      // An index taken in either namespace: draw again.
+      if (attempt >= 5) throw e;
+      continue;
+    }
+  }
+  await host.ip('link', 'set', hostName, 'up');
+  await sw.ip('link', 'set', swName, 'up');
+  const [info] = await host.links(hostName);
+  return Number((info as { ifindex?: number } | undefined)?.ifindex ?? -1);
+}
+
+export interface LabOptions {
+  /** The test: the lab is closed after it. Without one (the demo), call close(). */
+  t?: TestContext;
+  /** Namespace name prefix (short: names are limited). */
+  prefix?: string;
+  /** The switch's users (default: alice with DEFAULT_PASSWORD, EAP-MD5). */
+  users?: EapUser[];
+  /** What the supplicant presents (default alice / DEFAULT_PASSWORD). */
+  identity?: string;
+  password?: string;
+  /** Start hostapd at once (default true); otherwise call startSwitch() later. */
+  withSwitch?: boolean;
+  /** Start wpa_supplicant at once (default true); otherwise call startSupplicant() later. */
+  withSupplicant?: boolean;
+  /** Start the daemon at once (default true); otherwise call startDaemon() later. */
+  withDaemon?: boolean;
+  /** Extra arguments for the daemon (after the lab's own). */
+  daemonArgs?: string[];
+  /**
+   * Manage a macvlan on the host end instead of the host end itself (the stacked scenario).
+   * `lowerDormant` sets the lower device `state dormant` before anything starts.
+   */
+  macvlan?: { lowerDormant?: boolean };
+}
+
+/** The daemon arguments the lab uses: short timers so scenarios finish in seconds. */
+export const LAB_TIMING_ARGS = ['--auth-timeout', '5', '--retry-min', '1', '--retry-max', '3'];
+
+export class Lab {
+  readonly sw: Netns;
+  readonly host: Netns;
+  /** The interface the daemon manages (the veth host end, or the macvlan on it). */
+  readonly ifname: string;
+  /** The veth host end (equal to ifname unless a macvlan is managed). */
+  readonly lowerIfname: string;
+  /** The switch's veth end. */
+  readonly swIfname: string;
+  readonly watch: LinkWatch;
+  readonly supplicant: Supplicant;
+  /** Status sockets of the daemons this lab runs (--run-dir). */
+  readonly runDir: string;
+  /** performance.now() at creation: the timeline's zero. */
+  readonly epoch: number;
+  private readonly scope: Scope;
+  private readonly opts: LabOptions;
+  private users: EapUser[];
+  private switchInstance: Switch | undefined;
+  private daemonInstance: DaemonProcess | undefined;
+
+  private constructor(init: {
+    sw: Netns; host: Netns; ifname: string; lowerIfname: string; swIfname: string; watch: LinkWatch;
+    supplicant: Supplicant; runDir: string; epoch: number; scope: Scope; opts: LabOptions; users: EapUser[];
+  }) {
+    this.sw = init.sw;
+    this.host = init.host;
+    this.ifname = init.ifname;
+    this.lowerIfname = init.lowerIfname;
+    this.swIfname = init.swIfname;
+    this.watch = init.watch;
+    this.supplicant = init.supplicant;
+    this.runDir = init.runDir;
+    this.epoch = init.epoch;
+    this.scope = init.scope;
+    this.opts = init.opts;
+    this.users = init.users;
+  }
+
+  static async create(opts: LabOptions = {}): Promise<Lab> {
+    const epoch = performance.now();
+    const scope = new Scope(opts.t, opts.t?.name ?? 'lab');
+    opts.t?.after(() => scope.close());
+    try {
+      return await Lab.build(opts, scope, epoch);
+    } catch (e) {
+      if (!opts.t) await scope.close();
+      throw e;
+    }
+  }
+
+  private static async build(opts: LabOptions, scope: Scope, epoch: number): Promise<Lab> {
+    const prefix = opts.prefix ?? 'lab';
+    const sfx = uniqueSuffix();
+    // Netns registers its own removal on the scope: it runs last (LIFO), after the processes.
+    const sw = await Netns.create(`${prefix}s`, scope.ctx);
+    const host = await Netns.create(`${prefix}h`, scope.ctx);
+    const lowerIfname = `eth${sfx}`;
+    const swIfname = `sw${sfx}`;
+    await linkPair(host, lowerIfname, sw, swIfname);
+    let ifname = lowerIfname;
+    if (opts.macvlan) {
+      ifname = `mv${sfx}`;
+      await host.ip('link', 'add', 'link', lowerIfname, 'name', ifname, 'type', 'macvlan', 'mode', 'bridge');
+      if (opts.macvlan.lowerDormant) await host.ip('link', 'set', lowerIfname, 'state', 'dormant');
+      await host.ip('link', 'set', ifname, 'up');
+    }
+    const runDir = labDir('run', scope.ctx);
+    const users = opts.users ?? [{ identity: DEFAULT_IDENTITY, method: 'MD5', password: DEFAULT_PASSWORD }];
+    const watch = await LinkWatch.open(host, ifname, { t: scope.ctx, epoch });
+    const supplicant = createSupplicant(host, {
+      ifname,
+      eap: 'MD5',
+      identity: opts.identity ?? DEFAULT_IDENTITY,
+      ...(opts.password === undefined && 'password' in opts ? {} : { password: opts.password ?? DEFAULT_PASSWORD }),
+    }, scope.ctx);
+    const lab = new Lab({ sw, host, ifname, lowerIfname, swIfname, watch, supplicant, runDir, epoch, scope, opts, users });
+    if (opts.withSwitch ?? true) await lab.startSwitch();
+    if (opts.withSupplicant ?? true) await lab.startSupplicant();
+    if (opts.withDaemon ?? true) lab.startDaemon();
+    return lab;
+  }
+
+  /** hostapd on the switch end, once started. */
+  get switch(): Switch | undefined { return this.switchInstance; }
+
+  /** The dot1x-operstate child, once started. */
+  get daemon(): DaemonProcess {
+    if (!this.daemonInstance) throw new Error('lab: the daemon has not been started (startDaemon())');
+    return this.daemonInstance;
+  }
+
+  /** Put a note on the link timeline (what the test or demo did now). */
+  note(text: string): number { return this.watch.mark(text); }
+
+  /** Milliseconds since the lab was created. */
+  now(): number { return this.watch.now(); }
+
+  /** The managed interface's MAC, as hostapd knows the station. */
+  mac(): string {
+    const mac = this.watch.current?.address;
+    if (!mac) throw new Error(`lab: no MAC known for ${this.ifname}`);
+    return mac;
+  }
+
+  // ---- the switch ----
+
+  async startSwitch(): Promise<Switch> {
+    if (this.switchInstance?.daemon.running) throw new Error('lab: the switch already runs');
+    this.note('switch (hostapd) started');
+    this.switchInstance = await startSwitch(this.sw, { ifname: this.swIfname, users: this.users }, this.scope.ctx);
+    return this.switchInstance;
+  }
+
+  async stopSwitch(): Promise<void> {
+    this.note('switch (hostapd) stopped');
+    await this.switchInstance?.stop();
+  }
+
+  /** Rewrite the switch's user file and make hostapd reload it (no restart). */
+  async setUsers(users: EapUser[]): Promise<void> {
+    this.users = users;
+    this.note(`switch user file changed (${users.map((u) => u.identity).join(', ') || 'no users'}) and reloaded`);
+    await this.requireSwitch().setUsers(users);
+  }
+
+  /** The user file with alice's password wrong (or right again). */
+  async breakCredentials(): Promise<void> {
+    await this.setUsers([{ identity: this.opts.identity ?? DEFAULT_IDENTITY, method: 'MD5', password: 'not the password' }]);
+  }
+
+  async fixCredentials(): Promise<void> {
+    await this.setUsers([{ identity: this.opts.identity ?? DEFAULT_IDENTITY, method: 'MD5', password: this.opts.password ?? DEFAULT_PASSWORD }]);
+  }
+
+  /** Switch-initiated re-authentication of the port (hostapd EAPOL_REAUTH). */
+  async forceReauth(): Promise<void> {
+    this.note('switch forces a re-authentication');
+    await this.requireSwitch().forceReauth(this.mac());
+  }
+
+  /** How many times hostapd authorized the port so far (from its log; read after the fact). */
+  switchAuthorizations(): number {
+    const log = this.switchInstance?.daemon.log() ?? '';
+    return (log.match(/CTRL-EVENT-EAP-SUCCESS2? /g) ?? []).length;
+  }
+
+  private requireSwitch(): Switch {
+    if (!this.switchInstance?.daemon.running) throw new Error('lab: the switch (hostapd) is not running');
+    return this.switchInstance;
+  }
+
+  // ---- the cable ----
+
+  /** Carrier off: the switch end goes admin down, the host end loses carrier. */
+  async pullCable(): Promise<void> {
+    this.note('cable pulled (switch end down)');
+    await this.sw.ip('link', 'set', this.swIfname, 'down');
+  }
+
+  async returnCable(): Promise<void> {
+    this.note('cable returned (switch end up)');
+    await this.sw.ip('link', 'set', this.swIfname, 'up');
+  }
+
+  /**
+   * Switch end down and up again within `ms`, so quickly that the kernel never reports the
+   * carrier loss: the host end keeps its operstate and only the carrier counters rise.
+   *
+   * How: a primer pair (same-index veth, like the main one) is taken down first and its DOWN
+   * awaited. That report means linkwatch has just run a non-urgent batch, so for about a second
+   * (HZ, net/core/link_watch.c linkwatch_schedule_work) the next non-urgent event waits; the
+   * main carrier goes off and on inside that second and linkwatch later finds carrier present.
+   * Nothing queries the host end in between: a read of `carrier` or a single-interface
+   * RTM_GETLINK would run the pending event at once (field guide §1).
+   * Resolves with the gap in ms; rejects when the bounce did not fit the window or `ms`.
+   */
+  async bounce(ms = 200): Promise<number> {
+    const primer = await this.primer();
+    this.note(`bounce: switch end down and up within ${ms} ms`);
+    const m = primer.watch.mark('primer down');
+    await this.sw.ip('link', 'set', primer.swName, 'down');
+    await primer.watch.until((r) => r.operstate === 'DOWN', 'the primer link DOWN', { since: m, timeoutMs: 3000 });
+    const t0 = performance.now();
+    await this.sw.ip('link', 'set', this.swIfname, 'down');
+    // The one deliberate wait of the lab: the gap is the thing under test, not a synchronisation.
+    const gap = Math.max(0, ms / 2 - (performance.now() - t0));
+    await new Promise((r) => setTimeout(r, gap));
+    await this.sw.ip('link', 'set', this.swIfname, 'up');
+    const total = performance.now() - t0;
+    await this.sw.ip('link', 'set', primer.swName, 'up');
+    if (total > ms) throw new Error(`lab: bounce took ${Math.round(total)} ms, more than the ${ms} ms asked for`);
+    return total;
+  }
+
+  private primerPair: { swName: string; watch: LinkWatch } | undefined;
+
+  /** The primer pair for bounce(), made on first use. */
+  private async primer(): Promise<{ swName: string; watch: LinkWatch }> {
+    if (this.primerPair) return this.primerPair;
+    const sfx = uniqueSuffix();
+    const hostName = `pr${sfx}`;
+    const swName = `pq${sfx}`;
+    const watch = await LinkWatch.open(this.host, hostName, { t: this.scope.ctx, epoch: this.epoch });
+    await linkPair(this.host, hostName, this.sw, swName);
+    await watch.until(is.operstate('UP'), 'the primer link UP', { timeoutMs: 3000 });
+    this.primerPair = { swName, watch };
+    return this.primerPair;
+  }
+
+  // ---- the supplicant ----
+
+  async startSupplicant(): Promise<void> {
+    this.note('wpa_supplicant started');
+    await this.supplicant.start();
+  }
+
+  /** SIGKILL (default: no event, the socket file stays) or SIGTERM (CTRL-EVENT-TERMINATING). */
+  async killSupplicant(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
+    this.note(`wpa_supplicant killed (${signal})`);
+    if (signal === 'SIGKILL') await this.supplicant.kill(); else await this.supplicant.stop();
+  }
+
+  // ---- the daemon ----
+
+  /** The daemon's command line for this lab. */
+  daemonArgv(extra: string[] = []): string[] {
+    return [this.ifname, '--wpa-ctrl', this.supplicant.ctrlDir, '--run-dir', this.runDir,
+      '--log-level', 'debug', ...LAB_TIMING_ARGS, ...(this.opts.daemonArgs ?? []), ...extra];
+  }
+
+  /** Start dot1x-operstate in the host namespace (killed at close if still running). */
+  startDaemon(extra: string[] = []): DaemonProcess {
+    if (this.daemonInstance && this.daemonInstance.exit === null) throw new Error('lab: the daemon already runs');
+    this.note('dot1x-operstate started');
+    this.daemonInstance = DaemonProcess.start(this.host, this.daemonArgv(extra), { t: this.scope.ctx, env: { DOT1X_RUN_DIR: this.runDir } });
+    return this.daemonInstance;
+  }
+
+  /** Signal the daemon and await its exit (bounded). */
+  async stopDaemon(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<ExitResult> {
+    this.note(`dot1x-operstate sent ${signal}`);
+    const d = this.daemon;
+    d.signal(signal);
+    return d.waitForExit({ timeoutMs });
+  }
+
+  /** `dot1x-operstate ARGS` run to completion in the host namespace. */
+  cli(args: string[], timeoutMs = 15_000): Promise<ExitResult> {
+    return runCli(this.host, args, { timeoutMs, env: { DOT1X_RUN_DIR: this.runDir } });
+  }
+
+  /** Resident memory of the daemon in KiB (/proc/PID/status VmRSS). */
+  daemonRssKiB(): number {
+    const status = readFileSync(join('/proc', String(this.daemon.pid), 'status'), 'utf8');
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    if (!m) throw new Error(`lab: no VmRSS for pid ${this.daemon.pid}`);
+    return Number(m[1]);
+  }
+
+  // ---- the interface itself ----
+
+  /**
+   * Delete the veth pair and create it again with the same names (new ifindex). hostapd and
+   * wpa_supplicant are bound to the old interfaces, so both are restarted on the new ones.
+   */
+  async deleteAndRecreate(): Promise<void> {
+    if (this.opts.macvlan) throw new Error('lab: deleteAndRecreate is for the plain veth lab');
+    const hadSwitch = this.switchInstance?.daemon.running ?? false;
+    const hadSupplicant = this.supplicant.running;
+    this.note(`${this.ifname} deleted`);
+    const gone = this.watch.removed();
+    await this.host.ip('link', 'del', this.ifname);
+    await gone;
+    await this.switchInstance?.stop();
+    await this.supplicant.stop();
+    this.note(`${this.ifname} created again`);
+    await linkPair(this.host, this.lowerIfname, this.sw, this.swIfname);
+    if (hadSwitch) await this.startSwitch();
+    if (hadSupplicant) await this.startSupplicant();
+  }
+
+  /** Set or clear the lower device's dormant state (macvlan lab): the macvlan gets the driver dormant flag. */
+  async setLowerDormant(dormant: boolean): Promise<void> {
+    if (!this.opts.macvlan) throw new Error('lab: setLowerDormant needs a lab created with { macvlan }');
+    this.note(`lower ${this.lowerIfname} state ${dormant ? 'dormant' : 'up'}`);
+    await this.host.ip('link', 'set', this.lowerIfname, 'state', dormant ? 'dormant' : 'up');
+  }
+
+  /** The timeline of the managed link as readable lines. */
+  timeline(): string { return this.watch.format(); }
+
+  /** Stop everything and remove namespaces and tmp dirs. Idempotent; runs after the test by itself. */
+  close(): Promise<void> { return this.scope.close(); }
+}
