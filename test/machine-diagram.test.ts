@@ -1,0 +1,27 @@
+// The README's machine diagram is generated from the machine (machines/diagram.ts); this test
+// fails when the picture and the code disagree. Fix: `npm run diagram`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { README_PATH, readmeDiagram, renderDiagram } from '../machines/diagram.js';
+import { supplicantMachine } from '../machines/supplicant.js';
+
+test('README diagram block equals renderDiagram() (run `npm run diagram` after changing the machine)', () => {
+  const readme = readFileSync(README_PATH, 'utf8');
+  const inReadme = readmeDiagram(readme);
+  assert.notEqual(inReadme, null, 'README has a mermaid block between the machine-diagram markers');
+  assert.equal(inReadme, renderDiagram());
+});
+
+test('the diagram names every state of the machine', () => {
+  const text = renderDiagram();
+  const walk = (node: { key: string; states: Record<string, unknown> }): string[] => [
+    node.key,
+    ...Object.values(node.states).flatMap((c) => walk(c as typeof node)),
+  ];
+  for (const key of walk(supplicantMachine.root as never).slice(1)) {
+    assert.match(text, new RegExp(`\\b${key}\\b`), `state ${key} appears`);
+  }
+  assert.match(text, /^stateDiagram-v2/);
+  assert.match(text, /authenticating --> authorized : authenticate done \[authorizedNow\]/);
+});
