@@ -424,24 +424,32 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
 
   // onBatch(words: Uint32Array, strings: string, malformed: number), through MakeCallback so
   // promise jobs and nextTicks run afterwards; a throw goes to 'uncaughtException'.
+  // Plain Node-API calls here: in a Worker being terminated every call fails, and that must
+  // end the delivery quietly (the node-addon-api wrappers would make it a fatal error).
   static void Deliver(Conn* c) {
-    Napi::Env env(c->env);
-    Napi::HandleScope scope(env);
+    napi_env env = c->env;
     Batch& b = c->batch;
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, b.words.size() * sizeof(uint32_t));
-    std::memcpy(ab.Data(), b.words.data(), ab.ByteLength());
-    napi_value argv[3] = {
-        Napi::Uint32Array::New(env, b.words.size(), ab, 0),
-        Napi::String::New(env, b.strings.data(), b.strings.size()),
-        Napi::Number::New(env, b.malformed),
-    };
-    napi_value result;
-    napi_status st = napi_make_callback(env, c->asyncContext, env.Global(), c->onBatch.Value(), 3, argv, &result);
-    if (st == napi_pending_exception || env.IsExceptionPending()) {
-      napi_value err;
-      napi_get_and_clear_last_exception(env, &err);
-      napi_fatal_exception(env, err);
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_value ab, argv[3], global, fn, result;
+    void* data = nullptr;
+    size_t bytes = b.words.size() * sizeof(uint32_t);
+    if (napi_create_arraybuffer(env, bytes, &data, &ab) == napi_ok &&
+        napi_create_typedarray(env, napi_uint32_array, b.words.size(), ab, 0, &argv[0]) == napi_ok &&
+        napi_create_string_utf8(env, b.strings.data(), b.strings.size(), &argv[1]) == napi_ok &&
+        napi_create_uint32(env, b.malformed, &argv[2]) == napi_ok && napi_get_global(env, &global) == napi_ok &&
+        napi_get_reference_value(env, c->onBatch, &fn) == napi_ok && fn != nullptr) {
+      std::memcpy(data, b.words.data(), bytes);
+      napi_make_callback(env, c->asyncContext, global, fn, 3, argv, &result);
+      // A real throw is pending now; a terminating Worker only makes the call fail.
+      bool pending = false;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+        napi_value err;
+        napi_get_and_clear_last_exception(env, &err);
+        napi_fatal_exception(env, err);
+      }
     }
+    napi_close_handle_scope(env, scope);
   }
 
   friend struct Conn;
