@@ -20,6 +20,20 @@ type Action =
   | { command: 'reset'; ifname: string }
   | { command: 'status'; ifname: string; json: boolean; runDir: string | undefined };
 
+/**
+ * yargs names an unknown option twice, as given and camel-cased ("run-dir, runDir"): keep the
+ * form the person typed, with its dashes.
+ */
+function optionNames(list: string, argv: string[]): string {
+  const names = list.split(/,\s*/);
+  const kebab = new Set(names.filter((n) => n.includes('-')).map((n) => n.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())));
+  const given = (flag: string): boolean => argv.some((a) => a === flag || a.startsWith(`${flag}=`));
+  return names
+    .filter((n) => !kebab.has(n) || n.includes('-'))
+    .map((n) => (given(`--${n}`) ? `--${n}` : given(`-${n}`) ? `-${n}` : n))
+    .join(', ');
+}
+
 async function parse(argv: string[]): Promise<Action | null> {
   let action: Action | null = null;
   const runDirOption = {
@@ -77,6 +91,10 @@ async function parse(argv: string[]): Promise<Action | null> {
       if (err instanceof UsageError) throw err;
       if (msg?.startsWith('Not enough non-option arguments')) {
         throw new UsageError('EUSAGE', `name the interface(s) to manage, e.g. ${PROG} eth0 (see ${PROG} --help)`);
+      }
+      const unknown = /^Unknown arguments?: (.*)$/.exec(oneLine(msg ?? ''));
+      if (unknown) {
+        throw new UsageError('EUSAGE', `unknown option or argument: ${optionNames(unknown[1]!, argv)} (see ${PROG} --help)`);
       }
       throw new UsageError('EUSAGE', `${oneLine(msg ?? err?.message ?? 'invalid command line')} (see ${PROG} --help)`);
     })

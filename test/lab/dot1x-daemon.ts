@@ -40,6 +40,11 @@ export interface StartOptions {
   t?: TestContext;
   /** Added to the parent's environment. */
   env?: Record<string, string>;
+  /**
+   * A command prefix run inside the namespace before node, e.g.
+   * ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] to run without privileges.
+   */
+  wrap?: string[];
 }
 
 export interface WaitOptions {
@@ -63,7 +68,10 @@ export class DaemonProcess {
   private readonly waiters = new Set<() => void>();
 
   private constructor(ns: Netns, args: string[], options: StartOptions) {
-    const [cmd, argv] = ns.argv(process.execPath, [CLI_PATH, ...args]);
+    const wrap = options.wrap ?? [];
+    const [cmd, argv] = wrap.length > 0
+      ? ns.argv(wrap[0]!, [...wrap.slice(1), process.execPath, CLI_PATH, ...args])
+      : ns.argv(process.execPath, [CLI_PATH, ...args]);
     // `ip netns exec` execs the command, so the child's pid is the daemon's pid and signals reach it.
     this.child = spawn(cmd, argv, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8');
@@ -172,8 +180,8 @@ export class DaemonProcess {
 }
 
 /** Run `dot1x-operstate ARGS` inside NS to completion (bounded, default 15 s) and return its exit. */
-export async function runCli(ns: Netns, args: string[], options: { timeoutMs?: number; env?: Record<string, string>; t?: TestContext } = {}): Promise<ExitResult> {
-  const d = DaemonProcess.start(ns, args, { env: options.env, t: options.t });
+export async function runCli(ns: Netns, args: string[], options: StartOptions & { timeoutMs?: number } = {}): Promise<ExitResult> {
+  const d = DaemonProcess.start(ns, args, options);
   try {
     return await d.waitForExit({ timeoutMs: options.timeoutMs ?? 15_000 });
   } finally {

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateRunOptions, DEFAULTS, type RawRunOptions } from '../src/options.js';
+import { UsageError } from '../src/errors.js';
+
+function usage(raw: RawRunOptions, message: RegExp): void {
+  assert.throws(() => validateRunOptions(raw), (err: unknown) => {
+    assert.ok(err instanceof UsageError, `expected UsageError, got ${String(err)}`);
+    assert.match(err.message, message);
+    assert.doesNotMatch(err.message, /\n/);
+    return true;
+  });
+}
+
+test('defaults follow the issue: wpa-supplicant in /run/wpa_supplicant, 30 s, info, json', () => {
+  const c = validateRunOptions({ ifname: ['eth0'] });
+  assert.deepEqual(c.ifnames, ['eth0']);
+  assert.deepEqual(c.auth, { kind: 'wpa-supplicant', wpaCtrl: '/run/wpa_supplicant' });
+  assert.equal(c.timing.authTimeoutMs, 30_000);
+  assert.equal(c.timing.retryMinMs, DEFAULTS.retryMin * 1000);
+  assert.equal(c.timing.retryMaxMs, DEFAULTS.retryMax * 1000);
+  assert.equal(c.logLevel, 'info');
+  assert.equal(c.logFormat, 'json');
+  assert.equal(c.runDir, undefined);
+});
+
+test('seconds accept fractions and become milliseconds', () => {
+  const c = validateRunOptions({ ifname: ['eth0'], authTimeout: '2.5', retryMin: '0.25', retryMax: '1.5' });
+  assert.equal(c.timing.authTimeoutMs, 2500);
+  assert.equal(c.timing.retryMinMs, 250);
+  assert.equal(c.timing.retryMaxMs, 1500);
+});
+
+test('a --retry-min above the default maximum lifts the maximum when --retry-max is not given', () => {
+  const c = validateRunOptions({ ifname: ['eth0'], retryMin: '600' });
+  assert.equal(c.timing.retryMinMs, 600_000);
+  assert.equal(c.timing.retryMaxMs, 600_000);
+});
+
+test('every bad value is one UsageError naming the option', () => {
+  usage({ ifname: ['eth0'], authTimeout: '0' }, /--auth-timeout must be a positive number/);
+  usage({ ifname: ['eth0'], authTimeout: 'abc' }, /--auth-timeout must be a positive number of seconds \(got "abc"\)/);
+  usage({ ifname: ['eth0'], retryMin: '-1' }, /--retry-min must be a positive/);
+  usage({ ifname: ['eth0'], retryMax: 'Infinity' }, /--retry-max must be a positive/);
+  usage({ ifname: ['eth0'], retryMin: '3', retryMax: '2' }, /--retry-min \(3\) must not exceed --retry-max \(2\)/);
+  usage({ ifname: ['eth0'], authTimeout: '1e10' }, /at most 2147483 seconds/);
+  usage({ ifname: ['eth0'], retryMin: '0.0001' }, /at least 0.001 seconds/);
+  usage({ ifname: ['eth0'], logLevel: 'verbose' }, /--log-level must be one of trace, debug, info, warn, error/);
+  usage({ ifname: ['eth0'], logFormat: 'xml' }, /--log-format must be one of json, pretty/);
+  usage({ ifname: ['eth0'], auth: 'radius' }, /--auth must be one of wpa-supplicant, exec, module/);
+  usage({ ifname: ['eth0'], auth: ['exec', 'module'] }, /--auth was given more than once/);
+  usage({ ifname: ['eth0'], auth: 'exec' }, /--auth exec needs --exec PATH/);
+  usage({ ifname: ['eth0'], auth: 'module' }, /--auth module needs --module PATH/);
+  usage({ ifname: ['eth0'], exec: '/bin/true' }, /--exec and --exec-arg are only used with --auth exec/);
+  usage({ ifname: ['eth0'], auth: 'exec', exec: '/bin/true', module: '/x.js' }, /--module is only used with --auth module/);
+  usage({ ifname: ['eth0'], auth: 'exec', exec: '/bin/true', wpaCtrl: '/run/x' }, /--wpa-ctrl is only used with --auth wpa-supplicant/);
+  usage({ ifname: [] }, /name at least one interface/);
+  usage({ ifname: ['eth0', 'eth0'] }, /eth0 is named twice/);
+  usage({ ifname: ['eth0', 'bad/name'] }, /invalid interface name "bad\/name"/);
+});
+
+test('exec and module paths are made absolute; exec args are kept in order', () => {
+  const e = validateRunOptions({ ifname: ['eth0', 'eth1'], auth: 'exec', exec: 'bin/auth', execArg: ['-a', 'b'] });
+  assert.deepEqual(e.ifnames, ['eth0', 'eth1']);
+  assert.equal(e.auth.kind, 'exec');
+  assert.ok(e.auth.kind === 'exec' && e.auth.path.startsWith('/') && e.auth.path.endsWith('/bin/auth'));
+  assert.ok(e.auth.kind === 'exec' && e.auth.args.join(' ') === '-a b');
+  const m = validateRunOptions({ ifname: ['eth0'], auth: 'module', module: './m.js' });
+  assert.ok(m.auth.kind === 'module' && m.auth.path.startsWith('/'));
+});

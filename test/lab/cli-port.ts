@@ -1,0 +1,69 @@
+/**
+ * The smallest setting for CLI and daemon tests that do not need a real switch: a host
+ * namespace whose `eth0` is a veth with its peer `sw0` in a second namespace (carrier is the
+ * peer's admin state), a run directory for status sockets, and authenticator programs for
+ * `--auth exec` written as shell scripts (exit 0 authorizes, exit 1 rejects).
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { RouteSocket } from '../../src/netlink/route-socket.js';
+import type { LinkRecord } from '../../src/link.js';
+import { Netns, vethPair } from './netns.js';
+
+export interface Port {
+  host: Netns;
+  peer: Netns;
+  ifname: string;
+  peerIfname: string;
+  /** Private tmp directory (removed after the test): scripts live here. */
+  dir: string;
+  /** --run-dir for the daemons of this port. */
+  runDir: string;
+  /** Write an executable script; returns its path. */
+  script(name: string, body: string): string;
+  /** A single-interface RTM_GETLINK inside the host namespace (runs pending linkwatch work). */
+  link(ifname?: string): Promise<LinkRecord>;
+  /** Carrier off / on: the peer end goes admin down / up. */
+  pullCable(): Promise<void>;
+  returnCable(): Promise<void>;
+  /** Arguments of a daemon run on this port with the exec authenticator SCRIPT and short timers. */
+  execArgs(script: string, extra?: string[]): string[];
+}
+
+export async function createPort(t: TestContext, prefix = 'cli'): Promise<Port> {
+  const host = await Netns.create(`${prefix}h`, t);
+  const peer = await Netns.create(`${prefix}p`, t);
+  await vethPair(host, 'eth0', peer, 'sw0');
+  const dir = mkdtempSync(join(tmpdir(), 'd1x-cli-'));
+  // Readable by everyone: some tests run the CLI and its scripts as nobody.
+  chmodSync(dir, 0o755);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const runDir = join(dir, 'run');
+  const sock = RouteSocket.open({ netns: host.path });
+  t.after(() => sock.close());
+  sock.unref();
+  const port: Port = {
+    host,
+    peer,
+    ifname: 'eth0',
+    peerIfname: 'sw0',
+    dir,
+    runDir,
+    script(name, body) {
+      const path = join(dir, name);
+      writeFileSync(path, `#!/bin/sh\n${body}\n`);
+      chmodSync(path, 0o755);
+      return path;
+    },
+    link: (ifname = 'eth0') => sock.getLink(ifname),
+    pullCable: async () => { await peer.ip('link', 'set', 'sw0', 'down'); },
+    returnCable: async () => { await peer.ip('link', 'set', 'sw0', 'up'); },
+    execArgs: (script, extra = []) => [
+      'eth0', '--auth', 'exec', '--exec', script, '--run-dir', runDir,
+      '--auth-timeout', '20', '--retry-min', '0.5', '--retry-max', '2', '--log-level', 'debug', ...extra,
+    ],
+  };
+  return port;
+}
