@@ -76,8 +76,8 @@ async function parse(argv: string[]): Promise<Action | null> {
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
         .option('run-dir', runDirOption),
       (args) => {
-        if (Array.isArray(args.runDir)) throw new UsageError('EUSAGE', '--run-dir was given more than once; give it once');
-        action = { command: 'status', ifname: String(args.ifname), json: Boolean(args.json), runDir: args.runDir };
+        const runDir: unknown = args.runDir;
+        action = { command: 'status', ifname: String(args.ifname), json: Boolean(args.json), runDir: Array.isArray(runDir) ? String(runDir.at(-1)) : runDir as string | undefined };
       },
     )
     .example('$0 eth0', 'gate eth0 on wpa_supplicant in /run/wpa_supplicant')

@@ -62,9 +62,9 @@ export interface RawRunOptions {
   runDir?: unknown;
 }
 
-function single(name: string, value: unknown): unknown {
-  if (Array.isArray(value)) throw new UsageError('EUSAGE', `--${name} was given more than once; give it once`);
-  return value;
+/** An option given more than once: the last one wins, so a wrapper can override a default it appends to. */
+function single(_name: string, value: unknown): unknown {
+  return Array.isArray(value) ? value.at(-1) : value;
 }
 
 function str(name: string, value: unknown): string | undefined {

@@ -48,7 +48,6 @@ test('every bad value is one UsageError naming the option', () => {
   usage({ ifname: ['eth0'], logLevel: 'verbose' }, /--log-level must be one of trace, debug, info, warn, error/);
   usage({ ifname: ['eth0'], logFormat: 'xml' }, /--log-format must be one of json, pretty/);
   usage({ ifname: ['eth0'], auth: 'radius' }, /--auth must be one of wpa-supplicant, exec, module/);
-  usage({ ifname: ['eth0'], auth: ['exec', 'module'] }, /--auth was given more than once/);
   usage({ ifname: ['eth0'], auth: 'exec' }, /--auth exec needs --exec PATH/);
   usage({ ifname: ['eth0'], auth: 'module' }, /--auth module needs --module PATH/);
   usage({ ifname: ['eth0'], exec: '/bin/true' }, /--exec and --exec-arg are only used with --auth exec/);
@@ -57,6 +56,13 @@ test('every bad value is one UsageError naming the option', () => {
   usage({ ifname: [] }, /name at least one interface/);
   usage({ ifname: ['eth0', 'eth0'] }, /eth0 is named twice/);
   usage({ ifname: ['eth0', 'bad/name'] }, /invalid interface name "bad\/name"/);
+});
+
+test('an option given twice: the last one wins (wrappers append overrides)', () => {
+  const c = validateRunOptions({ ifname: ['eth0'], retryMin: ['1', '30'], retryMax: ['3', '30'], logLevel: ['debug', 'trace'] });
+  assert.equal(c.timing.retryMinMs, 30_000);
+  assert.equal(c.timing.retryMaxMs, 30_000);
+  assert.equal(c.logLevel, 'trace');
 });
 
 test('exec and module paths are made absolute; exec args are kept in order', () => {
