@@ -329,6 +329,8 @@ export interface HarnessOptions {
   kernel?: FakeKernel;
   random?: () => number;
   ifname?: string;
+  /** Extra implementations for `.provide()` (e.g. a deliberately broken action in a self-check). */
+  implementations?: Omit<Parameters<typeof supplicantMachine.provide>[0], 'actors'>;
 }
 
 /** A started machine over a FakeKernel on a SimulatedClock, with every emitted event logged. */
@@ -336,7 +338,7 @@ export function startMachine(options: HarnessOptions = {}) {
   const kernel = options.kernel ?? new FakeKernel();
   const clock = new SimulatedClock();
   const emitted: SupplicantEmitted[] = [];
-  const machine = supplicantMachine.provide({ actors: kernel.actors() });
+  const machine = supplicantMachine.provide({ ...options.implementations, actors: kernel.actors() });
   const actor = createActor(machine, {
     clock,
     input: { ifname: options.ifname ?? 'eth0', timing: { ...TIMING, ...options.timing }, random: options.random ?? (() => 0) },

@@ -1,0 +1,260 @@
+// Model-based check of the SAFETY INVARIANT (machines/supplicant.ts):
+//   operstate UP is written only after a success of an authentication that STARTED after the
+//   most recent carrier-up.
+//
+// What is done, and why this way: @xstate/graph traverses a logic by calling its pure
+// `transition`, which does not run invoked actors; the invariant, though, is about what the
+// machine does with real promise actors (an exchange aborted by a carrier change whose success
+// arrives late, an ACK pending while the link bounces). So the ENVIRONMENT is the model: a small
+// machine of what the world can do (carrier off/on, a hidden bounce, driver dormant, the
+// authenticator answering, reports, SIGHUP, overrun, time passing), with guards keeping the
+// sequences physical (no carrier-off while off). @xstate/graph's getSimplePaths enumerates every
+// event sequence of that model up to DEPTH, and each one is replayed on the REAL machine over the
+// fake kernel (machine-fakes.ts). After every step an oracle that knows nothing of the machine's
+// internals (it watches the fake kernel and the fake authenticator) checks the invariant, and that
+// the kernel shows UP only while the machine is authorized; at the end of each path, `stop` must
+// give exactly one restore write. A new state or transition that breaks the invariant on any
+// sequence of length DEPTH fails here. DEPTH defaults to 3 (every sequence: ~1700);
+// longer ones are covered by seeded random walks of the same model (MACHINE_MODEL_WALKS of
+// length 10). MACHINE_MODEL_DEPTH=4 (about 25 000 sequences, minutes) checks deeper.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assign, getInitialSnapshot, getNextSnapshot, setup } from 'xstate';
+import { getSimplePaths } from '@xstate/graph';
+import { FakeKernel, REJECTED, settle, startMachine, SUCCESS, type PendingAuth } from './machine-fakes.js';
+
+const DEPTH = Number(process.env.MACHINE_MODEL_DEPTH ?? 3);
+/** Longer sequences: seeded random walks through the same model (reproducible). */
+const WALKS = Number(process.env.MACHINE_MODEL_WALKS ?? 1500);
+const WALK_LENGTH = 10;
+
+type WorldEvent =
+  | { type: 'CARRIER_OFF' }
+  | { type: 'CARRIER_ON' }
+  | { type: 'HIDDEN_BOUNCE' }
+  | { type: 'DORMANT_ON' }
+  | { type: 'DORMANT_OFF' }
+  | { type: 'AUTH_OK' }
+  | { type: 'AUTH_FAIL' }
+  | { type: 'LATE_OK' }
+  | { type: 'REPORT_OK' }
+  | { type: 'REPORT_FAIL' }
+  | { type: 'BACKEND_DOWN' }
+  | { type: 'BACKEND_UP' }
+  | { type: 'REAUTHENTICATE' }
+  | { type: 'OVERRUN' }
+  | { type: 'TICK' };
+
+interface World {
+  carrier: boolean;
+  dormant: boolean;
+  backend: boolean;
+  history: string;
+  depth: number;
+}
+
+const initialWorld: World = { carrier: true, dormant: false, backend: true, history: '', depth: 0 };
+
+/** What the world around the port can do, and when (guards keep sequences physical). */
+const worldModel = setup({
+  types: {} as { context: World; events: WorldEvent },
+  actions: {
+    step: assign(({ context, event }, patch: Partial<World>) => ({
+      ...patch,
+      depth: context.depth + 1,
+      history: `${context.history} ${event.type}`,
+    })),
+  },
+}).createMachine({
+  context: initialWorld,
+  on: {
+    CARRIER_OFF: { guard: ({ context }) => context.carrier, actions: { type: 'step', params: { carrier: false } } },
+    CARRIER_ON: { guard: ({ context }) => !context.carrier, actions: { type: 'step', params: { carrier: true } } },
+    HIDDEN_BOUNCE: { guard: ({ context }) => context.carrier, actions: { type: 'step', params: {} } },
+    DORMANT_ON: { guard: ({ context }) => !context.dormant, actions: { type: 'step', params: { dormant: true } } },
+    DORMANT_OFF: { guard: ({ context }) => context.dormant, actions: { type: 'step', params: { dormant: false } } },
+    AUTH_OK: { actions: { type: 'step', params: {} } },
+    AUTH_FAIL: { actions: { type: 'step', params: {} } },
+    LATE_OK: { actions: { type: 'step', params: {} } },
+    REPORT_OK: { actions: { type: 'step', params: {} } },
+    REPORT_FAIL: { actions: { type: 'step', params: {} } },
+    BACKEND_DOWN: { guard: ({ context }) => context.backend, actions: { type: 'step', params: { backend: false } } },
+    BACKEND_UP: { guard: ({ context }) => !context.backend, actions: { type: 'step', params: { backend: true } } },
+    REAUTHENTICATE: { actions: { type: 'step', params: {} } },
+    OVERRUN: { actions: { type: 'step', params: {} } },
+    TICK: { actions: { type: 'step', params: {} } },
+  },
+});
+
+const ALL_EVENTS: WorldEvent[] = (
+  ['CARRIER_OFF', 'CARRIER_ON', 'HIDDEN_BOUNCE', 'DORMANT_ON', 'DORMANT_OFF', 'AUTH_OK', 'AUTH_FAIL', 'LATE_OK',
+    'REPORT_OK', 'REPORT_FAIL', 'BACKEND_DOWN', 'BACKEND_UP', 'REAUTHENTICATE', 'OVERRUN', 'TICK'] as const
+).map((type) => ({ type }));
+
+function generatePaths(depth: number): WorldEvent[][] {
+  const paths = getSimplePaths(worldModel, {
+    events: ALL_EVENTS,
+    // Every sequence is its own vertex (the history is part of the key), cut at `depth`.
+    serializeState: (s) => (s.context as World).history,
+    stopWhen: (s) => (s.context as World).depth >= depth,
+  });
+  return paths.filter((p) => p.steps.length === depth + 1 || p.steps.length === depth).map((p) =>
+    p.steps.map((s) => s.event as WorldEvent).filter((e) => ALL_EVENTS.some((a) => a.type === e.type)),
+  ).filter((events) => events.length === depth);
+}
+
+/** Seeded random walks through the world model, choosing among the events its guards enable. */
+function randomWalks(count: number, length: number, seed: number): WorldEvent[][] {
+  let state = seed >>> 0;
+  const random = () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const walks: WorldEvent[][] = [];
+  for (let n = 0; n < count; n++) {
+    let world = getInitialSnapshot(worldModel);
+    const walk: WorldEvent[] = [];
+    for (let i = 0; i < length; i++) {
+      const enabled = ALL_EVENTS.filter((e) => world.can(e));
+      const event = enabled[Math.floor(random() * enabled.length)]!;
+      walk.push(event);
+      world = getNextSnapshot(worldModel, world, event);
+    }
+    walks.push(walk);
+  }
+  return walks;
+}
+
+type Harness = ReturnType<typeof startMachine>;
+
+/** Promise actors settle within a few microtasks; no macrotask is needed (and this is 20x faster). */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 12; i++) await Promise.resolve();
+}
+
+interface Stamp {
+  started: number;
+  succeededAt: number | null;
+}
+
+/** Apply one world event to the fake kernel / authenticator / machine. */
+function act(h: Harness, event: WorldEvent): void {
+  const k = h.kernel;
+  const live = (): PendingAuth | undefined => [...k.auths].reverse().find((a) => !a.settled && !a.signal.aborted);
+  switch (event.type) {
+    case 'CARRIER_OFF': return k.carrierOff();
+    case 'CARRIER_ON': return k.carrierOn();
+    case 'HIDDEN_BOUNCE': return k.hiddenBounce();
+    case 'DORMANT_ON': return k.driverDormant(true);
+    case 'DORMANT_OFF': return k.driverDormant(false);
+    case 'AUTH_OK': return live()?.resolve(SUCCESS);
+    case 'AUTH_FAIL': return live()?.resolve(REJECTED);
+    // Exchanges the machine aborted answer "success" anyway, late.
+    case 'LATE_OK': for (const a of k.auths) if (a.signal.aborted && !a.settled) a.resolve(SUCCESS); return;
+    case 'REPORT_OK': return k.report({ type: 'reauthenticated', outcome: SUCCESS });
+    case 'REPORT_FAIL': return k.report({ type: 'reauthenticated', outcome: REJECTED });
+    case 'BACKEND_DOWN': return k.report({ type: 'backend-down', message: 'gone' });
+    case 'BACKEND_UP': return k.report({ type: 'backend-up' });
+    case 'REAUTHENTICATE': return h.actor.send({ type: 'reauthenticate' });
+    case 'OVERRUN': return k.overrun();
+    case 'TICK': {
+      // Advance the simulated clock to the next pending timer (authPeriod, heldPeriod, ...).
+      const timeouts = (h.clock as unknown as { timeouts: Map<number, { start: number; timeout: number }> }).timeouts;
+      const ends = [...timeouts.values()].map((t) => t.start + t.timeout);
+      if (ends.length > 0) h.clock.increment(Math.max(0, Math.min(...ends) - h.clock.now()));
+      return;
+    }
+  }
+}
+
+/** Carrier-up from the world's point of view: the port became usable or may have been de-authorized. */
+const CARRIER_UP = new Set(['CARRIER_ON', 'HIDDEN_BOUNCE', 'DORMANT_OFF']);
+
+async function replay(events: WorldEvent[], options: Parameters<typeof startMachine>[0] = {}): Promise<void> {
+  const h = startMachine({ ...options, kernel: new FakeKernel() });
+  const stamps = new Map<PendingAuth, Stamp>();
+  let lastCarrierUp = 0;
+  let writesSeen = 0;
+  const where = (i: number) => `after [${events.slice(0, i + 1).map((e) => e.type).join(' ')}]`;
+  for (let i = -1; i < events.length; i++) {
+    const stepNo = i + 1;
+    const before = new Set(h.kernel.auths.filter((a) => !a.settled));
+    if (i >= 0) {
+      const event = events[i]!;
+      if (CARRIER_UP.has(event.type) && h.kernel.link().lowerUp) lastCarrierUp = stepNo;
+      act(h, event);
+    }
+    await flush();
+    for (const a of h.kernel.auths) {
+      if (!stamps.has(a)) stamps.set(a, { started: stepNo, succeededAt: null });
+      const s = stamps.get(a)!;
+      // A success counts only if the machine was still listening (not aborted before it answered).
+      if (a.settled && s.succeededAt === null && before.has(a) && !a.signal.aborted) s.succeededAt = stepNo;
+    }
+    // Only exchanges that resolved with success while live count; AUTH_OK resolves the live one.
+    for (const w of h.kernel.writes.slice(writesSeen)) {
+      if (w.safetyNet || w.settings.operstate !== 'UP' || w.settings.linkmode === 0) continue;
+      const justified = [...stamps.entries()].some(
+        ([a, s]) => s.started >= lastCarrierUp && s.succeededAt !== null && s.succeededAt <= stepNo && a.settled,
+      );
+      assert.ok(justified, `UP written without a success of an exchange started after the last carrier-up, ${where(i)}`);
+    }
+    writesSeen = h.kernel.writes.length;
+    if (h.kernel.link().operstate === 'UP') {
+      // The same property seen from the kernel: RUNNING only on the strength of a current success.
+      const current = [...stamps.values()].some((s) => s.started >= lastCarrierUp && s.succeededAt !== null);
+      assert.ok(current, `kernel shows UP with no success since the last carrier-up, ${where(i)}`);
+      assert.match(h.state(), /^authorized/, `kernel UP while the machine is ${h.state()}, ${where(i)}`);
+    }
+    assert.deepEqual(h.errors, [], `machine error ${where(i)}`);
+  }
+  const before = h.kernel.writes.length;
+  h.actor.send({ type: 'stop' });
+  await flush();
+  assert.equal(h.snapshot().status, 'done', `stop reaches the final state after [${events.map((e) => e.type).join(' ')}]`);
+  assert.equal(h.kernel.writes.slice(before).filter((w) => w.settings.linkmode === 0).length, 1, 'one restore write');
+  h.actor.stop();
+  assert.equal(h.kernel.writes.filter((w) => w.safetyNet).length, 0);
+}
+
+test(`safety invariant holds on every world-event sequence of length ${DEPTH} (@xstate/graph paths, real machine)`, async () => {
+  const paths = generatePaths(DEPTH);
+  assert.ok(paths.length > 1000, `generated ${paths.length} paths`);
+  const started = Date.now();
+  for (const events of paths) await replay(events);
+  console.log(`# machine-model: ${paths.length} sequences of ${DEPTH} world events replayed in ${Date.now() - started} ms`);
+});
+
+test(`safety invariant holds on ${WALKS} seeded random walks of ${WALK_LENGTH} world events`, async () => {
+  const walks = randomWalks(WALKS, WALK_LENGTH, 0x8021);
+  const started = Date.now();
+  for (const events of walks) await replay(events);
+  console.log(`# machine-model: ${walks.length} walks of ${WALK_LENGTH} events replayed in ${Date.now() - started} ms`);
+});
+
+test('the generated paths reach UP (the check is not vacuous)', async () => {
+  const paths = generatePaths(2);
+  let ups = 0;
+  for (const events of paths) {
+    const h = startMachine();
+    await flush();
+    for (const e of events) {
+      act(h, e);
+      await flush();
+    }
+    if (h.kernel.link().operstate === 'UP') ups++;
+    h.actor.stop();
+  }
+  assert.ok(ups >= 5, `${ups} of ${paths.length} depth-2 paths end authorized`);
+});
+
+test('self-check: the oracle rejects a machine that ignores the carrier counters', async () => {
+  // Mutant: recordLink only stores the record (no restart, no epoch bump).
+  const mutant = { actions: { recordLink: assign({ link: (_: unknown, params: { link: unknown }) => params.link }) } } as never;
+  await assert.rejects(replay([{ type: 'AUTH_OK' }, { type: 'HIDDEN_BOUNCE' }], { implementations: mutant }), /carrier-up/);
+  await replay([{ type: 'AUTH_OK' }, { type: 'HIDDEN_BOUNCE' }]);
+});
