@@ -1,0 +1,166 @@
+/**
+ * What happens around a daemon's life: SIGKILL leaves linkmode 1 and `reset` undoes it; a new
+ * start takes the link over; `status` with and without a daemon; several interfaces, one of
+ * them failing, in one process.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { needsRoot } from './lab/netns.js';
+import { createPort } from './lab/cli-port.js';
+import { LinkWatch, is } from './lab/link-watch.js';
+import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
+import type { StatusReport } from '../src/status.js';
+
+test('SIGKILL leaves linkmode 1; reset restores; a new start takes over', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'kill');
+  const watch = await LinkWatch.open(port.host, 'eth0', { t });
+  const ok = port.script('ok.sh', 'exit 0');
+
+  const first = DaemonProcess.start(port.host, port.execArgs(ok), { t });
+  await first.waitForState('eth0', 'authorized.steady');
+  await watch.until(is.open(), 'the gate open');
+  first.signal('SIGKILL');
+  const killed = await first.waitForExit();
+  assert.equal(killed.signal, 'SIGKILL');
+  assert.equal((await port.link()).linkmode, 1, 'a killed daemon cannot restore: linkmode stays 1');
+
+  // The lock died with the process: a new daemon takes the link over at once.
+  const second = DaemonProcess.start(port.host, port.execArgs(ok), { t });
+  await second.waitForLog((l) => l.event === 'linkAppeared', { what: 'the takeover' });
+  await second.waitForState('eth0', 'authorized.steady');
+  await watch.until(is.open(), 'the gate open again under the new daemon');
+  second.signal('SIGKILL');
+  await second.waitForExit();
+
+  const reset = await runCli(port.host, ['reset', 'eth0']);
+  assert.equal(reset.code, 0, reset.stderr);
+  assert.equal(reset.stderr, '');
+  assert.equal(reset.stdout.trim(), 'eth0: linkmode 0 (default), operstate UP');
+  const after = await port.link();
+  assert.equal(after.linkmode, 0);
+  assert.equal(after.operstate, 'UP');
+});
+
+test('reset without carrier: linkmode 0, says why operstate is not UP, exits 0', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'rnc');
+  const watch = await LinkWatch.open(port.host, 'eth0', { t });
+  await port.host.ip('link', 'set', 'eth0', 'mode', 'dormant');
+  await port.pullCable();
+  await watch.until(is.noCarrier(), 'no carrier');
+  const reset = await runCli(port.host, ['reset', 'eth0']);
+  assert.equal(reset.code, 0, reset.stderr);
+  assert.match(reset.stdout, /^eth0: linkmode 0 \(default\); eth0 has no carrier \(operstate DOWN\); the kernel sets it UP when carrier returns\n$/);
+  assert.equal((await port.link()).linkmode, 0);
+  await port.returnCable();
+  await watch.until(is.restored(), 'UP by the kernel once carrier returned');
+});
+
+test('reset is refused while a daemon manages the interface', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'rrun');
+  const watch = await LinkWatch.open(port.host, 'eth0', { t });
+  const daemon = DaemonProcess.start(port.host, port.execArgs(port.script('ok.sh', 'exit 0')), { t });
+  await daemon.waitForState('eth0', 'authorized.steady');
+  await watch.until(is.open(), 'the gate open');
+  const reset = await runCli(port.host, ['reset', 'eth0']);
+  assert.equal(reset.code, 2);
+  assert.match(reset.stderr, /^dot1x-operstate: another dot1x-operstate already manages eth0 in this network namespace; stop it first/);
+  assert.equal((await port.link()).linkmode, 1, 'reset changed the link under a running daemon');
+  daemon.signal('SIGTERM');
+  assert.equal((await daemon.waitForExit()).code, 0);
+});
+
+test('status --json: the kernel only without a daemon; the daemon\'s view while one runs', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'stat');
+  const watch = await LinkWatch.open(port.host, 'eth0', { t });
+  const status = async (): Promise<StatusReport> => {
+    const r = await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as StatusReport;
+  };
+
+  const idle = await status();
+  assert.equal(idle.daemon, null);
+  assert.equal(idle.daemonNote, 'no daemon is running for this interface');
+  assert.equal(idle.kernel.ifname, 'eth0');
+  assert.equal(idle.kernel.operstate, 'UP');
+  assert.equal(idle.kernel.linkmode, 0);
+  assert.deepEqual(idle.kernel.flags, ['UP', 'RUNNING', 'LOWER_UP']);
+  assert.equal(typeof idle.kernel.carrierChanges, 'number');
+
+  const daemon = DaemonProcess.start(port.host, port.execArgs(port.script('ok.sh', 'exit 0')), { t });
+  await daemon.waitForState('eth0', 'authorized.steady');
+  await watch.until(is.open(), 'the gate open');
+  const running = await status();
+  assert.ok(running.daemon, `no daemon view: ${running.daemonNote}`);
+  assert.equal(running.daemon.pid, daemon.pid);
+  assert.equal(running.daemon.state, 'authorized.steady');
+  assert.equal(running.daemon.attempt, 1);
+  assert.equal(running.daemon.auth, 'exec');
+  assert.equal(running.daemon.lastOutcome?.authorized, true);
+  assert.ok(running.daemon.timeInStateMs >= 0);
+  assert.equal(running.kernel.linkmode, 1);
+  assert.equal(running.kernel.operstate, 'UP');
+
+  // Root only: a 0600 socket in a 0700 directory.
+  const sock = join(port.runDir, 'eth0.sock');
+  assert.equal(statSync(sock).mode & 0o777, 0o600);
+  assert.equal(statSync(port.runDir).mode & 0o777, 0o700);
+  const human = await runCli(port.host, ['status', 'eth0', '--run-dir', port.runDir]);
+  assert.equal(human.code, 0);
+  assert.match(human.stdout, /kernel: {3}operstate UP, linkmode 1 \(dormant\)/);
+  assert.match(human.stdout, new RegExp(`daemon: {3}pid ${daemon.pid}, auth exec, state authorized\\.steady`));
+  const nobody = await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir],
+    { wrap: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] });
+  assert.equal(nobody.code, 0, nobody.stderr);
+  const seenByNobody = JSON.parse(nobody.stdout) as StatusReport;
+  assert.equal(seenByNobody.daemon, null, 'the daemon answered an unprivileged user');
+  assert.match(seenByNobody.daemonNote ?? '', /root only/);
+
+  daemon.signal('SIGTERM');
+  assert.equal((await daemon.waitForExit()).code, 0);
+  assert.throws(() => statSync(sock), /ENOENT/, 'the socket outlived the daemon');
+  const after = await status();
+  assert.equal(after.daemon, null);
+  assert.equal(after.kernel.linkmode, 0);
+});
+
+test('several interfaces in one process: one failing does not stop the other', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'multi');
+  // A second port in the same host namespace: eth1 with its peer sw1.
+  await port.host.ip('link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'sw1', 'netns', port.peer.name);
+  await port.host.ip('link', 'set', 'eth1', 'up');
+  await port.peer.ip('link', 'set', 'sw1', 'up');
+  const w0 = await LinkWatch.open(port.host, 'eth0', { t });
+  const w1 = await LinkWatch.open(port.host, 'eth1', { t });
+  // eth0's credentials are accepted, eth1's are not.
+  const script = port.script('by-port.sh', '[ "$DOT1X_IFNAME" = eth0 ]');
+  const daemon = DaemonProcess.start(port.host, [...port.execArgs(script, ['--retry-min', '30', '--retry-max', '30']), 'eth1'], { t });
+  await daemon.waitForState('eth0', 'authorized.steady');
+  await daemon.waitForState('eth1', 'held');
+  await w0.until(is.open(), 'eth0 open');
+  await w1.until(is.gated(), 'eth1 gated');
+  const held = await daemon.waitForLog((l) => l.ifname === 'eth1' && l.event === 'authFinished');
+  assert.equal(held.cause, 'credentials-rejected');
+
+  // eth1 disappears altogether: eth0 carries on.
+  const mark = daemon.mark();
+  await port.host.ip('link', 'del', 'eth1');
+  await daemon.waitForLog((l) => l.ifname === 'eth1' && l.event === 'linkRemoved', { from: mark, what: 'eth1 removed' });
+  daemon.signal('SIGHUP');
+  await daemon.waitForLog((l) => l.ifname === 'eth0' && l.event === 'authFinished' && l.authorized === true, { from: mark, what: 'eth0 re-authenticated' });
+  assert.equal((await port.link('eth0')).operstate, 'UP');
+
+  daemon.signal('SIGTERM');
+  const exit = await daemon.waitForExit();
+  assert.equal(exit.code, 0, exit.stderr);
+  const eth0 = await port.link('eth0');
+  assert.equal(eth0.linkmode, 0);
+  assert.equal(eth0.operstate, 'UP');
+});
