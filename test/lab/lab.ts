@@ -28,7 +28,7 @@ import { Netns, uniqueSuffix } from './netns.js';
 import { LinkWatch, is } from './link-watch.js';
 import { startSwitch, type EapUser, type Switch } from './hostapd.js';
 import { createSupplicant, type Supplicant } from './wpa-supplicant.js';
-import { DaemonProcess, runCli, type ExitResult } from './dot1x-daemon.js';
+import { DaemonProcess, runCli, type ExitResult, type LogLine } from './dot1x-daemon.js';
 import { labDir } from './peer-process.js';
 
 export const DEFAULT_IDENTITY = 'alice';
@@ -249,10 +249,19 @@ export class Lab {
     await this.requireSwitch().forceReauth(this.mac());
   }
 
-  /** How many times hostapd authorized the port so far (from its log; read after the fact). */
-  switchAuthorizations(): number {
-    const log = this.switchInstance?.daemon.log() ?? '';
-    return (log.match(/CTRL-EVENT-EAP-SUCCESS2? /g) ?? []).length;
+  /**
+   * The switch's view of the port (hostapd `sta MAC`, the IEEE 802.1X MIB): successful backend
+   * authentications and failures so far, and whether the port is authorized. Zeros when the
+   * switch has no entry for the station.
+   */
+  async switchView(): Promise<{ successes: number; failures: number; authorized: boolean }> {
+    const out = await this.requireSwitch().cli('sta', this.mac());
+    const num = (key: string): number => Number(new RegExp(`^${key}=(\\d+)`, 'm').exec(out)?.[1] ?? 0);
+    return {
+      successes: num('dot1xAuthBackendAuthSuccesses'),
+      failures: num('dot1xAuthBackendAuthFails'),
+      authorized: /^flags=.*\[AUTHORIZED\]/m.test(out),
+    };
   }
 
   private requireSwitch(): Switch {
@@ -325,6 +334,19 @@ export class Lab {
     await this.supplicant.start();
   }
 
+  /**
+   * Change the password wpa_supplicant presents (wpa_cli set_network), without a restart: the
+   * next exchange uses it. A lever for "a re-authentication fails while UP" that keeps the
+   * switch's station entry (a hostapd reload, as setUsers does, flushes its stations, after
+   * which EAPOL_REAUTH has no station to act on).
+   */
+  async setSupplicantPassword(password: string): Promise<void> {
+    this.note('wpa_supplicant password changed');
+    const out = await this.host.exec('wpa_cli', ['-p', this.supplicant.ctrlDir, '-i', this.ifname,
+      'set_network', '0', 'password', JSON.stringify(password)]);
+    if (!/^OK/m.test(out)) throw new Error(`wpa_cli set_network password: ${out.trim()}`);
+  }
+
   /** SIGKILL (default: no event, the socket file stays) or SIGTERM (CTRL-EVENT-TERMINATING). */
   async killSupplicant(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
     this.note(`wpa_supplicant killed (${signal})`);
@@ -345,6 +367,18 @@ export class Lab {
     this.note('dot1x-operstate started');
     this.daemonInstance = DaemonProcess.start(this.host, this.daemonArgv(extra), { t: this.scope.ctx, env: { DOT1X_RUN_DIR: this.runDir } });
     return this.daemonInstance;
+  }
+
+  /** The daemon's 'authentication finished' lines for this lab's interface, from log index `from`. */
+  authResults(from = 0): LogLine[] {
+    return this.daemon.logs.slice(from).filter((l) => l.msg === 'authentication finished' && l.ifname === this.ifname);
+  }
+
+  /** Await the next 'authentication finished' line (from log index `from`) that matches. */
+  awaitAuthResult(match: (l: LogLine) => boolean, what: string, opts: { from?: number; timeoutMs?: number } = {}): Promise<LogLine> {
+    return this.daemon.waitForLog(
+      (l) => l.msg === 'authentication finished' && l.ifname === this.ifname && match(l),
+      { what, from: opts.from ?? 0, timeoutMs: opts.timeoutMs ?? 20_000 });
   }
 
   /** Signal the daemon and await its exit (bounded). */
