@@ -67,29 +67,81 @@ interface Edge {
   label: string;
 }
 
-function edgesOf(node: AnyStateNode, ids: Map<AnyStateNode, string>, root: AnyStateNode): Edge[] {
-  const edges: Edge[] = [];
-  for (const t of transitionsOf(node)) {
-    if (!t.target || t.target.length === 0) continue;
-    const guard = guardName(t);
-    const label = guard ? `${eventLabel(node, t)} [${guard}]` : eventLabel(node, t);
-    for (const target of t.target as AnyStateNode[]) {
-      const to = ids.get(target)!;
-      if (node === root) {
-        // A root handler applies in every top-level state that does not handle the event itself.
-        for (const child of Object.values(root.states) as AnyStateNode[]) {
-          if (child === target || child.type === 'final' || child.transitions.has(t.eventType)) continue;
-          edges.push({ from: ids.get(child)!, to, label });
+function ancestors(node: AnyStateNode): AnyStateNode[] {
+  const chain: AnyStateNode[] = [];
+  for (let n: AnyStateNode | undefined = node; n; n = n.parent) chain.unshift(n);
+  return chain; // root first, node last
+}
+
+/** The child of `ancestor` on the way down to `node` (node itself when it is a direct child). */
+function childToward(ancestor: AnyStateNode, node: AnyStateNode): AnyStateNode {
+  const chain = ancestors(node);
+  return chain[chain.indexOf(ancestor) + 1]!;
+}
+
+function isDescendant(node: AnyStateNode, of: AnyStateNode): boolean {
+  return node !== of && ancestors(node).includes(of);
+}
+
+/**
+ * Mermaid cannot draw a transition between states inside different composites, so every edge
+ * is drawn between siblings, inside their parent's block: a transition that crosses a boundary
+ * is lifted to the siblings that contain its ends, and the label names the inner state
+ * ("(from X)", "(to Y)"). A transition defined on a composite applies in each of its children
+ * that does not handle the event itself, so it is drawn from each of them.
+ * Returns the edges grouped by the composite whose block holds them.
+ */
+function collectEdges(root: AnyStateNode, ids: Map<AnyStateNode, string>): Map<AnyStateNode, Edge[]> {
+  const byBlock = new Map<AnyStateNode, Edge[]>();
+  const add = (block: AnyStateNode, from: AnyStateNode, to: AnyStateNode, label: string) => {
+    const list = byBlock.get(block) ?? [];
+    if (!list.some((e) => e.from === ids.get(from) && e.to === ids.get(to) && e.label === label)) {
+      list.push({ from: ids.get(from)!, to: ids.get(to)!, label });
+    }
+    byBlock.set(block, list);
+  };
+  for (const node of allNodes(root)) {
+    for (const t of transitionsOf(node)) {
+      if (!t.target || t.target.length === 0) continue;
+      const guard = guardName(t);
+      const base = guard ? `${eventLabel(node, t)} [${guard}]` : eventLabel(node, t);
+      for (const target of t.target as AnyStateNode[]) {
+        if (isDescendant(target, node)) {
+          const toward = childToward(node, target);
+          const label = toward === target ? base : `${base} (to ${target.key})`;
+          for (const child of Object.values(node.states) as AnyStateNode[]) {
+            if (child === toward || child.type === 'final' || child.transitions.has(t.eventType)) continue;
+            add(node, child, toward, label);
+          }
+          continue;
         }
-      } else {
-        edges.push({ from: ids.get(node)!, to, label });
+        if (target === node) {
+          add(node.parent ?? root, node, node, base);
+          continue;
+        }
+        const a = ancestors(node);
+        const b = ancestors(target);
+        let lca = root;
+        for (let i = 0; i < Math.min(a.length, b.length) && a[i] === b[i]; i++) lca = a[i]!;
+        const from = childToward(lca, node);
+        const to = childToward(lca, target);
+        let label = base;
+        if (from !== node) label += ` (from ${node.key})`;
+        if (to !== target) label += ` (to ${target.key})`;
+        add(lca, from, to, label);
       }
     }
   }
-  return edges;
+  return byBlock;
 }
 
-function declare(node: AnyStateNode, ids: Map<AnyStateNode, string>, indent: string, out: string[]): void {
+function declare(
+  node: AnyStateNode,
+  ids: Map<AnyStateNode, string>,
+  edges: Map<AnyStateNode, Edge[]>,
+  indent: string,
+  out: string[],
+): void {
   const id = ids.get(node)!;
   const children = Object.values(node.states) as AnyStateNode[];
   if (id !== node.key) out.push(`${indent}state "${node.key}" as ${id}`);
@@ -99,17 +151,24 @@ function declare(node: AnyStateNode, ids: Map<AnyStateNode, string>, indent: str
     return;
   }
   out.push(`${indent}state ${id} {`);
+  body(node, ids, edges, `${indent}  `, out);
+  out.push(`${indent}}`);
+}
+
+function body(node: AnyStateNode, ids: Map<AnyStateNode, string>, edges: Map<AnyStateNode, Edge[]>, indent: string, out: string[]): void {
+  const children = Object.values(node.states) as AnyStateNode[];
   if (node.type === 'parallel') {
     children.forEach((child, i) => {
-      if (i > 0) out.push(`${indent}  --`);
-      declare(child, ids, `${indent}  `, out);
+      if (i > 0) out.push(`${indent}--`);
+      declare(child, ids, edges, indent, out);
     });
   } else {
     const initial = node.initial?.target?.[0] as AnyStateNode | undefined;
-    if (initial) out.push(`${indent}  [*] --> ${ids.get(initial)}`);
-    for (const child of children) declare(child, ids, `${indent}  `, out);
+    if (initial) out.push(`${indent}[*] --> ${ids.get(initial)}`);
+    for (const child of children) declare(child, ids, edges, indent, out);
   }
-  out.push(`${indent}}`);
+  for (const e of edges.get(node) ?? []) out.push(`${indent}${e.from} --> ${e.to} : ${e.label}`);
+  for (const child of children) if (child.type === 'final') out.push(`${indent}${ids.get(child)} --> [*]`);
 }
 
 /** The machine as a Mermaid stateDiagram-v2 (without the code fence). */
@@ -117,19 +176,7 @@ export function renderDiagram(): string {
   const root = supplicantMachine.root as AnyStateNode;
   const ids = idMap(root);
   const out: string[] = ['stateDiagram-v2'];
-  const initial = root.initial?.target?.[0] as AnyStateNode | undefined;
-  if (initial) out.push(`  [*] --> ${ids.get(initial)}`);
-  for (const child of Object.values(root.states) as AnyStateNode[]) declare(child, ids, '  ', out);
-  const seen = new Set<string>();
-  for (const node of allNodes(root)) {
-    for (const e of edgesOf(node, ids, root)) {
-      const line = `  ${e.from} --> ${e.to} : ${e.label}`;
-      if (seen.has(line)) continue;
-      seen.add(line);
-      out.push(line);
-    }
-    if (node.type === 'final') out.push(`  ${ids.get(node)} --> [*]`);
-  }
+  body(root, ids, collectEdges(root, ids), '  ', out);
   return out.join('\n');
 }
 
