@@ -119,9 +119,20 @@ export class ManagedInterface {
         durationMs,
         attempt: context.attempt,
         cause: context.lastCause,
-        operstate: context.link?.operstate ?? null,
       }, 'state');
     });
+    // What the gate means to a consumer is what the kernel shows, not what was written: say at
+    // info when the kernel has taken a new operstate the port wanted (the port region in sync).
+    let shown: string | null = null;
+    const portWatch = this.actor.subscribe((snap) => {
+      if (snap.status !== 'active' || portState(snap.value) !== 'inSync') return;
+      const link = snap.context.link;
+      if (link === null || link.operstate === shown) return;
+      shown = link.operstate;
+      this.deps.log.info({ ifname: snap.context.ifname, operstate: link.operstate, linkmode: link.linkmode, running: link.running }, 'kernel shows operstate');
+    });
+    const unwatchTransitions = this.unwatch;
+    this.unwatch = () => { unwatchTransitions(); portWatch.unsubscribe(); };
     this.started = true;
     this.actor.start();
     const snap = this.actor.getSnapshot();

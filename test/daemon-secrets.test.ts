@@ -1,0 +1,86 @@
+/**
+ * Secrets never reach the daemon's output, at the most verbose level: the password of the
+ * wpa_supplicant configuration (real wpa_supplicant against real hostapd, through
+ * authentication, re-authentication and failure) and a secret in the exec program's environment.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { needsRoot } from './lab/netns.js';
+import { Lab, DEFAULT_IDENTITY } from './lab/lab.js';
+import { is } from './lab/link-watch.js';
+import { createPort } from './lab/cli-port.js';
+import { DaemonProcess, LEVEL, runCli } from './lab/dot1x-daemon.js';
+
+function secret(label: string): string {
+  return `${label}-${randomBytes(12).toString('hex')}`;
+}
+
+function assertAbsent(haystack: string, needle: string, where: string): void {
+  assert.ok(!haystack.includes(needle), `the secret appeared in ${where}`);
+}
+
+test('the wpa_supplicant password appears in no output at trace level', async (t) => {
+  if (!needsRoot(t)) return;
+  const password = secret('pw');
+  const lab = await Lab.create({
+    t, prefix: 'sec', password, withDaemon: false,
+    users: [{ identity: DEFAULT_IDENTITY, method: 'MD5', password }],
+  });
+  const d = lab.startDaemon(['--log-level', 'trace']);
+  await d.waitForState(lab.ifname, 'authorized.steady', { timeoutMs: 15_000 });
+  await lab.watch.until(is.open(), 'the gate open');
+
+  let mark = d.mark();
+  d.signal('SIGHUP');
+  await d.waitForLog((l) => l.event === 'authFinished' && l.authorized === true, { from: mark, what: 're-authentication after SIGHUP', timeoutMs: 15_000 });
+
+  mark = d.mark();
+  await lab.forceReauth();
+  await d.waitForLog((l) => l.event === 'reauthenticated' && l.authorized === true, { from: mark, what: 'the switch\'s re-authentication', timeoutMs: 15_000 });
+
+  // A failure path too: the switch stops accepting the password. (Reloading hostapd's users
+  // drops its stations, so the daemon is asked to re-authenticate rather than the switch.)
+  mark = d.mark();
+  await lab.breakCredentials();
+  d.signal('SIGHUP');
+  await d.waitForState(lab.ifname, 'held', { from: mark, timeoutMs: 15_000 });
+  await lab.watch.until(is.gated(), 'the gate closed after the failure');
+
+  const status = await lab.cli(['status', lab.ifname, '--json']);
+  assert.equal(status.code, 0, status.stderr);
+  const exit = await lab.stopDaemon('SIGTERM');
+  assert.equal(exit.code, 0, exit.stderr);
+
+  if (process.env.SHOW_DAEMON_LOG) process.stderr.write(exit.stdout);
+  assert.ok(d.logs.some((l) => l.level === LEVEL.trace), 'no trace line: the test did not run at trace level');
+  assert.ok(d.logs.some((l) => l.level === LEVEL.debug && l.component === 'auth'), 'no backend traffic was logged');
+  assertAbsent(exit.stdout, password, 'stdout');
+  assertAbsent(exit.stderr, password, 'stderr');
+  assertAbsent(status.stdout + status.stderr, password, 'status output');
+});
+
+test('a secret in the exec environment appears in no output at trace level', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'esec');
+  const token = secret('token');
+  // Authorizes only with the right token, and talks on stdout/stderr like a real program would.
+  const script = port.script('auth.sh', [
+    'echo "checking $DOT1X_IFNAME attempt $DOT1X_ATTEMPT"',
+    '[ -n "$AUTH_TOKEN" ] || { echo "no token" >&2; exit 1; }',
+    'echo "token accepted"',
+  ].join('\n'));
+  const d = DaemonProcess.start(port.host, port.execArgs(script, ['--log-level', 'trace']), { t, env: { AUTH_TOKEN: token } });
+  await d.waitForState('eth0', 'authorized.steady');
+  const mark = d.mark();
+  d.signal('SIGHUP');
+  await d.waitForLog((l) => l.event === 'authFinished' && l.authorized === true, { from: mark, what: 're-authentication after SIGHUP' });
+  const status = await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir]);
+  d.signal('SIGTERM');
+  const exit = await d.waitForExit();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.ok(d.logs.some((l) => l.level === LEVEL.trace), 'no trace line');
+  assertAbsent(exit.stdout, token, 'stdout');
+  assertAbsent(exit.stderr, token, 'stderr');
+  assertAbsent(status.stdout + status.stderr, token, 'status output');
+});
