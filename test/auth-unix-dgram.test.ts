@@ -1,0 +1,174 @@
+// The AF_UNIX datagram addon through its typed face: real sockets in a tmp dir.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { UnixDgramSocket } from '../src/wpa/unix-dgram.js';
+import { OsError } from '../src/errors.js';
+
+const MODULE = fileURLToPath(new URL('../src/wpa/unix-dgram.js', import.meta.url));
+
+function tmp(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'd1x-dgram-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Two sockets bound in DIR and connected to each other. */
+function pair(dir: string): [UnixDgramSocket, UnixDgramSocket] {
+  const a = new UnixDgramSocket();
+  const b = new UnixDgramSocket();
+  a.bind(join(dir, 'a'));
+  b.bind(join(dir, 'b'));
+  a.connect(join(dir, 'b'));
+  b.connect(join(dir, 'a'));
+  return [a, b];
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms); }),
+  ]);
+}
+
+test('datagrams both ways, whole, in order', async (t) => {
+  const dir = tmp(t);
+  const [a, b] = pair(dir);
+  t.after(() => { a.close(); b.close(); });
+  const got: string[] = [];
+  const three = new Promise<void>((resolve) => b.on('message', (m) => { got.push(m.toString()); if (got.length === 3) resolve(); }));
+  a.send('one');
+  a.send(Buffer.from('two'));
+  a.send('three');
+  await within(three, 2000, 'three datagrams');
+  assert.deepEqual(got, ['one', 'two', 'three']);
+  const back = once(a, 'message');
+  b.send('pong');
+  assert.equal(String((await within(back, 2000, 'reply'))[0]), 'pong');
+});
+
+test('a 64 KiB datagram arrives whole; a larger one is reported as EMSGSIZE and dropped', async (t) => {
+  const dir = tmp(t);
+  const [a, b] = pair(dir);
+  t.after(() => { a.close(); b.close(); });
+  const big = Buffer.alloc(64 * 1024, 0x61);
+  const msg = once(b, 'message');
+  a.send(big);
+  const [m] = (await within(msg, 2000, '64 KiB datagram')) as [Buffer];
+  assert.equal(m.length, big.length);
+  assert.ok(m.equals(big));
+
+  const err = once(b, 'error');
+  a.send(Buffer.alloc(64 * 1024 + 1, 0x62));
+  const [e] = (await within(err, 2000, 'EMSGSIZE')) as [OsError];
+  assert.ok(e instanceof OsError);
+  assert.equal(e.code, 'EMSGSIZE');
+  // The socket is still usable afterwards.
+  const next = once(b, 'message');
+  a.send('after');
+  assert.equal(String((await within(next, 2000, 'datagram after the drop'))[0]), 'after');
+});
+
+test('failures are OsError with code, syscall and path', (t) => {
+  const dir = tmp(t);
+  const s = new UnixDgramSocket();
+  t.after(() => s.close());
+  const missing = join(dir, 'nobody-here');
+  assert.throws(() => s.connect(missing), (e: unknown) =>
+    e instanceof OsError && e.code === 'ENOENT' && e.syscall === 'connect' && e.target === missing && e.message.includes(missing));
+  s.bind(join(dir, 'me'));
+  const other = new UnixDgramSocket();
+  t.after(() => other.close());
+  assert.throws(() => other.bind(join(dir, 'me')), (e: unknown) => e instanceof OsError && e.code === 'EADDRINUSE');
+  assert.throws(() => other.bind(join(dir, 'x'.repeat(200))), (e: unknown) => e instanceof OsError && e.code === 'ENAMETOOLONG');
+});
+
+test('send to a peer that closed: ECONNREFUSED', (t) => {
+  const dir = tmp(t);
+  const [a, b] = pair(dir);
+  t.after(() => a.close());
+  b.close();
+  assert.throws(() => a.send('anyone?'), (e: unknown) => e instanceof OsError && e.code === 'ECONNREFUSED');
+});
+
+test('close releases everything: the process exits on its own; EBADF after close', (t) => {
+  const dir = tmp(t);
+  // Handles of an addon do not show in process.getActiveResourcesInfo(): the proof is that a
+  // process which exchanged datagrams and closed its sockets ends without being told to.
+  const code = `
+    import { UnixDgramSocket } from ${JSON.stringify(MODULE)};
+    const a = new UnixDgramSocket(), b = new UnixDgramSocket();
+    a.bind(${JSON.stringify(join(dir, 'a'))}); b.bind(${JSON.stringify(join(dir, 'b'))});
+    a.connect(${JSON.stringify(join(dir, 'b'))});
+    b.on('message', (m) => {
+      a.close(); b.close(); a.close();
+      try { a.send('x'); } catch (e) { console.log('after close:', e.code); }
+      console.log('got', String(m));
+    });
+    a.send('hello');`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.error, undefined, 'the process did not exit by itself (a handle left open?)');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /after close: EBADF/);
+  assert.match(r.stdout, /got hello/);
+  assert.ok(existsSync(join(dir, 'a')), 'the bound path is the caller\'s to remove');
+});
+
+test('unref: an open socket does not keep the process alive', (t) => {
+  const dir = tmp(t);
+  const code = `
+    import { UnixDgramSocket } from ${JSON.stringify(MODULE)};
+    const s = new UnixDgramSocket(); s.bind(${JSON.stringify(join(dir, 'u'))}); s.unref();
+    process.on('exit', () => console.log('exited'));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /exited/);
+});
+
+test('a listener that throws reaches uncaughtException', (t) => {
+  const dir = tmp(t);
+  const code = `
+    import { UnixDgramSocket } from ${JSON.stringify(MODULE)};
+    const a = new UnixDgramSocket(), b = new UnixDgramSocket();
+    a.bind(${JSON.stringify(join(dir, 'a'))}); b.bind(${JSON.stringify(join(dir, 'b'))});
+    a.connect(${JSON.stringify(join(dir, 'b'))});
+    b.on('message', () => { throw new Error('listener boom'); });
+    process.on('uncaughtException', (e) => { console.log('caught:', e.message); a.close(); b.close(); });
+    a.send('x');`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /caught: listener boom/);
+});
+
+test('Worker: sockets on the worker\'s own loop; terminate with a socket open does not crash', async (t) => {
+  const dir = tmp(t);
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(MODULE)}).then(({ UnixDgramSocket }) => {
+      const a = new UnixDgramSocket(), b = new UnixDgramSocket();
+      a.bind(${JSON.stringify(join(dir, 'wa'))}); b.bind(${JSON.stringify(join(dir, 'wb'))});
+      a.connect(${JSON.stringify(join(dir, 'wb'))});
+      b.on('message', (m) => parentPort.postMessage(String(m)));
+      a.send('from worker');
+    });`;
+  const w = new Worker(code, { eval: true });
+  const [msg] = await within(once(w, 'message'), 5000, 'worker message');
+  assert.equal(msg, 'from worker');
+  const exit = once(w, 'exit');
+  await w.terminate();
+  await within(exit, 5000, 'worker exit');
+  // This process is still fine and can use sockets.
+  const [a, b] = pair(dir);
+  const m = once(b, 'message');
+  a.send('still alive');
+  assert.equal(String((await within(m, 2000, 'datagram after worker exit'))[0]), 'still alive');
+  a.close();
+  b.close();
+});
