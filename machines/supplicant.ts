@@ -167,6 +167,38 @@ function failureOf(outcome: AuthOutcome): { cause: AuthCause; message: string } 
   return outcome.authorized ? { cause: 'failed', message: '' } : { cause: outcome.cause, message: outcome.message };
 }
 
+/** The AuthRequest for the exchange about to start (authenticating and reauthenticating). */
+function authRequest({ context }: { context: SupplicantContext }): AuthenticateInput {
+  return {
+    ifname: context.ifname,
+    ifindex: context.index!,
+    mac: context.link?.address ?? '',
+    attempt: context.attempt,
+    reason: context.authReason,
+  };
+}
+
+/** recordFailure params for each way an exchange can fail. */
+const failed = {
+  outcome: ({ event }: { event: unknown }) => failureOf((event as { output: AuthOutcome }).output),
+  error: ({ event }: { event: unknown }) => {
+    const error = (event as { error: unknown }).error;
+    return { cause: 'failed' as const, message: error instanceof Error ? error.message : String(error) };
+  },
+  timeout: ({ context }: { context: SupplicantContext }) => ({
+    cause: 'timeout' as const,
+    message: `no result within ${context.timing.authTimeoutMs} ms`,
+  }),
+  backendDown: ({ event }: { event: SupplicantEvent }) => ({
+    cause: 'backend-unavailable' as const,
+    message: event.type === 'auth.report' && event.report.type === 'backend-down' ? event.report.message : '',
+  }),
+  report: ({ event }: { event: SupplicantEvent }) =>
+    event.type === 'auth.report' && event.report.type === 'reauthenticated'
+      ? failureOf(event.report.outcome)
+      : { cause: 'failed' as const, message: '' },
+};
+
 function missing(name: string): never {
   throw new Error(`supplicantMachine: actor "${name}" was not provided; supply it with .provide({ actors: { ${name} } })`);
 }
@@ -528,36 +560,30 @@ export const supplicantMachine = setup({
               invoke: {
                 id: 'authenticate',
                 src: 'authenticate',
-                input: ({ context }) => ({
-                  ifname: context.ifname,
-                  ifindex: context.index!,
-                  mac: context.link?.address ?? '',
-                  attempt: context.attempt,
-                  reason: context.authReason,
-                }),
+                input: authRequest,
                 onDone: [
                   { guard: 'authorizedNow', target: 'authorized', actions: 'recordSuccess' },
                   {
                     target: 'held',
-                    actions: { type: 'recordFailure', params: ({ event }) => failureOf(event.output) },
+                    actions: { type: 'recordFailure', params: failed.outcome },
                   },
                 ],
                 onError: {
                   target: 'held',
-                  actions: { type: 'recordFailure', params: ({ event }) => ({ cause: 'failed' as const, message: String((event.error as Error)?.message ?? event.error) }) },
+                  actions: { type: 'recordFailure', params: failed.error },
                 },
               },
               after: {
                 authPeriod: {
                   target: 'held',
-                  actions: { type: 'recordFailure', params: ({ context }) => ({ cause: 'timeout' as const, message: `no result within ${context.timing.authTimeoutMs} ms` }) },
+                  actions: { type: 'recordFailure', params: failed.timeout },
                 },
               },
               on: {
                 'auth.report': {
                   guard: { type: 'reportIs', params: { type: 'backend-down' } },
                   target: 'held',
-                  actions: ['noteReport', { type: 'recordFailure', params: ({ event }) => ({ cause: 'backend-unavailable' as const, message: event.report.type === 'backend-down' ? event.report.message : '' }) }],
+                  actions: ['noteReport', { type: 'recordFailure', params: failed.backendDown }],
                 },
               },
             },
@@ -571,7 +597,7 @@ export const supplicantMachine = setup({
                     // Switch-initiated re-authentication failed: the switch closed the port.
                     guard: { type: 'reportIs', params: { type: 'reauthenticated', authorized: false } },
                     target: 'held',
-                    actions: ['noteReport', { type: 'recordFailure', params: ({ event }) => (event.report.type === 'reauthenticated' ? failureOf(event.report.outcome) : { cause: 'failed' as const, message: '' }) }],
+                    actions: ['noteReport', { type: 'recordFailure', params: failed.report }],
                   },
                   {
                     // wpa_supplicant died: fail closed (DORMANT), although the switch may still
@@ -580,7 +606,7 @@ export const supplicantMachine = setup({
                     // backend-up (or the retry timer) authenticates again.
                     guard: { type: 'reportIs', params: { type: 'backend-down' } },
                     target: 'held',
-                    actions: ['noteReport', { type: 'recordFailure', params: ({ event }) => ({ cause: 'backend-unavailable' as const, message: event.report.type === 'backend-down' ? event.report.message : '' }) }],
+                    actions: ['noteReport', { type: 'recordFailure', params: failed.backendDown }],
                   },
                   // A successful re-authentication keeps UP: pae's noteReport logs it.
                 ],
@@ -595,26 +621,20 @@ export const supplicantMachine = setup({
                   invoke: {
                     id: 'authenticate',
                     src: 'authenticate',
-                    input: ({ context }) => ({
-                      ifname: context.ifname,
-                      ifindex: context.index!,
-                      mac: context.link?.address ?? '',
-                      attempt: context.attempt,
-                      reason: context.authReason,
-                    }),
+                    input: authRequest,
                     onDone: [
                       { guard: 'authorizedNow', target: 'steady', actions: 'recordSuccess' },
-                      { target: '#supplicant.running.pae.held', actions: { type: 'recordFailure', params: ({ event }) => failureOf(event.output) } },
+                      { target: '#supplicant.running.pae.held', actions: { type: 'recordFailure', params: failed.outcome } },
                     ],
                     onError: {
                       target: '#supplicant.running.pae.held',
-                      actions: { type: 'recordFailure', params: ({ event }) => ({ cause: 'failed' as const, message: String((event.error as Error)?.message ?? event.error) }) },
+                      actions: { type: 'recordFailure', params: failed.error },
                     },
                   },
                   after: {
                     authPeriod: {
                       target: '#supplicant.running.pae.held',
-                      actions: { type: 'recordFailure', params: ({ context }) => ({ cause: 'timeout' as const, message: `no result within ${context.timing.authTimeoutMs} ms` }) },
+                      actions: { type: 'recordFailure', params: failed.timeout },
                     },
                   },
                 },
