@@ -20,7 +20,7 @@
  * that comes within a second of the previous linkwatch run waits for the next run, and a short
  * bounce can vanish altogether (field guide §1). bounce() relies on that.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { randomInt } from 'node:crypto';
@@ -29,7 +29,7 @@ import { LinkWatch, is } from './link-watch.js';
 import { startSwitch, type EapUser, type Switch } from './hostapd.js';
 import { createSupplicant, type Supplicant } from './wpa-supplicant.js';
 import { DaemonProcess, runCli, type ExitResult, type LogLine } from './dot1x-daemon.js';
-import { labDir } from './peer-process.js';
+import { labDir, printLog } from './peer-process.js';
 
 export const DEFAULT_IDENTITY = 'alice';
 export const DEFAULT_PASSWORD = 'correct horse';
@@ -331,6 +331,9 @@ export class Lab {
 
   async startSupplicant(): Promise<void> {
     this.note('wpa_supplicant started');
+    // wpa_supplicant removes its (empty) ctrl_interface directory when it terminates, and
+    // Supplicant.start() waits on that directory: make it again for a restart.
+    mkdirSync(this.supplicant.ctrlDir, { recursive: true, mode: 0o700 });
     await this.supplicant.start();
   }
 
@@ -365,8 +368,16 @@ export class Lab {
   startDaemon(extra: string[] = []): DaemonProcess {
     if (this.daemonInstance && this.daemonInstance.exit === null) throw new Error('lab: the daemon already runs');
     this.note('dot1x-operstate started');
-    this.daemonInstance = DaemonProcess.start(this.host, this.daemonArgv(extra), { t: this.scope.ctx, env: { DOT1X_RUN_DIR: this.runDir } });
-    return this.daemonInstance;
+    const d = DaemonProcess.start(this.host, this.daemonArgv(extra), { t: this.scope.ctx, env: { DOT1X_RUN_DIR: this.runDir } });
+    this.daemonInstance = d;
+    // Registered after DaemonProcess's own kill hook, so it runs first (LIFO) with the process alive.
+    this.scope.after(() => {
+      if (this.scope.passed !== false) return;
+      printLog(`dot1x-operstate (pid ${d.pid})`, 'stdout/stderr',
+        `exit: ${JSON.stringify(d.exit)}\nstderr: ${d.stderr}\n${d.stdout.split('\n').slice(-60).join('\n')}`);
+      printLog('link timeline', this.ifname, this.timeline());
+    });
+    return d;
   }
 
   /** The daemon's 'authentication finished' lines for this lab's interface, from log index `from`. */
