@@ -293,7 +293,17 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
   private onBatch(w: Uint32Array, strings: string, _malformed: number): void {
     const parts = splitStrings(strings);
     let s = 0;
+    // A throwing listener must not cost the rest of the batch (replies, other events): the
+    // first error is rethrown at the end, later ones on the next tick.
     let thrown: { error: unknown } | undefined;
+    const emitGuarded = <K extends keyof RouteSocketEvents>(event: K, ...args: RouteSocketEvents[K]): void => {
+      try {
+        (this.emit as (e: K, ...a: RouteSocketEvents[K]) => boolean)(event, ...args);
+      } catch (error) {
+        if (thrown) process.nextTick(() => { throw error; });
+        else thrown = { error };
+      }
+    };
     for (let at = 0; at < w.length; at += ITEM_WORDS) {
       const seq = w[at + Word.SEQ]!;
       if (isLinkItem(w, at)) {
@@ -302,13 +312,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
         if (rec.event === 'dellink') this.names.delete(rec.index);
         else this.names.set(rec.index, rec.name);
         if (w[at + Word.ORIGIN]! & ORIGIN_MULTICAST) {
-          // A throwing listener must not cost the rest of the batch (replies, other events).
-          try {
-            this.emit('link', rec);
-          } catch (error) {
-            if (thrown) process.nextTick(() => { throw error; });
-            else thrown = { error };
-          }
+          emitGuarded('link', rec);
           continue;
         }
         const p = this.pending.get(seq);
@@ -348,23 +352,13 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
         }
         case ItemKind.OVERRUN:
           this.onOverrun();
-          try {
-            this.emit('overrun');
-          } catch (error) {
-            if (thrown) process.nextTick(() => { throw error; });
-            else thrown = { error };
-          }
+          emitGuarded('overrun');
           break;
-        case ItemKind.RECV_ERROR: {
-          const err = new OsError(w[at + Word.ERRNO]!, 'recvmsg', 'receive on route socket');
-          try {
-            this.emit('error', err);
-          } catch (error) {
-            if (thrown) process.nextTick(() => { throw error; });
-            else thrown = { error };
-          }
+        case ItemKind.RECV_ERROR:
+          // recvmsg failed other than with ENOBUFS; after a POLLERR it could not explain,
+          // the socket has stopped receiving (route_socket.cc OnReadable). Say so loudly.
+          emitGuarded('error', new OsError(w[at + Word.ERRNO]!, 'recvmsg', 'receive on route socket'));
           break;
-        }
         default:
           break;
       }

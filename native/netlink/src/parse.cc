@@ -25,17 +25,41 @@ uint32_t* Batch::add(uint32_t kind, uint32_t seq) {
 
 namespace {
 
-// Payload readers: the caller has already checked RTA_PAYLOAD against the size.
-bool ReadU32(const struct rtattr* rta, uint32_t* out) {
-  if (RTA_PAYLOAD(rta) < sizeof(uint32_t)) return false;
-  std::memcpy(out, RTA_DATA(rta), sizeof(uint32_t));
-  return true;
-}
+// The fixed-size attributes we read, as the kernel sends them (rtnl_fill_ifinfo: u8 for
+// OPERSTATE/LINKMODE, u32 for the rest). A payload shorter than its type drops the message.
+struct NumericAttr {
+  unsigned short type;
+  ItemWord word;
+  PresentBit bit;
+  size_t size;
+};
+constexpr NumericAttr kNumericAttrs[] = {
+    {IFLA_OPERSTATE, kWordOperstate, kHasOperstate, sizeof(uint8_t)},
+    {IFLA_LINKMODE, kWordLinkmode, kHasLinkmode, sizeof(uint8_t)},
+    {IFLA_LINK, kWordIflink, kHasIflink, sizeof(uint32_t)},
+    {IFLA_MASTER, kWordMaster, kHasMaster, sizeof(uint32_t)},
+    {IFLA_MTU, kWordMtu, kHasMtu, sizeof(uint32_t)},
+    {IFLA_CARRIER_CHANGES, kWordCarrierChanges, kHasCarrierChanges, sizeof(uint32_t)},
+    {IFLA_CARRIER_UP_COUNT, kWordCarrierUp, kHasCarrierUp, sizeof(uint32_t)},
+    {IFLA_CARRIER_DOWN_COUNT, kWordCarrierDown, kHasCarrierDown, sizeof(uint32_t)},
+};
 
-bool ReadU8(const struct rtattr* rta, uint32_t* out) {
-  if (RTA_PAYLOAD(rta) < sizeof(uint8_t)) return false;
-  *out = *static_cast<const uint8_t*>(RTA_DATA(rta));
-  return true;
+// 1: read into v/present; 0: not one of ours; -1: too short.
+int ReadNumeric(const struct rtattr* rta, unsigned short type, uint32_t* v, uint32_t* present) {
+  for (const NumericAttr& a : kNumericAttrs) {
+    if (a.type != type) continue;
+    if (RTA_PAYLOAD(rta) < a.size) return -1;
+    if (a.size == sizeof(uint8_t)) {
+      v[a.word] = *static_cast<const uint8_t*>(RTA_DATA(rta));
+    } else {
+      uint32_t x;
+      std::memcpy(&x, RTA_DATA(rta), sizeof(x));
+      v[a.word] = x;
+    }
+    *present |= a.bit;
+    return 1;
+  }
+  return 0;
 }
 
 // A NUL-terminated string attribute; the kernel always terminates (nla_put_string), a
@@ -85,42 +109,11 @@ bool ParseLink(const struct nlmsghdr* nlh, bool multicast, Batch* batch) {
   int len = static_cast<int>(nlh->nlmsg_len) - static_cast<int>(NLMSG_SPACE(sizeof(struct ifinfomsg)));
   const struct rtattr* rta = IFLA_RTA(ifi);
   for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-    switch (rta->rta_type & NLA_TYPE_MASK) {
+    unsigned short type = rta->rta_type & NLA_TYPE_MASK;
+    switch (type) {
       case IFLA_IFNAME:
         name = ReadString(rta);
         haveName = true;
-        break;
-      case IFLA_OPERSTATE:
-        if (!ReadU8(rta, &v[kWordOperstate])) return false;
-        present |= kHasOperstate;
-        break;
-      case IFLA_LINKMODE:
-        if (!ReadU8(rta, &v[kWordLinkmode])) return false;
-        present |= kHasLinkmode;
-        break;
-      case IFLA_LINK:
-        if (!ReadU32(rta, &v[kWordIflink])) return false;
-        present |= kHasIflink;
-        break;
-      case IFLA_MASTER:
-        if (!ReadU32(rta, &v[kWordMaster])) return false;
-        present |= kHasMaster;
-        break;
-      case IFLA_MTU:
-        if (!ReadU32(rta, &v[kWordMtu])) return false;
-        present |= kHasMtu;
-        break;
-      case IFLA_CARRIER_CHANGES:
-        if (!ReadU32(rta, &v[kWordCarrierChanges])) return false;
-        present |= kHasCarrierChanges;
-        break;
-      case IFLA_CARRIER_UP_COUNT:
-        if (!ReadU32(rta, &v[kWordCarrierUp])) return false;
-        present |= kHasCarrierUp;
-        break;
-      case IFLA_CARRIER_DOWN_COUNT:
-        if (!ReadU32(rta, &v[kWordCarrierDown])) return false;
-        present |= kHasCarrierDown;
         break;
       case IFLA_ADDRESS:
         addrLen = RTA_PAYLOAD(rta);
@@ -133,6 +126,7 @@ bool ParseLink(const struct nlmsghdr* nlh, bool multicast, Batch* batch) {
         if (kind.p) present |= kHasKind;
         break;
       default:
+        if (ReadNumeric(rta, type, v, &present) < 0) return false;
         break;
     }
   }

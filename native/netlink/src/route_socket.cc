@@ -50,6 +50,25 @@ struct Conn {
   std::unique_ptr<uint8_t[]> buf{new uint8_t[kRecvBufferBytes]};
   Batch batch;
 
+  // One datagram into buf without blocking: its length, or -errno. `from` says who sent it
+  // and on which multicast group; `truncated` whether it did not fit buf (MSG_TRUNC).
+  ssize_t Receive(sockaddr_nl* from, bool* truncated) {
+    iovec iov{buf.get(), kRecvBufferBytes};
+    msghdr msg{};
+    msg.msg_name = from;
+    msg.msg_namelen = sizeof(*from);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    for (;;) {
+      ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+      if (n >= 0) {
+        *truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+        return n;
+      }
+      if (errno != EINTR) return -errno;
+    }
+  }
+
   void Close();
 };
 
@@ -315,24 +334,19 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     double bytes = 0;
     for (;;) {
       sockaddr_nl from{};
-      iovec iov{conn_->buf.get(), kRecvBufferBytes};
-      msghdr msg{};
-      msg.msg_name = &from;
-      msg.msg_namelen = sizeof(from);
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      ssize_t n = recvmsg(conn_->fd, &msg, 0);
-      if (n < 0) {
-        if (errno == EINTR || errno == ENOBUFS) continue;
-        if (errno == EAGAIN) {
-          pollfd p{conn_->fd, POLLIN, 0};
-          if (poll(&p, 1, 10000) == 0) {
-            ThrowOsError(env, ETIMEDOUT, "poll", "rawDump", "");
-            return env.Undefined();
-          }
-          continue;
+      bool truncated = false;
+      ssize_t n = conn_->Receive(&from, &truncated);
+      if (n == -ENOBUFS) continue;
+      if (n == -EAGAIN) {
+        pollfd p{conn_->fd, POLLIN, 0};
+        if (poll(&p, 1, 10000) == 0) {
+          ThrowOsError(env, ETIMEDOUT, "poll", "rawDump", "");
+          return env.Undefined();
         }
-        ThrowOsError(env, errno, "recvmsg", "rawDump", "");
+        continue;
+      }
+      if (n < 0) {
+        ThrowOsError(env, static_cast<int>(-n), "recvmsg", "rawDump", "");
         return env.Undefined();
       }
       if (from.nl_groups != 0 || from.nl_pid != 0) continue;
@@ -383,27 +397,21 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     bool sawError = false;
     for (int i = 0; i < kMaxDatagramsPerWakeup; i++) {
       sockaddr_nl from{};
-      iovec iov{c->buf.get(), kRecvBufferBytes};
-      msghdr msg{};
-      msg.msg_name = &from;
-      msg.msg_namelen = sizeof(from);
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      ssize_t n = recvmsg(c->fd, &msg, MSG_DONTWAIT);
+      bool truncated = false;
+      ssize_t n = c->Receive(&from, &truncated);
+      if (n == -EAGAIN || n == -EWOULDBLOCK) break;
       if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
         sawError = true;
-        if (errno == ENOBUFS) {  // the kernel dropped messages for us
+        if (n == -ENOBUFS) {  // the kernel dropped messages for us
           b.add(kItemOverrun, 0);
           continue;
         }
-        b.add(kItemRecvError, 0)[kWordErrno] = static_cast<uint32_t>(errno);
+        b.add(kItemRecvError, 0)[kWordErrno] = static_cast<uint32_t>(-n);
         break;
       }
       // Only the kernel (port 0) speaks rtnetlink; anything else is another process.
       if (from.nl_pid != 0) continue;
-      if (msg.msg_flags & MSG_TRUNC) {
+      if (truncated) {
         b.malformed++;
         continue;
       }
