@@ -185,7 +185,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
       return Promise.reject(new TypeError(`setLink: interface index must be a positive integer, got ${index}`));
     }
     const linkmode = settings.linkmode ?? -1;
-    const operstate = settings.operstate === undefined ? -1 : IF_OPER[settings.operstate];
+    const operstate = settings.operstate === undefined ? -1 : Object.hasOwn(IF_OPER, settings.operstate) ? IF_OPER[settings.operstate] : undefined;
     if (operstate === undefined) return Promise.reject(new TypeError(`setLink: unknown operstate ${String(settings.operstate)}`));
     if (linkmode !== -1 && !(Number.isInteger(linkmode) && linkmode >= 0 && linkmode <= 255)) {
       return Promise.reject(new TypeError(`setLink: linkmode must be 0..255, got ${linkmode}`));
@@ -305,6 +305,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
       }
     };
     for (let at = 0; at < w.length; at += ITEM_WORDS) {
+      if (this.closed) break; // a listener closed the socket: nothing more is delivered
       const seq = w[at + Word.SEQ]!;
       if (isLinkItem(w, at)) {
         const rec = linkRecordAt(w, at, parts, s);
