@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { createPort } from './lab/cli-port.js';
@@ -163,4 +163,32 @@ test('several interfaces in one process: one failing does not stop the other', a
   const eth0 = await port.link('eth0');
   assert.equal(eth0.linkmode, 0);
   assert.equal(eth0.operstate, 'UP');
+});
+
+test('an uncaught error restores every link, says so in one line, and exits 1', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'crash');
+  const watch = await LinkWatch.open(port.host, 'eth0', { t });
+  // A buggy authenticator module: it throws outside any promise the daemon could catch.
+  const modulePath = join(port.dir, 'crashing.mjs');
+  writeFileSync(modulePath, [
+    'export default {',
+    "  name: 'crashing',",
+    '  authenticate() {',
+    "    setTimeout(() => { throw new Error('boom from the module'); }, 50);",
+    '    return new Promise(() => {});',
+    '  },',
+    '};',
+    '',
+  ].join('\n'));
+  const daemon = DaemonProcess.start(port.host, ['eth0', '--auth', 'module', '--module', modulePath, '--run-dir', port.runDir], { t });
+  await daemon.waitForState('eth0', 'authenticating');
+  const exit = await daemon.waitForExit();
+  assert.equal(exit.code, 1, exit.stderr);
+  assert.equal(exit.stderr, 'dot1x-operstate: internal error: boom from the module\n');
+  assert.doesNotMatch(exit.stdout + exit.stderr, /\n\s+at /);
+  const fatal = daemon.logs.find((l) => l.level === 60);
+  assert.equal(fatal?.err, 'boom from the module');
+  await watch.until(is.restored(), 'linkmode 0 and UP after the crash');
+  assert.throws(() => statSync(join(port.runDir, 'eth0.sock')), /ENOENT/, 'the socket outlived the daemon');
 });

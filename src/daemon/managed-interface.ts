@@ -54,6 +54,11 @@ export class ManagedInterface {
   private lastIndex: number;
   private failed: Error | null = null;
   private started = false;
+  /**
+   * Exchanges not yet settled. The machine stops waiting for an aborted exchange at once, but
+   * the backend settles only when it has cleaned up (e.g. killed the exec program's group).
+   */
+  private readonly inflight = new Set<Promise<AuthOutcome>>();
   private unwatch: () => void = () => {};
 
   constructor(ifname: string, initialIndex: number, deps: ManagedInterfaceDeps, onFailure: (mi: ManagedInterface, err: unknown) => void) {
@@ -83,7 +88,13 @@ export class ManagedInterface {
           }
         }),
         writeLink: fromPromise<void, WriteLinkInput>(({ input }) => write(input)),
-        authenticate: fromPromise<AuthOutcome, AuthRequest>(({ input, signal }) => authenticator.authenticate(input, signal)),
+        authenticate: fromPromise<AuthOutcome, AuthRequest>(({ input, signal }) => {
+          const exchange = authenticator.authenticate(input, signal);
+          this.inflight.add(exchange);
+          const forget = (): void => { this.inflight.delete(exchange); };
+          exchange.then(forget, forget);
+          return exchange;
+        }),
         authReports: fromCallback<AuthReportEvent, { ifname: string }>(({ sendBack, input }) => {
           if (authenticator.watch === undefined) return undefined;
           return authenticator.watch(input.ifname, (report) => sendBack({ type: 'auth.report', report }));
@@ -173,6 +184,17 @@ export class ManagedInterface {
     const result = await stopAndRestore(this.actor, timeoutMs);
     this.deps.log.info({ ifname: this.ifname, state: 'stopped', previous: this.state, restore: result.restore }, 'state');
     return result;
+  }
+
+  /** Resolves when every exchange begun has settled (its cleanup done), or after timeoutMs. */
+  async exchangesSettled(timeoutMs: number): Promise<boolean> {
+    if (this.inflight.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const all = Promise.allSettled([...this.inflight]).then(() => true);
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+    const settled = await Promise.race([all, late]);
+    clearTimeout(timer);
+    return settled;
   }
 
   /** The ifindex to restore directly when the machine cannot (uncaught error, machine failure). */

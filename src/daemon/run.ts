@@ -26,6 +26,8 @@ import { openStatusServer, type StatusServer } from './status-server.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
 const STOP_TIMEOUT_MS = 5000;
+/** Bound on the wait for aborted exchanges to clean up (exec: SIGTERM, 1 s grace, SIGKILL). */
+const EXCHANGE_SETTLE_MS = 3000;
 /** Bound on the direct restore writes after an uncaught error. */
 const EMERGENCY_TIMEOUT_MS = 2000;
 
@@ -55,6 +57,7 @@ class Daemon {
   private stopRequested: NodeJS.Signals | null = null;
   private wake: () => void = () => {};
   private failedExit = false;
+  private inEmergency = false;
 
   constructor(private readonly config: RunConfig, private readonly log: Logger) {}
 
@@ -169,6 +172,13 @@ class Daemon {
         }
       }
     }
+    // Links first, then the backend's leftovers: an aborted exchange may still be killing its
+    // program; leave nothing running behind us.
+    for (const mi of this.interfaces) {
+      if (!(await mi.exchangesSettled(EXCHANGE_SETTLE_MS))) {
+        this.log.warn({ ifname: mi.ifname }, 'an aborted authentication did not finish its cleanup in time');
+      }
+    }
     this.log.info({ signal: this.stopRequested }, 'stopped');
     return restored && !this.failedExit ? EXIT.OK : EXIT.RUNTIME;
   }
@@ -185,9 +195,16 @@ class Daemon {
    * direct request each (bounded), remove the status sockets, say what happened, exit 1.
    */
   private emergency(err: unknown): void {
+    if (this.inEmergency) return;
+    this.inEmergency = true;
     const message = describeFailure(err).message;
     try { this.log.fatal({ err: message }, 'uncaught error; restoring links and exiting'); } catch { /* logging must not stop the restore */ }
     for (const s of this.servers) s.removeSync();
+    // Silence the machines first, or their port regions would re-assert linkmode 1 over the
+    // restore. Requests on one socket reach the kernel in order, so the restore comes last.
+    for (const mi of this.interfaces) {
+      try { mi.halt(); } catch { /* a broken machine must not stop the restore of the others */ }
+    }
     const writes = this.interfaces.map(async (mi) => {
       try {
         await this.socket!.setLink(mi.index, RESTORE);
