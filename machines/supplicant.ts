@@ -237,8 +237,7 @@ export const supplicantMachine = setup({
     portInSync: ({ context }) => portInSync(context),
     portOutOfSync: ({ context }) => !portInSync(context),
     /** In HELD: the backend is back, or it authorized on its own (e.g. wpa_supplicant's own retry). */
-    reportInvitesRetry: ({ context, event }) =>
-      isReady(context.link) &&
+    reportInvitesRetry: ({ event }) =>
       event.type === 'auth.report' &&
       (event.report.type === 'backend-up' || (event.report.type === 'reauthenticated' && event.report.outcome.authorized)),
     portTargetChanged: ({ context }) => context.port.lastTarget !== null && portTarget(context) !== context.port.lastTarget,
@@ -644,13 +643,11 @@ export const supplicantMachine = setup({
             held: {
               entry: { type: 'desire', params: { wish: 'DORMANT' } },
               after: {
-                heldPeriod: [
-                  { guard: 'linkReady', target: 'authenticating', actions: { type: 'setReason', params: { reason: 'retry' } } },
-                  { target: 'waitingForCarrier' },
-                ],
+                // HELD exists only while the link is ready: any change of readiness restarts the PAE.
+                heldPeriod: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'retry' } } },
               },
               on: {
-                reauthenticate: { guard: 'linkReady', target: 'authenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } },
+                reauthenticate: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } },
                 'auth.report': [
                   {
                     // The backend is back, or it authorized on its own (wpa_supplicant's own

@@ -4,7 +4,7 @@
  * authenticator whose exchanges the test settles by hand, and a harness that starts the machine
  * on a SimulatedClock. Reusable by other tests that need the machine without I/O.
  */
-import { createActor, fromCallback, fromPromise, SimulatedClock } from 'xstate';
+import { createActor, fromCallback, fromPromise, SimulatedClock, type AnyStateNode, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
 import type { LinkRecord, LinkSettings } from '../src/link.js';
 import type { AuthOutcome, AuthReport, AuthRequest } from '../src/auth/authenticator.js';
 import type {
@@ -329,6 +329,8 @@ export interface HarnessOptions {
   kernel?: FakeKernel;
   random?: () => number;
   ifname?: string;
+  /** Receives XState inspection events (e.g. to measure which transitions a test took). */
+  inspect?: (event: InspectionEvent) => void;
   /** Extra implementations for `.provide()` (e.g. a deliberately broken action in a self-check). */
   implementations?: Omit<Parameters<typeof supplicantMachine.provide>[0], 'actors'>;
 }
@@ -341,6 +343,7 @@ export function startMachine(options: HarnessOptions = {}) {
   const machine = supplicantMachine.provide({ ...options.implementations, actors: kernel.actors() });
   const actor = createActor(machine, {
     clock,
+    ...(options.inspect ? { inspect: options.inspect } : {}),
     input: { ifname: options.ifname ?? 'eth0', timing: { ...TIMING, ...options.timing }, random: options.random ?? (() => 0) },
   });
   actor.on('*', (e) => emitted.push(e as SupplicantEmitted));
@@ -369,4 +372,35 @@ export function startMachine(options: HarnessOptions = {}) {
 
 export function settingsEqual(a: LinkSettings | undefined, b: LinkSettings): boolean {
   return a !== undefined && a.linkmode === b.linkmode && a.operstate === b.operstate;
+}
+
+/** A stable name for a transition of the machine (the same across `.provide()` copies). */
+export function transitionKey(t: AnyTransitionDefinition): string {
+  const g = t.guard as unknown;
+  const guard = typeof g === 'string' ? g : g && typeof g === 'object' && 'type' in g ? JSON.stringify(g) : g ? 'inline' : '';
+  const targets = (t.target ?? []).map((n: AnyStateNode) => n.id).join(',');
+  return `${t.source.id} | ${t.eventType || 'always'} [${guard}] -> ${targets}`;
+}
+
+/** Every transition of the machine definition that has a target. */
+export function allTransitionKeys(): string[] {
+  const keys: string[] = [];
+  const walk = (node: AnyStateNode) => {
+    for (const list of node.transitions.values()) for (const t of list) if (t.target?.length) keys.push(transitionKey(t));
+    for (const t of node.always ?? []) if (t.target?.length) keys.push(transitionKey(t));
+    for (const child of Object.values(node.states)) walk(child as AnyStateNode);
+  };
+  walk(supplicantMachine.root as AnyStateNode);
+  return keys;
+}
+
+/** Collects the keys of the transitions an actor takes; pass `collector.inspect` to startMachine. */
+export function transitionCollector() {
+  const taken = new Set<string>();
+  return {
+    taken,
+    inspect: (e: InspectionEvent) => {
+      if (e.type === '@xstate.microstep') for (const t of e._transitions) if (t.target?.length) taken.add(transitionKey(t));
+    },
+  };
 }
