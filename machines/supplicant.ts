@@ -24,6 +24,24 @@
  * carrier-up therefore can never open the port, even if its result arrives late.
  *
  * The machine does no I/O: every effect is an actor from contract.ts supplied with `.provide()`.
+ *
+ * Decisions where the documents leave a choice:
+ * - backend-down while authorized (wpa_supplicant died): DORMANT at once (fail closed), although
+ *   the switch may still have the port authorized: nobody would answer its next
+ *   re-authentication, and "RUNNING means authorized" must not rest on a process that is gone.
+ *   backend-up authenticates at once; heldPeriod retries also run meanwhile.
+ * - Reports while HELD: backend-up, or a successful re-authentication the backend did on its
+ *   own, start an exchange now. A report never opens the port by itself: it does not say when
+ *   its exchange began (the invariant needs that).
+ * - `reauthenticate` is ignored without carrier and while an exchange runs; in HELD it skips the
+ *   rest of heldPeriod; while authorized it keeps UP during the exchange.
+ * - Any carrier/admin/dormant/testing change or counter rise restarts the PAE, also a transient
+ *   "RUNNING without LOWER_UP" (the carrier really was off at that moment).
+ * - `stop` before the link is known (initializing.querying) or while it is gone restores the link
+ *   of our name if one exists (a crashed earlier run may have left linkmode 1), else writes nothing.
+ * - Failed writes/queries (EPERM, ENODEV) are retried after writeRetryPeriod and emitted as
+ *   `linkError`; whether EPERM is fatal is the daemon's call.
+ * - Rename: the index is followed; `authReports` keeps the input it was started with.
  */
 import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup } from 'xstate';
 import type { LinkRecord, LinkSettings } from '../src/link.js';
