@@ -351,3 +351,31 @@ test('a duplicate or no-op notification restarts nothing', async () => {
   assert.equal(h.state(), 'authorized.steady');
   assert.deepEqual(h.writes(), [ENTER, UP]);
 });
+
+test('start after a crash: a link left UP in linkmode 1 goes DORMANT until authenticated again', async () => {
+  const kernel = new FakeKernel(makeLink({ linkmode: 1, operstate: 'UP' }));
+  const h = startMachine({ kernel });
+  await settle();
+  assert.deepEqual(h.writes(), [ENTER]);
+  assert.equal(kernel.link().operstate, 'DORMANT', 'an old authorization is not trusted');
+  assert.equal(h.state(), 'authenticating');
+});
+
+test('start on a link already in supplicant mode and DORMANT: the enter write changes nothing, nothing more is written', async () => {
+  const kernel = new FakeKernel(makeLink({ linkmode: 1, operstate: 'DORMANT' }));
+  const h = startMachine({ kernel });
+  await settle();
+  await h.advance(5_000);
+  assert.deepEqual(h.writes(), [ENTER]);
+  assert.match(JSON.stringify(h.snapshot().value), /"port":"inSync"/);
+});
+
+test('link deleted during authentication: the exchange is aborted', async () => {
+  const h = startMachine();
+  await settle();
+  const auth = h.kernel.pendingAuth();
+  h.kernel.remove(7);
+  await settle();
+  assert.equal(auth.signal.aborted, true);
+  assert.equal(h.state(), 'waitingForInterface.listening');
+});
