@@ -228,19 +228,21 @@ export class Lab {
   }
 
   /** Rewrite the switch's user file and make hostapd reload it (no restart). */
-  async setUsers(users: EapUser[]): Promise<void> {
+  async setUsers(users: EapUser[], note?: string): Promise<void> {
     this.users = users;
-    this.note(`switch user file changed (${users.map((u) => u.identity).join(', ') || 'no users'}) and reloaded`);
+    this.note(note ?? `switch user file changed (${users.map((u) => u.identity).join(', ') || 'no users'}) and reloaded`);
     await this.requireSwitch().setUsers(users);
   }
 
   /** The user file with alice's password wrong (or right again). */
   async breakCredentials(): Promise<void> {
-    await this.setUsers([{ identity: this.opts.identity ?? DEFAULT_IDENTITY, method: 'MD5', password: 'not the password' }]);
+    await this.setUsers([{ identity: this.opts.identity ?? DEFAULT_IDENTITY, method: 'MD5', password: 'not the password' }],
+      'switch user file: wrong password for the host (reloaded)');
   }
 
   async fixCredentials(): Promise<void> {
-    await this.setUsers([{ identity: this.opts.identity ?? DEFAULT_IDENTITY, method: 'MD5', password: this.opts.password ?? DEFAULT_PASSWORD }]);
+    await this.setUsers([{ identity: this.opts.identity ?? DEFAULT_IDENTITY, method: 'MD5', password: this.opts.password ?? DEFAULT_PASSWORD }],
+      'switch user file: right password again (reloaded)');
   }
 
   /** Switch-initiated re-authentication of the port (hostapd EAPOL_REAUTH). */
