@@ -38,7 +38,16 @@ export function createLogger(options: LoggerOptions): Logger {
   // Synchronous writes in both formats: the daemon exits with process.exit() after restoring
   // links, and a worker-thread transport or an async buffer would lose the last lines.
   if (options.format === 'pretty') {
-    return pino(base, pretty({ sync: true, destination: fd, colorize: false, translateTime: 'SYS:standard' }));
+    return pino(base, pretty({
+      sync: true,
+      destination: fd,
+      colorize: false,
+      translateTime: 'SYS:standard',
+      ignore: 'pid,hostname',
+      // One event per line here too, led by the interface it is about.
+      singleLine: true,
+      messageFormat: '{if ifname}{ifname}: {end}{msg}',
+    }));
   }
   return pino(base, pino.destination({ dest: fd, sync: true }));
 }
