@@ -1,0 +1,111 @@
+/**
+ * The JavaScript-module backend: `--auth module --module PATH`.
+ *
+ * PATH (absolute, or relative to the working directory) is imported once, at start. Its default
+ * export is either
+ * - an Authenticator object (`{ name?, authenticate(request, signal), watch?, close? }`), or
+ * - a factory function, possibly async, called once as `factory({ logger })` and returning one.
+ * Anything else is refused with a UsageError naming what is missing.
+ *
+ * The module's authenticate() is held to the contract: a rejection or a malformed result
+ * becomes a 'failed' outcome, and an abort settles at once even if the module ignores it.
+ */
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { UsageError } from '../errors.js';
+import { AUTH_CAUSES, type AuthOutcome, type AuthReport, type AuthRequest, type Authenticator } from './authenticator.js';
+import { silentLogger, type AuthLogger } from './logger.js';
+
+export interface ModuleOptions {
+  path: string;
+  logger?: AuthLogger;
+}
+
+export interface ModuleFactoryContext {
+  logger: AuthLogger;
+}
+
+function validOutcome(o: unknown): o is AuthOutcome {
+  if (typeof o !== 'object' || o === null) return false;
+  const r = o as Record<string, unknown>;
+  if (r.authorized === true) return true;
+  return r.authorized === false && AUTH_CAUSES.includes(r.cause as never) && typeof r.message === 'string';
+}
+
+export async function loadModuleAuthenticator(o: ModuleOptions): Promise<Authenticator> {
+  const abs = resolve(o.path);
+  const log = o.logger ?? silentLogger;
+  try {
+    const st = await stat(abs);
+    if (!st.isFile()) throw new UsageError('auth-module-missing', `authentication module ${abs} is not a file`);
+    await access(abs, constants.R_OK);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError('auth-module-missing', `authentication module ${abs} does not exist`);
+    throw new UsageError('auth-module-unreadable', `authentication module ${abs} cannot be read (${code ?? (err as Error).message})`);
+  }
+
+  let ns: Record<string, unknown>;
+  try {
+    ns = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError('auth-module-import-failed', `authentication module ${abs} failed to load: ${(err as Error).message}`);
+  }
+  let impl: unknown = ns.default;
+  if (impl === undefined) {
+    throw new UsageError('auth-module-no-default', `authentication module ${abs} has no default export (export default an authenticator object or a factory function)`);
+  }
+  if (typeof impl === 'function') {
+    try {
+      impl = await (impl as (ctx: ModuleFactoryContext) => unknown)({ logger: log });
+    } catch (err) {
+      throw new UsageError('auth-module-factory-failed', `the factory exported by ${abs} threw: ${(err as Error).message}`);
+    }
+  }
+  if (typeof impl !== 'object' || impl === null || typeof (impl as Authenticator).authenticate !== 'function') {
+    throw new UsageError('auth-module-invalid', `authentication module ${abs}: its default export lacks authenticate(request, signal)`);
+  }
+  return new ModuleAuthenticator(impl as Authenticator, abs, log);
+}
+
+class ModuleAuthenticator implements Authenticator {
+  readonly name: string;
+  readonly watch?: (ifname: string, onReport: (report: AuthReport) => void) => () => void;
+
+  constructor(private readonly impl: Authenticator, private readonly path: string, private readonly log: AuthLogger) {
+    this.name = typeof impl.name === 'string' && impl.name ? impl.name : 'module';
+    if (typeof impl.watch === 'function') this.watch = (ifname, onReport) => impl.watch!(ifname, onReport);
+  }
+
+  async authenticate(request: AuthRequest, signal: AbortSignal): Promise<AuthOutcome> {
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<AuthOutcome>((resolve) => {
+      onAbort = () => resolve({ authorized: false, cause: 'timeout', message: `module ${this.name} did not answer in time` });
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const run = (async (): Promise<AuthOutcome> => {
+      try {
+        const o: unknown = await this.impl.authenticate(request, signal);
+        if (validOutcome(o)) return o;
+        this.log.error({ ifname: request.ifname, module: this.path }, 'authentication module returned a malformed outcome');
+        return { authorized: false, cause: 'failed', message: `module ${this.name} returned a malformed outcome` };
+      } catch (err) {
+        this.log.error({ ifname: request.ifname, module: this.path, err: (err as Error).message }, 'authentication module threw');
+        return { authorized: false, cause: 'failed', message: `module ${this.name} threw: ${(err as Error).message}` };
+      }
+    })();
+    try {
+      return await Promise.race([run, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.impl.close?.();
+  }
+}

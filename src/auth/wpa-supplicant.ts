@@ -1,0 +1,290 @@
+/**
+ * The wpa_supplicant backend: drives a running `wpa_supplicant -D wired` through its control
+ * interface. wpa_supplicant does the EAP exchange; we decide when it happens and read the result.
+ *
+ * Facts this relies on (field guide, section 2; checked against wpa_supplicant 2.10 in the lab):
+ * - Authorization is read from EAP events and STATUS's suppPortStatus, never from wpa_state or
+ *   CTRL-EVENT-CONNECTED (a switch-initiated re-authentication emits no CONNECTED).
+ * - LOGON sends EAPOL-Start at once; REAUTHENTICATE works only in PAE AUTHENTICATED.
+ * - After a failure the PAE sits in HELD for heldPeriod (60 s) and ignores LOGON and
+ *   REAUTHENTICATE there. We do not shorten heldPeriod: it is also wpa_supplicant's own retry
+ *   interval, and our machine paces retries itself. Instead, when the PAE is HELD (or stuck in
+ *   an exchange that is not ours) we send REASSOCIATE, which restarts the PAE (DISCONNECTED,
+ *   CONNECTING), followed by LOGON, which sends EAPOL-Start at once: observed in the lab, a
+ *   new exchange within 2 ms, where REASSOCIATE alone waited about 1.5 s for the start timer.
+ * - With no authenticator on the wire there are no events at all: the attempt ends when the
+ *   machine aborts it; the outcome says 'no-authenticator' when EAP never started during the
+ *   attempt (no CTRL-EVENT-EAP-STARTED), else 'timeout'.
+ */
+import { lstatSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { AuthOutcome, AuthReport, AuthRequest, Authenticator } from './authenticator.js';
+import { silentLogger, type AuthLogger } from './logger.js';
+import { WpaMonitor, type WpaMonitorOptions } from '../wpa/monitor.js';
+import type { WpaCtrl } from '../wpa/ctrl.js';
+import { EV, credentialRequest, eapMethodOf, type WpaEvent } from '../wpa/events.js';
+import { parseStatus, type PaeState } from '../wpa/status.js';
+
+export const DEFAULT_WPA_CTRL = '/run/wpa_supplicant';
+
+export interface WpaSupplicantOptions {
+  /**
+   * wpa_supplicant's ctrl_interface directory (the socket is `<dir>/<ifname>`) or the socket
+   * itself. Detected at each connection attempt: a socket is used as is, a directory gets the
+   * interface name appended; a path that does not exist (yet) is taken as the socket when its
+   * last component is the interface name, else as a directory. Default /run/wpa_supplicant.
+   */
+  ctrl?: string;
+  logger?: AuthLogger;
+  /** Bound on each control request (default 3000 ms). */
+  requestTimeoutMs?: number;
+  /** Reconnect backoff (defaults 250 ms doubling to 5000 ms). */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  /** Health PING interval while connected (default 2000 ms). */
+  healthIntervalMs?: number;
+  /** Where the private client-socket directories are made (default os.tmpdir()). */
+  clientDirBase?: string;
+}
+
+/** The socket for IFNAME given --wpa-ctrl (see WpaSupplicantOptions.ctrl). */
+export function ctrlSocketPath(ctrl: string, ifname: string): string {
+  try {
+    const st = lstatSync(ctrl);
+    if (st.isSocket()) return ctrl;
+    if (st.isDirectory()) return join(ctrl, ifname);
+    return ctrl; // neither: connecting will say what is wrong with it
+  } catch {
+    return basename(ctrl) === ifname ? ctrl : join(ctrl, ifname);
+  }
+}
+
+type Ending =
+  | { kind: 'success' }
+  | { kind: 'failure' }
+  | { kind: 'credentials'; field: string }
+  | { kind: 'down'; message: string }
+  | { kind: 'aborted' };
+
+/** One authentication exchange in flight on an interface. */
+interface Attempt {
+  /** Events with a sequence number above this belong to the attempt. */
+  afterSeq: number;
+  started: boolean;
+  method: string | undefined;
+  end(e: Ending): void;
+}
+
+interface Iface {
+  ifname: string;
+  monitor: WpaMonitor;
+  watchers: Set<(r: AuthReport) => void>;
+  attempt: Attempt | undefined;
+  /** What watchers were last told: reports are transitions. */
+  reported: 'up' | 'down' | undefined;
+  /** A CTRL-REQ-* was logged at warn since the last success or reconnect (logged once). */
+  credentialsWarned: boolean;
+}
+
+export class WpaSupplicantAuthenticator implements Authenticator {
+  readonly name = 'wpa-supplicant';
+  readonly ctrl: string;
+  readonly #opts: WpaSupplicantOptions;
+  readonly #log: AuthLogger;
+  readonly #ifaces = new Map<string, Iface>();
+  #closed = false;
+
+  constructor(opts: WpaSupplicantOptions = {}) {
+    this.#opts = opts;
+    this.ctrl = opts.ctrl ?? DEFAULT_WPA_CTRL;
+    this.#log = opts.logger ?? silentLogger;
+  }
+
+  #iface(ifname: string): Iface {
+    let st = this.#ifaces.get(ifname);
+    if (st) return st;
+    const mopts: WpaMonitorOptions = { ...this.#opts, ifname, logger: this.#log };
+    const monitor = new WpaMonitor(() => ctrlSocketPath(this.ctrl, ifname), mopts);
+    const created: Iface = { ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false };
+    st = created;
+    monitor.on('event', (ev, seq) => this.#onEvent(created, ev, seq));
+    monitor.on('down', (message) => {
+      created.attempt?.end({ kind: 'down', message });
+      if (created.reported !== 'down') {
+        created.reported = 'down';
+        this.#report(created, { type: 'backend-down', message });
+      }
+    });
+    monitor.on('up', () => {
+      created.credentialsWarned = false; // a restarted wpa_supplicant may have new credentials
+      const was = created.reported;
+      created.reported = 'up';
+      if (was === 'down') this.#report(created, { type: 'backend-up' });
+    });
+    this.#ifaces.set(ifname, st);
+    monitor.start();
+    return st;
+  }
+
+  #report(st: Iface, r: AuthReport): void {
+    for (const w of [...st.watchers]) w(r);
+  }
+
+  #onEvent(st: Iface, ev: WpaEvent, seq: number): void {
+    const a = st.attempt;
+    const req = ev.name.startsWith('CTRL-REQ-') ? credentialRequest(ev.text) : null;
+    if (a && seq > a.afterSeq) {
+      if (ev.name === EV.EAP_STARTED) a.started = true;
+      else if (ev.name === EV.EAP_METHOD) a.method = eapMethodOf(ev) ?? a.method;
+      else if (ev.name === EV.EAP_SUCCESS) a.end({ kind: 'success' });
+      else if (ev.name === EV.EAP_FAILURE) a.end({ kind: 'failure' });
+      else if (req) a.end({ kind: 'credentials', field: req.field });
+      return;
+    }
+    if (a) return; // older than the attempt's barrier: neither ours nor worth a report
+    if (ev.name === EV.EAP_SUCCESS || ev.name === EV.EAP_FAILURE) {
+      // The switch re-authenticated the port on its own (EAPOL_REAUTH, reAuthPeriod) or
+      // wpa_supplicant retried after heldPeriod: report what it came to.
+      void this.#unsolicited(st, ev.name === EV.EAP_SUCCESS);
+    } else if (req) {
+      this.#credentialsMissing(st, req.field);
+    }
+  }
+
+  async #unsolicited(st: Iface, success: boolean): Promise<void> {
+    const ctrl = st.monitor.ctrl;
+    let outcome: AuthOutcome;
+    if (!success) {
+      outcome = { authorized: false, cause: 'credentials-rejected', message: 'the switch re-authenticated the port: EAP-Failure' };
+    } else {
+      outcome = ctrl ? await this.#confirm(ctrl, undefined) : { authorized: false, cause: 'backend-unavailable', message: 'wpa_supplicant went away after EAP-Success' };
+    }
+    this.#log.info({ ifname: st.ifname, authorized: outcome.authorized, cause: outcome.authorized ? undefined : outcome.cause }, 'unsolicited re-authentication');
+    this.#report(st, { type: 'reauthenticated', outcome });
+  }
+
+  /** EAP-Success seen: the port counts as authorized only when STATUS says so. */
+  async #confirm(ctrl: WpaCtrl, method: string | undefined): Promise<AuthOutcome> {
+    try {
+      const s = parseStatus(await ctrl.request('STATUS'));
+      const details = { method: method ?? s.method, pae: s.pae };
+      if (s.authorized) return { authorized: true, details };
+      return { authorized: false, cause: 'failed', message: `EAP-Success but suppPortStatus is not Authorized (PAE ${s.pae ?? 'absent'})`, details };
+    } catch (err) {
+      return { authorized: false, cause: 'backend-unavailable', message: `STATUS after EAP-Success failed: ${(err as Error).message}` };
+    }
+  }
+
+  #credentialsMissing(st: Iface, field: string): void {
+    // Only the field name: the prompt text is wpa_supplicant's, and a CTRL-REQ can carry
+    // network details we do not log.
+    const fields = { ifname: st.ifname, field };
+    if (!st.credentialsWarned) {
+      st.credentialsWarned = true;
+      this.#log.warn(fields, `wpa_supplicant needs a credential it has not got (CTRL-REQ-${field}); fix its configuration`);
+    } else {
+      this.#log.debug(fields, 'wpa_supplicant still needs a credential');
+    }
+  }
+
+  watch(ifname: string, onReport: (report: AuthReport) => void): () => void {
+    const st = this.#iface(ifname);
+    st.watchers.add(onReport);
+    if (st.reported === 'down') {
+      const message = st.monitor.lastError;
+      queueMicrotask(() => { if (st.watchers.has(onReport)) onReport({ type: 'backend-down', message }); });
+    }
+    return () => { st.watchers.delete(onReport); };
+  }
+
+  async authenticate(request: AuthRequest, signal: AbortSignal): Promise<AuthOutcome> {
+    if (this.#closed) return { authorized: false, cause: 'backend-unavailable', message: 'authenticator closed' };
+    const st = this.#iface(request.ifname);
+    const ctrl = await st.monitor.connectNow();
+    if (!ctrl) {
+      return { authorized: false, cause: 'backend-unavailable', message: st.monitor.lastError || 'wpa_supplicant not reachable' };
+    }
+    // One exchange at a time per interface; a newer request supersedes an older one.
+    st.attempt?.end({ kind: 'aborted' });
+
+    let end!: (e: Ending) => void;
+    const ended = new Promise<Ending>((resolve) => { end = resolve; });
+    const attempt: Attempt = { afterSeq: Number.MAX_SAFE_INTEGER, started: false, method: undefined, end };
+    st.attempt = attempt;
+    const onAbort = (): void => end({ kind: 'aborted' });
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) end({ kind: 'aborted' });
+
+    try {
+      const kickoff = this.#kickoff(ctrl, attempt, request).catch((err: Error) =>
+        end({ kind: 'down', message: `wpa_supplicant request failed: ${err.message}` }));
+      const e = await ended;
+      void kickoff;
+      return await this.#outcome(st, ctrl, attempt, e);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      if (st.attempt === attempt) st.attempt = undefined;
+    }
+  }
+
+  /** Barrier, STATUS, then the command that starts a fresh exchange from this PAE state. */
+  async #kickoff(ctrl: WpaCtrl, attempt: Attempt, request: AuthRequest): Promise<void> {
+    attempt.afterSeq = await ctrl.barrier();
+    const status = parseStatus(await ctrl.request('STATUS'));
+    const commands = startCommands(status.pae);
+    this.#log.debug({ ifname: request.ifname, attempt: request.attempt, pae: status.pae ?? 'absent', commands }, 'starting EAP exchange');
+    for (const c of commands) {
+      const reply = (await ctrl.request(c)).trim();
+      if (reply !== 'OK') throw new Error(`${c} answered ${reply.slice(0, 40)}`);
+    }
+  }
+
+  async #outcome(st: Iface, ctrl: WpaCtrl, a: Attempt, e: Ending): Promise<AuthOutcome> {
+    const details = a.method ? { method: a.method } : undefined;
+    switch (e.kind) {
+      case 'success': {
+        const o = await this.#confirm(ctrl, a.method);
+        if (o.authorized) st.credentialsWarned = false;
+        return o;
+      }
+      case 'failure':
+        return { authorized: false, cause: 'credentials-rejected', message: 'EAP-Failure from the authenticator', details };
+      case 'credentials':
+        this.#credentialsMissing(st, e.field);
+        return { authorized: false, cause: 'credentials-missing', message: `wpa_supplicant needs ${e.field} (CTRL-REQ-${e.field}); add it to its network block`, details: { ...details, field: e.field } };
+      case 'down':
+        return { authorized: false, cause: 'backend-unavailable', message: e.message, details };
+      case 'aborted':
+        return a.started
+          ? { authorized: false, cause: 'timeout', message: 'EAP exchange started but did not finish in time', details }
+          : { authorized: false, cause: 'no-authenticator', message: 'no EAP exchange started: nothing answered EAPOL-Start', details };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const all = [...this.#ifaces.values()];
+    this.#ifaces.clear();
+    for (const st of all) {
+      st.attempt?.end({ kind: 'down', message: 'authenticator closed' });
+      st.watchers.clear();
+    }
+    await Promise.all(all.map((st) => st.monitor.close()));
+  }
+}
+
+/**
+ * AUTHENTICATED: REAUTHENTICATE. Idle states (DISCONNECTED, CONNECTING, LOGOFF, or no PAE
+ * line): LOGON. HELD, and exchanges begun before this call (AUTHENTICATING, RESTART):
+ * REASSOCIATE then LOGON (see the module comment about HELD).
+ */
+export function startCommands(pae: PaeState | undefined): string[] {
+  switch (pae) {
+    case 'AUTHENTICATED': return ['REAUTHENTICATE'];
+    case 'HELD':
+    case 'AUTHENTICATING':
+    case 'RESTART': return ['REASSOCIATE', 'LOGON'];
+    default: return ['LOGON'];
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * One connection to a wpa_supplicant control socket, as wpa_cli makes it: a command socket
+ * (request/reply, one at a time, since replies carry no tag) and a second socket ATTACHed for
+ * events. Both client sockets are bound in a private directory (mkdtemp, mode 0700) that is
+ * removed on close, on a failed open, and at process exit.
+ *
+ * A connection that fails (send error, receive error, request timeout) emits 'lost' once and is
+ * of no further use: after a timeout a late reply could be taken for the answer to the next
+ * request. The owner closes it and opens a new one.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger, type AuthLogger } from '../auth/logger.js';
+import { UnixDgramSocket } from './unix-dgram.js';
+import { isEvent, loggable, parseEvent, type WpaEvent } from './events.js';
+
+export interface WpaCtrlOptions {
+  /** Where the private client directory is made (default os.tmpdir()). */
+  clientDirBase?: string;
+  /** Bound on every request (default 3000 ms). */
+  requestTimeoutMs?: number;
+  logger?: AuthLogger;
+}
+
+/** A request that got no reply in time: the connection is considered broken. */
+export class WpaTimeoutError extends Error {
+  override readonly name = 'WpaTimeoutError';
+  readonly code = 'ETIMEDOUT';
+}
+
+/** Private dirs still on disk, removed at exit even when close() was never reached. */
+const liveDirs = new Set<string>();
+let exitHooked = false;
+function trackDir(dir: string): void {
+  liveDirs.add(dir);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => { for (const d of liveDirs) rmSync(d, { recursive: true, force: true }); });
+  }
+}
+function dropDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  liveDirs.delete(dir);
+}
+
+interface Pending {
+  command: string;
+  resolve(reply: string): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** One socket with a FIFO of requests awaiting replies. */
+class Channel {
+  readonly #sock: UnixDgramSocket;
+  readonly #owner: WpaCtrl;
+  #pending: Pending | undefined;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(owner: WpaCtrl, sock: UnixDgramSocket) {
+    this.#owner = owner;
+    this.#sock = sock;
+  }
+
+  /** Sends COMMAND after every earlier request on this socket got its reply. */
+  request(command: string, timeoutMs: number): Promise<string> {
+    const p = this.#tail.then(() => this.#send(command, timeoutMs));
+    this.#tail = p.catch(() => undefined);
+    return p;
+  }
+
+  #send(command: string, timeoutMs: number): Promise<string> {
+    if (this.#owner.closed) return Promise.reject(new Error(`wpa_supplicant connection closed before ${verb(command)}`));
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending = undefined;
+        const err = new WpaTimeoutError(`wpa_supplicant did not answer ${verb(command)} within ${timeoutMs} ms`);
+        reject(err);
+        this.#owner.lose(err);
+      }, timeoutMs);
+      this.#pending = { command, resolve, reject, timer };
+      try {
+        this.#sock.send(command);
+      } catch (err) {
+        clearTimeout(timer);
+        this.#pending = undefined;
+        reject(err as Error);
+        this.#owner.lose(err as Error);
+      }
+    });
+  }
+
+  /** A reply arrived; false when none was expected. */
+  reply(text: string): boolean {
+    const p = this.#pending;
+    if (!p) return false;
+    this.#pending = undefined;
+    clearTimeout(p.timer);
+    p.resolve(text);
+    return true;
+  }
+
+  fail(err: Error): void {
+    const p = this.#pending;
+    this.#pending = undefined;
+    if (p) { clearTimeout(p.timer); p.reject(err); }
+  }
+}
+
+/** The command word only: requests are logged without arguments. */
+function verb(command: string): string {
+  return command.split(' ', 1)[0]!;
+}
+
+export interface WpaCtrlEvents {
+  /** An event and its sequence number on this connection (1, 2, ...). */
+  event: [WpaEvent, number];
+  /** The connection broke (emitted once); close() it. */
+  lost: [Error];
+}
+
+export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
+  readonly path: string;
+  readonly clientDir: string;
+  readonly #timeoutMs: number;
+  readonly #log: AuthLogger;
+  #cmdSock: UnixDgramSocket | undefined;
+  #evSock: UnixDgramSocket | undefined;
+  #cmd: Channel | undefined;
+  #ev: Channel | undefined;
+  #closed = false;
+  #lost = false;
+  #eventSeq = 0;
+  #seqAtEvReply = 0;
+
+  private constructor(path: string, opts: WpaCtrlOptions) {
+    super();
+    this.path = path;
+    this.#timeoutMs = opts.requestTimeoutMs ?? 3000;
+    this.#log = opts.logger ?? silentLogger;
+    this.clientDir = mkdtempSync(join(opts.clientDirBase ?? tmpdir(), 'dot1x-wpa-'));
+    trackDir(this.clientDir);
+  }
+
+  /**
+   * Connects to the control socket at PATH: PING on the command socket, ATTACH on the event
+   * socket. Rejects with OsError (ENOENT: no socket; ECONNREFUSED: a stale socket, nothing
+   * listening) or WpaTimeoutError, leaving nothing behind.
+   */
+  static async open(path: string, opts: WpaCtrlOptions = {}): Promise<WpaCtrl> {
+    const c = new WpaCtrl(path, opts);
+    try {
+      c.#cmdSock = c.#socket(join(c.clientDir, 'cmd'), false);
+      c.#cmd = new Channel(c, c.#cmdSock);
+      c.#evSock = c.#socket(join(c.clientDir, 'ev'), true);
+      c.#ev = new Channel(c, c.#evSock);
+      // ATTACH first: a wpa_supplicant started with -W finishes its start-up as soon as any
+      // request arrives, and its start-up events must reach an attached monitor.
+      const ok = await c.#ev.request('ATTACH', c.#timeoutMs);
+      if (ok.trim() !== 'OK') throw new Error(`${path} answered ATTACH with "${ok.trim().slice(0, 40)}": not a wpa_supplicant control socket`);
+      const pong = await c.request('PING');
+      if (pong.trim() !== 'PONG') throw new Error(`${path} answered PING with "${pong.trim().slice(0, 40)}"`);
+      return c;
+    } catch (err) {
+      c.close();
+      throw err;
+    }
+  }
+
+  get closed(): boolean { return this.#closed; }
+
+  #socket(bindPath: string, events: boolean): UnixDgramSocket {
+    const s = new UnixDgramSocket();
+    s.on('message', (buf) => this.#onMessage(buf.toString('utf8'), events));
+    s.on('error', (err) => {
+      this.#log.debug({ path: this.path, err: err.message }, 'wpa_supplicant control socket error');
+      this.lose(err);
+    });
+    try {
+      s.bind(bindPath);
+      s.connect(this.path);
+    } catch (err) {
+      s.close();
+      throw err;
+    }
+    return s;
+  }
+
+  #onMessage(msg: string, eventSocket: boolean): void {
+    if (this.#closed) return;
+    if (isEvent(msg)) {
+      const ev = parseEvent(msg);
+      if (!ev) {
+        this.#log.warn({ path: this.path, length: msg.length }, 'malformed wpa_supplicant event line ignored');
+        return;
+      }
+      if (!eventSocket) return; // not attached there; nothing to do with it
+      this.#log.trace({ path: this.path, event: loggable(ev) }, 'wpa_supplicant event');
+      this.emit('event', ev, ++this.#eventSeq);
+      return;
+    }
+    if (eventSocket) this.#seqAtEvReply = this.#eventSeq;
+    const ch = eventSocket ? this.#ev : this.#cmd;
+    if (!ch?.reply(msg)) this.#log.debug({ path: this.path, length: msg.length }, 'unexpected wpa_supplicant reply ignored');
+  }
+
+  /** Sends a command on the command socket; resolves with the reply text (e.g. "OK\n", "FAIL\n"). */
+  request(command: string, timeoutMs = this.#timeoutMs): Promise<string> {
+    if (!this.#cmd) return Promise.reject(new Error('wpa_supplicant connection not open'));
+    this.#log.debug({ path: this.path, command: verb(command) }, 'wpa_supplicant request');
+    return this.#cmd.request(command, timeoutMs);
+  }
+
+  /**
+   * Resolves once every event wpa_supplicant emitted before now has been delivered: a PING on
+   * the event socket, whose PONG is queued behind those events (one datagram queue, in order;
+   * wpa_supplicant handles control requests one by one on its single thread). Resolves with
+   * the sequence number of the last of those events: later events are newer than the barrier.
+   */
+  async barrier(timeoutMs = this.#timeoutMs): Promise<number> {
+    if (!this.#ev) throw new Error('wpa_supplicant connection not open');
+    await this.#ev.request('PING', timeoutMs);
+    return this.#seqAtEvReply;
+  }
+
+  /** @internal Marks the connection broken; 'lost' is emitted once. */
+  lose(err: Error): void {
+    if (this.#lost || this.#closed) return;
+    this.#lost = true;
+    this.emit('lost', err);
+  }
+
+  /** Closes both sockets, fails pending requests, removes the private directory. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const err = new Error('wpa_supplicant connection closed');
+    this.#cmd?.fail(err);
+    this.#ev?.fail(err);
+    if (this.#evSock && !this.#lost) {
+      // Polite, not needed: wpa_supplicant also drops a monitor whose socket is gone.
+      try { this.#evSock.send('DETACH'); } catch { /* going anyway */ }
+    }
+    this.#cmdSock?.close();
+    this.#evSock?.close();
+    dropDir(this.clientDir);
+    this.removeAllListeners();
+  }
+}
+

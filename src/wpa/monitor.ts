@@ -1,0 +1,156 @@
+/**
+ * Keeps a connection to one wpa_supplicant control socket for as long as it is wanted: connects,
+ * notices when the backend goes away (CTRL-EVENT-TERMINATING, a failed request or health PING,
+ * a receive error), and reconnects with exponential backoff, so a wpa_supplicant that starts
+ * late, dies or restarts is picked up again without restarting us.
+ *
+ * Liveness needs the health PING: a SIGKILLed wpa_supplicant sends nothing and leaves its
+ * socket file behind, and a connected AF_UNIX datagram socket gets no error until it sends.
+ */
+import { EventEmitter } from 'node:events';
+import { silentLogger, type AuthLogger } from '../auth/logger.js';
+import { WpaCtrl, type WpaCtrlOptions } from './ctrl.js';
+import { EV, type WpaEvent } from './events.js';
+
+export interface WpaMonitorOptions extends WpaCtrlOptions {
+  /** First reconnect delay and its cap (defaults 250 ms and 5000 ms), doubling in between. */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  /** PING interval while connected (default 2000 ms). */
+  healthIntervalMs?: number;
+  /** For log lines. */
+  ifname?: string;
+}
+
+export type MonitorState = 'idle' | 'up' | 'down';
+
+export interface WpaMonitorEvents {
+  up: [WpaCtrl];
+  down: [string];
+  event: [WpaEvent, number];
+}
+
+export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
+  readonly #resolvePath: () => string;
+  readonly #opts: WpaMonitorOptions;
+  readonly #log: AuthLogger;
+  #ctrl: WpaCtrl | undefined;
+  #state: MonitorState = 'idle';
+  #attempt: Promise<WpaCtrl | undefined> | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #healthTimer: NodeJS.Timeout | undefined;
+  #delay: number;
+  #closed = false;
+  #lastError = '';
+
+  /** resolvePath is asked before every attempt (the socket may be a dir entry that appears later). */
+  constructor(resolvePath: () => string, opts: WpaMonitorOptions = {}) {
+    super();
+    this.#resolvePath = resolvePath;
+    this.#opts = opts;
+    this.#log = opts.logger ?? silentLogger;
+    this.#delay = opts.backoffMinMs ?? 250;
+  }
+
+  get state(): MonitorState { return this.#state; }
+  get ctrl(): WpaCtrl | undefined { return this.#ctrl; }
+  /** Why the last attempt failed or the connection was lost. */
+  get lastError(): string { return this.#lastError; }
+
+  /** Starts keeping the connection (idempotent). */
+  start(): void {
+    if (this.#state === 'idle' && !this.#attempt) void this.connectNow();
+  }
+
+  /**
+   * The connection, making an attempt right now when there is none (joining one in flight).
+   * Resolves undefined when wpa_supplicant cannot be reached; never rejects.
+   */
+  connectNow(): Promise<WpaCtrl | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    if (this.#ctrl) return Promise.resolve(this.#ctrl);
+    if (this.#attempt) return this.#attempt;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#attempt = this.#open().finally(() => { this.#attempt = undefined; });
+    return this.#attempt;
+  }
+
+  async #open(): Promise<WpaCtrl | undefined> {
+    let path = '';
+    try {
+      path = this.#resolvePath();
+      const ctrl = await WpaCtrl.open(path, this.#opts);
+      if (this.#closed) { ctrl.close(); return undefined; }
+      this.#adopt(ctrl);
+      return ctrl;
+    } catch (err) {
+      this.#lastError = `cannot reach wpa_supplicant at ${path}: ${(err as Error).message}`;
+      this.#goDown();
+      return undefined;
+    }
+  }
+
+  #adopt(ctrl: WpaCtrl): void {
+    this.#ctrl = ctrl;
+    this.#delay = this.#opts.backoffMinMs ?? 250;
+    ctrl.on('event', (ev, seq) => {
+      if (ev.name === EV.TERMINATING) {
+        this.#drop('wpa_supplicant terminated (CTRL-EVENT-TERMINATING)');
+        return;
+      }
+      this.emit('event', ev, seq);
+    });
+    ctrl.on('lost', (err) => this.#drop(`lost the wpa_supplicant connection: ${err.message}`));
+    const every = this.#opts.healthIntervalMs ?? 2000;
+    this.#healthTimer = setInterval(() => {
+      // A failure arrives as 'lost'; the rejection itself needs no handling here.
+      ctrl.request('PING').catch(() => undefined);
+    }, every);
+    this.#state = 'up';
+    this.#log.info({ ifname: this.#opts.ifname, path: ctrl.path }, 'wpa_supplicant connected');
+    this.emit('up', ctrl);
+  }
+
+  #drop(reason: string): void {
+    const ctrl = this.#ctrl;
+    if (!ctrl) return;
+    this.#ctrl = undefined;
+    clearInterval(this.#healthTimer);
+    this.#healthTimer = undefined;
+    ctrl.close();
+    this.#lastError = reason;
+    // A restart is usually quick: start again from the shortest delay.
+    this.#delay = this.#opts.backoffMinMs ?? 250;
+    this.#goDown();
+  }
+
+  #goDown(): void {
+    if (this.#closed) return;
+    const was = this.#state;
+    this.#state = 'down';
+    if (was !== 'down') {
+      this.#log.warn({ ifname: this.#opts.ifname, reason: this.#lastError }, 'wpa_supplicant unavailable');
+      this.emit('down', this.#lastError);
+    }
+    const delay = this.#delay;
+    this.#delay = Math.min(this.#delay * 2, this.#opts.backoffMaxMs ?? 5000);
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => { this.#retryTimer = undefined; void this.connectNow(); }, delay);
+  }
+
+  /**
+   * Stops everything: connection, timers, listeners. Resolves once an attempt in flight has
+   * ended too (it is bounded by the request timeout), so nothing is left afterwards. Idempotent.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    clearInterval(this.#healthTimer);
+    this.#retryTimer = this.#healthTimer = undefined;
+    this.#ctrl?.close();
+    this.#ctrl = undefined;
+    this.removeAllListeners();
+    await this.#attempt;
+  }
+}

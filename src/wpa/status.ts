@@ -1,0 +1,40 @@
+/**
+ * wpa_supplicant's STATUS reply: key=value lines. On wired with ap_scan=0 it carries
+ * wpa_state, "Supplicant PAE state", suppPortStatus, "EAP state" and selectedMethod; the PAE
+ * lines are absent while wpa_state is DISCONNECTED (field guide, section 2; the EAPOL lines
+ * come from eapol_sm_get_status in src/eapol_supp/eapol_supp_sm.c).
+ */
+
+export type PaeState =
+  | 'DISCONNECTED' | 'LOGOFF' | 'CONNECTING' | 'AUTHENTICATING' | 'AUTHENTICATED' | 'HELD'
+  | 'RESTART' | 'S_FORCE_AUTH' | 'S_FORCE_UNAUTH' | 'UNKNOWN';
+
+export interface WpaStatus {
+  wpaState: string | undefined;
+  /** undefined when STATUS has no PAE line. */
+  pae: PaeState | undefined;
+  /** suppPortStatus: the only authority on whether the port is authorized. */
+  authorized: boolean;
+  eapState: string | undefined;
+  /** "MD5" from "selectedMethod=4 (EAP-MD5)". */
+  method: string | undefined;
+  raw: Record<string, string>;
+}
+
+export function parseStatus(reply: string): WpaStatus {
+  const raw: Record<string, string> = {};
+  for (const line of reply.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) raw[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  const pae = raw['Supplicant PAE state'] as PaeState | undefined;
+  const sel = raw['selectedMethod'];
+  return {
+    wpaState: raw['wpa_state'],
+    pae,
+    authorized: raw['suppPortStatus'] === 'Authorized',
+    eapState: raw['EAP state'],
+    method: sel ? (/\((?:EAP-)?([^)]+)\)/.exec(sel)?.[1] ?? sel) : undefined,
+    raw,
+  };
+}

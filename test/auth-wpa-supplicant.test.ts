@@ -1,0 +1,240 @@
+// The wpa_supplicant backend against real peers: hostapd (driver=wired, internal EAP server)
+// as the switch in one namespace, `wpa_supplicant -D wired` on the host end in another.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { haveProgram, needsRoot } from './lab/netns.js';
+import { startSwitch, type EapUser, type Switch } from './lab/hostapd.js';
+import { createSupplicant, type Supplicant, type SupplicantOptions } from './lab/wpa-supplicant.js';
+import { makeCerts } from './lab/certs.js';
+import { authenticate, captureLogger, linkLab, ReportLog, request, timerCount, withTimeout, type LinkLab } from './lab/auth-lab.js';
+import { WpaSupplicantAuthenticator } from '../src/auth/wpa-supplicant.js';
+import { createAuthenticator } from '../src/auth/index.js';
+import { WpaCtrl } from '../src/wpa/ctrl.js';
+import type { AuthOutcome } from '../src/auth/authenticator.js';
+
+const PASSWORD = 'lab-secret-7f3a';
+const ALICE: EapUser = { identity: 'alice', method: 'MD5', password: PASSWORD };
+
+interface Setup {
+  lab: LinkLab;
+  sw: Switch | undefined;
+  supp: Supplicant;
+  auth: WpaSupplicantAuthenticator;
+  log: ReturnType<typeof captureLogger>;
+  /** Asserts nothing is left: no client socket dir, no timer; closes the authenticator. */
+  finish(): Promise<void>;
+}
+
+async function setup(t: TestContext, o: {
+  users?: EapUser[];
+  switch?: 'normal' | 'none' | 'stall';
+  supplicant?: Partial<SupplicantOptions>;
+  startSupplicant?: boolean;
+  certs?: Awaited<ReturnType<typeof makeCerts>>;
+} = {}): Promise<Setup> {
+  for (const p of ['hostapd', 'wpa_supplicant', 'hostapd_cli', 'wpa_cli']) assert.ok(haveProgram(p), `${p} is not installed`);
+  const lab = await linkLab(t);
+  const mode = o.switch ?? 'normal';
+  const sw = mode === 'none' ? undefined : await startSwitch(lab.sw, {
+    ifname: lab.swIf, users: o.users ?? [ALICE], certs: o.certs, stallAfterIdentity: mode === 'stall',
+  }, t);
+  const supp = createSupplicant(lab.host, {
+    ifname: lab.hostIf, eap: 'MD5', identity: 'alice', password: PASSWORD, certs: o.certs, ...o.supplicant,
+  }, t);
+  if (o.startSupplicant !== false) await supp.start();
+  const clientBase = mkdtempSync(join(tmpdir(), 'd1x-wpaclient-'));
+  t.after(() => rmSync(clientBase, { recursive: true, force: true }));
+  const log = captureLogger();
+  const timersBefore = timerCount();
+  const auth = new WpaSupplicantAuthenticator({
+    ctrl: supp.ctrlDir, logger: log, clientDirBase: clientBase,
+    backoffMinMs: 100, backoffMaxMs: 400, healthIntervalMs: 300, requestTimeoutMs: 2000,
+  });
+  let closed = false;
+  t.after(async () => { if (!closed) await auth.close(); });
+  return {
+    lab, sw, supp, auth, log,
+    async finish() {
+      closed = true;
+      await auth.close();
+      assert.deepEqual(readdirSync(clientBase), [], 'client socket directories left behind');
+      assert.ok(timerCount() <= timersBefore, `timers left: ${timerCount()} > ${timersBefore}`);
+      assert.ok(!log.text().includes(PASSWORD), 'a password reached the log');
+    },
+  };
+}
+
+function assertAuthorized(o: AuthOutcome, method?: string): void {
+  assert.equal(o.authorized, true, `not authorized: ${JSON.stringify(o)}`);
+  if (method) assert.equal(o.details?.method, method);
+}
+
+function assertCause(o: AuthOutcome, cause: string): void {
+  assert.equal(o.authorized, false, `expected ${cause}, got authorized`);
+  if (!o.authorized) assert.equal(o.cause, cause, `expected ${cause}: ${JSON.stringify(o)}`);
+}
+
+test('EAP-MD5 success; a second call re-authenticates (PAE AUTHENTICATED -> REAUTHENTICATE)', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t);
+  assertAuthorized(await authenticate(s.auth, request(s.lab)), 'MD5');
+  assertAuthorized(await authenticate(s.auth, request(s.lab, 1, 'reauthenticate')), 'MD5');
+  const debug = s.log.entries.filter((e) => e.msg === 'starting EAP exchange').map((e) => (e.obj as { commands: string[] }).commands);
+  assert.deepEqual(debug, [['LOGON'], ['REAUTHENTICATE']]);
+  await s.finish();
+});
+
+test('PEAP/MSCHAPv2 and EAP-TLS success (certificates made at test time)', async (t) => {
+  if (!needsRoot(t)) return;
+  const certs = await makeCerts(t, 'tls-client');
+  await t.test('PEAP', async (tt) => {
+    const s = await setup(tt, {
+      certs, users: [{ identity: 'bob', method: 'PEAP', password: PASSWORD }],
+      supplicant: { eap: 'PEAP', identity: 'bob' },
+    });
+    assertAuthorized(await authenticate(s.auth, request(s.lab)), 'PEAP');
+    await s.finish();
+  });
+  await t.test('TLS', async (tt) => {
+    const s = await setup(tt, {
+      certs, users: [{ identity: 'tls-client', method: 'TLS' }],
+      supplicant: { eap: 'TLS', identity: 'tls-client', password: undefined },
+    });
+    assertAuthorized(await authenticate(s.auth, request(s.lab)), 'TLS');
+    await s.finish();
+  });
+});
+
+test('wrong password: credentials-rejected, and a retry works from HELD (REASSOCIATE + LOGON)', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t, { supplicant: { password: 'not-the-password' } });
+  assertCause(await authenticate(s.auth, request(s.lab)), 'credentials-rejected');
+  const st = await s.supp.cli('STATUS');
+  assert.match(st, /Supplicant PAE state=HELD/, 'the PAE should now sit in HELD');
+  // hostapd ignores EAPOL-Start from a station for a while after a failure; let wpa_supplicant
+  // repeat its EAPOL-Start every second (and not give up) so the retry gets through when the
+  // switch listens again. Without REASSOCIATE the PAE would stay in HELD for 60 s and send none.
+  await s.supp.cli('SET', 'EAPOL::startPeriod', '1');
+  await s.supp.cli('SET', 'EAPOL::maxStart', '100');
+  const t0 = Date.now();
+  assertCause(await authenticate(s.auth, request(s.lab, 2, 'retry'), 20_000), 'credentials-rejected');
+  assert.ok(Date.now() - t0 < 20_000);
+  await s.finish();
+});
+
+test('no authenticator on the wire: abort gives no-authenticator, nothing left behind', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t, { switch: 'none' });
+  const o = await authenticate(s.auth, request(s.lab), 1500);
+  assertCause(o, 'no-authenticator');
+  await s.finish();
+});
+
+test('abort during an exchange (EAP started, never finished): timeout', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t, { switch: 'stall' });
+  // Watch the same wpa_supplicant with a second monitor and abort once EAP has started.
+  const spy = await WpaCtrl.open(s.supp.ctrlPath);
+  t.after(() => spy.close());
+  const ac = new AbortController();
+  let sawStarted = false;
+  spy.on('event', (ev) => { if (ev.name === 'CTRL-EVENT-EAP-STARTED') { sawStarted = true; ac.abort(); } });
+  const guard = setTimeout(() => ac.abort(), 10_000);
+  const o = await s.auth.authenticate(request(s.lab), ac.signal);
+  clearTimeout(guard);
+  assert.ok(sawStarted, 'EAP never started: the stalled switch did not send Request/Identity');
+  assertCause(o, 'timeout');
+  spy.close();
+  await s.finish();
+});
+
+test('wpa_supplicant started late: backend-unavailable, then success with the same authenticator', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t, { startSupplicant: false });
+  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  const o = await authenticate(s.auth, request(s.lab));
+  assertCause(o, 'backend-unavailable');
+  await reports.next('backend-down');
+  await s.supp.start();
+  await reports.next('backend-up');
+  assertAuthorized(await authenticate(s.auth, request(s.lab, 2, 'retry')), 'MD5');
+  reports.stop();
+  await s.finish();
+});
+
+test('wpa_supplicant killed and restarted, and stopped (TERMINATING) and restarted: down, up, success', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t);
+  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  assertAuthorized(await authenticate(s.auth, request(s.lab)));
+
+  await s.supp.kill(); // no event, stale socket file: found by the health PING
+  const down = await reports.next('backend-down');
+  assert.equal(down.type, 'backend-down');
+  assertCause(await authenticate(s.auth, request(s.lab, 2, 'retry')), 'backend-unavailable');
+  await s.supp.start();
+  await reports.next('backend-up');
+  assertAuthorized(await authenticate(s.auth, request(s.lab, 3, 'retry')));
+
+  await s.supp.stop(); // SIGTERM: CTRL-EVENT-TERMINATING
+  const down2 = await reports.next('backend-down');
+  assert.match(down2.type === 'backend-down' ? down2.message : '', /TERMINATING/);
+  await s.supp.start();
+  await reports.next('backend-up');
+  assertAuthorized(await authenticate(s.auth, request(s.lab, 4, 'retry')));
+  reports.stop();
+  await s.finish();
+});
+
+test('switch-initiated re-authentication: success, then failure after the switch changes the password', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t);
+  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  assertAuthorized(await authenticate(s.auth, request(s.lab)));
+  await s.sw!.forceReauth(s.lab.hostMac);
+  const ok = await reports.next('reauthenticated');
+  assert.ok(ok.type === 'reauthenticated' && ok.outcome.authorized, `re-authentication should succeed: ${JSON.stringify(ok)}`);
+
+  // The reload makes hostapd forget the station; re-learning it makes hostapd authenticate it
+  // at once, now against the changed password.
+  await s.sw!.setUsers([{ ...ALICE, password: 'changed-on-the-switch' }]);
+  await s.sw!.announceStation(s.lab.host, s.lab.hostIf, s.lab.hostMac);
+  const bad = await reports.next('reauthenticated');
+  assert.ok(bad.type === 'reauthenticated' && !bad.outcome.authorized, `re-authentication should fail: ${JSON.stringify(bad)}`);
+  if (bad.type === 'reauthenticated' && !bad.outcome.authorized) assert.equal(bad.outcome.cause, 'credentials-rejected');
+  assert.match(await s.supp.cli('STATUS'), /suppPortStatus=Unauthorized/);
+  reports.stop();
+  await s.finish();
+});
+
+test('missing credentials: CTRL-REQ-PASSWORD gives credentials-missing, warned once, prompt never logged', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t, { supplicant: { password: undefined } });
+  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  const o1 = await authenticate(s.auth, request(s.lab));
+  assertCause(o1, 'credentials-missing');
+  assert.equal(o1.details?.field, 'PASSWORD');
+  const o2 = await authenticate(s.auth, request(s.lab, 2, 'retry'));
+  assertCause(o2, 'credentials-missing');
+  const warns = s.log.entries.filter((e) => e.level === 'warn' && /CTRL-REQ-PASSWORD/.test(e.msg ?? ''));
+  assert.equal(warns.length, 1, `warned ${warns.length} times:\n${s.log.text()}`);
+  assert.ok(!/needed for/i.test(s.log.text()), 'the CTRL-REQ prompt text reached the log');
+  assert.deepEqual(reports.all.filter((r) => r.type === 'reauthenticated'), [], 'a credential request is not a re-authentication');
+  reports.stop();
+  await s.finish();
+});
+
+test('createAuthenticator: --wpa-ctrl as the socket path itself; a regular file is a UsageError', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t);
+  const bySocket = await createAuthenticator({ kind: 'wpa-supplicant', ctrl: s.supp.ctrlPath, requestTimeoutMs: 2000 });
+  t.after(() => bySocket.close?.());
+  assertAuthorized(await withTimeout(authenticate(bySocket, request(s.lab)), 15_000, 'authenticate'));
+  await bySocket.close?.();
+  await assert.rejects(createAuthenticator({ kind: 'wpa-supplicant', ctrl: s.supp.confPath }),
+    (e: Error & { code?: string }) => e.name === 'UsageError' && e.code === 'wpa-ctrl-invalid');
+  await s.finish();
+});
