@@ -21,7 +21,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assign, getInitialSnapshot, getNextSnapshot, setup } from 'xstate';
 import { getSimplePaths } from '@xstate/graph';
-import { allTransitionKeys, FakeKernel, REJECTED, settle, startMachine, SUCCESS, transitionCollector, type PendingAuth } from './machine-fakes.js';
+import { allTransitionKeys, FakeKernel, REJECTED, startMachine, SUCCESS, transitionCollector, type PendingAuth } from './machine-fakes.js';
 
 const DEPTH = Number(process.env.MACHINE_MODEL_DEPTH ?? 3);
 /** Longer sequences: seeded random walks through the same model (reproducible). */
