@@ -15,9 +15,9 @@ export function describeFailure(err: unknown): Failure {
   if (err instanceof OsError) return { status: EXIT.RUNTIME, message: oneLine(err.message) };
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EPERM' || code === 'EACCES') {
-      return { status: EXIT.RUNTIME, message: `${oneLine(err.message)}: CAP_NET_ADMIN is needed, run as root` };
-    }
+    // Node's own errors (fs, net) carry the errno name but no advice.
+    if (code === 'EPERM') return { status: EXIT.RUNTIME, message: `${oneLine(err.message)} (CAP_NET_ADMIN is needed: run as root)` };
+    if (code === 'EACCES') return { status: EXIT.RUNTIME, message: `${oneLine(err.message)} (run as root)` };
     return { status: EXIT.RUNTIME, message: oneLine(err.message) || err.name };
   }
   return { status: EXIT.RUNTIME, message: oneLine(String(err)) };
