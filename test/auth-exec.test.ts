@@ -1,0 +1,167 @@
+// The external-program backend: real programs, real process groups.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { createAuthenticator } from '../src/auth/index.js';
+import { ExecAuthenticator } from '../src/auth/exec.js';
+import type { AuthRequest } from '../src/auth/authenticator.js';
+import { authenticate, captureLogger, timerCount } from './lab/auth-lab.js';
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/auth-program.sh', import.meta.url));
+const REQ: AuthRequest = { ifname: 'eth7', ifindex: 7, mac: '02:00:00:00:00:07', attempt: 3, reason: 'retry' };
+
+function tmp(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'd1x-exec-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function script(dir: string, name: string, body: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, `#!/bin/sh\n${body}\n`);
+  chmodSync(p, 0o755);
+  return p;
+}
+
+/** Processes whose command line contains MARKER (pgrep -f), excluding pgrep itself. */
+function running(marker: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', marker], { encoding: 'utf8' }).trim().split('\n').filter((l) => l && !l.includes('pgrep'));
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/** Resolves when DIR/NAME is created (inotify), rejects after ms. */
+function fileCreated(dir: string, name: string, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const w = watch(dir, (_e, f) => { if (f === name) { clearTimeout(timer); w.close(); resolve(); } });
+    const timer = setTimeout(() => { w.close(); reject(new Error(`${name} was not created within ${ms} ms`)); }, ms);
+  });
+}
+
+function outputOf(log: ReturnType<typeof captureLogger>): string {
+  const e = log.entries.find((x) => x.msg === 'authentication program finished');
+  return String((e?.obj as { output?: string } | undefined)?.output ?? '');
+}
+
+test('example program: authorized when listed, with DOT1X_* in its environment', async (t) => {
+  const dir = tmp(t);
+  mkdirSync(join(dir, 'allowed'));
+  writeFileSync(join(dir, 'allowed', 'eth7'), '');
+  const log = captureLogger();
+  const auth = await createAuthenticator({ kind: 'exec', path: EXAMPLE, args: [join(dir, 'allowed')], logger: log });
+  const o = await authenticate(auth, REQ);
+  assert.equal(o.authorized, true, JSON.stringify(o));
+  assert.equal(o.details?.exitCode, 0);
+  assert.match(outputOf(log), /eth7 \(02:00:00:00:00:07\) attempt 3, reason retry/);
+});
+
+test('every variable: DOT1X_IFNAME, DOT1X_IFINDEX, DOT1X_MAC, DOT1X_ATTEMPT, DOT1X_REASON', async (t) => {
+  const dir = tmp(t);
+  const p = script(dir, 'env.sh', 'env | grep ^DOT1X_ | sort');
+  const log = captureLogger();
+  const o = await authenticate(new ExecAuthenticator({ path: p, logger: log }), REQ);
+  assert.equal(o.authorized, true);
+  assert.equal(outputOf(log).trim(), [
+    'DOT1X_ATTEMPT=3', 'DOT1X_IFINDEX=7', 'DOT1X_IFNAME=eth7', 'DOT1X_MAC=02:00:00:00:00:07', 'DOT1X_REASON=retry',
+  ].join('\n'));
+});
+
+test('exit 1: credentials-rejected', async (t) => {
+  const dir = tmp(t);
+  const auth = await createAuthenticator({ kind: 'exec', path: EXAMPLE, args: [join(dir, 'nothing-allowed')] });
+  const o = await authenticate(auth, REQ);
+  assert.equal(o.authorized, false);
+  if (!o.authorized) assert.equal(o.cause, 'credentials-rejected');
+  assert.equal(o.details?.exitCode, 1);
+});
+
+test('other exit status and death by signal: failed, with the status in the details', async (t) => {
+  const dir = tmp(t);
+  const three = await authenticate(new ExecAuthenticator({ path: script(dir, 'three.sh', 'exit 3') }), REQ);
+  assert.ok(!three.authorized && three.cause === 'failed', JSON.stringify(three));
+  assert.equal(three.details?.exitCode, 3);
+  const sig = await authenticate(new ExecAuthenticator({ path: script(dir, 'sig.sh', 'kill -USR1 $$') }), REQ);
+  assert.ok(!sig.authorized && sig.cause === 'failed', JSON.stringify(sig));
+  assert.equal(sig.details?.signal, 'SIGUSR1');
+  assert.equal(sig.details?.exitCode, null);
+});
+
+test('a hanging program is killed on abort: timeout, no process left', async (t) => {
+  const dir = tmp(t);
+  const marker = `d1x-hang-${randomBytes(4).toString('hex')}`;
+  const p = script(dir, 'hang.sh', 'while :; do sleep 1; done');
+  const timers = timerCount();
+  const auth = new ExecAuthenticator({ path: p, args: [marker], killGraceMs: 500 });
+  const o = await authenticate(auth, REQ, 300);
+  assert.ok(!o.authorized && o.cause === 'timeout', JSON.stringify(o));
+  assert.equal(o.details?.signal, 'SIGTERM');
+  assert.deepEqual(running(marker), []);
+  assert.ok(timerCount() <= timers, 'a timer was left behind');
+});
+
+test('own timeoutMs works without an abort from the caller', async (t) => {
+  const dir = tmp(t);
+  const marker = `d1x-own-${randomBytes(4).toString('hex')}`;
+  const auth = new ExecAuthenticator({ path: script(dir, 'hang.sh', 'while :; do sleep 1; done'), args: [marker], timeoutMs: 200 });
+  const o = await auth.authenticate(REQ, new AbortController().signal);
+  assert.ok(!o.authorized && o.cause === 'timeout', JSON.stringify(o));
+  assert.deepEqual(running(marker), []);
+});
+
+test('a program that forks a child which ignores SIGTERM: the whole group dies (SIGKILL after the grace)', async (t) => {
+  const dir = tmp(t);
+  const marker = `d1x-fork-${randomBytes(4).toString('hex')}`;
+  // The grandchild carries the marker in its command line and ignores SIGTERM.
+  const ready = join(dir, 'ready');
+  const p = script(dir, 'fork.sh', `sh -c "trap '' TERM; touch ${ready}; while :; do sleep 0.2; done; : ${marker}-grandchild" &\nwait`);
+  const auth = new ExecAuthenticator({ path: p, args: [marker], killGraceMs: 400 });
+  const ac = new AbortController();
+  const created = fileCreated(dir, 'ready', 5000);
+  const pending = auth.authenticate(REQ, ac.signal);
+  await created; // the grandchild runs, with SIGTERM ignored
+  assert.equal(running(`${marker}-grandchild`).length, 1);
+  ac.abort();
+  const o = await pending;
+  assert.ok(!o.authorized && o.cause === 'timeout', JSON.stringify(o));
+  assert.deepEqual(running(marker), [], 'a process of the group survived');
+});
+
+test('a program that exits but leaves a child running: the child is killed too', async (t) => {
+  const dir = tmp(t);
+  const marker = `d1x-orphan-${randomBytes(4).toString('hex')}`;
+  const p = script(dir, 'orphan.sh', `sh -c "while :; do sleep 0.2; done; : ${marker}-orphan" >/dev/null 2>&1 &\nexit 0`);
+  const o = await authenticate(new ExecAuthenticator({ path: p, args: [marker], killGraceMs: 400 }), REQ);
+  assert.equal(o.authorized, true, JSON.stringify(o));
+  assert.deepEqual(running(marker), []);
+});
+
+test('output is logged truncated to outputLimit', async (t) => {
+  const dir = tmp(t);
+  const log = captureLogger();
+  const p = script(dir, 'chatty.sh', 'i=0; while [ $i -lt 200 ]; do echo "line $i of chatter padding padding padding"; i=$((i+1)); done');
+  const o = await authenticate(new ExecAuthenticator({ path: p, logger: log, outputLimit: 1024 }), REQ);
+  assert.equal(o.authorized, true);
+  assert.equal(Buffer.byteLength(outputOf(log)), 1024);
+  const e = log.entries.find((x) => x.msg === 'authentication program finished')!;
+  assert.ok(((e.obj as { outputTruncatedBytes?: number }).outputTruncatedBytes ?? 0) > 0);
+});
+
+test('createAuthenticator refuses a missing or non-executable program with a UsageError', async (t) => {
+  const dir = tmp(t);
+  await assert.rejects(createAuthenticator({ kind: 'exec', path: join(dir, 'absent') }),
+    (e: Error & { code?: string }) => e.name === 'UsageError' && e.code === 'exec-missing' && e.message.includes('absent'));
+  const p = join(dir, 'plain.sh');
+  writeFileSync(p, '#!/bin/sh\nexit 0\n');
+  chmodSync(p, 0o644);
+  await assert.rejects(createAuthenticator({ kind: 'exec', path: p }),
+    (e: Error & { code?: string }) => e.name === 'UsageError' && e.code === 'exec-not-executable');
+  await assert.rejects(createAuthenticator({ kind: 'exec', path: dir }),
+    (e: Error & { code?: string }) => e.name === 'UsageError' && e.code === 'exec-not-file');
+});

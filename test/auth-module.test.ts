@@ -1,0 +1,123 @@
+// The JavaScript-module backend: the example module, and modules that must be refused.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createAuthenticator } from '../src/auth/index.js';
+import type { AuthRequest } from '../src/auth/authenticator.js';
+import { authenticate } from './lab/auth-lab.js';
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/auth-module.mjs', import.meta.url));
+const REQ: AuthRequest = { ifname: 'eth7', ifindex: 7, mac: '02:00:00:00:00:07', attempt: 1, reason: 'link-up' };
+
+function tmp(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'd1x-module-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function usage(code: string, includes: string) {
+  return (e: Error & { code?: string }): boolean => {
+    assert.equal(e.name, 'UsageError', e.message);
+    assert.equal(e.code, code, e.message);
+    assert.ok(e.message.includes(includes), `"${e.message}" should mention ${includes}`);
+    return true;
+  };
+}
+
+test('the example module authorizes listed MACs and rejects others (path relative to cwd)', async (t) => {
+  const before = process.env.DOT1X_ALLOWED_MACS;
+  t.after(() => { if (before === undefined) delete process.env.DOT1X_ALLOWED_MACS; else process.env.DOT1X_ALLOWED_MACS = before; });
+  process.env.DOT1X_ALLOWED_MACS = '02:00:00:00:00:01, 02:00:00:00:00:07';
+  const auth = await createAuthenticator({ kind: 'module', path: relative(process.cwd(), EXAMPLE) });
+  assert.equal(auth.name, 'example-mac-allowlist');
+  const ok = await authenticate(auth, REQ);
+  assert.equal(ok.authorized, true, JSON.stringify(ok));
+  const no = await authenticate(auth, { ...REQ, mac: '02:00:00:00:00:99' });
+  assert.ok(!no.authorized && no.cause === 'credentials-rejected', JSON.stringify(no));
+});
+
+test('a factory default export is called once with { logger }', async (t) => {
+  const dir = tmp(t);
+  const p = join(dir, 'factory.mjs');
+  writeFileSync(p, `let calls = 0;
+    export default async ({ logger }) => {
+      calls++;
+      if (typeof logger.info !== 'function') throw new Error('no logger');
+      return { name: 'factory-made', authenticate: async () => ({ authorized: true, details: { calls } }) };
+    };`);
+  const auth = await createAuthenticator({ kind: 'module', path: p });
+  assert.equal(auth.name, 'factory-made');
+  const o = await authenticate(auth, REQ);
+  assert.deepEqual(o, { authorized: true, details: { calls: 1 } });
+});
+
+test('missing file: UsageError naming the path', async (t) => {
+  const dir = tmp(t);
+  await assert.rejects(createAuthenticator({ kind: 'module', path: join(dir, 'nope.mjs') }), usage('auth-module-missing', 'nope.mjs'));
+});
+
+test('unreadable file: UsageError (checked as user nobody)', async (t) => {
+  const dir = tmp(t);
+  chmodSync(dir, 0o755);
+  const p = join(dir, 'secret.mjs');
+  writeFileSync(p, 'export default {}');
+  chmodSync(p, 0o600);
+  const index = fileURLToPath(new URL('../src/auth/index.js', import.meta.url));
+  const script = `import { createAuthenticator } from ${JSON.stringify(index)};
+    createAuthenticator({ kind: 'module', path: ${JSON.stringify(p)} })
+      .then(() => console.log('accepted'), (e) => console.log(e.name, e.code, e.message));`;
+  const argv = process.getuid?.() === 0
+    ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath]
+    : [process.execPath];
+  if (process.getuid?.() !== 0) chmodSync(p, 0o000);
+  const r = spawnSync(argv[0]!, [...argv.slice(1), '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^UsageError auth-module-unreadable .*secret\.mjs/);
+});
+
+test('a module that throws on import: UsageError with its message', async (t) => {
+  const dir = tmp(t);
+  const p = join(dir, 'throws.mjs');
+  writeFileSync(p, `throw new Error('config server unreachable');\nexport default {};`);
+  await assert.rejects(createAuthenticator({ kind: 'module', path: p }), usage('auth-module-import-failed', 'config server unreachable'));
+});
+
+test('a module without default export, or whose default lacks authenticate: UsageError naming what is missing', async (t) => {
+  const dir = tmp(t);
+  const none = join(dir, 'none.mjs');
+  writeFileSync(none, `export const authenticate = async () => ({ authorized: true });`);
+  await assert.rejects(createAuthenticator({ kind: 'module', path: none }), usage('auth-module-no-default', 'default export'));
+  const lacks = join(dir, 'lacks.mjs');
+  writeFileSync(lacks, `export default { name: 'half-done', authenticat: async () => ({ authorized: true }) };`);
+  await assert.rejects(createAuthenticator({ kind: 'module', path: lacks }), usage('auth-module-invalid', 'authenticate(request, signal)'));
+  const factory = join(dir, 'factory-throws.mjs');
+  writeFileSync(factory, `export default () => { throw new Error('no token'); };`);
+  await assert.rejects(createAuthenticator({ kind: 'module', path: factory }), usage('auth-module-factory-failed', 'no token'));
+});
+
+test('the contract is enforced: a throwing or malformed authenticate is "failed"; an ignored abort still settles', async (t) => {
+  const dir = tmp(t);
+  const p = join(dir, 'sloppy.mjs');
+  writeFileSync(p, `export default {
+    async authenticate(req) {
+      if (req.attempt === 1) throw new Error('oops');
+      if (req.attempt === 2) return { authorized: 'yes' };
+      return new Promise(() => {}); // never settles and ignores the signal
+    },
+  };`);
+  const auth = await createAuthenticator({ kind: 'module', path: p });
+  const threw = await authenticate(auth, REQ);
+  assert.ok(!threw.authorized && threw.cause === 'failed' && threw.message.includes('oops'), JSON.stringify(threw));
+  const bad = await authenticate(auth, { ...REQ, attempt: 2 });
+  assert.ok(!bad.authorized && bad.cause === 'failed' && bad.message.includes('malformed'), JSON.stringify(bad));
+  const hung = await authenticate(auth, { ...REQ, attempt: 3 }, 100);
+  assert.ok(!hung.authorized && hung.cause === 'timeout', JSON.stringify(hung));
+});
+
+test('unknown --auth kind: UsageError', async () => {
+  await assert.rejects(createAuthenticator({ kind: 'radius' } as never), usage('auth-kind-unknown', 'wpa-supplicant, exec, module'));
+});
