@@ -6,6 +6,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { needsRoot } from './lab/netns.js';
 import { createPort, type Port } from './lab/cli-port.js';
 import { LinkWatch, is } from './lab/link-watch.js';
@@ -84,3 +85,28 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     });
   }
 }
+
+test('SIGTERM while the daemon is still starting: exit 0, the link never touched', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'early');
+  const watch = await LinkWatch.open(port.host, 'eth0', { t });
+  const from = watch.mark('daemon starting');
+  // A module that takes its time to load keeps the daemon in its start-up.
+  const modulePath = `${port.dir}/slow.mjs`;
+  writeFileSync(modulePath, [
+    'await new Promise((resolve) => setTimeout(resolve, 1500));',
+    "export default { name: 'slow', async authenticate() { return { authorized: true }; } };",
+    '',
+  ].join('\n'));
+  const daemon = DaemonProcess.start(port.host, ['eth0', '--auth', 'module', '--module', modulePath, '--run-dir', port.runDir, '--log-level', 'debug'], { t });
+  await daemon.waitForLog((l) => l.msg === 'preparing', { what: 'the preparing line' });
+  daemon.signal('SIGTERM');
+  const exit = await daemon.waitForExit();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.equal(exit.stderr, '');
+  assert.ok(!daemon.logs.some((l) => l.msg === 'state'), 'a machine started after SIGTERM');
+  const after = await port.link();
+  assert.equal(after.linkmode, 0);
+  assert.equal(after.operstate, 'UP');
+  assert.equal(watch.findSince(from, (r) => r.linkmode === 1 || r.operstate !== 'UP'), undefined, 'the link changed');
+});

@@ -64,6 +64,7 @@ class Daemon {
   async run(): Promise<ExitStatus> {
     const { config, log } = this;
     this.installSignalHandlers();
+    log.debug({ ifnames: config.ifnames, auth: config.auth.kind }, 'preparing');
     try {
       this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
       for (const ifname of config.ifnames) this.locks.push(await acquireInstanceLock(ifname));
