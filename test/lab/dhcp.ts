@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Netns } from './netns.js';
 import { labDir } from './peer-process.js';
+import { trackDir } from './lab.js';
 
 /** A child whose output lines are kept and can be awaited. */
 export class LoggedChild {
@@ -83,6 +84,7 @@ export async function startDnsmasq(ns: Netns, ifname: string, opts: {
   serverCidr: string; range: [string, string]; t?: TestContext;
 }): Promise<DhcpServer> {
   const dir = labDir('dnsmasq', opts.t);
+  opts.t?.after(trackDir(dir));
   await ns.ip('addr', 'add', opts.serverCidr, 'dev', ifname);
   const leaseFile = join(dir, 'leases');
   const child = new LoggedChild('dnsmasq', ns.argv('dnsmasq', [
@@ -105,6 +107,7 @@ export interface DhcpClient { child: LoggedChild; dir: string; stop(): Promise<v
  */
 export function startDhcpcd(ns: Netns, ifname: string, opts: { t?: TestContext } = {}): DhcpClient {
   const dir = labDir('dhcpcd', opts.t);
+  opts.t?.after(trackDir(dir));
   mkdirSync(join(dir, 'run'));
   mkdirSync(join(dir, 'db'));
   const conf = join(dir, 'dhcpcd.conf');

@@ -20,7 +20,7 @@
  * that comes within a second of the previous linkwatch run waits for the next run, and a short
  * bounce can vanish altogether (field guide §1). bounce() relies on that.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { randomInt } from 'node:crypto';
@@ -33,6 +33,29 @@ import { labDir, printLog } from './peer-process.js';
 
 export const DEFAULT_IDENTITY = 'alice';
 export const DEFAULT_PASSWORD = 'correct horse';
+
+/**
+ * Temporary directories of labs not yet closed. An interrupted run (SIGINT/SIGTERM) never
+ * reaches the after hooks: Netns then kills the processes and deletes the namespaces, and this
+ * removes the directories, synchronously, on exit or on the signal.
+ */
+const liveDirs = new Set<string>();
+let interruptHooked = false;
+function removeLiveDirs(): void {
+  for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  liveDirs.clear();
+}
+/** Remove DIR even when the run is interrupted (until untrack()). */
+export function trackDir(dir: string): () => void {
+  if (!interruptHooked) {
+    interruptHooked = true;
+    process.on('exit', removeLiveDirs);
+    // once: Netns re-raises the signal after its own cleanup, and it must then kill the process.
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, removeLiveDirs);
+  }
+  liveDirs.add(dir);
+  return () => { liveDirs.delete(dir); };
+}
 
 /**
  * Cleanup hooks run last-in first-out by close(). It stands in for the TestContext the lab
@@ -176,6 +199,7 @@ export class Lab {
       await host.ip('link', 'set', ifname, 'up');
     }
     const runDir = labDir('run', scope.ctx);
+    scope.after(trackDir(runDir));
     const users = opts.users ?? [{ identity: DEFAULT_IDENTITY, method: 'MD5', password: DEFAULT_PASSWORD }];
     const watch = await LinkWatch.open(host, ifname, { t: scope.ctx, epoch });
     const supplicant = createSupplicant(host, {
@@ -184,6 +208,7 @@ export class Lab {
       identity: opts.identity ?? DEFAULT_IDENTITY,
       ...(opts.password === undefined && 'password' in opts ? {} : { password: opts.password ?? DEFAULT_PASSWORD }),
     }, scope.ctx);
+    scope.after(trackDir(supplicant.dir));
     const lab = new Lab({ sw, host, ifname, lowerIfname, swIfname, watch, supplicant, runDir, epoch, scope, opts, users });
     if (opts.withSwitch ?? true) await lab.startSwitch();
     if (opts.withSupplicant ?? true) await lab.startSupplicant();
@@ -219,6 +244,7 @@ export class Lab {
     if (this.switchInstance?.daemon.running) throw new Error('lab: the switch already runs');
     this.note('switch (hostapd) started');
     this.switchInstance = await startSwitch(this.sw, { ifname: this.swIfname, users: this.users }, this.scope.ctx);
+    this.scope.after(trackDir(this.switchInstance.dir));
     return this.switchInstance;
   }
 
