@@ -192,3 +192,36 @@ test('an uncaught error restores every link, says so in one line, and exits 1', 
   await watch.until(is.restored(), 'linkmode 0 and UP after the crash');
   assert.throws(() => statSync(join(port.runDir, 'eth0.sock')), /ENOENT/, 'the socket outlived the daemon');
 });
+
+test('a renamed interface: the lock and the status socket follow the new name', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'ren');
+  const ok = port.script('ok.sh', 'exit 0');
+  const daemon = DaemonProcess.start(port.host, port.execArgs(ok), { t });
+  await daemon.waitForState('eth0', 'authorized.steady');
+  const mark = daemon.mark();
+  // The kernel renames only links that are down.
+  await port.host.ip('link', 'set', 'eth0', 'down');
+  await port.host.ip('link', 'set', 'eth0', 'name', 'lan0');
+  await port.host.ip('link', 'set', 'lan0', 'up');
+  await daemon.waitForLog((l) => l.event === 'linkRenamed' && l.to === 'lan0', { from: mark, what: 'the rename' });
+  await daemon.waitForState('lan0', 'authorized.steady', { from: mark });
+  const watch = await LinkWatch.open(port.host, 'lan0', { t });
+  await watch.until(is.open(), 'lan0 open');
+
+  await daemon.waitForLog((l) => l.msg === 'instance lock and status socket follow the new name' && l.ifname === 'lan0', { from: mark, what: 'the lock and socket moved' });
+  const r = await runCli(port.host, ['status', 'lan0', '--json', '--run-dir', port.runDir]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as StatusReport;
+  assert.equal(report.daemon?.ifname, 'lan0', `no daemon view for lan0: ${report.daemonNote}`);
+  assert.throws(() => statSync(join(port.runDir, 'eth0.sock')), /ENOENT/, 'the old socket stayed');
+  const second = await runCli(port.host, ['lan0', '--auth', 'exec', '--exec', ok, '--run-dir', port.runDir]);
+  assert.equal(second.code, 2, second.stderr);
+  assert.match(second.stderr, /already manages lan0/);
+
+  daemon.signal('SIGTERM');
+  assert.equal((await daemon.waitForExit()).code, 0);
+  const lan0 = await port.link('lan0');
+  assert.equal(lan0.linkmode, 0);
+  assert.equal(lan0.operstate, 'UP');
+});

@@ -22,6 +22,8 @@ export interface ManagedInterfaceDeps {
   authenticator: Authenticator;
   timing: SupplicantTiming;
   log: Logger;
+  /** The kernel renamed the link (the machine follows it by index). */
+  onRenamed?: (from: string, to: string) => void;
 }
 
 /** Log level and message of each emitted machine event (contract.ts SupplicantEmitted). */
@@ -44,7 +46,8 @@ const EMITTED: Record<SupplicantEmitted['type'], { level: 'debug' | 'info' | 'wa
 };
 
 export class ManagedInterface {
-  readonly ifname: string;
+  /** The name given on the command line; `ifname` follows renames. */
+  readonly startName: string;
   private readonly actor: SupplicantActor;
   private readonly deps: ManagedInterfaceDeps;
   private state: string;
@@ -62,7 +65,7 @@ export class ManagedInterface {
   private unwatch: () => void = () => {};
 
   constructor(ifname: string, initialIndex: number, deps: ManagedInterfaceDeps, onFailure: (mi: ManagedInterface, err: unknown) => void) {
-    this.ifname = ifname;
+    this.startName = ifname;
     this.deps = deps;
     this.lastIndex = initialIndex;
     const { socket, authenticator, log } = deps;
@@ -154,6 +157,7 @@ export class ManagedInterface {
   private onEmitted(event: SupplicantEmitted): void {
     const meta = EMITTED[event.type];
     const { type, ...fields } = event;
+    if (event.type === 'linkRenamed') this.deps.onRenamed?.(event.from, event.to);
     if (event.type === 'authFinished') {
       this.outcome = {
         authorized: event.authorized,
@@ -171,6 +175,11 @@ export class ManagedInterface {
       return;
     }
     this.deps.log[meta.level]({ event: type, ...fields }, meta.msg);
+  }
+
+  /** The interface's current name (the machine follows renames). */
+  get ifname(): string {
+    return this.actor.getSnapshot().context.ifname;
   }
 
   reauthenticate(): void {

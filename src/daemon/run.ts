@@ -49,8 +49,10 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
 }
 
 class Daemon {
-  private readonly locks: InstanceLock[] = [];
-  private readonly servers: StatusServer[] = [];
+  /** Instance locks by interface name (a renamed interface moves its lock to the new name). */
+  private readonly locks = new Map<string, InstanceLock>();
+  private readonly servers = new Map<ManagedInterface, StatusServer>();
+  private runDir = '';
   private readonly interfaces: ManagedInterface[] = [];
   private socket: RouteSocket | null = null;
   private authenticator: Authenticator | null = null;
@@ -67,7 +69,7 @@ class Daemon {
     log.debug({ ifnames: config.ifnames, auth: config.auth.kind }, 'preparing');
     try {
       this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
-      for (const ifname of config.ifnames) this.locks.push(await acquireInstanceLock(ifname));
+      for (const ifname of config.ifnames) this.locks.set(ifname, await acquireInstanceLock(ifname));
 
       const socket = RouteSocket.open();
       this.socket = socket;
@@ -79,11 +81,13 @@ class Daemon {
       for (const index of indexes.values()) await socket.setLink(index, {});
 
       const runDir = resolveRunDir(config.runDir);
+      this.runDir = runDir;
       for (const ifname of config.ifnames) {
         const mi = new ManagedInterface(ifname, indexes.get(ifname)!, {
           socket, authenticator: this.authenticator, timing: config.timing, log,
+          onRenamed: (from, to) => { void this.onRenamed(mi, from, to); },
         }, (failed, err) => this.onInterfaceFailure(failed, err));
-        this.servers.push(await openStatusServer(statusSocketPath(runDir, ifname), () => mi.status(this.authenticator!.name)));
+        this.servers.set(mi, await this.openStatus(mi, ifname));
         this.interfaces.push(mi);
       }
       log.info({
@@ -99,6 +103,29 @@ class Daemon {
       return await this.shutdown();
     } finally {
       await this.release();
+    }
+  }
+
+  private openStatus(mi: ManagedInterface, ifname: string): Promise<StatusServer> {
+    return openStatusServer(statusSocketPath(this.runDir, ifname), () => mi.status(this.authenticator!.name));
+  }
+
+  /**
+   * The machine follows a renamed link; the lock and the status socket follow the name, so
+   * that `status NEW` finds the daemon and a second daemon for NEW is refused.
+   */
+  private async onRenamed(mi: ManagedInterface, from: string, to: string): Promise<void> {
+    try {
+      const lock = await acquireInstanceLock(to);
+      this.locks.set(to, lock);
+      await this.locks.get(from)?.release();
+      this.locks.delete(from);
+      const old = this.servers.get(mi);
+      this.servers.set(mi, await this.openStatus(mi, to));
+      await old?.close();
+      this.log.info({ ifname: to, previous: from }, 'instance lock and status socket follow the new name');
+    } catch (err) {
+      this.log.warn({ ifname: to, previous: from, err: describeFailure(err).message }, 'could not move the instance lock or status socket to the new name');
     }
   }
 
@@ -186,9 +213,9 @@ class Daemon {
 
   private async release(): Promise<void> {
     await withTimeout(Promise.resolve(this.authenticator?.close?.()).catch(() => {}), 2000);
-    for (const s of this.servers) await s.close();
+    for (const s of this.servers.values()) await s.close();
     this.socket?.close();
-    for (const l of this.locks) await l.release();
+    for (const l of this.locks.values()) await l.release();
   }
 
   /**
@@ -200,7 +227,7 @@ class Daemon {
     this.inEmergency = true;
     const message = describeFailure(err).message;
     try { this.log.fatal({ err: message }, 'uncaught error; restoring links and exiting'); } catch { /* logging must not stop the restore */ }
-    for (const s of this.servers) s.removeSync();
+    for (const s of this.servers.values()) s.removeSync();
     // Silence the machines first, or their port regions would re-assert linkmode 1 over the
     // restore. Requests on one socket reach the kernel in order, so the restore comes last.
     for (const mi of this.interfaces) {
