@@ -1,6 +1,9 @@
 // The wpa_supplicant backend against real peers: hostapd (driver=wired, internal EAP server)
 // as the switch in one namespace, `wpa_supplicant -D wired` on the host end in another.
 import { test, type TestContext } from 'node:test';
+import { getEventListeners } from 'node:events';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,6 +90,24 @@ test('EAP-MD5 success; a second call re-authenticates (PAE AUTHENTICATED -> REAU
   await s.finish();
 });
 
+test('after close() nothing keeps the process alive: a child that authenticates and closes exits by itself', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t);
+  await s.finish(); // this process's authenticator is not used here
+  const index = fileURLToPath(new URL('../src/auth/index.js', import.meta.url));
+  const script = `import { createAuthenticator } from ${JSON.stringify(index)};
+    const auth = await createAuthenticator({ kind: 'wpa-supplicant', ctrl: ${JSON.stringify(s.supp.ctrlDir)} });
+    const stop = auth.watch('eth0', () => {});
+    const o = await auth.authenticate(${JSON.stringify(request(s.lab))}, AbortSignal.timeout(10000));
+    console.log(JSON.stringify(o));
+    stop();
+    await auth.close();`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.error, undefined, 'the child did not exit by itself: something was left open');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout.trim()).authorized, true, r.stdout);
+});
+
 test('PEAP/MSCHAPv2 and EAP-TLS success (certificates made at test time)', async (t) => {
   if (!needsRoot(t)) return;
   const certs = await makeCerts(t, 'tls-client');
@@ -128,8 +149,12 @@ test('wrong password: credentials-rejected, and a retry works from HELD (REASSOC
 test('no authenticator on the wire: abort gives no-authenticator, nothing left behind', async (t) => {
   if (!needsRoot(t)) return;
   const s = await setup(t, { switch: 'none' });
-  const o = await authenticate(s.auth, request(s.lab), 1500);
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), 1500);
+  const o = await s.auth.authenticate(request(s.lab), ac.signal);
+  clearTimeout(timer);
   assertCause(o, 'no-authenticator');
+  assert.equal(getEventListeners(ac.signal, 'abort').length, 0, 'abort listener left on the signal');
   await s.finish();
 });
 
@@ -147,6 +172,7 @@ test('abort during an exchange (EAP started, never finished): timeout', async (t
   clearTimeout(guard);
   assert.ok(sawStarted, 'EAP never started: the stalled switch did not send Request/Identity');
   assertCause(o, 'timeout');
+  assert.equal(getEventListeners(ac.signal, 'abort').length, 0, 'abort listener left on the signal');
   spy.close();
   await s.finish();
 });

@@ -209,7 +209,9 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
   /** Sends a command on the command socket; resolves with the reply text (e.g. "OK\n", "FAIL\n"). */
   request(command: string, timeoutMs = this.#timeoutMs): Promise<string> {
     if (!this.#cmd) return Promise.reject(new Error('wpa_supplicant connection not open'));
-    this.#log.debug({ path: this.path, command: verb(command) }, 'wpa_supplicant request');
+    // PING is the health check, every few seconds: trace, not debug.
+    const level = command === 'PING' ? 'trace' : 'debug';
+    this.#log[level]({ path: this.path, command: verb(command) }, 'wpa_supplicant request');
     return this.#cmd.request(command, timeoutMs);
   }
 
