@@ -110,7 +110,8 @@ test('after close() nothing keeps the process alive: a child that authenticates 
 
 test('PEAP/MSCHAPv2 and EAP-TLS success (certificates made at test time)', async (t) => {
   if (!needsRoot(t)) return;
-  const certs = await makeCerts(t, 'tls-client');
+  // A big server certificate: its CTRL-EVENT-EAP-PEER-CERT line is far longer than 4 KiB.
+  const certs = await makeCerts(t, { clientIdentity: 'tls-client', serverAltNames: 700 });
   await t.test('PEAP', async (tt) => {
     const s = await setup(tt, {
       certs, users: [{ identity: 'bob', method: 'PEAP', password: PASSWORD }],
@@ -124,7 +125,13 @@ test('PEAP/MSCHAPv2 and EAP-TLS success (certificates made at test time)', async
       certs, users: [{ identity: 'tls-client', method: 'TLS' }],
       supplicant: { eap: 'TLS', identity: 'tls-client', password: undefined },
     });
+    let longest = 0;
+    const spy = await WpaCtrl.open(s.supp.ctrlPath);
+    tt.after(() => spy.close());
+    spy.on('event', (ev) => { if (ev.name === 'CTRL-EVENT-EAP-PEER-CERT') longest = Math.max(longest, ev.text.length); });
     assertAuthorized(await authenticate(s.auth, request(s.lab)), 'TLS');
+    assert.ok(longest > 16 * 1024, `the peer-certificate event line was only ${longest} bytes`);
+    spy.close();
     await s.finish();
   });
 });

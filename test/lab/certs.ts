@@ -27,20 +27,34 @@ async function openssl(dir: string, args: string[]): Promise<void> {
   await run('openssl', args, { cwd: dir, timeout: 30_000 });
 }
 
-async function issue(dir: string, name: string, cn: string, usage: string): Promise<void> {
+async function issue(dir: string, name: string, cn: string, usage: string, altNames = 0): Promise<void> {
   await openssl(dir, ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
     '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-  writeFileSync(join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\nextendedKeyUsage=${usage}\n`);
+  const sans = Array.from({ length: altNames }, (_, i) => `DNS:name-${i}.switch.lab.example`).join(',');
+  writeFileSync(join(dir, `${name}.ext`),
+    `basicConstraints=CA:FALSE\nextendedKeyUsage=${usage}\n${sans ? `subjectAltName=${sans}\n` : ''}`);
   await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key',
     '-CAcreateserial', '-days', '2', '-out', `${name}.pem`, '-extfile', `${name}.ext`]);
 }
 
+export interface CertOptions {
+  /** The client certificate's CN and EAP identity (default "lab-client"). */
+  clientIdentity?: string;
+  /**
+   * DNS names added to the server certificate, to make it big: wpa_supplicant puts the peer
+   * certificate in hex into CTRL-EVENT-EAP-PEER-CERT, so 800 names give an event line of
+   * about 60 KB, past the 4 KiB of a reply buffer.
+   */
+  serverAltNames?: number;
+}
+
 /** Makes a CA, a server and a client certificate in a tmp dir removed after the test. */
-export async function makeCerts(t?: TestContext, clientIdentity = 'lab-client'): Promise<LabCerts> {
+export async function makeCerts(t?: TestContext, opts: CertOptions = {}): Promise<LabCerts> {
+  const clientIdentity = opts.clientIdentity ?? 'lab-client';
   const dir = labDir('certs', t);
   await openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
     '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=d1x-lab-ca']);
-  await issue(dir, 'server', 'd1x-lab-server', 'serverAuth');
+  await issue(dir, 'server', 'd1x-lab-server', 'serverAuth', opts.serverAltNames ?? 0);
   await issue(dir, 'client', clientIdentity, 'clientAuth');
   return {
     dir,
