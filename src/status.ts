@@ -61,7 +61,8 @@ export interface DaemonStatus {
 }
 
 export interface StatusReport {
-  kernel: KernelStatus;
+  /** null only when the interface does not exist while a daemon waits for it to return. */
+  kernel: KernelStatus | null;
   daemon: DaemonStatus | null;
   /** Why there is no daemon view, when there is none. */
   daemonNote: string | null;
@@ -141,13 +142,15 @@ const LINKMODE_NAMES: Record<number, string> = { 0: 'default', 1: 'dormant', 2: 
 /** The human form of a status report, several lines, no trailing newline. */
 export function formatStatus(report: StatusReport): string {
   const k = report.kernel;
-  const lines = [
-    `${k.ifname} (index ${k.index})`,
-    `  kernel:   operstate ${k.operstate}, linkmode ${k.linkmode === null ? '?' : `${k.linkmode} (${LINKMODE_NAMES[k.linkmode] ?? 'unknown'})`}`,
-    `            flags ${k.flags.length > 0 ? k.flags.join(',') : '(none)'}, carrier ${k.carrier ? 'yes' : 'no'}`,
-    `            carrier changes ${k.carrierChanges ?? '?'} (up ${k.carrierUpCount ?? '?'}, down ${k.carrierDownCount ?? '?'})`,
-  ];
   const d = report.daemon;
+  const lines = k === null
+    ? [`${d?.ifname ?? '?'}`, '  kernel:   no such interface (the daemon waits for it to appear)']
+    : [
+      `${k.ifname} (index ${k.index})`,
+      `  kernel:   operstate ${k.operstate}, linkmode ${k.linkmode === null ? '?' : `${k.linkmode} (${LINKMODE_NAMES[k.linkmode] ?? 'unknown'})`}`,
+      `            flags ${k.flags.length > 0 ? k.flags.join(',') : '(none)'}, carrier ${k.carrier ? 'yes' : 'no'}`,
+      `            carrier changes ${k.carrierChanges ?? '?'} (up ${k.carrierUpCount ?? '?'}, down ${k.carrierDownCount ?? '?'})`,
+    ];
   if (d === null) {
     lines.push(`  daemon:   ${report.daemonNote ?? 'not running'}`);
   } else {

@@ -11,7 +11,7 @@ import { needsRoot } from './lab/netns.js';
 import { createPort } from './lab/cli-port.js';
 import { LinkWatch, is } from './lab/link-watch.js';
 import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
-import type { StatusReport } from '../src/status.js';
+import type { KernelStatus, StatusReport } from '../src/status.js';
 
 test('SIGKILL leaves linkmode 1; reset restores; a new start takes over', async (t) => {
   if (!needsRoot(t)) return;
@@ -78,10 +78,12 @@ test('status --json: the kernel only without a daemon; the daemon\'s view while 
   if (!needsRoot(t)) return;
   const port = await createPort(t, 'stat');
   const watch = await LinkWatch.open(port.host, 'eth0', { t });
-  const status = async (): Promise<StatusReport> => {
+  const status = async (): Promise<StatusReport & { kernel: KernelStatus }> => {
     const r = await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir]);
     assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout) as StatusReport;
+    const report = JSON.parse(r.stdout) as StatusReport;
+    assert.ok(report.kernel !== null, 'no kernel view');
+    return { ...report, kernel: report.kernel };
   };
 
   const idle = await status();
@@ -153,6 +155,14 @@ test('several interfaces in one process: one failing does not stop the other', a
   const mark = daemon.mark();
   await port.host.ip('link', 'del', 'eth1');
   await daemon.waitForLog((l) => l.ifname === 'eth1' && l.event === 'linkRemoved', { from: mark, what: 'eth1 removed' });
+  // status still reaches the daemon that waits for eth1 to come back.
+  const gone = await runCli(port.host, ['status', 'eth1', '--json', '--run-dir', port.runDir]);
+  assert.equal(gone.code, 0, gone.stderr);
+  const goneReport = JSON.parse(gone.stdout) as StatusReport;
+  assert.equal(goneReport.kernel, null);
+  assert.match(goneReport.daemon?.state ?? '', /^waitingForInterface/);
+  const goneHuman = await runCli(port.host, ['status', 'eth1', '--run-dir', port.runDir]);
+  assert.match(goneHuman.stdout, /kernel: {3}no such interface \(the daemon waits for it to appear\)/);
   daemon.signal('SIGHUP');
   await daemon.waitForLog((l) => l.ifname === 'eth0' && l.event === 'authFinished' && l.authorized === true, { from: mark, what: 'eth0 re-authenticated' });
   assert.equal((await port.link('eth0')).operstate, 'UP');
