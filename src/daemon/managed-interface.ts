@@ -147,11 +147,11 @@ export class ManagedInterface {
     });
     const unwatchTransitions = this.unwatch;
     this.unwatch = () => { unwatchTransitions(); portWatch.unsubscribe(); };
+    // The initial state, before start() can log any transition out of it.
+    this.state = paeState(this.actor.getSnapshot().value);
+    this.deps.log.info({ ifname: this.startName, state: this.state, previous: null, attempt: 0 }, 'state');
     this.started = true;
     this.actor.start();
-    const snap = this.actor.getSnapshot();
-    this.state = paeState(snap.value);
-    this.deps.log.info({ ifname: this.ifname, state: this.state, previous: null, attempt: 0 }, 'state');
   }
 
   private onEmitted(event: SupplicantEmitted): void {
