@@ -70,6 +70,8 @@ type Ending =
 interface Attempt {
   /** Events with a sequence number above this belong to the attempt. */
   afterSeq: number;
+  /** Set once it has ended: no command is sent for it afterwards. */
+  done: boolean;
   started: boolean;
   method: string | undefined;
   end(e: Ending): void;
@@ -187,6 +189,14 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     }
   }
 
+  /**
+   * Reports for IFNAME until the returned function is called. Reports are transitions:
+   * 'backend-down' when wpa_supplicant cannot be reached (also when it is absent from the
+   * start; a watcher added while it is down gets one at once), 'backend-up' when it is back
+   * after a 'backend-down', and 'reauthenticated' for an EAP-Success / EAP-Failure that no
+   * authenticate() call was waiting for (switch-initiated, or wpa_supplicant's own retry).
+   * Starts connecting to wpa_supplicant if nothing did yet.
+   */
   watch(ifname: string, onReport: (report: AuthReport) => void): () => void {
     const st = this.#iface(ifname);
     st.watchers.add(onReport);
@@ -197,6 +207,16 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     return () => { st.watchers.delete(onReport); };
   }
 
+  /**
+   * One exchange: barrier (older events are not ours), STATUS, the start command for the PAE
+   * state, then the first EAP-Success / EAP-Failure / CTRL-REQ-* after the barrier; success is
+   * confirmed by STATUS's suppPortStatus.
+   * On abort it resolves at once with 'no-authenticator' (EAP never started in this attempt)
+   * or 'timeout' (it started), removes its abort listener and sends no further command.
+   * wpa_supplicant itself is left as it is: an exchange still running there may finish later,
+   * and its result then reaches watch() as an unsolicited 'reauthenticated' report.
+   * A newer call for the same interface supersedes an older one (which resolves as aborted).
+   */
   async authenticate(request: AuthRequest, signal: AbortSignal): Promise<AuthOutcome> {
     if (this.#closed) return { authorized: false, cause: 'backend-unavailable', message: 'authenticator closed' };
     const st = this.#iface(request.ifname);
@@ -208,19 +228,17 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     st.attempt?.end({ kind: 'aborted' });
 
     let end!: (e: Ending) => void;
-    const ended = new Promise<Ending>((resolve) => { end = resolve; });
-    const attempt: Attempt = { afterSeq: Number.MAX_SAFE_INTEGER, started: false, method: undefined, end };
+    const ended = new Promise<Ending>((resolve) => { end = (e) => { attempt.done = true; resolve(e); }; });
+    const attempt: Attempt = { afterSeq: Number.MAX_SAFE_INTEGER, done: false, started: false, method: undefined, end: (e) => end(e) };
     st.attempt = attempt;
     const onAbort = (): void => end({ kind: 'aborted' });
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) end({ kind: 'aborted' });
 
     try {
-      const kickoff = this.#kickoff(ctrl, attempt, request).catch((err: Error) =>
+      this.#kickoff(ctrl, attempt, request).catch((err: Error) =>
         end({ kind: 'down', message: `wpa_supplicant request failed: ${err.message}` }));
-      const e = await ended;
-      void kickoff;
-      return await this.#outcome(st, ctrl, attempt, e);
+      return await this.#outcome(st, ctrl, attempt, await ended);
     } finally {
       signal.removeEventListener('abort', onAbort);
       if (st.attempt === attempt) st.attempt = undefined;
@@ -230,10 +248,12 @@ export class WpaSupplicantAuthenticator implements Authenticator {
   /** Barrier, STATUS, then the command that starts a fresh exchange from this PAE state. */
   async #kickoff(ctrl: WpaCtrl, attempt: Attempt, request: AuthRequest): Promise<void> {
     attempt.afterSeq = await ctrl.barrier();
+    if (attempt.done) return;
     const status = parseStatus(await ctrl.request('STATUS'));
     const commands = startCommands(status.pae);
     this.#log.debug({ ifname: request.ifname, attempt: request.attempt, pae: status.pae ?? 'absent', commands }, 'starting EAP exchange');
     for (const c of commands) {
+      if (attempt.done) return; // aborted meanwhile: start nothing more
       const reply = (await ctrl.request(c)).trim();
       if (reply !== 'OK') throw new Error(`${c} answered ${reply.slice(0, 40)}`);
     }
