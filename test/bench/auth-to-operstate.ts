@@ -1,0 +1,90 @@
+/**
+ * Benchmark 2: authentication result to operstate. From CTRL-EVENT-EAP-SUCCESS / -FAILURE as
+ * wpa_supplicant stamps it (-t, just before sending it to its monitors) to the RTM_NEWLINK with
+ * the new operstate as `ip -ts monitor` stamps it: one clock (CLOCK_REALTIME, µs), both stamps
+ * taken by processes not under test (probes.ts).
+ * - success: ours after a cable return (the daemon starts the authentication), the hook after
+ *   `wpa_cli disconnect` + `reconnect` (the only way to make wpa_cli run its action again);
+ * - failure: a re-authentication forced by the switch while UP, with the supplicant's password
+ *   made wrong; ours closes the port, the hook is only told CONNECTED/DISCONNECTED.
+ */
+import { atLeast, below, info, type Bench, type BenchOptions, type BenchResult, type Metric } from './report.js';
+import { ratio, round, summarize } from './stats.js';
+import { cableCycle, failureCycle, hookSuccessCycle, openGateLab, type AuthSample, type GateLab } from './gate-labs.js';
+
+const latencyMs = (xs: AuthSample[]): number[] =>
+  xs.flatMap((s) => (s.eapUs !== null && s.kernelUs !== null ? [(s.kernelUs - s.eapUs) / 1000] : []));
+
+async function withLab<T>(contender: 'ours' | 'hook', fn: (g: GateLab) => Promise<T>): Promise<T> {
+  const g = await openGateLab(contender, contender === 'ours' ? 'bao' : 'bah');
+  try { return await fn(g); } finally { await g.close(); }
+}
+
+async function repeat(n: number, label: string, opts: BenchOptions, fn: () => Promise<AuthSample>): Promise<AuthSample[]> {
+  const out: AuthSample[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = await fn();
+    out.push(s);
+    const ms = s.eapUs !== null && s.kernelUs !== null ? `${((s.kernelUs - s.eapUs) / 1000).toFixed(3)} ms` : s.eapUs === null ? 'no EAP event' : 'no operstate change';
+    opts.progress(`auth-to-operstate ${label} ${i + 1}/${n}: ${ms}`);
+  }
+  return out;
+}
+
+export const authToOperstate: Bench = {
+  name: 'auth-to-operstate',
+  title: 'EAP-SUCCESS/FAILURE leaving wpa_supplicant -> RTM_NEWLINK (one realtime clock)',
+  async run(opts): Promise<BenchResult> {
+    const n = opts.quick ? 3 : 12;
+    const nf = opts.quick ? 1 : 4;
+    const hookFailBoundMs = opts.quick ? 3000 : 8000;
+    const ours = await withLab('ours', async (g) => ({
+      success: await repeat(n, 'ours success', opts, async () => {
+        const c = await cableCycle(g, 10_000);
+        return { eapUs: c.successUs, kernelUs: c.upUs };
+      }),
+      failure: await repeat(nf, 'ours failure', opts, () => failureCycle(g, 10_000)),
+    }));
+    const hook = await withLab('hook', async (g) => ({
+      success: await repeat(n, 'hook success', opts, () => hookSuccessCycle(g, 10_000)),
+      failure: await repeat(nf, 'hook failure', opts, () => failureCycle(g, hookFailBoundMs)),
+    }));
+
+    const s = {
+      oursSuccess: summarize(latencyMs(ours.success)),
+      hookSuccess: summarize(latencyMs(hook.success)),
+      oursFailure: summarize(latencyMs(ours.failure)),
+      hookFailure: summarize(latencyMs(hook.failure)),
+    };
+    const speedup = ratio(s.hookSuccess.median, s.oursSuccess.median);
+    const hookFailReached = latencyMs(hook.failure).length;
+    const row = (name: string, xs: AuthSample[], x: ReturnType<typeof summarize>): Array<string | number | null> =>
+      [name, xs.length, x.n, x.median, x.p90, x.min, x.max];
+    const metrics: Metric[] = [
+      below('success -> UP, ours (median)', round(s.oursSuccess.median), 'ms', 1, `p90 ${s.oursSuccess.p90.toFixed(3)} ms, n=${s.oursSuccess.n}`),
+      info('success -> UP, hook (median)', round(s.hookSuccess.median), 'ms', `p90 ${s.hookSuccess.p90.toFixed(3)} ms, n=${s.hookSuccess.n}`),
+      atLeast('success -> UP, hook / ours', round(speedup, 1), 'x', 5),
+      below('failure -> DORMANT, ours (median)', round(s.oursFailure.median), 'ms', 1, `n=${s.oursFailure.n}`),
+      info('failure -> DORMANT, hook (median)', hookFailReached ? round(s.hookFailure.median) : null, 'ms',
+        hookFailReached ? `${hookFailReached}/${hook.failure.length} reached DORMANT` : `never within ${hookFailBoundMs / 1000} s (${hook.failure.length}/${hook.failure.length}): port stays UP after a failed re-authentication`),
+    ];
+    return {
+      tables: [{
+        title: 'EAP result -> kernel operstate (ms)',
+        columns: ['case', 'runs', 'changed', 'median', 'p90', 'min', 'max'],
+        rows: [
+          row('EAP-SUCCESS -> UP, dot1x-operstate', ours.success, s.oursSuccess),
+          row('EAP-SUCCESS -> UP, wpa_cli -a hook', hook.success, s.hookSuccess),
+          row('EAP-FAILURE -> DORMANT, dot1x-operstate', ours.failure, s.oursFailure),
+          row('EAP-FAILURE -> DORMANT, wpa_cli -a hook', hook.failure, s.hookFailure),
+        ],
+        notes: [
+          'stamps: wpa_supplicant -t (before it sends the event to its monitors) and ip -ts monitor (on receipt), both CLOCK_REALTIME µs',
+          `hook / ours on success: ${Number.isFinite(speedup) ? speedup.toFixed(1) : '-'}x; "changed" = runs where the kernel showed the new operstate within the bound`,
+        ],
+      }],
+      metrics,
+      data: { ours, hook },
+    };
+  },
+};

@@ -1,0 +1,157 @@
+/**
+ * The two contenders for the latency benchmarks, each in its own namespace lab with real
+ * hostapd and `wpa_supplicant -D wired -t` (EAP-MD5), observed by an independent
+ * `ip -ts monitor link` in the host namespace:
+ * - ours: dot1x-operstate (default backend, log level info) manages the port;
+ * - hook: wpa_supplicant alone plus the classic `wpa_cli -a SCRIPT` (state up on CONNECTED,
+ *   dormant on DISCONNECTED), with linkmode 1 set by hand, as the field guide describes it.
+ */
+import { Lab, DEFAULT_PASSWORD } from '../lab/lab.js';
+import { is } from '../lab/link-watch.js';
+import type { PeerProcess } from '../lab/peer-process.js';
+import { LinkMonitor, killOwned, spawnOwned, startTimestampedSupplicant, writeHookScript, type MonitorEvent, type WpaLogEvent } from './probes.js';
+
+export type Contender = 'ours' | 'hook';
+
+export interface GateLab {
+  readonly contender: Contender;
+  readonly lab: Lab;
+  readonly mon: LinkMonitor;
+  readonly wpa: PeerProcess & { events(): WpaLogEvent[] };
+  close(): Promise<void>;
+}
+
+/** Builds the lab and waits for the first authorization (the port open). */
+export async function openGateLab(contender: Contender, prefix: string): Promise<GateLab> {
+  const lab = await Lab.create({ prefix, withSupplicant: false, withDaemon: false });
+  const extra: Array<() => Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    for (const fn of extra.reverse()) await fn().catch(() => undefined);
+    await lab.close();
+  };
+  try {
+    const mon = await LinkMonitor.open(lab.host);
+    extra.push(() => mon.close());
+    const wpa = await startTimestampedSupplicant(lab.host, lab.supplicant);
+    extra.push(() => wpa.stop());
+    if (contender === 'ours') {
+      // Info is the product's default level; the lab's debug would add logging to the path measured.
+      lab.startDaemon(['--log-level', 'info']);
+    } else {
+      await lab.host.ip('link', 'set', lab.ifname, 'mode', 'dormant', 'state', 'dormant');
+      const hook = writeHookScript(lab.supplicant.dir);
+      const [cmd, args] = lab.host.argv('wpa_cli', ['-p', lab.supplicant.ctrlDir, '-i', lab.ifname, '-a', hook]);
+      const cli = spawnOwned(cmd, args);
+      extra.push(() => killOwned(cli));
+    }
+    await lab.watch.until(is.open(), `${contender}: the port open after the first authentication`, { timeoutMs: 20_000 });
+    return { contender, lab, mon, wpa, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+const isLink = (g: GateLab, pred: (e: MonitorEvent) => boolean) => (e: MonitorEvent): boolean => e.name === g.lab.ifname && !e.deleted && pred(e);
+
+/** The last wpa_supplicant event NAME stamped within [fromUs, toUs]. */
+export function wpaEventBetween(g: GateLab, name: string, fromUs: number, toUs: number): WpaLogEvent | undefined {
+  return g.wpa.events().filter((e) => e.event === name && e.us >= fromUs && e.us <= toUs).at(-1);
+}
+
+export interface CableCycle {
+  /** ip monitor: first message with carrier after the return (realtime µs). */
+  carrierUs: number;
+  /** ip monitor: first message with operstate UP after that, or null within the bound. */
+  upUs: number | null;
+  /** wpa_supplicant -t: the EAP-SUCCESS that preceded that UP (after the carrier returned). */
+  successUs: number | null;
+  /** operstate of the first message with carrier (DORMANT expected: never UP on the old authentication). */
+  firstOperstate: string;
+}
+
+/**
+ * Cable pulled (switch end down), the loss awaited as the kernel reports it, then returned;
+ * resolves with when carrier came back, when the port was UP again (within boundMs) and the
+ * authentication success in between.
+ */
+export async function cableCycle(g: GateLab, boundMs: number): Promise<CableCycle> {
+  const { lab, mon } = g;
+  const m0 = mon.mark();
+  await lab.pullCable();
+  await mon.until(isLink(g, (e) => !e.lowerUp), 'carrier loss on the host end', { since: m0, timeoutMs: 5000 });
+  const m1 = mon.mark();
+  await lab.returnCable();
+  const carrier = await mon.until(isLink(g, (e) => e.lowerUp), 'carrier back on the host end', { since: m1, timeoutMs: 5000 });
+  const up = await mon.within(isLink(g, (e) => e.lowerUp && e.operstate === 'UP'), 'operstate UP', { since: m1, timeoutMs: boundMs });
+  const success = up ? wpaEventBetween(g, 'CTRL-EVENT-EAP-SUCCESS', carrier.us, up.us) : undefined;
+  return { carrierUs: carrier.us, upUs: up?.us ?? null, successUs: success?.us ?? null, firstOperstate: carrier.operstate };
+}
+
+export interface AuthSample {
+  /** wpa_supplicant -t stamp of the EAP event. */
+  eapUs: number | null;
+  /** ip monitor stamp of the operstate it led to, or null within the bound. */
+  kernelUs: number | null;
+}
+
+/**
+ * A re-authentication that fails while the port is UP (the supplicant's password made wrong,
+ * the switch forces a re-authentication): when EAP-FAILURE left wpa_supplicant and when the
+ * kernel reported DORMANT. Then the password is put right and the port awaited open again
+ * (the contender's own way back; for the hook that needs a disconnect/reconnect).
+ */
+export async function failureCycle(g: GateLab, boundMs: number): Promise<AuthSample> {
+  const { lab, mon } = g;
+  const fromUs = Date.now() * 1000 - 1000;
+  const m = mon.mark();
+  await lab.setSupplicantPassword('not the password');
+  await lab.forceReauth();
+  const dormant = await mon.within(isLink(g, (e) => e.operstate === 'DORMANT'), 'operstate DORMANT', { since: m, timeoutMs: boundMs });
+  // The failure itself, also when the kernel never showed anything (bounded wait for its log line).
+  let failure: WpaLogEvent | undefined;
+  for (let i = 0; i < 100 && !failure; i++) {
+    failure = wpaEventBetween(g, 'CTRL-EVENT-EAP-FAILURE', fromUs, dormant?.us ?? Infinity);
+    if (!failure) await new Promise((r) => setTimeout(r, 50));
+  }
+  await lab.setSupplicantPassword(DEFAULT_PASSWORD);
+  const back = lab.note('password right again');
+  if (g.contender === 'ours') {
+    await lab.watch.until(is.open(), 'ours: the port open again after the failure', { since: back, timeoutMs: 40_000 });
+  } else {
+    // The hook has no retry: someone must reconnect (DISCONNECTED first, or wpa_cli does not act),
+    // and hostapd ignores the station for about 5 s after a failure (field guide §3), so the
+    // operator's retry is repeated, bounded, until the port opens.
+    const deadline = performance.now() + 40_000;
+    for (;;) {
+      await lab.supplicant.cli('disconnect');
+      await lab.supplicant.cli('reconnect');
+      try {
+        await lab.watch.until(is.open(), 'hook: the port open again', { since: back, timeoutMs: 2500 });
+        break;
+      } catch (e) {
+        if (performance.now() > deadline) throw e;
+      }
+    }
+  }
+  return { eapUs: failure?.us ?? null, kernelUs: dormant?.us ?? null };
+}
+
+/**
+ * The hook's way to a fresh authentication from a closed port: `wpa_cli disconnect` (the hook
+ * sets DORMANT on DISCONNECTED), then `reconnect`; wpa_cli runs the action only on a change of
+ * its connected state, so a re-authentication without a DISCONNECTED never reaches the script
+ * (observed: REASSOCIATE gave EAP-SUCCESS and CONNECTED, no action).
+ */
+export async function hookSuccessCycle(g: GateLab, boundMs: number): Promise<AuthSample> {
+  const { lab, mon } = g;
+  const m0 = mon.mark();
+  await lab.supplicant.cli('disconnect');
+  await mon.until(isLink(g, (e) => e.operstate === 'DORMANT'), 'DORMANT after disconnect', { since: m0, timeoutMs: 5000 });
+  const fromUs = Date.now() * 1000 - 1000;
+  const m1 = mon.mark();
+  await lab.supplicant.cli('reconnect');
+  const up = await mon.within(isLink(g, (e) => e.operstate === 'UP'), 'operstate UP', { since: m1, timeoutMs: boundMs });
+  const success = up ? wpaEventBetween(g, 'CTRL-EVENT-EAP-SUCCESS', fromUs, up.us) : undefined;
+  return { eapUs: success?.us ?? null, kernelUs: up?.us ?? null };
+}

@@ -1,0 +1,116 @@
+/**
+ * `npm run bench`: runs every benchmark (or `--only NAME[,NAME]`), prints one table per
+ * benchmark and a summary with the targets, and writes everything as JSON to
+ * dist/bench-results.json (or `--out FILE`). `--quick`: fewer repetitions, shorter windows.
+ *
+ * Needs root (network namespaces). Every benchmark cleans up after itself; namespaces and
+ * processes inside them are also removed on exit and on SIGINT/SIGTERM (test/lab/netns.ts),
+ * and the runner's own children are killed at exit (probes.ts).
+ * Exit status: 0 when every benchmark ran (targets missed or not), 1 when one failed, 2 for bad
+ * arguments.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { formatTable, summaryTable, type Bench, type BenchResult, type Metric } from './report.js';
+import { carrierToUp } from './carrier-to-up.js';
+import { authToOperstate } from './auth-to-operstate.js';
+import { startToManaged } from './start-to-managed.js';
+import { idleCost } from './idle-cost.js';
+import { memory } from './memory.js';
+import { flapStorm } from './flap-storm.js';
+import { netlinkDump } from './netlink-dump-bench.js';
+
+export const BENCHES: Bench[] = [carrierToUp, authToOperstate, startToManaged, idleCost, memory, flapStorm, netlinkDump];
+
+export const DEFAULT_OUT = fileURLToPath(new URL('../../bench-results.json', import.meta.url));
+
+export interface RunnerOptions {
+  quick: boolean;
+  only?: string[];
+  out: string;
+  /** Where tables and progress go (default stdout / stderr). */
+  print?: (text: string) => void;
+  progress?: (line: string) => void;
+}
+
+export interface RunReport {
+  startedAt: string;
+  quick: boolean;
+  host: { node: string; kernel: string; cpus: number };
+  results: Array<{ bench: string; title: string; seconds: number; error?: string } & Partial<BenchResult>>;
+  summary: Array<Metric & { bench: string }>;
+}
+
+export async function runBenches(benches: Bench[], o: RunnerOptions): Promise<RunReport> {
+  const print = o.print ?? ((t: string) => process.stdout.write(`${t}\n`));
+  const progress = o.progress ?? ((l: string) => process.stderr.write(`  .. ${l}\n`));
+  const selected = o.only ? benches.filter((b) => o.only!.includes(b.name)) : benches;
+  const { release } = await import('node:os').then((os) => ({ release: os.release() }));
+  const report: RunReport = {
+    startedAt: new Date().toISOString(),
+    quick: o.quick,
+    host: { node: process.version, kernel: release, cpus: (await import('node:os')).cpus().length },
+    results: [],
+    summary: [],
+  };
+  for (const b of selected) {
+    print(`\n=== ${b.name}: ${b.title}${o.quick ? ' (quick)' : ''}`);
+    const t0 = performance.now();
+    try {
+      const r = await b.run({ quick: o.quick, progress });
+      const seconds = (performance.now() - t0) / 1000;
+      report.results.push({ bench: b.name, title: b.title, seconds, ...r });
+      for (const t of r.tables) print(`\n${formatTable(t)}`);
+      print(`(${seconds.toFixed(1)} s)`);
+    } catch (e) {
+      const seconds = (performance.now() - t0) / 1000;
+      const error = (e as Error).stack ?? String(e);
+      report.results.push({ bench: b.name, title: b.title, seconds, error });
+      print(`${b.name} FAILED: ${error}`);
+    }
+  }
+  report.summary = report.results.flatMap((r) => (r.metrics ?? []).map((m) => ({ bench: r.bench, ...m })));
+  print(`\n${formatTable(summaryTable(report.results.map((r) => ({ bench: r.bench, metrics: r.metrics ?? [], ...(r.error ? { error: r.error } : {}) }))))}`);
+  mkdirSync(dirname(o.out), { recursive: true });
+  writeFileSync(o.out, JSON.stringify(report, null, 2) + '\n');
+  print(`\nJSON: ${o.out}`);
+  return report;
+}
+
+function parseArgs(argv: string[]): RunnerOptions {
+  const o: RunnerOptions = { quick: false, out: DEFAULT_OUT };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') o.quick = true;
+    else if (a === '--only') o.only = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--out') o.out = value();
+    else if (a === '--list') { o.only = []; process.stdout.write(BENCHES.map((b) => `${b.name}\t${b.title}`).join('\n') + '\n'); process.exit(0); }
+    else throw new Error(`unknown argument ${a} (use --quick, --only NAME[,NAME], --out FILE, --list)`);
+  }
+  const unknown = (o.only ?? []).filter((n) => !BENCHES.some((b) => b.name === n));
+  if (unknown.length) throw new Error(`no benchmark named ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}`);
+  return o;
+}
+
+const self = process.argv[1] ? pathToFileURL(process.argv[1]).href : '';
+if (self === import.meta.url) {
+  let o: RunnerOptions;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('bench: needs root and network namespaces: run it with sudo (sudo npm run bench)\n');
+    process.exit(1);
+  }
+  const report = await runBenches(BENCHES, o);
+  process.exitCode = report.results.some((r) => r.error) ? 1 : 0;
+}

@@ -1,0 +1,67 @@
+/**
+ * Benchmark 3: start to managed. From the spawn of `dot1x-operstate IF` (default backend,
+ * wpa_supplicant running) to the RTM_NEWLINK with linkmode 1, seen by a RouteSocket listener
+ * in the runner (performance.now() at the spawn and at the event: one clock). Baseline in the
+ * same run, interleaved: `node -e 0` spawned the same way (ip netns exec), spawn to exit.
+ */
+import { Lab } from '../lab/lab.js';
+import { is } from '../lab/link-watch.js';
+import { below, info, type Bench, type BenchResult } from './report.js';
+import { ratio, round, summarize } from './stats.js';
+import { exitOf, spawnOwned } from './probes.js';
+
+export const startToManaged: Bench = {
+  name: 'start-to-managed',
+  title: 'process spawn -> linkmode 1 on the link, against `node -e 0` spawn -> exit',
+  async run(opts): Promise<BenchResult> {
+    const n = opts.quick ? 3 : 10;
+    const lab = await Lab.create({ prefix: 'bst', withDaemon: false });
+    const managed: number[] = [];
+    const opened: number[] = [];
+    const bare: number[] = [];
+    try {
+      for (let i = -1; i < n; i++) { // round -1 warms the file cache
+        const [cmd, args] = lab.host.argv(process.execPath, ['-e', '0']);
+        const b0 = performance.now();
+        await exitOf(spawnOwned(cmd, args), 10_000, 'node -e 0');
+        const b = performance.now() - b0;
+
+        const gotMode = lab.watch.until(is.linkmode(1), 'linkmode 1', { includeCurrent: false, timeoutMs: 10_000 }).then(() => performance.now());
+        const gotOpen = lab.watch.until(is.open(), 'the port open', { includeCurrent: false, timeoutMs: 20_000 }).then(() => performance.now());
+        const t0 = performance.now();
+        lab.startDaemon(['--log-level', 'info']);
+        const m = (await gotMode) - t0;
+        const o = (await gotOpen) - t0;
+        const exit = await lab.stopDaemon('SIGTERM');
+        if (exit.code !== 0) throw new Error(`dot1x-operstate exited ${exit.code ?? exit.signal} on SIGTERM: ${exit.stderr}`);
+        await lab.watch.until(is.restored(), 'the link restored', { timeoutMs: 5000 });
+        if (i < 0) continue;
+        managed.push(m); opened.push(o); bare.push(b);
+        opts.progress(`start-to-managed ${i + 1}/${n}: linkmode 1 after ${m.toFixed(1)} ms, open after ${o.toFixed(1)} ms; node -e 0 ${b.toFixed(1)} ms`);
+      }
+    } finally {
+      await lab.close();
+    }
+    const sm = summarize(managed);
+    const so = summarize(opened);
+    const sb = summarize(bare);
+    const row = (name: string, s: ReturnType<typeof summarize>): Array<string | number | null> => [name, s.n, s.median, s.p90, s.min, s.max, ratio(s.median, sb.median)];
+    return {
+      tables: [{
+        title: 'start (ms)',
+        columns: ['what', 'runs', 'median', 'p90', 'min', 'max', 'x node -e 0'],
+        rows: [
+          row('dot1x-operstate spawn -> linkmode 1', sm),
+          row('dot1x-operstate spawn -> port open (EAP-MD5)', so),
+          row('node -e 0 spawn -> exit (baseline)', sb),
+        ],
+        notes: ['every process started with `ip netns exec NS node ...`; rounds interleaved, one warm-up round dropped'],
+      }],
+      metrics: [
+        below('spawn -> linkmode 1 (median)', round(sm.median, 1), 'ms', 150, `${ratio(sm.median, sb.median).toFixed(2)}x node -e 0 (${sb.median.toFixed(1)} ms)`),
+        info('spawn -> port open (median)', round(so.median, 1), 'ms'),
+      ],
+      data: { managedMs: managed, openMs: opened, nodeMs: bare },
+    };
+  },
+};
