@@ -43,7 +43,6 @@ export async function createPort(t: TestContext, prefix = 'cli'): Promise<Port> 
   const runDir = join(dir, 'run');
   const sock = RouteSocket.open({ netns: host.path });
   t.after(() => sock.close());
-  sock.unref();
   const port: Port = {
     host,
     peer,
