@@ -1,23 +1,16 @@
 // The JavaScript-module backend: the example module, and modules that must be refused.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createAuthenticator } from '../src/auth/index.js';
 import type { AuthRequest } from '../src/auth/authenticator.js';
-import { authenticate } from './lab/auth-lab.js';
+import { authenticate, tmpDir } from './lab/auth-lab.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/auth-module.mjs', import.meta.url));
 const REQ: AuthRequest = { ifname: 'eth7', ifindex: 7, mac: '02:00:00:00:00:07', attempt: 1, reason: 'link-up' };
-
-function tmp(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'd1x-module-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function usage(code: string, includes: string) {
   return (e: Error & { code?: string }): boolean => {
@@ -41,7 +34,7 @@ test('the example module authorizes listed MACs and rejects others (path relativ
 });
 
 test('a factory default export is called once with { logger }', async (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'module');
   const p = join(dir, 'factory.mjs');
   writeFileSync(p, `let calls = 0;
     export default async ({ logger }) => {
@@ -56,12 +49,12 @@ test('a factory default export is called once with { logger }', async (t) => {
 });
 
 test('missing file: UsageError naming the path', async (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'module');
   await assert.rejects(createAuthenticator({ kind: 'module', path: join(dir, 'nope.mjs') }), usage('auth-module-missing', 'nope.mjs'));
 });
 
 test('unreadable file: UsageError (checked as user nobody)', async (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'module');
   chmodSync(dir, 0o755);
   const p = join(dir, 'secret.mjs');
   writeFileSync(p, 'export default {}');
@@ -80,14 +73,14 @@ test('unreadable file: UsageError (checked as user nobody)', async (t) => {
 });
 
 test('a module that throws on import: UsageError with its message', async (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'module');
   const p = join(dir, 'throws.mjs');
   writeFileSync(p, `throw new Error('config server unreachable');\nexport default {};`);
   await assert.rejects(createAuthenticator({ kind: 'module', path: p }), usage('auth-module-import-failed', 'config server unreachable'));
 });
 
 test('a module without default export, or whose default lacks authenticate: UsageError naming what is missing', async (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'module');
   const none = join(dir, 'none.mjs');
   writeFileSync(none, `export const authenticate = async () => ({ authorized: true });`);
   await assert.rejects(createAuthenticator({ kind: 'module', path: none }), usage('auth-module-no-default', 'default export'));
@@ -100,7 +93,7 @@ test('a module without default export, or whose default lacks authenticate: Usag
 });
 
 test('the contract is enforced: a throwing or malformed authenticate is "failed"; an ignored abort still settles', async (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'module');
   const p = join(dir, 'sloppy.mjs');
   writeFileSync(p, `export default {
     async authenticate(req) {

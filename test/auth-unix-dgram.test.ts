@@ -2,22 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { UnixDgramSocket } from '../src/wpa/unix-dgram.js';
 import { OsError } from '../src/errors.js';
+import { tmpDir, withTimeout } from './lab/auth-lab.js';
 
 const MODULE = fileURLToPath(new URL('../src/wpa/unix-dgram.js', import.meta.url));
-
-function tmp(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'd1x-dgram-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** Two sockets bound in DIR and connected to each other. */
 function pair(dir: string): [UnixDgramSocket, UnixDgramSocket] {
@@ -30,16 +24,8 @@ function pair(dir: string): [UnixDgramSocket, UnixDgramSocket] {
   return [a, b];
 }
 
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms); }),
-  ]);
-}
-
 test('datagrams both ways, whole, in order', async (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'dgram');
   const [a, b] = pair(dir);
   t.after(() => { a.close(); b.close(); });
   const got: string[] = [];
@@ -47,37 +33,37 @@ test('datagrams both ways, whole, in order', async (t) => {
   a.send('one');
   a.send(Buffer.from('two'));
   a.send('three');
-  await within(three, 2000, 'three datagrams');
+  await withTimeout(three, 2000, 'three datagrams');
   assert.deepEqual(got, ['one', 'two', 'three']);
   const back = once(a, 'message');
   b.send('pong');
-  assert.equal(String((await within(back, 2000, 'reply'))[0]), 'pong');
+  assert.equal(String((await withTimeout(back, 2000, 'reply'))[0]), 'pong');
 });
 
 test('a 64 KiB datagram arrives whole; a larger one is reported as EMSGSIZE and dropped', async (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'dgram');
   const [a, b] = pair(dir);
   t.after(() => { a.close(); b.close(); });
   const big = Buffer.alloc(64 * 1024, 0x61);
   const msg = once(b, 'message');
   a.send(big);
-  const [m] = (await within(msg, 2000, '64 KiB datagram')) as [Buffer];
+  const [m] = (await withTimeout(msg, 2000, '64 KiB datagram')) as [Buffer];
   assert.equal(m.length, big.length);
   assert.ok(m.equals(big));
 
   const err = once(b, 'error');
   a.send(Buffer.alloc(64 * 1024 + 1, 0x62));
-  const [e] = (await within(err, 2000, 'EMSGSIZE')) as [OsError];
+  const [e] = (await withTimeout(err, 2000, 'EMSGSIZE')) as [OsError];
   assert.ok(e instanceof OsError);
   assert.equal(e.code, 'EMSGSIZE');
   // The socket is still usable afterwards.
   const next = once(b, 'message');
   a.send('after');
-  assert.equal(String((await within(next, 2000, 'datagram after the drop'))[0]), 'after');
+  assert.equal(String((await withTimeout(next, 2000, 'datagram after the drop'))[0]), 'after');
 });
 
 test('failures are OsError with code, syscall and path', (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'dgram');
   const s = new UnixDgramSocket();
   t.after(() => s.close());
   const missing = join(dir, 'nobody-here');
@@ -91,7 +77,7 @@ test('failures are OsError with code, syscall and path', (t) => {
 });
 
 test('send to a peer that closed: ECONNREFUSED', (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'dgram');
   const [a, b] = pair(dir);
   t.after(() => a.close());
   b.close();
@@ -99,7 +85,7 @@ test('send to a peer that closed: ECONNREFUSED', (t) => {
 });
 
 test('close releases everything: the process exits on its own; EBADF after close', (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'dgram');
   // Handles of an addon do not show in process.getActiveResourcesInfo(): the proof is that a
   // process which exchanged datagrams and closed its sockets ends without being told to.
   const code = `
@@ -122,7 +108,7 @@ test('close releases everything: the process exits on its own; EBADF after close
 });
 
 test('unref: an open socket does not keep the process alive', (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'dgram');
   const code = `
     import { UnixDgramSocket } from ${JSON.stringify(MODULE)};
     const s = new UnixDgramSocket(); s.bind(${JSON.stringify(join(dir, 'u'))}); s.unref();
@@ -133,7 +119,7 @@ test('unref: an open socket does not keep the process alive', (t) => {
 });
 
 test('a listener that throws reaches uncaughtException', (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'dgram');
   const code = `
     import { UnixDgramSocket } from ${JSON.stringify(MODULE)};
     const a = new UnixDgramSocket(), b = new UnixDgramSocket();
@@ -148,7 +134,7 @@ test('a listener that throws reaches uncaughtException', (t) => {
 });
 
 test('Worker: sockets on the worker\'s own loop; terminate with a socket open does not crash', async (t) => {
-  const dir = tmp(t);
+  const dir = tmpDir(t, 'dgram');
   const code = `
     const { parentPort } = require('node:worker_threads');
     import(${JSON.stringify(MODULE)}).then(({ UnixDgramSocket }) => {
@@ -159,16 +145,16 @@ test('Worker: sockets on the worker\'s own loop; terminate with a socket open do
       a.send('from worker');
     });`;
   const w = new Worker(code, { eval: true });
-  const [msg] = await within(once(w, 'message'), 5000, 'worker message');
+  const [msg] = await withTimeout(once(w, 'message'), 5000, 'worker message');
   assert.equal(msg, 'from worker');
   const exit = once(w, 'exit');
   await w.terminate();
-  await within(exit, 5000, 'worker exit');
+  await withTimeout(exit, 5000, 'worker exit');
   // This process is still fine and can use sockets.
   const [a, b] = pair(dir);
   const m = once(b, 'message');
   a.send('still alive');
-  assert.equal(String((await within(m, 2000, 'datagram after worker exit'))[0]), 'still alive');
+  assert.equal(String((await withTimeout(m, 2000, 'datagram after worker exit'))[0]), 'still alive');
   a.close();
   b.close();
 });

@@ -248,30 +248,29 @@ class Socket : public Napi::ObjectWrap<Socket> {
     return conn_->fd;
   }
 
-  Napi::Value Bind(const Napi::CallbackInfo& info) {
+  // bind() and connect(): a path argument made into an address, one call, OsError on failure.
+  template <typename Call>
+  Napi::Value AddressCall(const Napi::CallbackInfo& info, const char* syscall, const char* operation, Call call) {
     Napi::Env env = info.Env();
-    std::string path = PathArg(info, "bind");
-    int fd = OpenFd(env, "bind", path);
+    std::string path = PathArg(info, syscall);
+    int fd = OpenFd(env, syscall, path);
     sockaddr_un sun;
-    socklen_t len = Address(env, path, &sun, "bind", "bind socket to");
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&sun), len) != 0) {
-      ThrowOsError(env, errno, "bind", "bind socket to", path);
-    }
+    socklen_t len = Address(env, path, &sun, syscall, operation);
+    int r;
+    do r = call(fd, reinterpret_cast<sockaddr*>(&sun), len);
+    while (r != 0 && errno == EINTR);
+    if (r != 0) ThrowOsError(env, errno, syscall, operation, path);
     return env.Undefined();
   }
 
+  Napi::Value Bind(const Napi::CallbackInfo& info) {
+    return AddressCall(info, "bind", "bind socket to", ::bind);
+  }
+
   Napi::Value Connect(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::string path = PathArg(info, "connect");
-    int fd = OpenFd(env, "connect", path);
-    sockaddr_un sun;
-    socklen_t len = Address(env, path, &sun, "connect", "connect to");
-    int r;
-    do r = ::connect(fd, reinterpret_cast<sockaddr*>(&sun), len);
-    while (r != 0 && errno == EINTR);
-    if (r != 0) ThrowOsError(env, errno, "connect", "connect to", path);
-    peer_ = path;
-    return env.Undefined();
+    Napi::Value r = AddressCall(info, "connect", "connect to", ::connect);
+    peer_ = info[0].As<Napi::String>().Utf8Value();
+    return r;
   }
 
   // send(Buffer | string) -> bytes sent. Never blocks: a full peer queue is EAGAIN.
