@@ -33,8 +33,13 @@ function missingPrerequisites(): string[] {
   return problems;
 }
 
-/** One line of the printed timeline. */
-interface Row { atMs: number; text: string }
+/**
+ * One line of the printed timeline. The daemon stamps its lines with its own clock in whole
+ * milliseconds, so rows within the same millisecond are put in causal order by `rank`: an
+ * authentication result comes before the kernel state it leads to, a reaction to carrier after
+ * the kernel state it reacts to.
+ */
+interface Row { atMs: number; rank: number; text: string }
 
 function linkRow(e: TimelineEntry & { kind: 'link' }): string {
   const r = e.record;
@@ -65,19 +70,19 @@ function timeline(lab: Lab, wallEpochMs: number): string {
   const rows: Row[] = [];
   let lastLink = '';
   for (const e of lab.watch.timeline) {
-    if (e.kind === 'note') rows.push({ atMs: e.atMs, text: `>> ${e.note}` });
+    if (e.kind === 'note') rows.push({ atMs: e.atMs, rank: 1, text: `>> ${e.note}` });
     else if (e.kind === 'link') {
       const text = linkRow(e);
       // Duplicate notifications are normal (field guide §1); show changes only.
-      if (text !== lastLink) rows.push({ atMs: e.atMs, text });
+      if (text !== lastLink) rows.push({ atMs: e.atMs, rank: 1, text });
       lastLink = text;
-    } else if (e.kind === 'removed') rows.push({ atMs: e.atMs, text: 'kernel: interface removed' });
+    } else if (e.kind === 'removed') rows.push({ atMs: e.atMs, rank: 1, text: 'kernel: interface removed' });
   }
   for (const l of lab.daemon.logs) {
     const text = daemonRow(l);
-    if (text !== null) rows.push({ atMs: Math.max(0, l.time - wallEpochMs), text });
+    if (text !== null) rows.push({ atMs: Math.max(0, l.time - wallEpochMs), rank: l.msg === 'authentication finished' ? 0 : 2, text });
   }
-  rows.sort((a, b) => a.atMs - b.atMs);
+  rows.sort((a, b) => a.atMs - b.atMs || a.rank - b.rank);
   return rows.map((r) => `${String(r.atMs).padStart(7)} ms  ${r.text}`).join('\n');
 }
 
