@@ -9,7 +9,7 @@
  * request. The owner closes it and opens a new one.
  */
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, type AuthLogger } from '../auth/logger.js';
@@ -43,6 +43,52 @@ function trackDir(dir: string): void {
 function dropDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
   liveDirs.delete(dir);
+}
+
+const DIR_PREFIX = 'dot1x-wpa-';
+/** An empty client dir younger than this may be one another process is setting up. */
+const EMPTY_DIR_GRACE_MS = 60_000;
+const swept = new Set<string>();
+
+/**
+ * Removes client dirs that a killed process (SIGKILL: no exit hook) left in BASE: ours by name
+ * prefix and owner, and dead because nothing listens on their sockets any more (connect
+ * gives ECONNREFUSED). A live process's dir answers the connect and is left alone. Once per
+ * base and process.
+ */
+export function sweepStaleClientDirs(base: string, log: AuthLogger = silentLogger): number {
+  if (swept.has(base)) return 0;
+  swept.add(base);
+  let removed = 0;
+  let names: string[];
+  try { names = readdirSync(base); } catch { return 0; }
+  for (const name of names) {
+    if (!name.startsWith(DIR_PREFIX)) continue;
+    const dir = join(base, name);
+    try {
+      const st = lstatSync(dir);
+      if (!st.isDirectory() || st.uid !== process.getuid?.()) continue;
+      const sockets = readdirSync(dir).filter((f) => f === 'cmd' || f === 'ev');
+      const stale = sockets.length > 0
+        ? sockets.every((f) => refused(join(dir, f)))
+        : Date.now() - st.mtimeMs > EMPTY_DIR_GRACE_MS;
+      if (stale) { rmSync(dir, { recursive: true, force: true }); removed++; }
+    } catch { /* raced with its owner: leave it */ }
+  }
+  if (removed) log.debug({ base, removed }, 'removed stale wpa_supplicant client directories');
+  return removed;
+}
+
+function refused(path: string): boolean {
+  const probe = new UnixDgramSocket();
+  try {
+    probe.connect(path);
+    return false;
+  } catch (err) {
+    return (err as { code?: string }).code === 'ECONNREFUSED';
+  } finally {
+    probe.close();
+  }
 }
 
 interface Pending {
@@ -140,7 +186,9 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
     this.path = path;
     this.#timeoutMs = opts.requestTimeoutMs ?? 3000;
     this.#log = opts.logger ?? silentLogger;
-    this.clientDir = mkdtempSync(join(opts.clientDirBase ?? tmpdir(), 'dot1x-wpa-'));
+    const base = opts.clientDirBase ?? tmpdir();
+    sweepStaleClientDirs(base, this.#log);
+    this.clientDir = mkdtempSync(join(base, DIR_PREFIX));
     trackDir(this.clientDir);
   }
 
