@@ -99,7 +99,7 @@ export interface AuthSample {
  * A re-authentication that fails while the port is UP (the supplicant's password made wrong,
  * the switch forces a re-authentication): when EAP-FAILURE left wpa_supplicant and when the
  * kernel reported DORMANT. Then the password is put right and the port awaited open again
- * (the contender's own way back; for the hook that needs a disconnect/reconnect).
+ * (ours only: the daemon's own retry; a hook lab is used for one failure and closed).
  */
 export async function failureCycle(g: GateLab, boundMs: number): Promise<AuthSample> {
   const { lab, mon } = g;
@@ -114,26 +114,14 @@ export async function failureCycle(g: GateLab, boundMs: number): Promise<AuthSam
     failure = wpaEventBetween(g, 'CTRL-EVENT-EAP-FAILURE', fromUs, dormant?.us ?? Infinity);
     if (!failure) await new Promise((r) => setTimeout(r, 50));
   }
-  await lab.setSupplicantPassword(DEFAULT_PASSWORD);
-  const back = lab.note('password right again');
   if (g.contender === 'ours') {
+    await lab.setSupplicantPassword(DEFAULT_PASSWORD);
+    const back = lab.note('password right again');
     await lab.watch.until(is.open(), 'ours: the port open again after the failure', { since: back, timeoutMs: 40_000 });
-  } else {
-    // The hook has no retry: someone must reconnect (DISCONNECTED first, or wpa_cli does not act),
-    // and hostapd ignores the station for about 5 s after a failure (field guide §3), so the
-    // operator's retry is repeated, bounded, until the port opens.
-    const deadline = performance.now() + 40_000;
-    for (;;) {
-      await lab.supplicant.cli('disconnect');
-      await lab.supplicant.cli('reconnect');
-      try {
-        await lab.watch.until(is.open(), 'hook: the port open again', { since: back, timeoutMs: 2500 });
-        break;
-      } catch (e) {
-        if (performance.now() > deadline) throw e;
-      }
-    }
   }
+  // The hook's lab is not reused after a failure: wpa_supplicant sits in PAE HELD with
+  // wpa_state still COMPLETED, and an operator's disconnect/reassociate from there was seen
+  // to loop on DISCONNECTED every 100 ms (SSID temporarily disabled). The caller opens a new one.
   return { eapUs: failure?.us ?? null, kernelUs: dormant?.us ?? null };
 }
 
