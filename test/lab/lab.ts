@@ -328,16 +328,16 @@ export class Lab {
     const m = primer.watch.mark('primer down');
     await this.sw.ip('link', 'set', primer.swName, 'down');
     await primer.watch.until((r) => r.operstate === 'DOWN', 'the primer link DOWN', { since: m, timeoutMs: 3000 });
-    const t0 = performance.now();
-    await this.sw.ip('link', 'set', this.swIfname, 'down');
-    // The one deliberate wait of the lab: the gap is the thing under test, not a synchronisation.
-    const gap = Math.max(0, ms / 2 - (performance.now() - t0));
-    await new Promise((r) => setTimeout(r, gap));
-    await this.sw.ip('link', 'set', this.swIfname, 'up');
-    const total = performance.now() - t0;
+    // Down, pause, up in one shell, so that the gap does not depend on this process's event
+    // loop; the shell measures it (from before the down to after the up).
+    // The pause is the one deliberate wait of the lab: the gap is the thing under test.
+    const script = 'a=$(date +%s%N); ip -n "$1" link set "$2" down; sleep "$3"; ip -n "$1" link set "$2" up; ' +
+      'b=$(date +%s%N); echo $(( (b - a) / 1000000 ))';
+    const out = await this.sw.exec('sh', ['-c', script, 'bounce', this.sw.name, this.swIfname, String(ms / 2 / 1000)]);
     await this.sw.ip('link', 'set', primer.swName, 'up');
-    if (total > ms) throw new Error(`lab: bounce took ${Math.round(total)} ms, more than the ${ms} ms asked for`);
-    return total;
+    const gapMs = Number(out.trim());
+    if (!(gapMs <= ms)) throw new Error(`lab: bounce took ${out.trim()} ms, more than the ${ms} ms asked for`);
+    return gapMs;
   }
 
   private primerPair: { swName: string; watch: LinkWatch } | undefined;
