@@ -53,6 +53,13 @@ export interface SupplicantTiming {
   confirmTimeoutMs: number;
   /** How many times a write the kernel did not apply is re-asserted before backing off. */
   reassertLimit: number;
+  /**
+   * Extra time the machine allows past authTimeoutMs when the provided `authenticate` actor
+   * enforces authTimeoutMs itself: the backend, aborted at the deadline, then still gets to say
+   * why (e.g. no-authenticator: EAP never started) before the machine records a bare timeout.
+   * Default 0: the machine's own authPeriod is the deadline.
+   */
+  authGraceMs?: number;
 }
 
 export interface SupplicantInput {

@@ -264,7 +264,7 @@ export const supplicantMachine = setup({
   },
   delays: {
     /** authPeriod-like bound on one exchange (IEEE 802.1X authPeriod is per-request; this is per-exchange). */
-    authPeriod: ({ context }) => context.timing.authTimeoutMs,
+    authPeriod: ({ context }) => context.timing.authTimeoutMs + (context.timing.authGraceMs ?? 0),
     /** HELD: wait after a failure (backoff, machines/backoff.ts). */
     heldPeriod: ({ context }) => context.heldMs,
     /** How long a write may go unconfirmed by an echo before the link is queried. */

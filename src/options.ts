@@ -29,6 +29,8 @@ const RETRY_JITTER = 0.2;
 /** How long to wait for the kernel's echo of a write before asking it (machines/contract.ts). */
 const CONFIRM_TIMEOUT_MS = 1000;
 const REASSERT_LIMIT = 3;
+/** How long past --auth-timeout the machine waits for the aborted backend to say why (src/daemon/auth-deadline.ts). */
+const AUTH_GRACE_MS = 1000;
 /** setTimeout's upper bound (a signed 32-bit count of milliseconds). */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
@@ -150,6 +152,7 @@ export function validateRunOptions(raw: RawRunOptions): RunConfig {
       retryJitter: RETRY_JITTER,
       confirmTimeoutMs: CONFIRM_TIMEOUT_MS,
       reassertLimit: REASSERT_LIMIT,
+      authGraceMs: AUTH_GRACE_MS,
     },
     logLevel: oneOf('log-level', raw.logLevel, LOG_LEVELS, DEFAULTS.logLevel),
     logFormat: oneOf('log-format', raw.logFormat, LOG_FORMATS, DEFAULTS.logFormat),

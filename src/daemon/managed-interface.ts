@@ -3,6 +3,7 @@
  * authenticator, with its log lines and its status. Interfaces share nothing else, so one that
  * fails never stops the others.
  */
+import { authenticateWithDeadline } from './auth-deadline.js';
 import { createActor, fromCallback, fromPromise } from 'xstate';
 import { supplicantMachine } from '../../machines/supplicant.js';
 import { restoreGuardLogic, stopAndRestore, type StopResult, type SupplicantActor } from '../../machines/restore.js';
@@ -92,7 +93,8 @@ export class ManagedInterface {
         }),
         writeLink: fromPromise<void, WriteLinkInput>(({ input }) => write(input)),
         authenticate: fromPromise<AuthOutcome, AuthRequest>(({ input, signal }) => {
-          const exchange = authenticator.authenticate(input, signal);
+          const exchange = authenticateWithDeadline(
+            (deadline) => authenticator.authenticate(input, deadline), deps.timing.authTimeoutMs, signal);
           this.inflight.add(exchange);
           const forget = (): void => { this.inflight.delete(exchange); };
           exchange.then(forget, forget);

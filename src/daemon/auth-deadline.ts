@@ -1,0 +1,40 @@
+import type { AuthOutcome } from '../auth/authenticator.js';
+
+/**
+ * Runs one authentication exchange with its deadline enforced here rather than only by the
+ * machine's authPeriod: at the deadline the backend is aborted and still gets to say why the
+ * exchange failed (the wpa_supplicant backend answers no-authenticator when EAP never started,
+ * timeout when it stalled midway). The machine allows SupplicantTiming.authGraceMs past the
+ * deadline for that verdict, then records a bare timeout itself.
+ *
+ * `outer` is the machine's signal (aborted when the flow restarts or stops); both abort the same
+ * exchange. A backend that answers "authorized" after the deadline has already been aborted is
+ * not trusted: the outcome becomes a timeout.
+ */
+export function authenticateWithDeadline(
+  run: (signal: AbortSignal) => Promise<AuthOutcome>,
+  deadlineMs: number,
+  outer: AbortSignal,
+): Promise<AuthOutcome> {
+  const controller = new AbortController();
+  let deadlinePassed = false;
+  const timer = setTimeout(() => {
+    deadlinePassed = true;
+    controller.abort(new Error(`no result within ${deadlineMs} ms`));
+  }, deadlineMs);
+  const onOuterAbort = (): void => controller.abort(outer.reason);
+  if (outer.aborted) controller.abort(outer.reason);
+  else outer.addEventListener('abort', onOuterAbort, { once: true });
+
+  return run(controller.signal)
+    .then((outcome): AuthOutcome => {
+      if (deadlinePassed && outcome.authorized) {
+        return { authorized: false, cause: 'timeout', message: `authorized only after the ${deadlineMs} ms deadline`, details: outcome.details };
+      }
+      return outcome;
+    })
+    .finally(() => {
+      clearTimeout(timer);
+      outer.removeEventListener('abort', onOuterAbort);
+    });
+}
