@@ -111,7 +111,7 @@ export class ExecAuthenticator implements Authenticator {
 
     const output = Buffer.concat(chunks).toString('utf8');
     const details = { exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started };
-    this.#log.info(
+    this.#log.debug(
       { ifname: req.ifname, attempt: req.attempt, program: this.#o.path, ...details, output, outputTruncatedBytes: dropped || undefined },
       'authentication program finished',
     );
