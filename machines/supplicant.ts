@@ -217,6 +217,30 @@ const failed = {
       : { cause: 'failed' as const, message: '' },
 };
 
+/**
+ * One authentication exchange as a state: the attempt starts on entry, its actor is aborted on
+ * exit (its signal), and it ends authorized only when the success belongs to the current carrier
+ * epoch (guard authorizedNow); a failure, an actor error or authPeriod leads to `onFailure`.
+ */
+function exchange(onSuccess: string, onFailure: string) {
+  return {
+    entry: 'beginAttempt',
+    invoke: {
+      id: 'authenticate',
+      src: 'authenticate',
+      input: authRequest,
+      onDone: [
+        { guard: 'authorizedNow', target: onSuccess, actions: 'recordSuccess' },
+        { target: onFailure, actions: { type: 'recordFailure', params: failed.outcome } },
+      ],
+      onError: { target: onFailure, actions: { type: 'recordFailure', params: failed.error } },
+    },
+    after: {
+      authPeriod: { target: onFailure, actions: { type: 'recordFailure', params: failed.timeout } },
+    },
+  } as const;
+}
+
 function missing(name: string): never {
   throw new Error(`supplicantMachine: actor "${name}" was not provided; supply it with .provide({ actors: { ${name} } })`);
 }
@@ -573,29 +597,7 @@ export const supplicantMachine = setup({
             },
             /** CONNECTING/AUTHENTICATING: one exchange, aborted on exit (the actor's signal). */
             authenticating: {
-              entry: 'beginAttempt',
-              invoke: {
-                id: 'authenticate',
-                src: 'authenticate',
-                input: authRequest,
-                onDone: [
-                  { guard: 'authorizedNow', target: 'authorized', actions: 'recordSuccess' },
-                  {
-                    target: 'held',
-                    actions: { type: 'recordFailure', params: failed.outcome },
-                  },
-                ],
-                onError: {
-                  target: 'held',
-                  actions: { type: 'recordFailure', params: failed.error },
-                },
-              },
-              after: {
-                authPeriod: {
-                  target: 'held',
-                  actions: { type: 'recordFailure', params: failed.timeout },
-                },
-              },
+              ...exchange('authorized', 'held'),
               on: {
                 'auth.report': {
                   guard: { type: 'reportIs', params: { type: 'backend-down' } },
@@ -633,28 +635,7 @@ export const supplicantMachine = setup({
                   on: { reauthenticate: { target: 'reauthenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } } },
                 },
                 /** Asked to re-authenticate (SIGHUP): UP is kept meanwhile; a failure closes the port. */
-                reauthenticating: {
-                  entry: 'beginAttempt',
-                  invoke: {
-                    id: 'authenticate',
-                    src: 'authenticate',
-                    input: authRequest,
-                    onDone: [
-                      { guard: 'authorizedNow', target: 'steady', actions: 'recordSuccess' },
-                      { target: '#supplicant.running.pae.held', actions: { type: 'recordFailure', params: failed.outcome } },
-                    ],
-                    onError: {
-                      target: '#supplicant.running.pae.held',
-                      actions: { type: 'recordFailure', params: failed.error },
-                    },
-                  },
-                  after: {
-                    authPeriod: {
-                      target: '#supplicant.running.pae.held',
-                      actions: { type: 'recordFailure', params: failed.timeout },
-                    },
-                  },
-                },
+                reauthenticating: exchange('steady', '#supplicant.running.pae.held'),
               },
             },
             /** HELD: operstate DORMANT; wait heldPeriod (backoff) and try again, for as long as we run. */
