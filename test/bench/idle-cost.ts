@@ -11,7 +11,7 @@ import { below, info, type Bench, type BenchResult } from './report.js';
 import { round } from './stats.js';
 import { killOwned, procSample, spawnIdleNode, window, type ProcSample } from './probes.js';
 
-interface Cost { what: string; cpuMsPerS: number; wakeupsPerS: number; involuntaryPerS: number; threads: number }
+interface Cost { what: string; cpuMsPerS: number; wakeupsPerS: number; involuntaryPerS: number; threads: number; byThread: Record<string, number> }
 
 function cost(what: string, a: ProcSample, b: ProcSample, seconds: number): Cost {
   return {
@@ -20,6 +20,7 @@ function cost(what: string, a: ProcSample, b: ProcSample, seconds: number): Cost
     wakeupsPerS: (b.voluntary - a.voluntary) / seconds,
     involuntaryPerS: (b.nonvoluntary - a.nonvoluntary) / seconds,
     threads: b.threads,
+    byThread: Object.fromEntries(Object.entries(b.byThread).map(([k, v]) => [k, (v - (a.byThread[k] ?? 0)) / seconds]).filter(([, v]) => (v as number) > 0)),
   };
 }
 
@@ -33,8 +34,9 @@ export const idleCost: Bench = {
     try {
       lab.startDaemon(['--log-level', 'info']);
       await lab.watch.until(is.open(), 'the port open', { timeoutMs: 20_000 });
-      // Let start-up work (JIT, GC of start-up garbage, the baseline's own start) finish first.
-      await window(2000);
+      // Let start-up work finish first (JIT, the GC of start-up garbage: V8's memory reducer
+      // keeps collecting for several seconds after a burst), so the window shows the steady state.
+      await window(opts.quick ? 2000 : 10_000);
       const pids = { daemon: lab.daemon.pid, wpa: lab.supplicant.daemon!.proc.pid!, node: baseline.pid! };
       const before = { daemon: procSample(pids.daemon), wpa: procSample(pids.wpa), node: procSample(pids.node) };
       opts.progress(`idle-cost: measuring ${seconds} s`);
@@ -54,7 +56,10 @@ export const idleCost: Bench = {
           title: `idle cost over ${s.toFixed(1)} s`,
           columns: ['process', 'CPU ms/s', 'wake-ups/s', 'involuntary/s', 'threads'],
           rows: rows.map((r) => [r.what, r.cpuMsPerS, r.wakeupsPerS, r.involuntaryPerS, r.threads]),
-          notes: ['wake-ups = voluntary context switches summed over all threads; CPU = utime+stime in clock ticks'],
+          notes: [
+            'wake-ups = voluntary context switches summed over all threads; CPU = utime+stime in clock ticks',
+            `ours by thread (wake-ups/s): ${Object.entries(d.byThread).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ') || 'none'}`,
+          ],
         }],
         metrics: [
           below('wake-ups/s, ours', round(d.wakeupsPerS, 3), '/s', 1, `idle node: ${n.wakeupsPerS.toFixed(2)}/s`),

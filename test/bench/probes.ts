@@ -234,7 +234,11 @@ export interface ProcSample {
   voluntary: number;
   nonvoluntary: number;
   threads: number;
+  /** voluntary context switches by thread name (/proc/PID/task/TID/comm), for attribution */
+  byThread: Record<string, number>;
   rssKiB: number;
+  /** the private part of RSS (anonymous: heaps, stacks); RSS also counts the shared, file-backed node binary */
+  rssAnonKiB: number;
   hwmKiB: number;
 }
 
@@ -247,10 +251,14 @@ export function procSample(pid: number): ProcSample {
   let voluntary = 0;
   let nonvoluntary = 0;
   let threads = 0;
+  const byThread: Record<string, number> = {};
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     let st: string;
     try { st = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'); } catch { continue; } // thread gone
-    voluntary += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0);
+    const v = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0);
+    voluntary += v;
+    const name = tid === String(pid) ? 'main' : (/^Name:\s+(.*)$/m.exec(st)?.[1] ?? '?').trim();
+    byThread[name] = (byThread[name] ?? 0) + v;
     nonvoluntary += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0);
     threads++;
   }
@@ -260,7 +268,9 @@ export function procSample(pid: number): ProcSample {
     voluntary,
     nonvoluntary,
     threads,
+    byThread,
     rssKiB: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? NaN),
+    rssAnonKiB: Number(/^RssAnon:\s+(\d+)/m.exec(status)?.[1] ?? NaN),
     hwmKiB: Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? NaN),
   };
 }
