@@ -10,25 +10,19 @@
  */
 import { atLeast, below, info, type Bench, type BenchOptions, type BenchResult, type Metric } from './report.js';
 import { ratio, round, summarize } from './stats.js';
-import { cableCycle, failureCycle, hookSuccessCycle, openGateLab, type AuthSample, type GateLab } from './gate-labs.js';
+import { cableCycle, failureCycle, hookSuccessCycle, repeat, withGateLab, type AuthSample, type Contender, type GateLab } from './gate-labs.js';
 
 const latencyMs = (xs: AuthSample[]): number[] =>
   xs.flatMap((s) => (s.eapUs !== null && s.kernelUs !== null ? [(s.kernelUs - s.eapUs) / 1000] : []));
 
-async function withLab<T>(contender: 'ours' | 'hook', fn: (g: GateLab) => Promise<T>): Promise<T> {
-  const g = await openGateLab(contender, contender === 'ours' ? 'bao' : 'bah');
-  try { return await fn(g); } finally { await g.close(); }
-}
+const withLab = <T>(contender: Contender, fn: (g: GateLab) => Promise<T>): Promise<T> =>
+  withGateLab(contender, contender === 'ours' ? 'bao' : 'bah', fn);
 
-async function repeat(n: number, label: string, opts: BenchOptions, fn: () => Promise<AuthSample>): Promise<AuthSample[]> {
-  const out: AuthSample[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = await fn();
-    out.push(s);
-    const ms = s.eapUs !== null && s.kernelUs !== null ? `${((s.kernelUs - s.eapUs) / 1000).toFixed(3)} ms` : s.eapUs === null ? 'no EAP event' : 'no operstate change';
-    opts.progress(`auth-to-operstate ${label} ${i + 1}/${n}: ${ms}`);
-  }
-  return out;
+const describeSample = (s: AuthSample): string =>
+  s.eapUs !== null && s.kernelUs !== null ? `${((s.kernelUs - s.eapUs) / 1000).toFixed(3)} ms` : s.eapUs === null ? 'no EAP event' : 'no operstate change';
+
+function runs(n: number, label: string, opts: BenchOptions, fn: () => Promise<AuthSample>): Promise<AuthSample[]> {
+  return repeat(n, `auth-to-operstate ${label}`, opts.progress, fn, describeSample);
 }
 
 export const authToOperstate: Bench = {
@@ -39,17 +33,17 @@ export const authToOperstate: Bench = {
     const nf = opts.quick ? 1 : 4;
     const hookFailBoundMs = opts.quick ? 3000 : 8000;
     const ours = await withLab('ours', async (g) => ({
-      success: await repeat(n, 'ours success', opts, async () => {
+      success: await runs(n, 'ours success', opts, async () => {
         const c = await cableCycle(g, 10_000);
         return { eapUs: c.successUs, kernelUs: c.upUs };
       }),
-      failure: await repeat(nf, 'ours failure', opts, () => failureCycle(g, 10_000)),
+      failure: await runs(nf, 'ours failure', opts, () => failureCycle(g, 10_000)),
     }));
     const nhf = opts.quick ? 1 : 2;
     const hook = {
-      success: await withLab('hook', (g) => repeat(n, 'hook success', opts, () => hookSuccessCycle(g, 10_000))),
+      success: await withLab('hook', (g) => runs(n, 'hook success', opts, () => hookSuccessCycle(g, 10_000))),
       // One lab per failure: after it the hook has no way back (gate-labs.ts, failureCycle).
-      failure: await repeat(nhf, 'hook failure', opts, () => withLab('hook', (g) => failureCycle(g, hookFailBoundMs))),
+      failure: await runs(nhf, 'hook failure', opts, () => withLab('hook', (g) => failureCycle(g, hookFailBoundMs))),
     };
 
     const s = {

@@ -6,21 +6,12 @@
  */
 import { below, info, type Bench, type BenchOptions, type BenchResult } from './report.js';
 import { summarize, round } from './stats.js';
-import { cableCycle, openGateLab, type CableCycle } from './gate-labs.js';
+import { cableCycle, repeat, withGateLab, type CableCycle, type Contender } from './gate-labs.js';
 
-async function cycles(contender: 'ours' | 'hook', n: number, boundMs: number, opts: BenchOptions): Promise<CableCycle[]> {
-  const g = await openGateLab(contender, contender === 'ours' ? 'bco' : 'bch');
-  try {
-    const out: CableCycle[] = [];
-    for (let i = 0; i < n; i++) {
-      out.push(await cableCycle(g, boundMs));
-      const c = out.at(-1)!;
-      opts.progress(`carrier-to-up ${contender} ${i + 1}/${n}: ${c.upUs === null ? `no UP within ${boundMs} ms` : `${((c.upUs - c.carrierUs) / 1000).toFixed(2)} ms`}`);
-    }
-    return out;
-  } finally {
-    await g.close();
-  }
+function cycles(contender: Contender, n: number, boundMs: number, opts: BenchOptions): Promise<CableCycle[]> {
+  return withGateLab(contender, contender === 'ours' ? 'bco' : 'bch', (g) =>
+    repeat(n, `carrier-to-up ${contender}`, opts.progress, () => cableCycle(g, boundMs),
+      (c) => (c.upUs === null ? `no UP within ${boundMs} ms` : `${((c.upUs - c.carrierUs) / 1000).toFixed(2)} ms`)));
 }
 
 export const carrierToUp: Bench = {

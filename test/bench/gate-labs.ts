@@ -52,6 +52,23 @@ export async function openGateLab(contender: Contender, prefix: string): Promise
   }
 }
 
+/** Opens the contender's lab, runs FN with it, closes it whatever happens. */
+export async function withGateLab<T>(contender: Contender, prefix: string, fn: (g: GateLab) => Promise<T>): Promise<T> {
+  const g = await openGateLab(contender, prefix);
+  try { return await fn(g); } finally { await g.close(); }
+}
+
+/** N runs of FN in a row, each reported as a progress line (DESCRIBE makes its figure). */
+export async function repeat<T>(n: number, label: string, progress: (line: string) => void, fn: () => Promise<T>, describe: (x: T) => string): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = await fn();
+    out.push(x);
+    progress(`${label} ${i + 1}/${n}: ${describe(x)}`);
+  }
+  return out;
+}
+
 const isLink = (g: GateLab, pred: (e: MonitorEvent) => boolean) => (e: MonitorEvent): boolean => e.name === g.lab.ifname && !e.deleted && pred(e);
 
 /** The last wpa_supplicant event NAME stamped within [fromUs, toUs]. */
