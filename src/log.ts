@@ -4,7 +4,7 @@
  * Levels: state changes at info, backend traffic at debug, raw netlink at trace.
  */
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 
 export type { Logger } from 'pino';
 
@@ -38,6 +38,9 @@ export function createLogger(options: LoggerOptions): Logger {
   // Synchronous writes in both formats: the daemon exits with process.exit() after restoring
   // links, and a worker-thread transport or an async buffer would lose the last lines.
   if (options.format === 'pretty') {
+    // Loaded only when asked for: JSON is the default, and pino-pretty costs start-up time and
+    // memory (test/bench/start-to-managed, memory).
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
     return pino(base, pretty({
       sync: true,
       destination: fd,

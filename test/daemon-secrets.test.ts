@@ -10,7 +10,7 @@ import { needsRoot } from './lab/netns.js';
 import { Lab, DEFAULT_IDENTITY } from './lab/lab.js';
 import { is } from './lab/link-watch.js';
 import { createPort } from './lab/cli-port.js';
-import { DaemonProcess, LEVEL, runCli } from './lab/dot1x-daemon.js';
+import { DaemonProcess, LEVEL, runCli, type LogLine } from './lab/dot1x-daemon.js';
 
 function secret(label: string): string {
   return `${label}-${randomBytes(12).toString('hex')}`;
@@ -19,6 +19,15 @@ function secret(label: string): string {
 function assertAbsent(haystack: string, needle: string, where: string): void {
   assert.ok(!haystack.includes(needle), `the secret appeared in ${where}`);
 }
+
+
+/**
+ * The SIGHUP exchange has finished successfully. Only that exchange leaves reauthenticating for
+ * steady; an authFinished line would not do, since the line of the exchange before it may still
+ * be on its way through the pipe (the daemon writes the netlink request before its log lines).
+ */
+const sighupExchangeDone = (l: LogLine): boolean =>
+  l.msg === 'state' && l.previous === 'authorized.reauthenticating' && l.state === 'authorized.steady';
 
 test('the wpa_supplicant password appears in no output at trace level', async (t) => {
   if (!needsRoot(t)) return;
@@ -33,7 +42,7 @@ test('the wpa_supplicant password appears in no output at trace level', async (t
 
   let mark = d.mark();
   d.signal('SIGHUP');
-  await d.waitForLog((l) => l.event === 'authFinished' && l.authorized === true, { from: mark, what: 're-authentication after SIGHUP', timeoutMs: 15_000 });
+  await d.waitForLog(sighupExchangeDone, { from: mark, what: 're-authentication after SIGHUP', timeoutMs: 15_000 });
 
   mark = d.mark();
   await lab.forceReauth();
@@ -74,7 +83,7 @@ test('a secret in the exec environment appears in no output at trace level', asy
   await d.waitForState('eth0', 'authorized.steady');
   const mark = d.mark();
   d.signal('SIGHUP');
-  await d.waitForLog((l) => l.event === 'authFinished' && l.authorized === true, { from: mark, what: 're-authentication after SIGHUP' });
+  await d.waitForLog(sighupExchangeDone, { from: mark, what: 're-authentication after SIGHUP' });
   const status = await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir]);
   d.signal('SIGTERM');
   const exit = await d.waitForExit();

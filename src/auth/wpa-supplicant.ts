@@ -41,7 +41,7 @@ export interface WpaSupplicantOptions {
   /** Reconnect backoff (defaults 250 ms doubling to 5000 ms). */
   backoffMinMs?: number;
   backoffMaxMs?: number;
-  /** Health PING interval while connected (default 2000 ms). */
+  /** Health PING interval while connected (default 5000 ms). */
   healthIntervalMs?: number;
   /** Where the private client-socket directories are made (default os.tmpdir()). */
   clientDirBase?: string;

@@ -168,15 +168,19 @@ export class ManagedInterface {
         at: new Date().toISOString(),
       };
     }
-    if (type === 'restored' && !event.ok) {
-      this.deps.log.error({ event: type, ...fields }, 'could not restore the link');
-      return;
-    }
-    if (type === 'authFinished' && !event.authorized) {
-      this.deps.log.warn({ event: type, ...fields }, meta.msg);
-      return;
-    }
-    this.deps.log[meta.level]({ event: type, ...fields }, meta.msg);
+    // XState runs emit handlers before it starts the actors the same step invokes, so a log line
+    // written here would delay the RTM_SETLINK that opens or closes the port (synchronous stdout
+    // writes, measured in test/bench/auth-to-operstate). A microtask keeps the lines in order and
+    // lets the write go out first.
+    queueMicrotask(() => {
+      if (type === 'restored' && !event.ok) {
+        this.deps.log.error({ event: type, ...fields }, 'could not restore the link');
+      } else if (type === 'authFinished' && !event.authorized) {
+        this.deps.log.warn({ event: type, ...fields }, meta.msg);
+      } else {
+        this.deps.log[meta.level]({ event: type, ...fields }, meta.msg);
+      }
+    });
   }
 
   /** The interface's current name (the machine follows renames). */

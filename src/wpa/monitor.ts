@@ -102,7 +102,10 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
       this.emit('event', ev, seq);
     });
     ctrl.on('lost', (err) => this.#drop(`lost the wpa_supplicant connection: ${err.message}`));
-    const every = this.#opts.healthIntervalMs ?? 2000;
+    // A SIGKILLed wpa_supplicant says nothing, and a datagram client gets no notice when its
+    // peer socket dies (only a later send fails): a PING is the only way to notice. Each costs two
+    // wake-ups; every 5 s keeps an idle daemon well under one wake-up a second (test/bench/idle-cost).
+    const every = this.#opts.healthIntervalMs ?? 5000;
     this.#healthTimer = setInterval(() => {
       // A failure arrives as 'lost'; the rejection itself needs no handling here.
       ctrl.request('PING').catch(() => undefined);
