@@ -69,9 +69,11 @@ export class DaemonProcess {
 
   private constructor(ns: Netns, args: string[], options: StartOptions) {
     const wrap = options.wrap ?? [];
+    // The bin itself is executed, as a user or the systemd unit runs it: its shebang carries the
+    // V8 options the daemon is meant to run with (src/cli.ts).
     const [cmd, argv] = wrap.length > 0
-      ? ns.argv(wrap[0]!, [...wrap.slice(1), process.execPath, CLI_PATH, ...args])
-      : ns.argv(process.execPath, [CLI_PATH, ...args]);
+      ? ns.argv(wrap[0]!, [...wrap.slice(1), CLI_PATH, ...args])
+      : ns.argv(CLI_PATH, args);
     // `ip netns exec` execs the command, so the child's pid is the daemon's pid and signals reach it.
     this.child = spawn(cmd, argv, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8');
