@@ -25,8 +25,9 @@ test('e2e 1: right credentials: linkmode 1 at once, DORMANT until EAP success, t
   const early = records.slice(0, firstOpen).find((r) => r.linkmode === 1 && (r.running || r.operstate === 'UP'));
   assert.equal(early, undefined, `UP before the authentication finished:\n${lab.timeline()}`);
   // The daemon says it was authorized, and the switch agrees.
-  const ok = lab.authResults().find((l) => l.authorized === true);
-  assert.ok(ok, `no successful authentication in the daemon's log: ${JSON.stringify(lab.daemon.logs.slice(-5))}`);
+  // Awaited, not looked up: the daemon writes the netlink request before its log lines, so the
+  // kernel's UP can reach this process before the line does.
+  await lab.awaitAuthResult((l) => l.authorized === true, 'a successful authentication in the daemon\'s log', { timeoutMs: 5_000 });
   const view = await lab.switchView();
   assert.equal(view.authorized, true);
   assert.ok(view.successes >= 1);

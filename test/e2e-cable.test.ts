@@ -31,8 +31,8 @@ test('e2e 4: cable pull: DOWN; on return DORMANT, a fresh authentication, then U
   assert.equal(firstWithCarrier.running, false);
   assert.ok(reopened);
   // A fresh exchange happened after the return, started by the daemon (wpa_supplicant would not).
-  const fresh = lab.authResults(logMark).find((l) => l.authorized === true);
-  assert.ok(fresh, 'no authentication after the cable returned');
+  // Awaited: the log line can trail the kernel's UP (the netlink request is written first).
+  await lab.awaitAuthResult((l) => l.authorized === true, 'an authentication after the cable returned', { from: logMark, timeoutMs: 5_000 });
   const after = await lab.switchView();
   assert.ok(after.successes > before.successes, `the switch saw no new authentication (${before.successes} -> ${after.successes})`);
 });
