@@ -4,6 +4,9 @@
  * when the test ends. Used by the CLI/daemon tests and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import type { Netns } from './netns.js';
@@ -75,7 +78,12 @@ export class DaemonProcess {
       ? ns.argv(wrap[0]!, [...wrap.slice(1), CLI_PATH, ...args])
       : ns.argv(CLI_PATH, args);
     // `ip netns exec` execs the command, so the child's pid is the daemon's pid and signals reach it.
-    this.child = spawn(cmd, argv, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A private TMPDIR, removed once the process has gone: the wpa_supplicant backend makes its
+    // client socket directory there, and a daemon killed with SIGKILL cannot remove it itself.
+    const privateTmp = options.env?.TMPDIR === undefined ? mkdtempSync(join(tmpdir(), 'd1x-daemon-')) : undefined;
+    const env = { ...process.env, ...(privateTmp !== undefined ? { TMPDIR: privateTmp } : {}), ...options.env };
+    this.child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (privateTmp !== undefined) this.child.on('close', () => rmSync(privateTmp, { recursive: true, force: true }));
     this.child.stdout!.setEncoding('utf8');
     this.child.stderr!.setEncoding('utf8');
     this.child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));
