@@ -20,17 +20,17 @@ import { LinkWatch, is } from '../lab/link-watch.js';
 import { startSwitch } from '../lab/hostapd.js';
 import { createSupplicant } from '../lab/wpa-supplicant.js';
 import { DaemonProcess, type LogLine } from '../lab/dot1x-daemon.js';
-import { DEFAULT_IDENTITY, DEFAULT_PASSWORD, LAB_TIMING_ARGS } from '../lab/lab.js';
+import { DEFAULT_IDENTITY, DEFAULT_PASSWORD, LAB_TIMING_ARGS, Scope } from '../lab/lab.js';
 import { atLeast, info, type Bench, type BenchResult, type Metric } from './report.js';
 import { round } from './stats.js';
-import { Teardown, procSample, window } from './probes.js';
+import { procSample, window } from './probes.js';
 
 export const flapStorm: Bench = {
   name: 'flap-storm',
   title: 'N carrier flaps in a row: events/s, settle time, final state, memory',
   async run(opts): Promise<BenchResult> {
     const flaps = opts.quick ? 200 : 1000;
-    const td = new Teardown();
+    const td = new Scope(undefined, 'flap-storm');
     try {
       const sw = await Netns.create('bfss', td.ctx);
       const host = await Netns.create('bfsh', td.ctx);

@@ -286,22 +286,3 @@ export function spawnIdleNode(ns?: Netns): ChildProcess {
 export function window(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-
-// ---- teardown outside node:test ----
-
-/**
- * Cleanup hooks run last-in first-out, passed to the lab helpers in place of the TestContext
- * they take (they call only after() and read passed). The Lab has the same inside (its Scope,
- * not exported); this is for benchmarks that assemble their own lab.
- */
-export class Teardown {
-  private readonly hooks: Array<() => unknown> = [];
-  after(fn: () => unknown): void { this.hooks.push(fn); }
-  readonly passed = true;
-  async close(): Promise<void> {
-    for (const fn of this.hooks.splice(0).reverse()) {
-      try { await fn(); } catch (e) { process.stderr.write(`bench cleanup: ${(e as Error).message}\n`); }
-    }
-  }
-  get ctx(): import('node:test').TestContext { return this as unknown as import('node:test').TestContext; }
-}

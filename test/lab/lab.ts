@@ -59,10 +59,11 @@ export function trackDir(dir: string): () => void {
 
 /**
  * Cleanup hooks run last-in first-out by close(). It stands in for the TestContext the lab
- * helpers take (they only call after() and read passed), so the demo, which has no test, gets
- * the same teardown; in a test it is closed by t.after and reports the test's result.
+ * helpers take (they only call after() and read passed), so the demo and the benchmarks, which
+ * have no test, get the same teardown; in a test it is closed by t.after and reports the test's
+ * result.
  */
-class Scope {
+export class Scope {
   private readonly hooks: Array<() => unknown> = [];
   private closing: Promise<void> | undefined;
   constructor(private readonly t: TestContext | undefined, readonly name: string) {}
