@@ -8,8 +8,7 @@
  */
 import { Lab, DEFAULT_PASSWORD } from '../lab/lab.js';
 import { is } from '../lab/link-watch.js';
-import type { PeerProcess } from '../lab/peer-process.js';
-import { LinkMonitor, killOwned, spawnOwned, startTimestampedSupplicant, writeHookScript, type MonitorEvent, type WpaLogEvent } from './probes.js';
+import { LinkMonitor, killOwned, parseWpaLog, spawnOwned, writeHookScript, type MonitorEvent, type WpaLogEvent } from './probes.js';
 
 export type Contender = 'ours' | 'hook';
 
@@ -17,13 +16,14 @@ export interface GateLab {
   readonly contender: Contender;
   readonly lab: Lab;
   readonly mon: LinkMonitor;
-  readonly wpa: PeerProcess & { events(): WpaLogEvent[] };
+  /** wpa_supplicant's events with its own -t stamps. */
+  readonly wpa: { events(): WpaLogEvent[] };
   close(): Promise<void>;
 }
 
 /** Builds the lab and waits for the first authorization (the port open). */
 export async function openGateLab(contender: Contender, prefix: string): Promise<GateLab> {
-  const lab = await Lab.create({ prefix, withSupplicant: false, withDaemon: false });
+  const lab = await Lab.create({ prefix, supplicantArgs: ['-t'], withDaemon: false });
   const extra: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
     for (const fn of extra.reverse()) await fn().catch(() => undefined);
@@ -32,8 +32,7 @@ export async function openGateLab(contender: Contender, prefix: string): Promise
   try {
     const mon = await LinkMonitor.open(lab.host);
     extra.push(() => mon.close());
-    const wpa = await startTimestampedSupplicant(lab.host, lab.supplicant);
-    extra.push(() => wpa.stop());
+    const wpa = { events: () => parseWpaLog(lab.supplicant.log()) };
     if (contender === 'ours') {
       // Info is the product's default level; the lab's debug would add logging to the path measured.
       lab.startDaemon(['--log-level', 'info']);

@@ -17,8 +17,6 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Netns } from '../lab/netns.js';
-import { PeerProcess, waitForPath } from '../lab/peer-process.js';
-import type { Supplicant } from '../lab/wpa-supplicant.js';
 
 // ---- child processes that never outlive the runner ----
 
@@ -184,18 +182,6 @@ export function parseWpaLog(text: string): WpaLogEvent[] {
     if (m) out.push({ us: Number(m[1]) * 1e6 + Number(m[2]), ifname: m[3]!, event: m[4]! });
   }
   return out;
-}
-
-/**
- * Starts the lab's wpa_supplicant (its config and control dir) with -t added, so that every
- * event carries wpa_supplicant's own realtime stamp. The lab helper does not take extra
- * arguments; this is the same command line plus -t. Stop it with stop() before closing the lab.
- */
-export async function startTimestampedSupplicant(ns: Netns, s: Supplicant): Promise<PeerProcess & { events(): WpaLogEvent[] }> {
-  const p = new PeerProcess('wpa_supplicant', ns, 'wpa_supplicant',
-    ['-D', 'wired', '-i', s.ifname, '-c', s.confPath, '-W', '-d', '-t'], join(s.dir, 'wpa_supplicant-t.log'));
-  await waitForPath(s.ctrlPath, p);
-  return Object.assign(p, { events: () => parseWpaLog(p.log()) });
 }
 
 // ---- the classic hook ----

@@ -118,6 +118,8 @@ export interface LabOptions {
   withSwitch?: boolean;
   /** Start wpa_supplicant at once (default true); otherwise call startSupplicant() later. */
   withSupplicant?: boolean;
+  /** Extra arguments for wpa_supplicant (after the lab's own). */
+  supplicantArgs?: string[];
   /** Start the daemon at once (default true); otherwise call startDaemon() later. */
   withDaemon?: boolean;
   /** Extra arguments for the daemon (after the lab's own). */
@@ -207,6 +209,7 @@ export class Lab {
       ifname,
       eap: 'MD5',
       identity: opts.identity ?? DEFAULT_IDENTITY,
+      extraArgs: opts.supplicantArgs,
       ...(opts.password === undefined && 'password' in opts ? {} : { password: opts.password ?? DEFAULT_PASSWORD }),
     }, scope.ctx);
     scope.after(trackDir(supplicant.dir));

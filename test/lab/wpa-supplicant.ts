@@ -28,6 +28,8 @@ export interface SupplicantOptions {
   waitForAttach?: boolean;
   /** wpa_supplicant -d debug output in the log (default true). */
   debug?: boolean;
+  /** Further arguments after the lab's own (e.g. -t: a timestamp on every log line). */
+  extraArgs?: string[];
 }
 
 export interface Supplicant {
@@ -103,6 +105,7 @@ export function createSupplicant(ns: Netns, o: SupplicantOptions, t?: TestContex
       const args = ['-D', 'wired', '-i', o.ifname, '-c', confPath];
       if (o.waitForAttach !== false) args.push('-W');
       if (o.debug !== false) args.push('-d');
+      args.push(...(o.extraArgs ?? []));
       daemon = new PeerProcess('wpa_supplicant', ns, 'wpa_supplicant', args, logPath);
       await waitForPath(ctrlPath, daemon);
     },
