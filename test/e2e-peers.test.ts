@@ -60,6 +60,9 @@ test('e2e 8: a macvlan whose lower device is dormant: no authentication until th
   const m = lab.note('dormant flag cleared');
   await lab.setLowerDormant(false);
   await lab.watch.until(is.open(), 'UP once the dormant flag cleared', { since: m, timeoutMs: 20_000 });
-  assert.ok(lab.daemon.logs.slice(clearedAt).some((l) => l.msg === 'authentication started'));
+  // Awaited, not looked up: the kernel showing UP does not mean the daemon's log lines have
+  // reached this process yet.
+  await lab.daemon.waitForLog((l) => l.msg === 'authentication started',
+    { from: clearedAt, what: 'an authentication started after the dormant flag cleared', timeoutMs: 5_000 });
   assert.ok((await lab.switchView()).successes >= 1);
 });
