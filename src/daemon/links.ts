@@ -3,9 +3,6 @@ import { RouteSocket } from '../netlink/route-socket.js';
 import { OsError, UsageError } from '../errors.js';
 import type { LinkRecord } from '../link.js';
 
-/** linkmode 0 + operstate UP in one request: how the supplicant flow is left (field guide 1). */
-export const RESTORE = { linkmode: 0, operstate: 'UP' } as const;
-
 /** RTM_GETLINK for NAME; a missing interface is the user's input to correct (exit 2). */
 export async function requireLink(socket: Pick<RouteSocket, 'getLink'>, ifname: string): Promise<LinkRecord> {
   try {

@@ -6,7 +6,8 @@
 import { RouteSocket } from '../netlink/route-socket.js';
 import { EXIT, type ExitStatus } from '../exit-codes.js';
 import { acquireInstanceLock } from './instance-lock.js';
-import { requireLink, explainNotUp, RESTORE } from './links.js';
+import { RESTORE_SETTINGS } from '../../machines/contract.js';
+import { requireLink, explainNotUp } from './links.js';
 
 export async function resetLink(ifname: string, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<ExitStatus> {
   // A running daemon would put the link straight back into linkmode 1: say so instead of racing it.
@@ -14,7 +15,7 @@ export async function resetLink(ifname: string, out: (line: string) => void = (l
   const socket = await RouteSocket.open();
   try {
     const before = await requireLink(socket, ifname);
-    await socket.setLink(before.index, RESTORE);
+    await socket.setLink(before.index, RESTORE_SETTINGS);
     const after = await socket.getLink(before.index);
     if (after.linkmode !== 0) {
       throw new Error(`reset: the kernel still reports linkmode ${String(after.linkmode)} on ${ifname}; try again, or check what else manages it`);

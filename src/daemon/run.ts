@@ -20,7 +20,8 @@ import { createLogger, type Logger } from '../log.js';
 import type { AuthConfig, RunConfig } from '../options.js';
 import { resolveRunDir, statusSocketPath } from '../status.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
-import { requireLink, RESTORE } from './links.js';
+import { RESTORE_SETTINGS } from '../../machines/contract.js';
+import { requireLink } from './links.js';
 import { ManagedInterface } from './managed-interface.js';
 import { openStatusServer, type StatusServer } from './status-server.js';
 
@@ -169,7 +170,7 @@ class Daemon {
     const socket = this.socket;
     if (socket === null) return false;
     try {
-      await socket.setLink(mi.index, RESTORE);
+      await socket.setLink(mi.index, RESTORE_SETTINGS);
       this.log.info({ ifname: mi.ifname, index: mi.index }, 'link restored directly');
       return true;
     } catch (err) {
@@ -235,11 +236,11 @@ class Daemon {
     }
     const writes = this.interfaces.map(async (mi) => {
       try {
-        await this.socket!.setLink(mi.index, RESTORE);
+        await this.socket!.setLink(mi.index, RESTORE_SETTINGS);
       } catch {
         // The socket itself may be what broke: one fresh socket for the last attempt.
         const fresh = RouteSocket.open();
-        try { await fresh.setLink(mi.index, RESTORE); } finally { fresh.close(); }
+        try { await fresh.setLink(mi.index, RESTORE_SETTINGS); } finally { fresh.close(); }
       }
     });
     void withTimeout(Promise.allSettled(writes), EMERGENCY_TIMEOUT_MS).finally(() => {
