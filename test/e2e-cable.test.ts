@@ -12,6 +12,9 @@ test('e2e 4: cable pull: DOWN; on return DORMANT, a fresh authentication, then U
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'e4' });
   await lab.watch.until(is.open(), 'UP', { timeoutMs: 15_000 });
+  // The first authentication's line can trail the kernel's UP: await it, so that the log mark
+  // below comes after it and only a fresh authentication can match.
+  await lab.awaitAuthResult((l) => l.authorized === true, 'the first authentication in the daemon\'s log', { timeoutMs: 5_000 });
   const before = await lab.switchView();
 
   const pulled = lab.note('pull');
@@ -41,6 +44,8 @@ test('e2e 4b: a 200 ms bounce the kernel never reports still brings a fresh auth
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'e4b' });
   const open = await lab.watch.until(is.open(), 'UP', { timeoutMs: 15_000 });
+  // As in e2e 4: the log mark must follow the first authentication's line.
+  await lab.awaitAuthResult((l) => l.authorized === true, 'the first authentication in the daemon\'s log', { timeoutMs: 5_000 });
   const before = await lab.switchView();
   const logMark = lab.daemon.mark();
   const m = lab.note('bounce');
