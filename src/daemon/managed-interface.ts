@@ -4,6 +4,7 @@
  * fails never stops the others.
  */
 import { authenticateWithDeadline } from './auth-deadline.js';
+import { withTimeout } from './with-timeout.js';
 import { createActor, fromCallback, fromPromise } from 'xstate';
 import { supplicantMachine } from '../../machines/supplicant.js';
 import { restoreGuardLogic, stopAndRestore, type StopResult, type SupplicantActor } from '../../machines/restore.js';
@@ -204,12 +205,7 @@ export class ManagedInterface {
   /** Resolves when every exchange begun has settled (its cleanup done), or after timeoutMs. */
   async exchangesSettled(timeoutMs: number): Promise<boolean> {
     if (this.inflight.size === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const all = Promise.allSettled([...this.inflight]).then(() => true);
-    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
-    const settled = await Promise.race([all, late]);
-    clearTimeout(timer);
-    return settled;
+    return (await withTimeout(Promise.allSettled([...this.inflight]), timeoutMs)) !== 'timeout';
   }
 
   /** The ifindex to restore directly when the machine cannot (uncaught error, machine failure). */

@@ -24,6 +24,7 @@ import { RESTORE_SETTINGS } from '../../machines/contract.js';
 import { requireLink } from './links.js';
 import { ManagedInterface } from './managed-interface.js';
 import { openStatusServer, type StatusServer } from './status-server.js';
+import { withTimeout } from './with-timeout.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
 const STOP_TIMEOUT_MS = 5000;
@@ -39,14 +40,6 @@ function authenticatorOptions(auth: AuthConfig, log: Logger): AuthenticatorOptio
     case 'exec': return { kind: auth.kind, path: auth.path, args: auth.args, logger };
     case 'module': return { kind: auth.kind, path: auth.path, logger };
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), ms); }),
-  ]);
 }
 
 class Daemon {
