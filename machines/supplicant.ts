@@ -217,6 +217,14 @@ const failed = {
       : { cause: 'failed' as const, message: '' },
 };
 
+/** recordLinkError for the error event of a failed queryLink or writeLink actor. */
+function linkFailed(operation: 'write' | 'query') {
+  return {
+    type: 'recordLinkError',
+    params: ({ event }: { event: unknown }) => ({ operation, error: (event as { error: unknown }).error }),
+  } as const;
+}
+
 /**
  * One authentication exchange as a state: the attempt starts on entry, its actor is aborted on
  * exit (its signal), and it ends authorized only when the success belongs to the current carrier
@@ -523,7 +531,7 @@ export const supplicantMachine = setup({
               },
               { target: '#supplicant.waitingForInterface' },
             ],
-            onError: { target: 'entryFailed', actions: { type: 'recordLinkError', params: ({ event }) => ({ operation: 'query' as const, error: event.error }) } },
+            onError: { target: 'entryFailed', actions: linkFailed('query') },
           },
         },
         enteringSupplicantMode: {
@@ -532,7 +540,7 @@ export const supplicantMachine = setup({
             src: 'writeLink',
             input: ({ context }) => ({ index: context.index!, ifname: context.ifname, settings: { ...ENTER_SETTINGS } }),
             onDone: { target: '#supplicant.running' },
-            onError: { target: 'entryFailed', actions: { type: 'recordLinkError', params: ({ event }) => ({ operation: 'write' as const, error: event.error }) } },
+            onError: { target: 'entryFailed', actions: linkFailed('write') },
           },
         },
         /** A query or the entering write failed (EPERM, ...): try again after writeRetryPeriod. */
@@ -569,7 +577,7 @@ export const supplicantMachine = setup({
               },
               { target: 'listening' },
             ],
-            onError: { target: 'listening', actions: { type: 'recordLinkError', params: ({ event }) => ({ operation: 'query' as const, error: event.error }) } },
+            onError: { target: 'listening', actions: linkFailed('query') },
           },
         },
         adopting: {
@@ -691,7 +699,7 @@ export const supplicantMachine = setup({
                 src: 'writeLink',
                 input: ({ context }) => ({ index: context.index!, ifname: context.ifname, settings: portSettings(context) }),
                 onDone: { target: 'awaitingEcho' },
-                onError: { target: 'backingOff', actions: { type: 'recordLinkError', params: ({ event }) => ({ operation: 'write' as const, error: event.error }) } },
+                onError: { target: 'backingOff', actions: linkFailed('write') },
               },
             },
             awaitingEcho: {
@@ -715,7 +723,7 @@ export const supplicantMachine = setup({
                   },
                   { actions: raise({ type: 'link.vanished' as const }) },
                 ],
-                onError: { target: 'backingOff', actions: { type: 'recordLinkError', params: ({ event }) => ({ operation: 'query' as const, error: event.error }) } },
+                onError: { target: 'backingOff', actions: linkFailed('query') },
               },
             },
             inSync: {
@@ -767,7 +775,7 @@ export const supplicantMachine = setup({
             ],
             onError: {
               target: '#supplicant.stopped',
-              actions: [assign({ restore: 'skipped' as const }), { type: 'recordLinkError', params: ({ event }) => ({ operation: 'query' as const, error: event.error }) }],
+              actions: [assign({ restore: 'skipped' as const }), linkFailed('query')],
             },
           },
         },
@@ -786,7 +794,7 @@ export const supplicantMachine = setup({
               target: '#supplicant.stopped',
               actions: [
                 assign({ restore: 'failed' as const }),
-                { type: 'recordLinkError', params: ({ event }) => ({ operation: 'write' as const, error: event.error }) },
+                linkFailed('write'),
                 emit(({ context, event }) => ({
                   type: 'restored' as const,
                   ifname: context.ifname,
