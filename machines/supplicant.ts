@@ -217,6 +217,19 @@ const failed = {
       : { cause: 'failed' as const, message: '' },
 };
 
+/**
+ * backend-down (wpa_supplicant died) during an exchange or while authorized: fail closed to
+ * HELD (DORMANT), although the switch may still have the port authorized. Nobody answers the
+ * next re-authentication, and "RUNNING means authorized" must not depend on a process we cannot
+ * see. backend-up (or the retry timer) authenticates again. A transition of authenticating and
+ * of authorized, whose sibling is held.
+ */
+const backendDownCloses = {
+  guard: { type: 'reportIs', params: { type: 'backend-down' } },
+  target: 'held',
+  actions: ['noteReport', { type: 'recordFailure', params: failed.backendDown }],
+} as const;
+
 /** recordLinkError for the error event of a failed queryLink or writeLink actor. */
 function linkFailed(operation: 'write' | 'query') {
   return {
@@ -606,13 +619,7 @@ export const supplicantMachine = setup({
             /** CONNECTING/AUTHENTICATING: one exchange, aborted on exit (the actor's signal). */
             authenticating: {
               ...exchange('authorized', 'held'),
-              on: {
-                'auth.report': {
-                  guard: { type: 'reportIs', params: { type: 'backend-down' } },
-                  target: 'held',
-                  actions: ['noteReport', { type: 'recordFailure', params: failed.backendDown }],
-                },
-              },
+              on: { 'auth.report': backendDownCloses },
             },
             /** AUTHENTICATED: operstate UP (the port region writes it). */
             authorized: {
@@ -626,15 +633,7 @@ export const supplicantMachine = setup({
                     target: 'held',
                     actions: ['noteReport', { type: 'recordFailure', params: failed.report }],
                   },
-                  {
-                    // wpa_supplicant died: fail closed (DORMANT), although the switch may still
-                    // have the port authorized. Nobody answers the next re-authentication, and
-                    // "RUNNING means authorized" must not depend on a process we cannot see.
-                    // backend-up (or the retry timer) authenticates again.
-                    guard: { type: 'reportIs', params: { type: 'backend-down' } },
-                    target: 'held',
-                    actions: ['noteReport', { type: 'recordFailure', params: failed.backendDown }],
-                  },
+                  backendDownCloses,
                   // A successful re-authentication keeps UP: pae's noteReport logs it.
                 ],
               },
