@@ -96,6 +96,11 @@ export interface PortContext {
   lastWritten: LinkSettings | null;
 }
 
+/** The port of a link not yet written to: at start, on takeover, and while the link is gone. */
+function freshPort(): PortContext {
+  return { desired: 'DORMANT', writes: 0, lastTarget: null, lastWritten: null };
+}
+
 export interface LinkError {
   operation: 'write' | 'query';
   message: string;
@@ -364,13 +369,13 @@ export const supplicantMachine = setup({
         carrierEpoch: context.carrierEpoch + 1,
         failures: 0,
         restartReason: 'takeover',
-        port: { desired: 'DORMANT', writes: 0, lastTarget: null, lastWritten: null },
+        port: freshPort(),
       });
       enqueue.emit({ type: 'linkAppeared', ifname: link.name, index: link.index });
     }),
     forgetLink: enqueueActions(({ context, enqueue }) => {
       if (context.index !== null) enqueue.emit({ type: 'linkRemoved', ifname: context.ifname, index: context.index });
-      enqueue.assign({ index: null, link: null, port: { desired: 'DORMANT', writes: 0, lastTarget: null, lastWritten: null } });
+      enqueue.assign({ index: null, link: null, port: freshPort() });
       enqueue.sendTo('restoreGuard', { type: 'guard.disarm' });
     }),
     armRestoreGuard: sendTo('restoreGuard', ({ context }) => ({
@@ -496,7 +501,7 @@ export const supplicantMachine = setup({
     restartReason: null,
     backendAvailable: true,
     renamedFrom: null,
-    port: { desired: 'DORMANT', writes: 0, lastTarget: null, lastWritten: null },
+    port: freshPort(),
     lastError: null,
     restore: null,
   }),
