@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { createAuthenticator } from '../src/auth/index.js';
 import { ExecAuthenticator } from '../src/auth/exec.js';
 import type { AuthRequest } from '../src/auth/authenticator.js';
-import { authenticate, captureLogger, timerCount, tmpDir } from './lab/auth-lab.js';
+import { authenticate, captureLogger, timerCount } from './lab/auth-lab.js';
+import { labDir } from './lab/peer-process.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/auth-program.sh', import.meta.url));
 const REQ: AuthRequest = { ifname: 'eth7', ifindex: 7, mac: '02:00:00:00:00:07', attempt: 3, reason: 'retry' };
@@ -44,7 +45,7 @@ function outputOf(log: ReturnType<typeof captureLogger>): string {
 }
 
 test('example program: authorized when listed, with DOT1X_* in its environment', async (t) => {
-  const dir = tmpDir(t, 'exec');
+  const dir = labDir('exec', t);
   mkdirSync(join(dir, 'allowed'));
   writeFileSync(join(dir, 'allowed', 'eth7'), '');
   const log = captureLogger();
@@ -56,7 +57,7 @@ test('example program: authorized when listed, with DOT1X_* in its environment',
 });
 
 test('every variable: DOT1X_IFNAME, DOT1X_IFINDEX, DOT1X_MAC, DOT1X_ATTEMPT, DOT1X_REASON', async (t) => {
-  const dir = tmpDir(t, 'exec');
+  const dir = labDir('exec', t);
   const p = script(dir, 'env.sh', 'env | grep ^DOT1X_ | sort');
   const log = captureLogger();
   const o = await authenticate(new ExecAuthenticator({ path: p, logger: log }), REQ);
@@ -67,7 +68,7 @@ test('every variable: DOT1X_IFNAME, DOT1X_IFINDEX, DOT1X_MAC, DOT1X_ATTEMPT, DOT
 });
 
 test('exit 1: credentials-rejected', async (t) => {
-  const dir = tmpDir(t, 'exec');
+  const dir = labDir('exec', t);
   const auth = await createAuthenticator({ kind: 'exec', path: EXAMPLE, args: [join(dir, 'nothing-allowed')] });
   const o = await authenticate(auth, REQ);
   assert.equal(o.authorized, false);
@@ -76,7 +77,7 @@ test('exit 1: credentials-rejected', async (t) => {
 });
 
 test('other exit status and death by signal: failed, with the status in the details', async (t) => {
-  const dir = tmpDir(t, 'exec');
+  const dir = labDir('exec', t);
   const three = await authenticate(new ExecAuthenticator({ path: script(dir, 'three.sh', 'exit 3') }), REQ);
   assert.ok(!three.authorized && three.cause === 'failed', JSON.stringify(three));
   assert.equal(three.details?.exitCode, 3);
@@ -87,7 +88,7 @@ test('other exit status and death by signal: failed, with the status in the deta
 });
 
 test('a hanging program is killed on abort: timeout, no process left', async (t) => {
-  const dir = tmpDir(t, 'exec');
+  const dir = labDir('exec', t);
   const marker = `d1x-hang-${randomBytes(4).toString('hex')}`;
   const p = script(dir, 'hang.sh', 'while :; do sleep 1; done');
   const timers = timerCount();
@@ -100,7 +101,7 @@ test('a hanging program is killed on abort: timeout, no process left', async (t)
 });
 
 test('own timeoutMs works without an abort from the caller', async (t) => {
-  const dir = tmpDir(t, 'exec');
+  const dir = labDir('exec', t);
   const marker = `d1x-own-${randomBytes(4).toString('hex')}`;
   const auth = new ExecAuthenticator({ path: script(dir, 'hang.sh', 'while :; do sleep 1; done'), args: [marker], timeoutMs: 200 });
   const o = await auth.authenticate(REQ, new AbortController().signal);
@@ -109,7 +110,7 @@ test('own timeoutMs works without an abort from the caller', async (t) => {
 });
 
 test('a program that forks a child which ignores SIGTERM: the whole group dies (SIGKILL after the grace)', async (t) => {
-  const dir = tmpDir(t, 'exec');
+  const dir = labDir('exec', t);
   const marker = `d1x-fork-${randomBytes(4).toString('hex')}`;
   // The grandchild carries the marker in its command line and ignores SIGTERM.
   const ready = join(dir, 'ready');
@@ -127,7 +128,7 @@ test('a program that forks a child which ignores SIGTERM: the whole group dies (
 });
 
 test('a program that exits but leaves a child running: the child is killed too', async (t) => {
-  const dir = tmpDir(t, 'exec');
+  const dir = labDir('exec', t);
   const marker = `d1x-orphan-${randomBytes(4).toString('hex')}`;
   const p = script(dir, 'orphan.sh', `sh -c "while :; do sleep 0.2; done; : ${marker}-orphan" >/dev/null 2>&1 &\nexit 0`);
   const o = await authenticate(new ExecAuthenticator({ path: p, args: [marker], killGraceMs: 400 }), REQ);
@@ -136,7 +137,7 @@ test('a program that exits but leaves a child running: the child is killed too',
 });
 
 test('output is logged truncated to outputLimit', async (t) => {
-  const dir = tmpDir(t, 'exec');
+  const dir = labDir('exec', t);
   const log = captureLogger();
   const p = script(dir, 'chatty.sh', 'i=0; while [ $i -lt 200 ]; do echo "line $i of chatter padding padding padding"; i=$((i+1)); done');
   const o = await authenticate(new ExecAuthenticator({ path: p, logger: log, outputLimit: 1024 }), REQ);
@@ -147,7 +148,7 @@ test('output is logged truncated to outputLimit', async (t) => {
 });
 
 test('createAuthenticator refuses a missing or non-executable program with a UsageError', async (t) => {
-  const dir = tmpDir(t, 'exec');
+  const dir = labDir('exec', t);
   await assert.rejects(createAuthenticator({ kind: 'exec', path: join(dir, 'absent') }),
     (e: Error & { code?: string }) => e.name === 'UsageError' && e.code === 'exec-missing' && e.message.includes('absent'));
   const p = join(dir, 'plain.sh');

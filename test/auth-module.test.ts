@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createAuthenticator } from '../src/auth/index.js';
 import type { AuthRequest } from '../src/auth/authenticator.js';
-import { authenticate, tmpDir } from './lab/auth-lab.js';
+import { authenticate } from './lab/auth-lab.js';
+import { labDir } from './lab/peer-process.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/auth-module.mjs', import.meta.url));
 const REQ: AuthRequest = { ifname: 'eth7', ifindex: 7, mac: '02:00:00:00:00:07', attempt: 1, reason: 'link-up' };
@@ -34,7 +35,7 @@ test('the example module authorizes listed MACs and rejects others (path relativ
 });
 
 test('a factory default export is called once with { logger }', async (t) => {
-  const dir = tmpDir(t, 'module');
+  const dir = labDir('module', t);
   const p = join(dir, 'factory.mjs');
   writeFileSync(p, `let calls = 0;
     export default async ({ logger }) => {
@@ -49,12 +50,12 @@ test('a factory default export is called once with { logger }', async (t) => {
 });
 
 test('missing file: UsageError naming the path', async (t) => {
-  const dir = tmpDir(t, 'module');
+  const dir = labDir('module', t);
   await assert.rejects(createAuthenticator({ kind: 'module', path: join(dir, 'nope.mjs') }), usage('auth-module-missing', 'nope.mjs'));
 });
 
 test('unreadable file: UsageError (checked as user nobody)', async (t) => {
-  const dir = tmpDir(t, 'module');
+  const dir = labDir('module', t);
   chmodSync(dir, 0o755);
   const p = join(dir, 'secret.mjs');
   writeFileSync(p, 'export default {}');
@@ -73,14 +74,14 @@ test('unreadable file: UsageError (checked as user nobody)', async (t) => {
 });
 
 test('a module that throws on import: UsageError with its message', async (t) => {
-  const dir = tmpDir(t, 'module');
+  const dir = labDir('module', t);
   const p = join(dir, 'throws.mjs');
   writeFileSync(p, `throw new Error('config server unreachable');\nexport default {};`);
   await assert.rejects(createAuthenticator({ kind: 'module', path: p }), usage('auth-module-import-failed', 'config server unreachable'));
 });
 
 test('a module without default export, or whose default lacks authenticate: UsageError naming what is missing', async (t) => {
-  const dir = tmpDir(t, 'module');
+  const dir = labDir('module', t);
   const none = join(dir, 'none.mjs');
   writeFileSync(none, `export const authenticate = async () => ({ authorized: true });`);
   await assert.rejects(createAuthenticator({ kind: 'module', path: none }), usage('auth-module-no-default', 'default export'));
@@ -93,7 +94,7 @@ test('a module without default export, or whose default lacks authenticate: Usag
 });
 
 test('the contract is enforced: a throwing or malformed authenticate is "failed"; an ignored abort still settles', async (t) => {
-  const dir = tmpDir(t, 'module');
+  const dir = labDir('module', t);
   const p = join(dir, 'sloppy.mjs');
   writeFileSync(p, `export default {
     async authenticate(req) {

@@ -9,7 +9,8 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { UnixDgramSocket } from '../src/wpa/unix-dgram.js';
 import { OsError } from '../src/errors.js';
-import { tmpDir, withTimeout } from './lab/auth-lab.js';
+import { withTimeout } from './lab/auth-lab.js';
+import { labDir } from './lab/peer-process.js';
 
 const MODULE = fileURLToPath(new URL('../src/wpa/unix-dgram.js', import.meta.url));
 
@@ -25,7 +26,7 @@ function pair(dir: string): [UnixDgramSocket, UnixDgramSocket] {
 }
 
 test('datagrams both ways, whole, in order', async (t) => {
-  const dir = tmpDir(t, 'dgram');
+  const dir = labDir('dgram', t);
   const [a, b] = pair(dir);
   t.after(() => { a.close(); b.close(); });
   const got: string[] = [];
@@ -41,7 +42,7 @@ test('datagrams both ways, whole, in order', async (t) => {
 });
 
 test('a 64 KiB datagram arrives whole; a larger one is reported as EMSGSIZE and dropped', async (t) => {
-  const dir = tmpDir(t, 'dgram');
+  const dir = labDir('dgram', t);
   const [a, b] = pair(dir);
   t.after(() => { a.close(); b.close(); });
   const big = Buffer.alloc(64 * 1024, 0x61);
@@ -63,7 +64,7 @@ test('a 64 KiB datagram arrives whole; a larger one is reported as EMSGSIZE and 
 });
 
 test('failures are OsError with code, syscall and path', (t) => {
-  const dir = tmpDir(t, 'dgram');
+  const dir = labDir('dgram', t);
   const s = new UnixDgramSocket();
   t.after(() => s.close());
   const missing = join(dir, 'nobody-here');
@@ -77,7 +78,7 @@ test('failures are OsError with code, syscall and path', (t) => {
 });
 
 test('send to a peer that closed: ECONNREFUSED', (t) => {
-  const dir = tmpDir(t, 'dgram');
+  const dir = labDir('dgram', t);
   const [a, b] = pair(dir);
   t.after(() => a.close());
   b.close();
@@ -85,7 +86,7 @@ test('send to a peer that closed: ECONNREFUSED', (t) => {
 });
 
 test('close releases everything: the process exits on its own; EBADF after close', (t) => {
-  const dir = tmpDir(t, 'dgram');
+  const dir = labDir('dgram', t);
   // Handles of an addon do not show in process.getActiveResourcesInfo(): the proof is that a
   // process which exchanged datagrams and closed its sockets ends without being told to.
   const code = `
@@ -108,7 +109,7 @@ test('close releases everything: the process exits on its own; EBADF after close
 });
 
 test('unref: an open socket does not keep the process alive', (t) => {
-  const dir = tmpDir(t, 'dgram');
+  const dir = labDir('dgram', t);
   const code = `
     import { UnixDgramSocket } from ${JSON.stringify(MODULE)};
     const s = new UnixDgramSocket(); s.bind(${JSON.stringify(join(dir, 'u'))}); s.unref();
@@ -119,7 +120,7 @@ test('unref: an open socket does not keep the process alive', (t) => {
 });
 
 test('a listener that throws reaches uncaughtException', (t) => {
-  const dir = tmpDir(t, 'dgram');
+  const dir = labDir('dgram', t);
   const code = `
     import { UnixDgramSocket } from ${JSON.stringify(MODULE)};
     const a = new UnixDgramSocket(), b = new UnixDgramSocket();
@@ -134,7 +135,7 @@ test('a listener that throws reaches uncaughtException', (t) => {
 });
 
 test('Worker: sockets on the worker\'s own loop; terminate with a socket open does not crash', async (t) => {
-  const dir = tmpDir(t, 'dgram');
+  const dir = labDir('dgram', t);
   const code = `
     const { parentPort } = require('node:worker_threads');
     import(${JSON.stringify(MODULE)}).then(({ UnixDgramSocket }) => {

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { WpaCtrl, sweepStaleClientDirs } from '../src/wpa/ctrl.js';
 import { UnixDgramSocket } from '../src/wpa/unix-dgram.js';
 import { OsError } from '../src/errors.js';
-import { tmpDir } from './lab/auth-lab.js';
+import { labDir } from './lab/peer-process.js';
 
 test('open on a missing socket: OsError ENOENT naming the path, no client dir left', async (t) => {
-  const base = tmpDir(t, 'ctrl');
+  const base = labDir('ctrl', t);
   const missing = join(base, 'no-wpa', 'eth0');
   await assert.rejects(WpaCtrl.open(missing, { clientDirBase: base }),
     (e: unknown) => e instanceof OsError && e.code === 'ENOENT' && e.message.includes(missing));
@@ -18,7 +18,7 @@ test('open on a missing socket: OsError ENOENT naming the path, no client dir le
 });
 
 test('open on a stale socket (nothing listening): ECONNREFUSED, no client dir left', async (t) => {
-  const base = tmpDir(t, 'ctrl');
+  const base = labDir('ctrl', t);
   const path = join(base, 'eth0');
   const dead = new UnixDgramSocket();
   dead.bind(path);
@@ -28,7 +28,7 @@ test('open on a stale socket (nothing listening): ECONNREFUSED, no client dir le
 });
 
 test('sweep: a dead client dir is removed; a live one and a fresh empty one stay', (t) => {
-  const base = tmpDir(t, 'sweep');
+  const base = labDir('sweep', t);
   const dead = join(base, 'dot1x-wpa-dead01');
   mkdirSync(dead);
   for (const f of ['cmd', 'ev']) { const s = new UnixDgramSocket(); s.bind(join(dead, f)); s.close(); }

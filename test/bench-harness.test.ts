@@ -3,15 +3,15 @@
  * shape, a failing benchmark is reported without stopping the others, and one real benchmark
  * runs in quick mode from the command line. Speed is never asserted here.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { needsRoot } from './lab/netns.js';
+import { labDir } from './lab/peer-process.js';
 import { runBenches, type RunReport } from './bench/run.js';
 import { below, formatTable, info, type Bench } from './bench/report.js';
 import { median, p90, ratio, summarize } from './bench/stats.js';
@@ -19,10 +19,8 @@ import { median, p90, ratio, summarize } from './bench/stats.js';
 const execFileP = promisify(execFile);
 const RUNNER = fileURLToPath(new URL('./bench/run.js', import.meta.url));
 
-function tmpOut(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'd1x-bench-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'out', 'bench-results.json');
+function tmpOut(t: TestContext): string {
+  return join(labDir('bench-test', t), 'out', 'bench-results.json');
 }
 
 test('stats: median, p90, ratio on known samples', () => {

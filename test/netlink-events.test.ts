@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Netns, needsRoot, vethPair } from './lab/netns.js';
 import { RouteSocket } from '../src/netlink/route-socket.js';
 import { nextLink, nextOverrun } from './netlink-support.js';
+import { labDir } from './lab/peer-process.js';
 
 test('link events: peer down/up, linkmode, operstate, rename, delete', async (t) => {
   if (!needsRoot(t)) return;
@@ -84,8 +84,7 @@ test('overrun: a tiny receive buffer and a burst give overrun, then a dump recov
   const sock = RouteSocket.open({ netns: a.path, receiveBufferBytes: 1 });
   t.after(() => sock.close());
   await sock.dumpLinks();
-  const dir = mkdtempSync(join(tmpdir(), 'd1x-batch-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = labDir('batch', t);
   const batch = join(dir, 'links.batch');
   const lines: string[] = [];
   for (let i = 0; i < 50; i++) lines.push(`link add o${i} type veth peer name p${i}`, `link set o${i} up`, `link set p${i} up`);

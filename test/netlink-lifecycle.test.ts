@@ -6,8 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, readdirSync, readlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -15,14 +14,10 @@ import { Netns, needsRoot, vethPair } from './lab/netns.js';
 import { RouteSocket } from '../src/netlink/route-socket.js';
 import { OsError } from '../src/errors.js';
 import { nextLink } from './netlink-support.js';
+import { withTimeout } from './lab/auth-lab.js';
+import { labDir } from './lab/peer-process.js';
 
 const moduleUrl = new URL('../src/netlink/route-socket.js', import.meta.url).href;
-
-function scratch(t: import('node:test').TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'd1x-nl-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function openSockets(): number {
   return readdirSync('/proc/self/fd').filter((fd) => {
@@ -32,16 +27,6 @@ function openSockets(): number {
       return false;
     }
   }).length;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]);
 }
 
 test('close rejects pending requests, is idempotent, and later calls reject EBADF', async (t) => {
@@ -69,7 +54,7 @@ test('terminating a Worker with an open socket, 20 times, leaves the process hea
   const a = await Netns.create('nlw', t);
   const b = await Netns.create('nlw', t);
   await vethPair(a, 'eth0', b, 'sw0');
-  const file = join(scratch(t), 'worker.mjs');
+  const file = join(labDir('nl', t), 'worker.mjs');
   writeFileSync(file, `
     import { parentPort, workerData } from 'node:worker_threads';
     const { RouteSocket } = await import(workerData.moduleUrl);
@@ -127,7 +112,7 @@ test('a throwing link listener reaches uncaughtException; the socket keeps worki
   if (!needsRoot(t)) return;
   const a = await Netns.create('nlx', t);
   await a.ip('link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1');
-  const file = join(scratch(t), 'throw.mjs');
+  const file = join(labDir('nl', t), 'throw.mjs');
   writeFileSync(file, `
     import { execFile } from 'node:child_process';
     const { RouteSocket } = await import(${JSON.stringify(moduleUrl)});

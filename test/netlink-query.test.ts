@@ -6,8 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, chmodSync, rmSync, accessSync, constants as fsConstants } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, chmodSync, accessSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +14,7 @@ import { Netns, needsRoot, vethPair, haveProgram } from './lab/netns.js';
 import { RouteSocket } from '../src/netlink/route-socket.js';
 import { OsError } from '../src/errors.js';
 import { assertAgreesWithIp, assertCarrierCountersAgreeWithSysfs, nextLink } from './netlink-support.js';
+import { labDir } from './lab/peer-process.js';
 
 async function lab(t: import('node:test').TestContext): Promise<{ a: Netns; b: Netns; sock: RouteSocket }> {
   const a = await Netns.create('nlq', t);
@@ -122,8 +122,7 @@ test('setLink as an unprivileged user is OsError EPERM naming the interface', as
   } catch {
     assert.fail(`${fileURLToPath(moduleUrl)} is not readable`);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'd1x-eperm-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = labDir('eperm', t);
   chmodSync(dir, 0o755);
   const script = join(dir, 'eperm.mjs');
   writeFileSync(script, `

@@ -12,14 +12,14 @@
  * reaches the daemon as two RTM_NEWLINK. With the Lab's pair, linkwatch batches carrier-off
  * and a fast storm collapses into a handful of messages (observed: 200 flaps, 3 messages).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Netns, uniqueSuffix, vethPair } from '../lab/netns.js';
 import { LinkWatch, is } from '../lab/link-watch.js';
 import { startSwitch } from '../lab/hostapd.js';
 import { createSupplicant } from '../lab/wpa-supplicant.js';
 import { DaemonProcess, type LogLine } from '../lab/dot1x-daemon.js';
+import { labDir } from '../lab/peer-process.js';
 import { DEFAULT_IDENTITY, DEFAULT_PASSWORD, LAB_TIMING_ARGS, Scope } from '../lab/lab.js';
 import { atLeast, info, type Bench, type BenchResult, type Metric } from './report.js';
 import { round } from './stats.js';
@@ -38,8 +38,7 @@ export const flapStorm: Bench = {
       const ifname = `eth${sfx}`;
       const swIfname = `sw${sfx}`;
       await vethPair(host, ifname, sw, swIfname);
-      const tmp = mkdtempSync(join(tmpdir(), 'd1x-bench-storm-'));
-      td.after(() => rmSync(tmp, { recursive: true, force: true }));
+      const tmp = labDir('bench-storm', td.ctx);
       const watch = await LinkWatch.open(host, ifname, { t: td.ctx });
       await startSwitch(sw, { ifname: swIfname, users: [{ identity: DEFAULT_IDENTITY, method: 'MD5', password: DEFAULT_PASSWORD }], debug: false }, td.ctx);
       const wpa = createSupplicant(host, { ifname, eap: 'MD5', identity: DEFAULT_IDENTITY, password: DEFAULT_PASSWORD, debug: false }, td.ctx);

@@ -3,9 +3,6 @@
  * and a "host" namespace (wpa_supplicant on eth0) joined by a veth pair, plus helpers to call
  * an authenticator with bounded waits and to capture what it logs.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { AuthOutcome, AuthReport, AuthRequest, Authenticator } from '../../src/auth/authenticator.js';
 import type { AuthLogger } from '../../src/auth/logger.js';
@@ -103,11 +100,4 @@ export function captureLogger(): AuthLogger & { entries: LogEntry[]; text(): str
 /** Timers alive now (process.getActiveResourcesInfo), to prove none is left behind. */
 export function timerCount(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-}
-
-/** A private tmp dir (mode 0700) removed after the test. */
-export function tmpDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `d1x-${prefix}-`));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
