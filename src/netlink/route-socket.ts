@@ -117,6 +117,12 @@ function operationOf(p: Pending): string {
   return p.kind === 'set' ? 'setLink' : p.kind === 'get' ? 'getLink' : 'dumpLinks';
 }
 
+/** A TypeError unless INDEX can be an ifindex (ifinfomsg.ifi_index is a positive int). */
+function badIndex(operation: string, index: number): TypeError | null {
+  if (Number.isInteger(index) && index > 0 && index <= 0x7fffffff) return null;
+  return new TypeError(`${operation}: interface index must be a positive integer, got ${index}`);
+}
+
 export interface RouteSocketEvents {
   link: [rec: LinkRecord];
   overrun: [];
@@ -161,9 +167,8 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
   /** A single-interface RTM_GETLINK (by IFLA_IFNAME for a name). Rejects OsError ENODEV when absent. */
   getLink(nameOrIndex: string | number): Promise<LinkRecord> {
     const target = typeof nameOrIndex === 'string' ? nameOrIndex : this.describe(nameOrIndex);
-    if (typeof nameOrIndex === 'number' && !(Number.isInteger(nameOrIndex) && nameOrIndex > 0 && nameOrIndex <= 0x7fffffff)) {
-      return Promise.reject(new TypeError(`getLink: interface index must be a positive integer, got ${nameOrIndex}`));
-    }
+    const bad = typeof nameOrIndex === 'number' ? badIndex('getLink', nameOrIndex) : null;
+    if (bad !== null) return Promise.reject(bad);
     return new Promise((resolve, reject) => {
       this.sendGet({ kind: 'get', nameOrIndex, target, attempts: 0, resolve, reject });
     });
@@ -181,9 +186,8 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
    * ACKs operstate requests it ignores, too: confirm with getLink or the next 'link' event.
    */
   setLink(index: number, settings: LinkSettings): Promise<void> {
-    if (!(Number.isInteger(index) && index > 0 && index <= 0x7fffffff)) {
-      return Promise.reject(new TypeError(`setLink: interface index must be a positive integer, got ${index}`));
-    }
+    const bad = badIndex('setLink', index);
+    if (bad !== null) return Promise.reject(bad);
     const linkmode = settings.linkmode ?? -1;
     const operstate = settings.operstate === undefined ? -1 : Object.hasOwn(IF_OPER, settings.operstate) ? IF_OPER[settings.operstate] : undefined;
     if (operstate === undefined) return Promise.reject(new TypeError(`setLink: unknown operstate ${String(settings.operstate)}`));
