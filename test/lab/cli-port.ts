@@ -4,13 +4,13 @@
  * peer's admin state), a run directory for status sockets, and authenticator programs for
  * `--auth exec` written as shell scripts (exit 0 authorizes, exit 1 rejects).
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { RouteSocket } from '../../src/netlink/route-socket.js';
 import type { LinkRecord } from '../../src/link.js';
 import { Netns, vethPair } from './netns.js';
+import { labDir } from './peer-process.js';
 
 export interface Port {
   host: Netns;
@@ -36,10 +36,9 @@ export async function createPort(t: TestContext, prefix = 'cli'): Promise<Port> 
   const host = await Netns.create(`${prefix}h`, t);
   const peer = await Netns.create(`${prefix}p`, t);
   await vethPair(host, 'eth0', peer, 'sw0');
-  const dir = mkdtempSync(join(tmpdir(), 'd1x-cli-'));
+  const dir = labDir('cli', t);
   // Readable by everyone: some tests run the CLI and its scripts as nobody.
   chmodSync(dir, 0o755);
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const runDir = join(dir, 'run');
   const sock = RouteSocket.open({ netns: host.path });
   t.after(() => sock.close());
