@@ -16,7 +16,7 @@ export interface WpaMonitorOptions extends WpaCtrlOptions {
   /** First reconnect delay and its cap (defaults 250 ms and 5000 ms), doubling in between. */
   backoffMinMs?: number;
   backoffMaxMs?: number;
-  /** PING interval while connected (default 2000 ms). */
+  /** PING interval while connected (default 5000 ms). */
   healthIntervalMs?: number;
   /** For log lines. */
   ifname?: string;
