@@ -4,12 +4,13 @@
  * examples/auth-program.sh authorizing each), measured once every port is open and a short
  * settle window has passed. Baseline: an idle bare node process in the same namespace.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns } from '../lab/netns.js';
 import { DaemonProcess } from '../lab/dot1x-daemon.js';
+import { Scope } from '../lab/lab.js';
+import { labDir } from '../lab/peer-process.js';
 import { RouteSocket } from '../../src/netlink/route-socket.js';
 import type { LinkRecord } from '../../src/link.js';
 import { below, info, type Bench, type BenchResult } from './report.js';
@@ -52,11 +53,15 @@ export const memory: Bench = {
   title: 'resident memory with 1 and 64 interfaces (exec authenticator), against bare node',
   async run(opts): Promise<BenchResult> {
     const count = 64;
-    const ns = await Netns.create('bmem');
-    const tmp = mkdtempSync(join(tmpdir(), 'd1x-bench-mem-'));
-    const sock = RouteSocket.open({ netns: ns.path });
-    const baseline = spawnIdleNode(ns);
+    // Everything made is undone also when a step fails half-way (the namespace last).
+    const scope = new Scope(undefined, 'memory');
     try {
+      const ns = await Netns.create('bmem', scope.ctx);
+      const tmp = labDir('bench-mem', scope.ctx);
+      const sock = RouteSocket.open({ netns: ns.path });
+      scope.after(() => sock.close());
+      const baseline = spawnIdleNode(ns);
+      scope.after(() => killOwned(baseline));
       const names = Array.from({ length: count }, (_, i) => `m${i}`);
       const batch = names.flatMap((n, i) => [`link add ${n} type veth peer name p${i}`, `link set ${n} up`, `link set p${i} up`]);
       writeFileSync(join(tmp, 'links.batch'), batch.join('\n') + '\n');
@@ -95,10 +100,7 @@ export const memory: Bench = {
         data: { one, many, bare, count },
       };
     } finally {
-      await killOwned(baseline);
-      sock.close();
-      ns.remove();
-      rmSync(tmp, { recursive: true, force: true });
+      await scope.close();
     }
   },
 };
