@@ -30,8 +30,11 @@ export const startToManaged: Bench = {
         const gotOpen = lab.watch.until(is.open(), 'the port open', { includeCurrent: false, timeoutMs: 20_000 }).then(() => performance.now());
         const t0 = performance.now();
         lab.startDaemon(['--log-level', 'info']);
-        const m = (await gotMode) - t0;
-        const o = (await gotOpen) - t0;
+        // Awaited together: when one fails the other's later rejection is handled too (an
+        // unhandled one would end the runner instead of reporting this benchmark failed).
+        const [modeAt, openAt] = await Promise.all([gotMode, gotOpen]);
+        const m = modeAt - t0;
+        const o = openAt - t0;
         const exit = await lab.stopDaemon('SIGTERM');
         if (exit.code !== 0) throw new Error(`dot1x-operstate exited ${exit.code ?? exit.signal} on SIGTERM: ${exit.stderr}`);
         await lab.watch.until(is.restored(), 'the link restored', { timeoutMs: 5000 });
