@@ -237,9 +237,9 @@ export class ManagedInterface {
       timeInStateMs: Date.now() - this.enteredAt,
       attempt: ctx.attempt,
       failures: ctx.failures,
-      lastOutcome: this.outcome ?? (ctx.lastOutcome === null ? null : {
-        authorized: ctx.lastOutcome === 'authorized', cause: ctx.lastCause, message: ctx.lastMessage, at: new Date(this.enteredAt).toISOString(),
-      }),
+      // Kept from authFinished, which the machine emits in the same step that sets
+      // ctx.lastOutcome: the event carries the moment the outcome arrived.
+      lastOutcome: this.outcome,
       lastError: ctx.lastError === null ? null : ctx.lastError.message,
       backendAvailable: ctx.backendAvailable,
       auth: authName,
