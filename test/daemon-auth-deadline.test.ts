@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { authenticateWithDeadline } from '../src/daemon/auth-deadline.js';
 import type { AuthOutcome } from '../src/auth/authenticator.js';
+import { timerCount } from './lab/auth-lab.js';
 
 /** A backend that never answers by itself and, when aborted, reports the given outcome. */
 function answersOnAbort(outcome: AuthOutcome): (signal: AbortSignal) => Promise<AuthOutcome> {
@@ -50,5 +51,5 @@ test('a result before the deadline passes unchanged and leaves no timer', async 
   const outcome = await authenticateWithDeadline(async () => ({ authorized: true, details: { method: 'MD5' } }), 60_000, outer.signal);
   assert.deepEqual(outcome, { authorized: true, details: { method: 'MD5' } });
   // A leftover 60 s timer would keep the test process alive well past the runner's timeout.
-  assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, 0);
+  assert.equal(timerCount(), 0);
 });
