@@ -67,8 +67,11 @@ class Daemon {
 
       const socket = RouteSocket.open();
       this.socket = socket;
-      socket.on('link', (rec) => log.trace({ ifname: rec.name, netlink: rec }, 'netlink'));
-      socket.on('overrun', () => log.trace({}, 'netlink overrun'));
+      // Every link message of the namespace passes here: listen only when trace is logged.
+      if (log.isLevelEnabled('trace')) {
+        socket.on('link', (rec) => log.trace({ ifname: rec.name, netlink: rec }, 'netlink'));
+        socket.on('overrun', () => log.trace({}, 'netlink overrun'));
+      }
       socket.on('error', (err) => log.error({ err: err.message }, 'netlink receive failed'));
       const indexes = new Map<string, number>();
       for (const ifname of config.ifnames) indexes.set(ifname, (await requireLink(socket, ifname)).index);
