@@ -6,21 +6,18 @@
  * events handled per second over storm + settle, the daemon's CPU time per event, and its
  * memory before and after.
  *
- * The lab here is assembled from the lab helpers with an ordinary veth pair (different
- * ifindexes), not the composed Lab's same-index pair: for an ordinary veth linkwatch handles
+ * The lab here has an ordinary veth pair (different ifindexes, Lab's ordinaryPair), not the
+ * same-index pair the other scenarios use: for an ordinary veth linkwatch handles
  * every carrier change at once (net/core/link_watch.c, linkwatch_urgent_event), so every flap
  * reaches the daemon as two RTM_NEWLINK. With the Lab's pair, linkwatch batches carrier-off
  * and a fast storm collapses into a handful of messages (observed: 200 flaps, 3 messages).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Netns, uniqueSuffix, vethPair } from '../lab/netns.js';
-import { LinkWatch, is } from '../lab/link-watch.js';
-import { startSwitch } from '../lab/hostapd.js';
-import { createSupplicant } from '../lab/wpa-supplicant.js';
-import { DaemonProcess, type LogLine } from '../lab/dot1x-daemon.js';
+import { is } from '../lab/link-watch.js';
+import type { LogLine } from '../lab/dot1x-daemon.js';
 import { labDir } from '../lab/peer-process.js';
-import { DEFAULT_IDENTITY, DEFAULT_PASSWORD, LAB_TIMING_ARGS, Scope } from '../lab/lab.js';
+import { Lab, Scope } from '../lab/lab.js';
 import { atLeast, info, type Bench, type BenchResult, type Metric } from './report.js';
 import { round } from './stats.js';
 import { procSample, window } from './probes.js';
@@ -32,18 +29,12 @@ export const flapStorm: Bench = {
     const flaps = opts.quick ? 200 : 1000;
     const td = new Scope(undefined, 'flap-storm');
     try {
-      const sw = await Netns.create('bfss', td.ctx);
-      const host = await Netns.create('bfsh', td.ctx);
-      const sfx = uniqueSuffix();
-      const ifname = `eth${sfx}`;
-      const swIfname = `sw${sfx}`;
-      await vethPair(host, ifname, sw, swIfname);
+      // hostapd and wpa_supplicant without -d: their debug output would compete for the CPU.
+      const lab = await Lab.create({ t: td.ctx, prefix: 'bfs', ordinaryPair: true, peerDebug: false, withDaemon: false });
+      const { sw, swIfname, ifname, watch } = lab;
       const tmp = labDir('bench-storm', td.ctx);
-      const watch = await LinkWatch.open(host, ifname, { t: td.ctx });
-      await startSwitch(sw, { ifname: swIfname, users: [{ identity: DEFAULT_IDENTITY, method: 'MD5', password: DEFAULT_PASSWORD }], debug: false }, td.ctx);
-      const wpa = createSupplicant(host, { ifname, eap: 'MD5', identity: DEFAULT_IDENTITY, password: DEFAULT_PASSWORD, debug: false }, td.ctx);
-      await wpa.start();
-      const d = DaemonProcess.start(host, [ifname, '--wpa-ctrl', wpa.ctrlDir, '--run-dir', tmp, ...LAB_TIMING_ARGS, '--log-level', 'info'], { t: td.ctx });
+      // Info, the product's default level: the lab's debug would add logging to what is measured.
+      const d = lab.startDaemon(['--log-level', 'info']);
       await watch.until(is.open(), 'the port open', { timeoutMs: 20_000 });
       await window(1000);
       const before = procSample(d.pid);

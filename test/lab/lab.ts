@@ -18,13 +18,14 @@
  * reports every carrier change immediately (observed on 6.18: a 100 ms bounce always shows
  * DOWN). With equal indexes the host end is "not stacked", like a physical NIC: a carrier-off
  * that comes within a second of the previous linkwatch run waits for the next run, and a short
- * bounce can vanish altogether (field guide §1). bounce() relies on that.
+ * bounce can vanish altogether (field guide §1). bounce() relies on that. A lab created with
+ * `ordinaryPair` gets an ordinary veth pair instead, where every flap reaches userspace.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { randomInt } from 'node:crypto';
-import { Netns, uniqueSuffix } from './netns.js';
+import { Netns, uniqueSuffix, vethPair } from './netns.js';
 import { LinkWatch, is } from './link-watch.js';
 import { startSwitch, type EapUser, type Switch } from './hostapd.js';
 import { createSupplicant, type Supplicant } from './wpa-supplicant.js';
@@ -125,6 +126,14 @@ export interface LabOptions {
   /** Extra arguments for the daemon (after the lab's own). */
   daemonArgs?: string[];
   /**
+   * An ordinary veth pair (different ifindexes) instead of the same-index one: linkwatch then
+   * handles every carrier change at once (see the file comment), so every flap reaches
+   * userspace as its own RTM_NEWLINK. bounce() needs the same-index pair and refuses.
+   */
+  ordinaryPair?: boolean;
+  /** hostapd and wpa_supplicant -d debug output in their logs (default true). */
+  peerDebug?: boolean;
+  /**
    * Manage a macvlan on the host end instead of the host end itself (the stacked scenario).
    * `lowerDormant` sets the lower device `state dormant` before anything starts.
    */
@@ -193,7 +202,7 @@ export class Lab {
     const host = await Netns.create(`${prefix}h`, scope.ctx);
     const lowerIfname = `eth${sfx}`;
     const swIfname = `sw${sfx}`;
-    await linkPair(host, lowerIfname, sw, swIfname);
+    await Lab.pair(opts, host, lowerIfname, sw, swIfname);
     let ifname = lowerIfname;
     if (opts.macvlan) {
       ifname = `mv${sfx}`;
@@ -210,6 +219,7 @@ export class Lab {
       eap: 'MD5',
       identity: opts.identity ?? DEFAULT_IDENTITY,
       extraArgs: opts.supplicantArgs,
+      debug: opts.peerDebug,
       ...(opts.password === undefined && 'password' in opts ? {} : { password: opts.password ?? DEFAULT_PASSWORD }),
     }, scope.ctx);
     scope.after(trackDir(supplicant.dir));
@@ -218,6 +228,12 @@ export class Lab {
     if (opts.withSupplicant ?? true) await lab.startSupplicant();
     if (opts.withDaemon ?? true) lab.startDaemon();
     return lab;
+  }
+
+  /** The veth pair between host and switch, of the kind the options ask for. */
+  private static async pair(opts: LabOptions, host: Netns, hostName: string, sw: Netns, swName: string): Promise<void> {
+    if (opts.ordinaryPair) await vethPair(host, hostName, sw, swName);
+    else await linkPair(host, hostName, sw, swName);
   }
 
   /** hostapd on the switch end, once started. */
@@ -247,7 +263,7 @@ export class Lab {
   async startSwitch(): Promise<Switch> {
     if (this.switchInstance?.daemon.running) throw new Error('lab: the switch already runs');
     this.note('switch (hostapd) started');
-    this.switchInstance = await startSwitch(this.sw, { ifname: this.swIfname, users: this.users }, this.scope.ctx);
+    this.switchInstance = await startSwitch(this.sw, { ifname: this.swIfname, users: this.users, debug: this.opts.peerDebug }, this.scope.ctx);
     this.scope.after(trackDir(this.switchInstance.dir));
     return this.switchInstance;
   }
@@ -327,6 +343,7 @@ export class Lab {
    * Resolves with the gap in ms; rejects when the bounce did not fit the window or `ms`.
    */
   async bounce(ms = 200): Promise<number> {
+    if (this.opts.ordinaryPair) throw new Error('lab: bounce() needs the same-index pair (a lab without ordinaryPair)');
     const primer = await this.primer();
     this.note(`bounce: switch end down and up within ${ms} ms`);
     const m = primer.watch.mark('primer down');
@@ -462,7 +479,7 @@ export class Lab {
     await this.switchInstance?.stop();
     await this.supplicant.stop();
     this.note(`${this.ifname} created again`);
-    await linkPair(this.host, this.lowerIfname, this.sw, this.swIfname);
+    await Lab.pair(this.opts, this.host, this.lowerIfname, this.sw, this.swIfname);
     if (hadSwitch) await this.startSwitch();
     if (hadSupplicant) await this.startSupplicant();
   }
