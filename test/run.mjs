@@ -1,17 +1,20 @@
 // Runs every compiled test file (node 20's --test does not expand globs).
 // Usage: node test/run.mjs [substring-filter...]
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('../dist/test/', import.meta.url).pathname;
+const sources = new URL('./', import.meta.url).pathname;
+// A compiled test whose .ts is gone (renamed, deleted) stays in dist until a clean build: skip it.
+const hasSource = (p) => existsSync(join(sources, relative(root, p)).replace(/\.js$/, '.ts'));
 const filters = process.argv.slice(2);
 const files = [];
 (function walk(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) { if (name !== 'bench') walk(p); }
-    else if (name.endsWith('.test.js') && (filters.length === 0 || filters.some((f) => p.includes(f)))) files.push(p);
+    else if (name.endsWith('.test.js') && hasSource(p) && (filters.length === 0 || filters.some((f) => p.includes(f)))) files.push(p);
   }
 })(root);
 if (files.length === 0) {
