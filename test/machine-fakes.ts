@@ -5,7 +5,7 @@
  * on a SimulatedClock. Reusable by other tests that need the machine without I/O.
  */
 import { createActor, fromCallback, fromPromise, SimulatedClock, type AnyStateNode, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
-import type { LinkRecord, LinkSettings } from '../src/link.js';
+import type { LinkRecord } from '../src/link.js';
 import type { AuthOutcome, AuthReport, AuthRequest } from '../src/auth/authenticator.js';
 import type {
   AuthReportEvent,
@@ -369,10 +369,6 @@ export function startMachine(options: HarnessOptions = {}) {
   };
 }
 
-
-export function settingsEqual(a: LinkSettings | undefined, b: LinkSettings): boolean {
-  return a !== undefined && a.linkmode === b.linkmode && a.operstate === b.operstate;
-}
 
 /** A stable name for a transition of the machine (the same across `.provide()` copies). */
 export function transitionKey(t: AnyTransitionDefinition): string {
