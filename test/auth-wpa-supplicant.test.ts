@@ -5,13 +5,12 @@ import { getEventListeners } from 'node:events';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { haveProgram, needsRoot } from './lab/netns.js';
 import { startSwitch, type EapUser, type Switch } from './lab/hostapd.js';
 import { createSupplicant, type Supplicant, type SupplicantOptions } from './lab/wpa-supplicant.js';
 import { makeCerts } from './lab/certs.js';
+import { labDir } from './lab/peer-process.js';
 import { authenticate, captureLogger, linkLab, ReportLog, request, timerCount, withTimeout, type LinkLab } from './lab/auth-lab.js';
 import { WpaSupplicantAuthenticator } from '../src/auth/wpa-supplicant.js';
 import { createAuthenticator } from '../src/auth/index.js';
@@ -48,8 +47,7 @@ async function setup(t: TestContext, o: {
     ifname: lab.hostIf, eap: 'MD5', identity: 'alice', password: PASSWORD, certs: o.certs, ...o.supplicant,
   }, t);
   if (o.startSupplicant !== false) await supp.start();
-  const clientBase = mkdtempSync(join(tmpdir(), 'd1x-wpaclient-'));
-  t.after(() => rmSync(clientBase, { recursive: true, force: true }));
+  const clientBase = labDir('wpaclient', t);
   const log = captureLogger();
   const timersBefore = timerCount();
   const auth = new WpaSupplicantAuthenticator({
