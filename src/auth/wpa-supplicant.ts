@@ -27,7 +27,8 @@ import { parseStatus, type PaeState } from '../wpa/status.js';
 
 export const DEFAULT_WPA_CTRL = '/run/wpa_supplicant';
 
-export interface WpaSupplicantOptions {
+/** The connection's options are WpaMonitor's (request timeout, backoff, health PING, client dir, logger). */
+export interface WpaSupplicantOptions extends Omit<WpaMonitorOptions, 'ifname'> {
   /**
    * wpa_supplicant's ctrl_interface directory (the socket is `<dir>/<ifname>`) or the socket
    * itself. Detected at each connection attempt: a socket is used as is, a directory gets the
@@ -35,16 +36,6 @@ export interface WpaSupplicantOptions {
    * last component is the interface name, else as a directory. Default /run/wpa_supplicant.
    */
   ctrl?: string;
-  logger?: AuthLogger;
-  /** Bound on each control request (default 3000 ms). */
-  requestTimeoutMs?: number;
-  /** Reconnect backoff (defaults 250 ms doubling to 5000 ms). */
-  backoffMinMs?: number;
-  backoffMaxMs?: number;
-  /** Health PING interval while connected (default 5000 ms). */
-  healthIntervalMs?: number;
-  /** Where the private client-socket directories are made (default os.tmpdir()). */
-  clientDirBase?: string;
 }
 
 /** The socket for IFNAME given --wpa-ctrl (see WpaSupplicantOptions.ctrl). */
