@@ -124,15 +124,24 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
       return;
     }
     conn_ = new Conn();
+    // Checked before anything else owns conn_: an uninitialised handle must not be started or
+    // closed, so a failure here is undone by hand.
+    int rc = uv_poll_init_socket(loop, &conn_->poll, fd);
+    if (rc != 0) {
+      delete conn_;
+      conn_ = nullptr;
+      ::close(fd);
+      ThrowOsError(env, -rc, "uv_poll_init", "open route socket", netns);
+      return;
+    }
     conn_->fd = fd;
     conn_->env = env;
     conn_->portId = local.nl_pid;
     conn_->owner = this;
     conn_->onBatch = Napi::Persistent(info[2].As<Napi::Function>());
     napi_async_init(env, Napi::Object::New(env), Napi::String::New(env, "dot1x:RouteSocket"), &conn_->asyncContext);
-    uv_poll_init_socket(loop, &conn_->poll, fd);
     conn_->poll.data = conn_;
-    int rc = uv_poll_start(&conn_->poll, UV_READABLE, OnReadable);
+    rc = uv_poll_start(&conn_->poll, UV_READABLE, OnReadable);
     // A terminated Worker tears its environment down: close the handle before the loop goes.
     napi_add_async_cleanup_hook(
         env, [](napi_async_cleanup_hook_handle, void* arg) { static_cast<Conn*>(arg)->Close(); }, conn_,
