@@ -1,7 +1,7 @@
 /**
- * Independent observers and meters for the benchmarks: a timestamping `ip monitor`, a
- * wpa_supplicant that timestamps its own events, /proc readings, the classic wpa_cli hook, and
- * child processes that are killed whatever happens.
+ * Independent observers and meters for the benchmarks: a timestamping `ip monitor`, the reader
+ * of the events wpa_supplicant stamps itself (the lab's supplicant run with -t), /proc
+ * readings, the classic wpa_cli hook, and child processes that are killed whatever happens.
  *
  * Clocks. The latencies between wpa_supplicant and the kernel use ONE clock, CLOCK_REALTIME in
  * microseconds, stamped at the source by two processes that are not under test:
