@@ -58,3 +58,13 @@ export class UsageError extends Error {
     this.code = code;
   }
 }
+
+/** A runtime failure that is neither bad input nor a failed system call; the CLI maps it to exit status 1. */
+export class RuntimeFailure extends Error {
+  override readonly name = 'RuntimeFailure';
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

@@ -3,6 +3,7 @@
  * ExecStopPost=). One request {linkmode 0, operstate UP}, then the kernel's answer is checked,
  * because an ignored request is ACKed too (field guide section 1).
  */
+import { RuntimeFailure } from '../errors.js';
 import { RouteSocket } from '../netlink/route-socket.js';
 import { EXIT, type ExitStatus } from '../exit-codes.js';
 import { acquireInstanceLock } from './instance-lock.js';
@@ -18,7 +19,7 @@ export async function resetLink(ifname: string, out: (line: string) => void = (l
     await socket.setLink(before.index, RESTORE_SETTINGS);
     const after = await socket.getLink(before.index);
     if (after.linkmode !== 0) {
-      throw new Error(`reset: the kernel still reports linkmode ${String(after.linkmode)} on ${ifname}; try again, or check what else manages it`);
+      throw new RuntimeFailure('ELINKMODE', `reset: the kernel still reports linkmode ${String(after.linkmode)} on ${ifname}; try again, or check what else manages it`);
     }
     const why = explainNotUp(after);
     out(why === null ? `${ifname}: linkmode 0 (default), operstate UP` : `${ifname}: linkmode 0 (default); ${why}`);
