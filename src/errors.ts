@@ -49,9 +49,8 @@ function describeErrno(code: string): string {
   return descriptions[code] ?? 'system error';
 }
 
-/** Thrown for input a person must correct; the CLI maps it to exit status 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
+/** An error that carries a stable code beside its message (the CLI prints only the message). */
+abstract class CodedError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);
@@ -59,12 +58,12 @@ export class UsageError extends Error {
   }
 }
 
+/** Thrown for input a person must correct; the CLI maps it to exit status 2. */
+export class UsageError extends CodedError {
+  override readonly name = 'UsageError';
+}
+
 /** A runtime failure that is neither bad input nor a failed system call; the CLI maps it to exit status 1. */
-export class RuntimeFailure extends Error {
+export class RuntimeFailure extends CodedError {
   override readonly name = 'RuntimeFailure';
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
