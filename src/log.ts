@@ -22,6 +22,25 @@ const REDACT_PATHS = [
   '*.password', '*.passphrase', '*.secret', '*.privateKey', '*.private_key', '*.env', '*.execArgs',
 ];
 
+/**
+ * What the authenticator backends and the wpa_supplicant client log through: any
+ * pino-compatible logger (pino's own Logger fits). They log structured fields first, message
+ * second, and never a secret: no password, no CTRL-REQ-* text beyond its field name, no
+ * environment of a child.
+ */
+export interface StructuredLogger {
+  trace(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const noop = (): void => {};
+
+/** The default of those components: logs nothing. */
+export const silentLogger: StructuredLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+
 export interface LoggerOptions {
   level: LogLevel;
   format: LogFormat;

@@ -10,13 +10,13 @@
  */
 import { spawn } from 'node:child_process';
 import type { AuthOutcome, AuthRequest, Authenticator } from './authenticator.js';
-import { silentLogger, type AuthLogger } from './logger.js';
+import { silentLogger, type StructuredLogger } from '../log.js';
 
 export interface ExecOptions {
   /** Program to run (absolute, or relative to the working directory). */
   path: string;
   args?: string[];
-  logger?: AuthLogger;
+  logger?: StructuredLogger;
   /** Bytes of combined stdout/stderr kept for the log (default 4096). */
   outputLimit?: number;
   /** Between SIGTERM and SIGKILL to the process group (default 1000 ms). */
@@ -54,7 +54,7 @@ function delay(ms: number): { promise: Promise<void>; cancel(): void } {
 export class ExecAuthenticator implements Authenticator {
   readonly name = 'exec';
   readonly #o: ExecOptions;
-  readonly #log: AuthLogger;
+  readonly #log: StructuredLogger;
 
   constructor(o: ExecOptions) {
     this.#o = o;

@@ -7,7 +7,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Authenticator } from './authenticator.js';
-import type { AuthLogger } from './logger.js';
+import type { StructuredLogger } from '../log.js';
 import { ExecAuthenticator, type ExecOptions } from './exec.js';
 import { loadModuleAuthenticator } from './module.js';
 import { DEFAULT_WPA_CTRL, WpaSupplicantAuthenticator, type WpaSupplicantOptions } from './wpa-supplicant.js';
@@ -18,7 +18,7 @@ export const AUTH_KINDS: readonly AuthKind[] = ['wpa-supplicant', 'exec', 'modul
 export type AuthenticatorOptions =
   | ({ kind: 'wpa-supplicant' } & WpaSupplicantOptions)
   | ({ kind: 'exec' } & ExecOptions)
-  | { kind: 'module'; path: string; logger?: AuthLogger };
+  | { kind: 'module'; path: string; logger?: StructuredLogger };
 
 export async function createAuthenticator(options: AuthenticatorOptions): Promise<Authenticator> {
   switch (options.kind) {
@@ -64,7 +64,5 @@ function checkProgram(path: string): void {
 }
 
 export type { Authenticator, AuthOutcome, AuthReport, AuthRequest, AuthCause } from './authenticator.js';
-export type { AuthLogger } from './logger.js';
 export type { ExecOptions } from './exec.js';
 export type { WpaSupplicantOptions } from './wpa-supplicant.js';
-export { silentLogger } from './logger.js';

@@ -16,15 +16,15 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
 import { AUTH_CAUSES, type AuthOutcome, type AuthReport, type AuthRequest, type Authenticator } from './authenticator.js';
-import { silentLogger, type AuthLogger } from './logger.js';
+import { silentLogger, type StructuredLogger } from '../log.js';
 
 export interface ModuleOptions {
   path: string;
-  logger?: AuthLogger;
+  logger?: StructuredLogger;
 }
 
 export interface ModuleFactoryContext {
-  logger: AuthLogger;
+  logger: StructuredLogger;
 }
 
 function validOutcome(o: unknown): o is AuthOutcome {
@@ -75,7 +75,7 @@ class ModuleAuthenticator implements Authenticator {
   readonly name: string;
   readonly watch?: (ifname: string, onReport: (report: AuthReport) => void) => () => void;
 
-  constructor(private readonly impl: Authenticator, private readonly path: string, private readonly log: AuthLogger) {
+  constructor(private readonly impl: Authenticator, private readonly path: string, private readonly log: StructuredLogger) {
     this.name = typeof impl.name === 'string' && impl.name ? impl.name : 'module';
     if (typeof impl.watch === 'function') this.watch = (ifname, onReport) => impl.watch!(ifname, onReport);
   }

@@ -19,7 +19,7 @@
 import { lstatSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AuthOutcome, AuthReport, AuthRequest, Authenticator } from './authenticator.js';
-import { silentLogger, type AuthLogger } from './logger.js';
+import { silentLogger, type StructuredLogger } from '../log.js';
 import { WpaMonitor, type WpaMonitorOptions } from '../wpa/monitor.js';
 import type { WpaCtrl } from '../wpa/ctrl.js';
 import { EV, credentialRequest, eapMethodOf, type WpaEvent } from '../wpa/events.js';
@@ -83,7 +83,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
   readonly name = 'wpa-supplicant';
   readonly ctrl: string;
   readonly #opts: WpaSupplicantOptions;
-  readonly #log: AuthLogger;
+  readonly #log: StructuredLogger;
   readonly #ifaces = new Map<string, Iface>();
   #closed = false;
 

@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger, type AuthLogger } from '../auth/logger.js';
+import { silentLogger, type StructuredLogger } from '../log.js';
 import { UnixDgramSocket } from './unix-dgram.js';
 import { isEvent, loggable, parseEvent, type WpaEvent } from './events.js';
 
@@ -21,7 +21,7 @@ export interface WpaCtrlOptions {
   clientDirBase?: string;
   /** Bound on every request (default 3000 ms). */
   requestTimeoutMs?: number;
-  logger?: AuthLogger;
+  logger?: StructuredLogger;
 }
 
 /** A request that got no reply in time: the connection is considered broken. */
@@ -56,7 +56,7 @@ const swept = new Set<string>();
  * gives ECONNREFUSED). A live process's dir answers the connect and is left alone. Once per
  * base and process.
  */
-export function sweepStaleClientDirs(base: string, log: AuthLogger = silentLogger): number {
+export function sweepStaleClientDirs(base: string, log: StructuredLogger = silentLogger): number {
   if (swept.has(base)) return 0;
   swept.add(base);
   let removed = 0;
@@ -171,7 +171,7 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
   readonly path: string;
   readonly clientDir: string;
   readonly #timeoutMs: number;
-  readonly #log: AuthLogger;
+  readonly #log: StructuredLogger;
   #cmdSock: UnixDgramSocket | undefined;
   #evSock: UnixDgramSocket | undefined;
   #cmd: Channel | undefined;

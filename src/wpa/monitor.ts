@@ -8,7 +8,7 @@
  * socket file behind, and a connected AF_UNIX datagram socket gets no error until it sends.
  */
 import { EventEmitter } from 'node:events';
-import { silentLogger, type AuthLogger } from '../auth/logger.js';
+import { silentLogger, type StructuredLogger } from '../log.js';
 import { WpaCtrl, type WpaCtrlOptions } from './ctrl.js';
 import { EV, type WpaEvent } from './events.js';
 
@@ -33,7 +33,7 @@ export interface WpaMonitorEvents {
 export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
   readonly #resolvePath: () => string;
   readonly #opts: WpaMonitorOptions;
-  readonly #log: AuthLogger;
+  readonly #log: StructuredLogger;
   #ctrl: WpaCtrl | undefined;
   #state: MonitorState = 'idle';
   #attempt: Promise<WpaCtrl | undefined> | undefined;

@@ -5,7 +5,7 @@
  */
 import type { TestContext } from 'node:test';
 import type { AuthOutcome, AuthReport, AuthRequest, Authenticator } from '../../src/auth/authenticator.js';
-import type { AuthLogger } from '../../src/auth/logger.js';
+import type { StructuredLogger } from '../../src/log.js';
 import { Netns, vethPair } from './netns.js';
 
 export interface LinkLab {
@@ -87,7 +87,7 @@ export class ReportLog {
 export interface LogEntry { level: string; obj: object; msg: string | undefined }
 
 /** A logger that keeps every call, for asserting what was (and was not) logged. */
-export function captureLogger(): AuthLogger & { entries: LogEntry[]; text(): string } {
+export function captureLogger(): StructuredLogger & { entries: LogEntry[]; text(): string } {
   const entries: LogEntry[] = [];
   const at = (level: string) => (obj: object, msg?: string): void => { entries.push({ level, obj, msg }); };
   return {
