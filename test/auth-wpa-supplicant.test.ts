@@ -1,5 +1,6 @@
-// The wpa_supplicant backend against real peers: hostapd (driver=wired, internal EAP server)
-// as the switch in one namespace, `wpa_supplicant -D wired` on the host end in another.
+// The wpa_supplicant backend (src/auth/wpa-supplicant.ts) against real peers: hostapd
+// (driver=wired, internal EAP server) as the switch in one namespace, `wpa_supplicant -D wired`
+// on the host end in another; at the end, its pure helpers (start commands, --wpa-ctrl paths).
 import { test, type TestContext } from 'node:test';
 import { getEventListeners } from 'node:events';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { createSupplicant, type Supplicant, type SupplicantOptions } from './lab
 import { makeCerts } from './lab/certs.js';
 import { labDir } from './lab/peer-process.js';
 import { authenticate, captureLogger, linkLab, ReportLog, request, timerCount, withTimeout, type LinkLab } from './lab/auth-lab.js';
-import { WpaSupplicantAuthenticator } from '../src/auth/wpa-supplicant.js';
+import { WpaSupplicantAuthenticator, ctrlSocketPath, startCommands } from '../src/auth/wpa-supplicant.js';
 import { createAuthenticator } from '../src/auth/index.js';
 import { WpaCtrl } from '../src/wpa/ctrl.js';
 import type { AuthOutcome } from '../src/auth/authenticator.js';
@@ -268,4 +269,18 @@ test('createAuthenticator: --wpa-ctrl as the socket path itself; a regular file 
   await assert.rejects(createAuthenticator({ kind: 'wpa-supplicant', ctrl: s.supp.confPath }),
     (e: Error & { code?: string }) => e.name === 'UsageError' && e.code === 'wpa-ctrl-invalid');
   await s.finish();
+});
+
+test('start commands per PAE state: HELD needs REASSOCIATE before LOGON', () => {
+  assert.deepEqual(startCommands('AUTHENTICATED'), ['REAUTHENTICATE']);
+  assert.deepEqual(startCommands('HELD'), ['REASSOCIATE', 'LOGON']);
+  assert.deepEqual(startCommands('AUTHENTICATING'), ['REASSOCIATE', 'LOGON']);
+  assert.deepEqual(startCommands('CONNECTING'), ['LOGON']);
+  assert.deepEqual(startCommands('DISCONNECTED'), ['LOGON']);
+  assert.deepEqual(startCommands(undefined), ['LOGON']);
+});
+
+test('--wpa-ctrl resolution when the path does not exist yet', () => {
+  assert.equal(ctrlSocketPath('/nonexistent/d1x/run', 'eth0'), '/nonexistent/d1x/run/eth0');
+  assert.equal(ctrlSocketPath('/nonexistent/d1x/run/eth0', 'eth0'), '/nonexistent/d1x/run/eth0');
 });

@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { credentialRequest, eapMethodOf, isEvent, loggable, parseEvent } from '../src/wpa/events.js';
 import { parseStatus } from '../src/wpa/status.js';
-import { startCommands, ctrlSocketPath } from '../src/auth/wpa-supplicant.js';
 
 test('events: level, text and name; replies are not events', () => {
   assert.deepEqual(parseEvent('<3>CTRL-EVENT-EAP-SUCCESS EAP authentication completed successfully'), {
@@ -55,18 +54,4 @@ test('STATUS on wired: PAE, suppPortStatus, method; PAE absent while DISCONNECTE
   assert.equal(d.authorized, false);
   // COMPLETED alone never means authorized.
   assert.equal(parseStatus('wpa_state=COMPLETED\nSupplicant PAE state=HELD\nsuppPortStatus=Unauthorized\n').authorized, false);
-});
-
-test('start commands per PAE state: HELD needs REASSOCIATE before LOGON', () => {
-  assert.deepEqual(startCommands('AUTHENTICATED'), ['REAUTHENTICATE']);
-  assert.deepEqual(startCommands('HELD'), ['REASSOCIATE', 'LOGON']);
-  assert.deepEqual(startCommands('AUTHENTICATING'), ['REASSOCIATE', 'LOGON']);
-  assert.deepEqual(startCommands('CONNECTING'), ['LOGON']);
-  assert.deepEqual(startCommands('DISCONNECTED'), ['LOGON']);
-  assert.deepEqual(startCommands(undefined), ['LOGON']);
-});
-
-test('--wpa-ctrl resolution when the path does not exist yet', () => {
-  assert.equal(ctrlSocketPath('/nonexistent/d1x/run', 'eth0'), '/nonexistent/d1x/run/eth0');
-  assert.equal(ctrlSocketPath('/nonexistent/d1x/run/eth0', 'eth0'), '/nonexistent/d1x/run/eth0');
 });
