@@ -371,3 +371,19 @@ test('stopAndRestore: clean path, and the forced path when the restore ACK never
   assert.equal(restores.length, 1, 'the machine had issued it; the safety net did not repeat it');
   assert.equal(b.snapshot().status, 'stopped');
 });
+
+test('an event newer than the initial query answer wins (counters decide)', async () => {
+  const kernel = new FakeKernel(makeLink({ carrierChanges: 4, lowerUp: true }));
+  kernel.holdQueries = true;
+  kernel.echo = false; // keep the fake's (rewound) state out of the picture after the answer
+  const h = startMachine({ kernel });
+  // While the query is pending the carrier drops: a later record (more carrier changes).
+  kernel.carrierOff();
+  // The query answer was taken before that (stale).
+  kernel.set(7, { lowerUp: true, operstate: 'UP', carrierChanges: 4 }, false);
+  kernel.answerQueries();
+  await settle();
+  assert.equal(h.snapshot().context.link?.carrierChanges, 5);
+  assert.equal(h.state(), 'waitingForCarrier');
+  assert.equal(kernel.auths.length, 0);
+});
