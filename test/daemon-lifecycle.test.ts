@@ -27,18 +27,23 @@ test('SIGKILL leaves linkmode 1; reset restores; a new start takes over', async 
   assert.equal(killed.signal, 'SIGKILL');
   assert.equal((await port.link()).linkmode, 1, 'a killed daemon cannot restore: linkmode stays 1');
 
-  // The lock died with the process: a new daemon takes the link over at once.
+  // The lock died with the process: a new daemon takes the link over at once, closing the
+  // port it finds open until its own authentication succeeds.
+  const again = watch.mark('second daemon started');
   const second = DaemonProcess.start(port.host, port.execArgs(ok), { t });
   await second.waitForLog((l) => l.event === 'linkAppeared', { what: 'the takeover' });
+  await watch.until(is.gated(), 'DORMANT: taken over', { since: again });
   await second.waitForState('eth0', 'authorized.steady');
-  await watch.until(is.open(), 'the gate open again under the new daemon');
+  await watch.until(is.open(), 'the gate open again under the new daemon', { since: again });
   second.signal('SIGKILL');
   await second.waitForExit();
 
+  const beforeReset = watch.mark('reset');
   const reset = await runCli(port.host, ['reset', 'eth0']);
   assert.equal(reset.code, 0, reset.stderr);
   assert.equal(reset.stderr, '');
   assert.equal(reset.stdout.trim(), 'eth0: linkmode 0 (default), operstate UP');
+  await watch.until(is.restored(), 'linkmode 0 and UP after reset', { since: beforeReset });
   const after = await port.link();
   assert.equal(after.linkmode, 0);
   assert.equal(after.operstate, 'UP');
