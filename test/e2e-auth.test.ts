@@ -1,5 +1,5 @@
 /**
- * End to end, authentication outcomes (issue 6, scenarios 1, 2, 3 and 5): the real daemon in a
+ * End to end, authentication outcomes: the real daemon in a
  * namespace, real wpa_supplicant -D wired, real hostapd as the switch, the kernel's own view of
  * the port read from netlink events.
  */
@@ -11,7 +11,7 @@ import { is } from './lab/link-watch.js';
 
 const wrongUsers = [{ identity: DEFAULT_IDENTITY, method: 'MD5' as const, password: 'some other password' }];
 
-test('e2e 1: right credentials: linkmode 1 at once, DORMANT until EAP success, then UP with IFF_RUNNING', async (t) => {
+test('right credentials: linkmode 1 at once, DORMANT until EAP success, then UP with IFF_RUNNING', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'e1' });
   const gated = await lab.watch.until(is.linkmode(1), 'linkmode 1', { timeoutMs: 10_000 });
@@ -33,7 +33,7 @@ test('e2e 1: right credentials: linkmode 1 at once, DORMANT until EAP success, t
   assert.ok(view.successes >= 1);
 });
 
-test('e2e 2: no authenticator on the wire: DORMANT while none answers, opens after hostapd starts', async (t) => {
+test('no authenticator on the wire: DORMANT while none answers, opens after hostapd starts', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'e2', withSwitch: false });
   await lab.watch.until(is.gated(), 'DORMANT in linkmode 1', { timeoutMs: 10_000 });
@@ -54,7 +54,7 @@ test('e2e 2: no authenticator on the wire: DORMANT while none answers, opens aft
   await lab.watch.until(is.open(), 'UP after hostapd started', { since: m, timeoutMs: 30_000 });
 });
 
-test('e2e 3: wrong credentials: DORMANT with backoff; fixing the switch user file opens the port without a restart', async (t) => {
+test('wrong credentials: DORMANT with backoff; fixing the switch user file opens the port without a restart', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'e3', users: wrongUsers });
   await lab.watch.until(is.gated(), 'DORMANT in linkmode 1', { timeoutMs: 10_000 });
@@ -78,7 +78,7 @@ test('e2e 3: wrong credentials: DORMANT with backoff; fixing the switch user fil
   assert.equal(lab.daemon.exit, null);
 });
 
-test('e2e 5: a switch-initiated re-authentication that fails while UP closes the port (DORMANT)', async (t) => {
+test('a switch-initiated re-authentication that fails while UP closes the port (DORMANT)', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'e5' });
   await lab.watch.until(is.open(), 'UP', { timeoutMs: 15_000 });

@@ -1,5 +1,5 @@
 /**
- * End to end, the cable (issue 6, scenarios 4 and 9): carrier lost and regained, a bounce too
+ * End to end, the cable: carrier lost and regained, a bounce too
  * short for the kernel to report, and a storm of flaps.
  */
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import { needsRoot } from './lab/netns.js';
 import { Lab } from './lab/lab.js';
 import { is } from './lab/link-watch.js';
 
-test('e2e 4: cable pull: DOWN; on return DORMANT, a fresh authentication, then UP; never UP on the old one', async (t) => {
+test('cable pull: DOWN; on return DORMANT, a fresh authentication, then UP; never UP on the old one', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'e4' });
   await lab.watch.until(is.open(), 'UP', { timeoutMs: 15_000 });
@@ -40,11 +40,11 @@ test('e2e 4: cable pull: DOWN; on return DORMANT, a fresh authentication, then U
   assert.ok(after.successes > before.successes, `the switch saw no new authentication (${before.successes} -> ${after.successes})`);
 });
 
-test('e2e 4b: a 200 ms bounce the kernel never reports still brings a fresh authentication', async (t) => {
+test('a 200 ms bounce the kernel never reports still brings a fresh authentication', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'e4b' });
   const open = await lab.watch.until(is.open(), 'UP', { timeoutMs: 15_000 });
-  // As in e2e 4: the log mark must follow the first authentication's line.
+  // As in the cable-pull test: the log mark must follow the first authentication's line.
   await lab.awaitAuthResult((l) => l.authorized === true, 'the first authentication in the daemon\'s log', { timeoutMs: 5_000 });
   const before = await lab.switchView();
   const logMark = lab.daemon.mark();
@@ -64,7 +64,7 @@ test('e2e 4b: a 200 ms bounce the kernel never reports still brings a fresh auth
   assert.ok(after.successes > before.successes, `the switch saw no new authentication (${before.successes} -> ${after.successes})`);
 });
 
-test('e2e 9: a flap storm: the daemon survives, ends UP, memory stays bounded', async (t) => {
+test('a flap storm: the daemon survives, ends UP, memory stays bounded', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'e9' });
   await lab.watch.until(is.open(), 'UP', { timeoutMs: 15_000 });

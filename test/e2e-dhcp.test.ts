@@ -1,5 +1,5 @@
 /**
- * End to end, the point of it all (issue 6, scenario 11): a DHCP client that honours the gate
+ * End to end, the point of it all: a DHCP client that honours the gate
  * (dhcpcd waits for IFF_RUNNING) gets no lease while 802.1X has not opened the port, and gets
  * one once it has. dnsmasq serves DHCP on the switch side.
  */
@@ -18,7 +18,7 @@ function resolvConf(): string {
   } catch { return '(absent)'; }
 }
 
-test('e2e 11: dhcpcd gets no lease while the port is DORMANT, and a lease once it is UP', async (t) => {
+test('dhcpcd gets no lease while the port is DORMANT, and a lease once it is UP', async (t) => {
   if (!needsRoot(t)) return;
   for (const p of ['dnsmasq', 'dhcpcd']) assert.ok(haveProgram(p), `${p} is not installed (apt-get install dnsmasq-base dhcpcd-base)`);
   const resolvBefore = resolvConf();

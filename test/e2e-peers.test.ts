@@ -1,5 +1,5 @@
 /**
- * End to end, the things around the port (issue 6, scenarios 6, 7 and 8): the backend coming
+ * End to end, the things around the port: the backend coming
  * and going, the interface deleted and created again, a stacked interface whose lower device
  * is dormant.
  */
@@ -9,7 +9,7 @@ import { needsRoot } from './lab/netns.js';
 import { Lab } from './lab/lab.js';
 import { is } from './lab/link-watch.js';
 
-test('e2e 6: wpa_supplicant absent at start, killed while UP, restarted: DORMANT while gone, UP after', async (t) => {
+test('wpa_supplicant absent at start, killed while UP, restarted: DORMANT while gone, UP after', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'e6', withSupplicant: false });
   await lab.watch.until(is.gated(), 'DORMANT without a backend', { timeoutMs: 10_000 });
@@ -33,7 +33,7 @@ test('e2e 6: wpa_supplicant absent at start, killed while UP, restarted: DORMANT
   assert.equal(lab.daemon.exit, null, 'the daemon kept running throughout');
 });
 
-test('e2e 7: the interface deleted and created again with the same name is taken over again', async (t) => {
+test('the interface deleted and created again with the same name is taken over again', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'e7' });
   const first = await lab.watch.until(is.open(), 'UP', { timeoutMs: 15_000 });
@@ -45,7 +45,7 @@ test('e2e 7: the interface deleted and created again with the same name is taken
   assert.equal(lab.daemon.exit, null);
 });
 
-test('e2e 8: a macvlan whose lower device is dormant: no authentication until the dormant flag clears', async (t) => {
+test('a macvlan whose lower device is dormant: no authentication until the dormant flag clears', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'e8', macvlan: { lowerDormant: true } });
   // The daemon has taken the link over and waits: the driver's dormant flag is set.
