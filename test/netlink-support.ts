@@ -1,12 +1,46 @@
 /**
- * Shared by the netlink tests: bounded waits for RouteSocket events, and the comparison of a
- * LinkRecord with what `ip -j -d link show` and sysfs report.
+ * Shared by the netlink tests: bounded waits for RouteSocket events, the comparison of a
+ * LinkRecord with what `ip -j -d link show` and sysfs report, and the captured link dump the
+ * parser tests feed on.
  */
 import assert from 'node:assert/strict';
-import type { RouteSocket } from '../src/netlink/route-socket.js';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { RouteSocket } from '../src/netlink/route-socket.js';
 import type { LinkRecord } from '../src/link.js';
 import { IFF } from '../src/netlink/constants.js';
-import type { Netns } from './lab/netns.js';
+import { Netns, vethPair } from './lab/netns.js';
+
+/**
+ * A committed RTM_GETLINK dump reply (the raw datagrams, concatenated): lo, a veth end eth0, a
+ * bridge br0, a macvlan mv0 on eth0 enslaved to br0, a vxlan vx0, then NLMSG_DONE. Made by
+ * test/fixtures/write-link-dump.ts (as root) with captureLinkDump below; it lets the parser
+ * tests run without root. Resolved from dist/test/ back to the source tree.
+ */
+export const LINK_DUMP_FIXTURE = fileURLToPath(new URL('../../test/fixtures/link-dump.bin', import.meta.url));
+
+/** The interfaces of that dump, in dump order. */
+export const LINK_DUMP_NAMES = ['lo', 'eth0', 'br0', 'mv0', 'vx0'];
+
+/**
+ * Builds those interfaces in a fresh namespace and captures a dump reply there (root only).
+ * Returns the raw bytes and what RouteSocket#dumpLinks made of the same links.
+ */
+export async function captureLinkDump(t: TestContext): Promise<{ bytes: Uint8Array; dump: LinkRecord[] }> {
+  const a = await Netns.create('nlp', t);
+  const b = await Netns.create('nlp', t);
+  await vethPair(a, 'eth0', b, 'sw0');
+  await a.ip('link', 'add', 'br0', 'type', 'bridge');
+  await a.ip('link', 'add', 'mv0', 'link', 'eth0', 'type', 'macvlan');
+  await a.ip('link', 'add', 'vx0', 'type', 'vxlan', 'id', '7', 'dstport', '4789');
+  await a.ip('link', 'set', 'mv0', 'master', 'br0');
+  const sock = RouteSocket.open({ netns: a.path });
+  t.after(() => sock.close());
+  for (const n of LINK_DUMP_NAMES) await sock.getLink(n); // settle linkwatch
+  const dump = await sock.dumpLinks();
+  // A plain Uint8Array copy: Buffer#slice would share memory with the capture.
+  return { bytes: new Uint8Array(sock.captureDump()), dump };
+}
 
 /**
  * The first 'link' event matching `match`, within `timeoutMs`; the listener is attached now, so
