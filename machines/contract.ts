@@ -70,7 +70,7 @@ export interface SupplicantInput {
 }
 
 /*
- * Added by the machine's author (issue 3). Nothing above changed shape.
+ * Added by the machine's author; nothing above changed shape.
  *
  * Ordering requirement on `writeLink`: requests must reach the kernel in the order the actor
  * instances were started. The machine may stop a `writeLink` actor before its ACK (it then
@@ -92,7 +92,10 @@ export type RestoreGuardEvent =
   | { type: 'guard.arm'; target: { index: number; ifname: string } }
   | { type: 'guard.disarm' };
 
-/** The one request that leaves supplicant mode (field guide, section 1). */
+/**
+ * The one request that leaves supplicant mode
+ * (docs/kernel-contract.md#entering-and-leaving-supplicant-mode).
+ */
 export const RESTORE_SETTINGS = { linkmode: 0, operstate: 'UP' } as const satisfies LinkSettings;
 /** The one request that enters supplicant mode. */
 export const ENTER_SETTINGS = { linkmode: 1, operstate: 'DORMANT' } as const satisfies LinkSettings;

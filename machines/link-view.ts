@@ -1,6 +1,6 @@
 /**
  * How the supplicant machine reads a link record: pure predicates over LinkRecord.
- * Kernel facts: Documentation/networking/operstates.rst and the field guide, section 1.
+ * Kernel facts: Documentation/networking/operstates.rst and docs/kernel-contract.md.
  */
 import type { LinkRecord } from '../src/link.js';
 
@@ -48,9 +48,10 @@ function rose(before: number | null, after: number | null): boolean {
 /**
  * Does this record restart the flow? Any change of admin state, LOWER_UP, the driver's dormant
  * flag or the testing condition does; so does a rise of IFLA_CARRIER_CHANGES or
- * IFLA_CARRIER_UP_COUNT when all of those look unchanged: a veth (and a real NIC) carrier-off is
- * batched by linkwatch, so a bounce shorter than the batch leaves only the counters as trace
- * while the switch has de-authorized the port (field guide, section 1).
+ * IFLA_CARRIER_UP_COUNT when all of those look unchanged: a real NIC's carrier-off (and the
+ * lab's same-index veth's) is batched by linkwatch, so a bounce shorter than the batch leaves
+ * only the counters as trace while the switch has de-authorized the port
+ * (docs/kernel-contract.md#linkwatch-batching-and-the-short-bounce).
  * Changes of operstate alone (DORMANT <-> UP, our own writes) do not restart anything.
  */
 export function restartReason(prev: LinkRecord, next: LinkRecord, counters: CarrierCounters): RestartReason | null {

@@ -1,6 +1,7 @@
 /**
  * The supplicant machine: Documentation/networking/operstates section 4 ("the supplicant
- * flow") as an XState v5 machine. Read it beside the document and the field guide, section 1.
+ * flow") as an XState v5 machine. Read it beside the document, docs/kernel-contract.md and
+ * docs/machine.md (the design notes: invariant, departures from IEEE 802.1X and the document).
  *
  *   initializing.querying                 subscribe (root invoke linkSource), then RTM_GETLINK once
  *   initializing.enteringSupplicantMode   ONE write {linkmode 1, operstate DORMANT}

@@ -1,5 +1,5 @@
 /**
- * The CLI's exit statuses (issue 5). Kept in one place so the daemon, the subcommands and the
+ * The CLI's exit statuses (README.md, Exit status). Kept in one place so the daemon, the subcommands and the
  * tests agree.
  */
 export const EXIT = {

@@ -16,7 +16,7 @@ export const DEFAULTS = {
   auth: 'wpa-supplicant' as AuthKind,
   wpaCtrl: '/run/wpa_supplicant',
   authTimeout: 30,
-  // hostapd ignores EAPOL-Start for about 5 s after a failure (field guide section 3), so a
+  // hostapd ignores EAPOL-Start for about 5 s after a failure (docs/lab.md#the-quiet-period), so a
   // first retry sooner than that is wasted.
   retryMin: 5,
   retryMax: 300,

@@ -73,7 +73,7 @@ function timeline(lab: Lab, wallEpochMs: number): string {
     if (e.kind === 'note') rows.push({ atMs: e.atMs, rank: 1, text: `>> ${e.note}` });
     else if (e.kind === 'link') {
       const text = linkRow(e);
-      // Duplicate notifications are normal (field guide §1); show changes only.
+      // Duplicate notifications are normal (docs/kernel-contract.md#notifications); show changes only.
       if (text !== lastLink) rows.push({ atMs: e.atMs, rank: 1, text });
       lastLink = text;
     } else if (e.kind === 'removed') rows.push({ atMs: e.atMs, rank: 1, text: 'kernel: interface removed' });

@@ -1,6 +1,6 @@
 /**
  * The lab's own levers and its watcher, against the kernel, with no daemon: what the scenarios
- * rely on (field guide §1) is checked here first, so a scenario failure points at the product.
+ * rely on (docs/lab.md#carrier-levers) is checked here first, so a scenario failure points at the product.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
  * Fakes for the supplicant machine's actors (contract.ts), for unit tests of the machine's
- * logic only: a small model of the kernel's link rules (field guide, section 1), an
+ * logic only: a small model of the kernel's link rules (docs/kernel-contract.md), an
  * authenticator whose exchanges the test settles by hand, and a harness that starts the machine
  * on a SimulatedClock. Reusable by other tests that need the machine without I/O.
  */
@@ -127,7 +127,10 @@ export class FakeKernel {
     return link;
   }
 
-  /** linkwatch's derivation after a carrier/flag change (operstates.rst, field guide table). */
+  /**
+   * linkwatch's derivation after a carrier/flag change
+   * (docs/kernel-contract.md#how-the-kernel-derives-operstate).
+   */
   private derive(link: LinkRecord, index: number): LinkRecord['operstate'] {
     if (!link.up) return 'DOWN';
     if (this.testing.has(index)) return 'TESTING';
@@ -222,7 +225,7 @@ export class FakeKernel {
     }
     const changed = next.linkmode !== before.linkmode || next.operstate !== before.operstate;
     this.set(input.index, next, false);
-    // No notifications while admin down (field guide, section 1).
+    // No notifications while admin down (docs/kernel-contract.md#notifications).
     if (this.echo && changed && next.up) this.notify(input.index);
     return applied;
   }

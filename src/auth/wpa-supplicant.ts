@@ -2,7 +2,7 @@
  * The wpa_supplicant backend: drives a running `wpa_supplicant -D wired` through its control
  * interface. wpa_supplicant does the EAP exchange; we decide when it happens and read the result.
  *
- * Facts this relies on (field guide, section 2; checked against wpa_supplicant 2.10 in the lab):
+ * Facts this relies on (docs/wpa-supplicant.md; checked against wpa_supplicant 2.10 in the lab):
  * - Authorization is read from EAP events and STATUS's suppPortStatus, never from wpa_state or
  *   CTRL-EVENT-CONNECTED (a switch-initiated re-authentication emits no CONNECTED).
  * - LOGON sends EAPOL-Start at once; REAUTHENTICATE works only in PAE AUTHENTICATED.

@@ -1,7 +1,7 @@
 /**
  * `reset IFNAME`: leave the supplicant flow by hand (after a SIGKILLed daemon, or from systemd's
  * ExecStopPost=). One request {linkmode 0, operstate UP}, then the kernel's answer is checked,
- * because an ignored request is ACKed too (field guide section 1).
+ * because an ignored request is ACKed too (docs/kernel-contract.md#what-the-ack-proves).
  */
 import { RuntimeFailure } from '../errors.js';
 import { RouteSocket } from '../netlink/route-socket.js';

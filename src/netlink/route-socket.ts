@@ -13,7 +13,7 @@
  * - 'overrun' (recv said ENOBUFS): multicasts were lost, re-dump. Replies can be lost the same
  *   way (the kernel drops unicasts to a full socket too), so pending getLink/dumpLinks are
  *   re-sent and a pending setLink is rejected with ENOBUFS (its ACK may be gone; the caller
- *   confirms state by query anyway, see the field guide: the ACK proves nothing).
+ *   confirms state by query anyway: docs/kernel-contract.md#what-the-ack-proves).
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';

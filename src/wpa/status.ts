@@ -1,7 +1,7 @@
 /**
  * wpa_supplicant's STATUS reply: key=value lines. On wired with ap_scan=0 it carries
  * wpa_state, "Supplicant PAE state", suppPortStatus, "EAP state" and selectedMethod; the PAE
- * lines are absent while wpa_state is DISCONNECTED (field guide, section 2; the EAPOL lines
+ * lines are absent while wpa_state is DISCONNECTED (docs/wpa-supplicant.md#status; the EAPOL lines
  * come from eapol_sm_get_status in src/eapol_supp/eapol_supp_sm.c).
  */
 

@@ -39,7 +39,7 @@ export const carrierToUp: Bench = {
         notes: [
           'from the first RTM_NEWLINK with LOWER_UP after the switch end came back up to the first with operstate UP',
           `first message with carrier was DORMANT in ${[...ours, ...hook].length - staleUp} of ${[...ours, ...hook].length} cycles (UP there = opened on the old authentication)`,
-          'the hook cannot: wpa_supplicant does not watch carrier, stays "Authorized", emits no CONNECTED after a return (field guide §2)',
+          'the hook cannot: wpa_supplicant does not watch carrier, stays "Authorized", emits no CONNECTED after a return (docs/wpa-supplicant.md)',
         ],
       }],
       metrics: [

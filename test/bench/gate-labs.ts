@@ -4,7 +4,7 @@
  * `ip -ts monitor link` in the host namespace:
  * - ours: dot1x-operstate (default backend, log level info) manages the port;
  * - hook: wpa_supplicant alone plus the classic `wpa_cli -a SCRIPT` (state up on CONNECTED,
- *   dormant on DISCONNECTED), with linkmode 1 set by hand, as the field guide describes it.
+ *   dormant on DISCONNECTED), with linkmode 1 set by hand (docs/wpa-supplicant.md#the-classic-hook).
  */
 import { Lab, DEFAULT_PASSWORD } from '../lab/lab.js';
 import { is } from '../lab/link-watch.js';

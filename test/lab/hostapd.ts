@@ -1,6 +1,6 @@
 /**
  * The switch of a lab: hostapd with driver=wired and its internal EAP server on one veth end
- * (field guide, section 3). Config, eap_user_file, control socket and log live in a tmp dir
+ * (docs/lab.md#hostapd-as-the-switch). Config, eap_user_file, control socket and log live in a tmp dir
  * removed after the test; hostapd is stopped after the test, also on failure, and its log is
  * printed when the test failed.
  */

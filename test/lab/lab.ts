@@ -8,7 +8,7 @@
  * Everything is removed by close(): after the test when a TestContext is given (also when it
  * fails), and on exit or SIGINT/SIGTERM through Netns (which kills what runs in the namespaces).
  *
- * The levers on the kernel follow the field guide §1: carrier off/on is the veth peer going
+ * The levers on the kernel (docs/lab.md#carrier-levers): carrier off/on is the veth peer going
  * down/up in the switch namespace; the driver dormant flag is a macvlan on a lower device set
  * `state dormant`.
  *
@@ -18,8 +18,9 @@
  * reports every carrier change immediately (observed on 6.18: a 100 ms bounce always shows
  * DOWN). With equal indexes the host end is "not stacked", like a physical NIC: a carrier-off
  * that comes within a second of the previous linkwatch run waits for the next run, and a short
- * bounce can vanish altogether (field guide §1). bounce() relies on that. A lab created with
- * `ordinaryPair` gets an ordinary veth pair instead, where every flap reaches userspace.
+ * bounce can vanish altogether (docs/lab.md#the-veth-ifindex-trick). bounce() relies on that.
+ * A lab created with `ordinaryPair` gets an ordinary veth pair instead, where every flap
+ * reaches userspace.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -339,7 +340,7 @@ export class Lab {
    * (HZ, net/core/link_watch.c linkwatch_schedule_work) the next non-urgent event waits; the
    * main carrier goes off and on inside that second and linkwatch later finds carrier present.
    * Nothing queries the host end in between: a read of `carrier` or a single-interface
-   * RTM_GETLINK would run the pending event at once (field guide §1).
+   * RTM_GETLINK would run the pending event at once (docs/lab.md#do-not-look-while-bouncing).
    * Resolves with the gap in ms; rejects when the bounce did not fit the window or `ms`.
    */
   async bounce(ms = 200): Promise<number> {

@@ -5,8 +5,9 @@
  * Uses our own RouteSocket, opened inside the namespace. It subscribes before it asks for the
  * current state, so no transition between the two is lost. It asks the kernel (a single-interface
  * RTM_GETLINK) only at open, on an overrun, and when refresh() is called: such a query runs the
- * interface's pending linkwatch event at once (field guide §1), which would hide the short
- * carrier bounces the tests provoke on purpose. Waiting therefore works from the events alone.
+ * interface's pending linkwatch event at once (docs/lab.md#do-not-look-while-bouncing), which
+ * would hide the short carrier bounces the tests provoke on purpose. Waiting therefore works
+ * from the events alone.
  */
 import type { TestContext } from 'node:test';
 import { RouteSocket } from '../../src/netlink/route-socket.js';

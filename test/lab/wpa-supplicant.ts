@@ -1,6 +1,6 @@
 /**
  * The host side of a lab: `wpa_supplicant -D wired -i IF -c FILE [-W]` in a namespace, with
- * ctrl_interface=DIR, ap_scan=0 and one IEEE8021X network block (field guide, section 2).
+ * ctrl_interface=DIR, ap_scan=0 and one IEEE8021X network block (docs/lab.md#the-supplicant-in-the-lab).
  * Config, control dir and log live in a tmp dir removed after the test; the process is stopped
  * after the test (also on failure) and its log printed when the test failed.
  */

@@ -26,7 +26,7 @@
 namespace {
 
 // Largest datagram delivered. wpa_supplicant's replies fit in 4 KiB, but its event lines are
-// bounded only by their content and grow with peer-certificate events (field guide, section 2).
+// bounded only by their content and grow with peer-certificate events (docs/wpa-supplicant.md#sockets).
 constexpr size_t kMaxMessage = 64 * 1024;
 // Datagrams read per readiness callback before yielding to the rest of the loop.
 constexpr int kBurst = 32;
