@@ -4,7 +4,7 @@
  * broken messages are dropped and counted; whatever is returned is well-formed. The fuzzing
  * starts from the committed capture (test/fixtures/link-dump.bin), so it needs no root; a fresh
  * capture, compared with the socket path, runs as root.
- * (Reads past the end are proven with an AddressSanitizer build, see the report; here the
+ * (Reads past the end are what an AddressSanitizer build of the addon catches; here the
  * native side parses an exact-size copy, so such a read would at least be out of bounds.)
  */
 import { test } from 'node:test';
