@@ -11,6 +11,7 @@ import { needsRoot } from './lab/netns.js';
 import { createPort } from './lab/cli-port.js';
 import { LinkWatch, is } from './lab/link-watch.js';
 import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
+import { AS_NOBODY, readableCopy } from './lab/readable-copy.js';
 import type { KernelStatus, StatusReport } from '../src/status.js';
 
 test('SIGKILL leaves linkmode 1; reset restores; a new start takes over', async (t) => {
@@ -118,7 +119,7 @@ test('status --json: the kernel only without a daemon; the daemon\'s view while 
   assert.match(human.stdout, /kernel: {3}operstate UP, linkmode 1 \(dormant\)/);
   assert.match(human.stdout, new RegExp(`daemon: {3}pid ${daemon.pid}, auth exec, state authorized\\.steady`));
   const nobody = await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir],
-    { wrap: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] });
+    { wrap: AS_NOBODY, cli: readableCopy().cli });
   assert.equal(nobody.code, 0, nobody.stderr);
   const seenByNobody = JSON.parse(nobody.stdout) as StatusReport;
   assert.equal(seenByNobody.daemon, null, 'the daemon answered an unprivileged user');
