@@ -139,6 +139,15 @@ function formatDuration(ms: number): string {
 
 const LINKMODE_NAMES: Record<number, string> = { 0: 'default', 1: 'dormant', 2: 'testing' };
 
+/**
+ * TEXT with C0/C1 control characters (and the backslash that introduces an escape) written as
+ * \xNN: outcome messages carry text from the authentication peer, which must not be able to
+ * move the cursor, rewrite the terminal's title or forge lines in what `status` prints.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** The human form of a status report, several lines, no trailing newline. */
 export function formatStatus(report: StatusReport): string {
   const k = report.kernel;
@@ -154,12 +163,12 @@ export function formatStatus(report: StatusReport): string {
   if (d === null) {
     lines.push(`  daemon:   ${report.daemonNote ?? 'not running'}`);
   } else {
-    lines.push(`  daemon:   pid ${d.pid}, auth ${d.auth}${d.backendAvailable ? '' : ' (backend unavailable)'}, state ${d.state} for ${formatDuration(d.timeInStateMs)}, attempt ${d.attempt}`);
-    if (d.lastError !== null) lines.push(`            last link error: ${d.lastError}`);
+    lines.push(`  daemon:   pid ${d.pid}, auth ${printable(d.auth)}${d.backendAvailable ? '' : ' (backend unavailable)'}, state ${printable(d.state)} for ${formatDuration(d.timeInStateMs)}, attempt ${d.attempt}`);
+    if (d.lastError !== null) lines.push(`            last link error: ${printable(d.lastError)}`);
     const o = d.lastOutcome;
     if (o === null) lines.push('            no authentication outcome yet');
     else if (o.authorized) lines.push(`            last outcome: authorized at ${o.at}`);
-    else lines.push(`            last outcome: ${o.cause ?? 'failed'} at ${o.at}${o.message ? `: ${o.message}` : ''}`);
+    else lines.push(`            last outcome: ${printable(o.cause ?? 'failed')} at ${printable(o.at)}${o.message ? `: ${printable(o.message)}` : ''}`);
   }
   return lines.join('\n');
 }
