@@ -3,11 +3,14 @@
  * runtime directory, so only root (the daemon's user) can read it. Each connection gets one
  * JSON line with the current DaemonStatus, then the daemon closes it.
  */
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { chmodSync, mkdirSync, unlinkSync, lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { DaemonStatus } from '../status.js';
+
+/** A status answer is one line; a client still connected after this is cut off. */
+const CONNECTION_TIMEOUT_MS = 2000;
 
 export interface StatusServer {
   readonly path: string;
@@ -38,8 +41,16 @@ export async function openStatusServer(path: string, snapshot: () => DaemonStatu
     }
     unlinkSync(path);
   }
+  // Every open connection, so that close() can end them: server.close() waits for the last
+  // one, and a client that never closes its end would otherwise hold shutdown forever.
+  const conns = new Set<Socket>();
   const server: Server = createServer((conn) => {
+    conns.add(conn);
+    conn.on('close', () => conns.delete(conn));
     conn.on('error', () => { /* a client that went away is not our problem */ });
+    // Nothing a client says matters: discard it, and give each connection a bounded life.
+    conn.resume();
+    conn.setTimeout(CONNECTION_TIMEOUT_MS, () => conn.destroy());
     conn.end(`${JSON.stringify(snapshot())}\n`);
   });
   await new Promise<void>((resolve, reject) => {
@@ -66,6 +77,7 @@ export async function openStatusServer(path: string, snapshot: () => DaemonStatu
       if (closed) { resolve(); return; }
       closed = true;
       server.close(() => { removeSync(); resolve(); });
+      for (const conn of conns) conn.destroy();
     }),
   };
 }
