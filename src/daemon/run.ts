@@ -4,10 +4,11 @@
  * Order matters, because bad input must leave every link exactly as it was:
  *   1. options validated (src/options.ts, before this runs)
  *   2. the backend is made (createAuthenticator checks --exec / --module / --wpa-ctrl)
- *   3. the instance lock of every interface (a second instance exits 2 and changes nothing)
- *   4. every interface must exist (RTM_GETLINK; exit 2 when one does not)
- *   5. privilege probe: an RTM_SETLINK without attributes needs CAP_NET_ADMIN like any other
+ *   3. every interface must exist (RTM_GETLINK; exit 2 when one does not)
+ *   4. privilege probe: an RTM_SETLINK without attributes needs CAP_NET_ADMIN like any other
  *      (rtnetlink_rcv_msg checks it for every non-GET request) and changes nothing
+ *   5. the instance lock of every interface (a second instance exits 2 and changes nothing);
+ *      after the probe, because the lock lives in the root-only run directory
  *   6. status sockets, then one machine per interface
  */
 import { RouteSocket } from '../netlink/route-socket.js';
@@ -63,7 +64,6 @@ class Daemon {
     log.debug({ ifnames: config.ifnames, auth: config.auth.kind }, 'preparing');
     try {
       this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
-      for (const ifname of config.ifnames) this.locks.set(ifname, await acquireInstanceLock(ifname));
 
       const socket = RouteSocket.open();
       this.socket = socket;
@@ -76,6 +76,7 @@ class Daemon {
       const indexes = new Map<string, number>();
       for (const ifname of config.ifnames) indexes.set(ifname, (await requireLink(socket, ifname)).index);
       for (const index of indexes.values()) await socket.setLink(index, {});
+      for (const ifname of config.ifnames) this.locks.set(ifname, await acquireInstanceLock(ifname));
 
       const runDir = resolveRunDir(config.runDir);
       this.runDir = runDir;

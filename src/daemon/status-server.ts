@@ -1,13 +1,15 @@
 /**
- * The daemon's status socket: a filesystem AF_UNIX stream socket, mode 0600 inside a 0700
- * runtime directory, so only root (the daemon's user) can read it. Each connection gets one
+ * The daemon's status socket: a filesystem AF_UNIX stream socket, mode 0600 from its creation
+ * (umask, no chmod after: chmod follows links) inside a root-only runtime directory
+ * (src/daemon/run-dir.ts), so only root (the daemon's user) can read it. Each connection gets one
  * JSON line with the current DaemonStatus, then the daemon closes it.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { chmodSync, mkdirSync, unlinkSync, lstatSync } from 'node:fs';
+import { unlinkSync, lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { DaemonStatus } from '../status.js';
+import { prepareRunDir } from './run-dir.js';
 
 /** A status answer is one line; a client still connected after this is cut off. */
 const CONNECTION_TIMEOUT_MS = 2000;
@@ -29,7 +31,7 @@ function answers(path: string): Promise<boolean> {
 }
 
 export async function openStatusServer(path: string, snapshot: () => DaemonStatus): Promise<StatusServer> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  prepareRunDir(dirname(path));
   let existing = false;
   try { existing = lstatSync(path).isSocket(); } catch { /* no file: the usual case */ }
   if (existing) {
@@ -64,7 +66,6 @@ export async function openStatusServer(path: string, snapshot: () => DaemonStatu
       process.umask(oldMask);
     }
   });
-  chmodSync(path, 0o600);
   server.unref();
   let closed = false;
   const removeSync = (): void => {
