@@ -7,6 +7,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Authenticator } from './authenticator.js';
+import { checkTrustedFile } from './trusted-file.js';
 import type { AuthLogger } from './logger.js';
 import { ExecAuthenticator, type ExecOptions } from './exec.js';
 import { loadModuleAuthenticator } from './module.js';
@@ -59,6 +60,7 @@ function checkProgram(path: string): void {
   try { accessSync(abs, constants.X_OK); } catch {
     throw new UsageError('exec-not-executable', `--exec ${abs} is not executable (chmod +x it)`);
   }
+  checkTrustedFile(abs, '--exec', 'exec-unsafe');
 }
 
 export type { Authenticator, AuthOutcome, AuthReport, AuthRequest, AuthCause } from './authenticator.js';
