@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { LinkRecord } from './link.js';
 import type { AuthCause } from './auth/authenticator.js';
+import { printable } from './printable.js';
 
 export const DEFAULT_RUN_DIR = '/run/dot1x-operstate';
 
@@ -139,14 +140,6 @@ function formatDuration(ms: number): string {
 
 const LINKMODE_NAMES: Record<number, string> = { 0: 'default', 1: 'dormant', 2: 'testing' };
 
-/**
- * TEXT with C0/C1 control characters (and the backslash that introduces an escape) written as
- * \xNN: outcome messages carry text from the authentication peer, which must not be able to
- * move the cursor, rewrite the terminal's title or forge lines in what `status` prints.
- */
-export function printable(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
 
 /** The human form of a status report, several lines, no trailing newline. */
 export function formatStatus(report: StatusReport): string {

@@ -20,6 +20,7 @@ import type { AuthOutcome, AuthRequest, Authenticator } from './authenticator.js
 import { silentLogger, type AuthLogger } from './logger.js';
 import { killLeftovers } from './descendants.js';
 import { becomeChildSubreaper } from '../posix.js';
+import { printable } from '../printable.js';
 
 export interface ExecOptions {
   /** Program to run (absolute, or relative to the working directory). */
@@ -68,9 +69,7 @@ const SECRET_ASSIGNMENT = /\b(pass(?:word|phrase)?|secret|token|key|pin|psk|cred
 export function firstLineForLog(output: string, limit: number): string {
   const nl = output.indexOf('\n');
   const line = (nl < 0 ? output : output.slice(0, nl)).slice(0, limit);
-  return line
-    .replace(SECRET_ASSIGNMENT, (_m, name: string, sep: string) => `${name}${sep}[redacted]`)
-    .replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return printable(line.replace(SECRET_ASSIGNMENT, (_m, name: string, sep: string) => `${name}${sep}[redacted]`));
 }
 
 function signalGroup(pgid: number, sig: NodeJS.Signals): void {
