@@ -22,6 +22,8 @@ export interface InstanceLock {
   readonly ifname: string;
   readonly path: string;
   release(): Promise<void>;
+  /** For the exit path after an uncaught error: removes the file; the exit drops the lock. */
+  removeSync(): void;
 }
 
 /** Where the locks live: $DOT1X_RUN_DIR or /run/dot1x-operstate (not --run-dir, see above). */
@@ -68,6 +70,7 @@ export async function acquireInstanceLock(ifname: string, dir = lockDir()): Prom
     return {
       ifname,
       path,
+      removeSync: () => { try { unlinkSync(path); } catch { /* already gone */ } },
       release: () => {
         if (!released) {
           released = true;

@@ -226,6 +226,7 @@ class Daemon {
     const message = describeFailure(err).message;
     try { this.log.fatal({ err: message }, 'uncaught error; restoring links and exiting'); } catch { /* logging must not stop the restore */ }
     for (const s of this.servers.values()) s.removeSync();
+    for (const l of this.locks.values()) l.removeSync();
     // Silence the machines first, or their port regions would re-assert linkmode 1 over the
     // restore. Requests on one socket reach the kernel in order, so the restore comes last.
     for (const mi of this.interfaces) {

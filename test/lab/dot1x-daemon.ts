@@ -4,12 +4,26 @@
  * when the test ends. Used by the CLI/daemon tests and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import type { Netns } from './netns.js';
+import { DEFAULT_RUN_DIR } from '../../src/status.js';
+
+/** Instance lock files in DIR that record PID (src/daemon/instance-lock.ts writes "PID\n"). */
+function removeLockFiles(dir: string, pid: number | undefined): void {
+  if (pid === undefined) return;
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return; }
+  for (const name of names) {
+    if (!name.endsWith('.lock')) continue;
+    try {
+      if (readFileSync(join(dir, name), 'utf8') === `${pid}\n`) unlinkSync(join(dir, name));
+    } catch { /* gone already */ }
+  }
+}
 
 /** Absolute path of the built CLI (dist/src/cli.js). */
 export const CLI_PATH = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -90,6 +104,10 @@ export class DaemonProcess {
     const env = { ...process.env, ...(privateTmp !== undefined ? { TMPDIR: privateTmp } : {}), ...options.env };
     this.child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     if (privateTmp !== undefined) this.child.on('close', () => rmSync(privateTmp, { recursive: true, force: true }));
+    // A daemon killed by a signal cannot remove its instance lock file: remove the ones that
+    // still name its pid (a later daemon that took the lock over has written its own).
+    const lockDir = (env as NodeJS.ProcessEnv).DOT1X_RUN_DIR ?? DEFAULT_RUN_DIR;
+    this.child.on('close', (_code, signal) => { if (signal !== null) removeLockFiles(lockDir, this.child.pid); });
     this.child.stdout!.setEncoding('utf8');
     this.child.stderr!.setEncoding('utf8');
     this.child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));
