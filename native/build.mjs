@@ -12,7 +12,7 @@ if (!process.env.npm_config_nodedir) {
   const prefix = resolve(dirname(process.execPath), '..');
   if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) extra.push(`--nodedir=${prefix}`);
 }
-for (const addon of ['netlink', 'unix-dgram']) {
+for (const addon of ['netlink', 'unix-dgram', 'posix']) {
   const r = spawnSync('node-gyp', ['rebuild', '-C', join(here, addon), ...extra], { stdio: 'inherit' });
   if (r.status !== 0) {
     console.error(`native/build.mjs: building native/${addon} failed` +

@@ -55,7 +55,7 @@ async function parse(argv: string[]): Promise<Action | null> {
         .option('auth', { type: 'string', describe: 'backend: wpa-supplicant | exec | module', default: DEFAULTS.auth })
         .option('wpa-ctrl', { type: 'string', describe: `wpa_supplicant control directory or socket (default ${DEFAULTS.wpaCtrl})` })
         .option('exec', { type: 'string', describe: 'program that authenticates (--auth exec)' })
-        .option('exec-arg', { type: 'string', describe: 'argument for the --exec program (repeatable; --exec-arg=-x for one that starts with -)' })
+        .option('exec-arg', { type: 'string', describe: 'argument for the --exec program (repeatable; --exec-arg=-x for one that starts with -); every local user can read it in ps: never a secret' })
         .option('module', { type: 'string', describe: 'authenticator module (--auth module)' })
         .option('auth-timeout', { type: 'string', describe: `seconds allowed for one authentication (default ${DEFAULTS.authTimeout})` })
         .option('retry-min', { type: 'string', describe: `first backoff after a failure, seconds, fractions allowed (default ${DEFAULTS.retryMin})` })

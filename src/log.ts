@@ -18,8 +18,8 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
  * catch a secret that slips into a structured field by mistake (an env object, a credential).
  */
 const REDACT_PATHS = [
-  'password', 'passphrase', 'secret', 'privateKey', 'private_key', 'env', 'execArgs',
-  '*.password', '*.passphrase', '*.secret', '*.privateKey', '*.private_key', '*.env', '*.execArgs',
+  'password', 'passphrase', 'secret', 'privateKey', 'private_key', 'env',
+  '*.password', '*.passphrase', '*.secret', '*.privateKey', '*.private_key', '*.env',
 ];
 
 /**

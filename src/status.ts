@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { LinkRecord } from './link.js';
 import type { AuthCause } from './auth/authenticator.js';
+import { printable } from './printable.js';
 
 export const DEFAULT_RUN_DIR = '/run/dot1x-operstate';
 
@@ -139,6 +140,7 @@ function formatDuration(ms: number): string {
 
 const LINKMODE_NAMES: Record<number, string> = { 0: 'default', 1: 'dormant', 2: 'testing' };
 
+
 /** The human form of a status report, several lines, no trailing newline. */
 export function formatStatus(report: StatusReport): string {
   const k = report.kernel;
@@ -154,12 +156,12 @@ export function formatStatus(report: StatusReport): string {
   if (d === null) {
     lines.push(`  daemon:   ${report.daemonNote ?? 'not running'}`);
   } else {
-    lines.push(`  daemon:   pid ${d.pid}, auth ${d.auth}${d.backendAvailable ? '' : ' (backend unavailable)'}, state ${d.state} for ${formatDuration(d.timeInStateMs)}, attempt ${d.attempt}`);
-    if (d.lastError !== null) lines.push(`            last link error: ${d.lastError}`);
+    lines.push(`  daemon:   pid ${d.pid}, auth ${printable(d.auth)}${d.backendAvailable ? '' : ' (backend unavailable)'}, state ${printable(d.state)} for ${formatDuration(d.timeInStateMs)}, attempt ${d.attempt}`);
+    if (d.lastError !== null) lines.push(`            last link error: ${printable(d.lastError)}`);
     const o = d.lastOutcome;
     if (o === null) lines.push('            no authentication outcome yet');
     else if (o.authorized) lines.push(`            last outcome: authorized at ${o.at}`);
-    else lines.push(`            last outcome: ${o.cause ?? 'failed'} at ${o.at}${o.message ? `: ${o.message}` : ''}`);
+    else lines.push(`            last outcome: ${printable(o.cause ?? 'failed')} at ${printable(o.at)}${o.message ? `: ${printable(o.message)}` : ''}`);
   }
   return lines.join('\n');
 }

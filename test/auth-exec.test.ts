@@ -2,7 +2,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -39,9 +39,10 @@ function fileCreated(dir: string, name: string, ms: number): Promise<void> {
   });
 }
 
-function outputOf(log: ReturnType<typeof captureLogger>): string {
+/** The first line of the program's output, as logged. */
+function firstLineOf(log: ReturnType<typeof captureLogger>): string {
   const e = log.entries.find((x) => x.msg === 'authentication program finished');
-  return String((e?.obj as { output?: string } | undefined)?.output ?? '');
+  return String((e?.obj as { firstLine?: string } | undefined)?.firstLine ?? '');
 }
 
 test('example program: authorized when listed, with DOT1X_* in its environment', async (t) => {
@@ -53,18 +54,24 @@ test('example program: authorized when listed, with DOT1X_* in its environment',
   const o = await authenticate(auth, REQ);
   assert.equal(o.authorized, true, JSON.stringify(o));
   assert.equal(o.details?.exitCode, 0);
-  assert.match(outputOf(log), /eth7 \(02:00:00:00:00:07\) attempt 3, reason retry/);
+  assert.match(firstLineOf(log), /eth7 \(02:00:00:00:00:07\) attempt 3, reason retry/);
 });
 
-test('every variable: DOT1X_IFNAME, DOT1X_IFINDEX, DOT1X_MAC, DOT1X_ATTEMPT, DOT1X_REASON', async (t) => {
+test('the environment is PATH, LANG and DOT1X_* only: every request variable, nothing else of ours', async (t) => {
   const dir = labDir('exec', t);
-  const p = script(dir, 'env.sh', 'env | grep ^DOT1X_ | sort');
-  const log = captureLogger();
-  const o = await authenticate(new ExecAuthenticator({ path: p, logger: log }), REQ);
+  // The initial environment of the program, exactly as it was given (/proc/PID/environ).
+  const p = script(dir, 'env.sh', `tr '\\0' '\\n' < /proc/$$/environ | sort > ${join(dir, 'env.out')}`);
+  const saved = { ...process.env };
+  t.after(() => { for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k]; Object.assign(process.env, saved); });
+  process.env.D1X_TEST_API_TOKEN = 'do-not-pass-on';
+  process.env.LANG = 'C.UTF-8';
+  process.env.DOT1X_RUN_DIR = '/run/x';
+  const o = await authenticate(new ExecAuthenticator({ path: p }), REQ);
   assert.equal(o.authorized, true);
-  assert.equal(outputOf(log).trim(), [
+  assert.deepEqual(readFileSync(join(dir, 'env.out'), 'utf8').trim().split('\n'), [
     'DOT1X_ATTEMPT=3', 'DOT1X_IFINDEX=7', 'DOT1X_IFNAME=eth7', 'DOT1X_MAC=02:00:00:00:00:07', 'DOT1X_REASON=retry',
-  ].join('\n'));
+    'DOT1X_RUN_DIR=/run/x', 'LANG=C.UTF-8', `PATH=${process.env.PATH ?? ''}`,
+  ]);
 });
 
 test('exit 1: credentials-rejected', async (t) => {
@@ -136,15 +143,45 @@ test('a program that exits but leaves a child running: the child is killed too',
   assert.deepEqual(running(marker), []);
 });
 
-test('output is logged truncated to outputLimit', async (t) => {
+test('the log gets the exit status and the first line only: shortened, escaped, secrets redacted', async (t) => {
   const dir = labDir('exec', t);
   const log = captureLogger();
-  const p = script(dir, 'chatty.sh', 'i=0; while [ $i -lt 200 ]; do echo "line $i of chatter padding padding padding"; i=$((i+1)); done');
-  const o = await authenticate(new ExecAuthenticator({ path: p, logger: log, outputLimit: 1024 }), REQ);
+  const p = script(dir, 'chatty.sh', [
+    `printf 'login as alice password=hunter2 \\033[2J token: abc123 %s\\n' "$(printf 'x%.0s' $(seq 1 300))"`,
+    'echo "second line: the whole secret file"',
+    'i=0; while [ $i -lt 2000 ]; do echo "line $i of chatter padding padding padding"; i=$((i+1)); done',
+  ].join('\n'));
+  const o = await authenticate(new ExecAuthenticator({ path: p, logger: log, firstLineLimit: 100 }), REQ);
   assert.equal(o.authorized, true);
-  assert.equal(Buffer.byteLength(outputOf(log)), 1024);
+  const text = log.text();
   const e = log.entries.find((x) => x.msg === 'authentication program finished')!;
-  assert.ok(((e.obj as { outputTruncatedBytes?: number }).outputTruncatedBytes ?? 0) > 0);
+  assert.equal((e.obj as { exitCode?: number }).exitCode, 0);
+  const line = firstLineOf(log);
+  assert.match(line, /^login as alice password=\[redacted\] \\x1b\[2J token: \[redacted\] x+$/);
+  assert.ok(line.length <= 110, `first line of ${line.length} characters`);
+  for (const leak of ['hunter2', 'abc123', 'second line', 'chatter']) assert.ok(!text.includes(leak), `${leak} reached the log`);
+});
+
+test('a child that leaves the process group with setsid dies with the attempt', async (t) => {
+  const dir = labDir('exec', t);
+  const marker = `d1x-setsid-${randomBytes(4).toString('hex')}`;
+  const p = script(dir, 'escape.sh', `setsid sh -c "while :; do sleep 0.2; done; : ${marker}-escaped" >/dev/null 2>&1 < /dev/null &\nsleep 0.3\nexit 0`);
+  const o = await authenticate(new ExecAuthenticator({ path: p, args: [marker], killGraceMs: 400 }), REQ);
+  t.after(() => { for (const l of running(marker)) try { process.kill(Number(l.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ } });
+  assert.equal(o.authorized, true, JSON.stringify(o));
+  assert.deepEqual(running(marker), [], 'the escaped child survived the attempt');
+});
+
+test('a leftover that ignores SIGTERM does not delay the verdict: it is the exit status, at once', async (t) => {
+  const dir = labDir('exec', t);
+  const marker = `d1x-late-${randomBytes(4).toString('hex')}`;
+  const p = script(dir, 'late.sh', `sh -c "trap '' TERM; while :; do sleep 0.2; done; : ${marker}-leftover" >/dev/null 2>&1 &\nexit 0`);
+  // A grace far longer than the attempt may take: a verdict that waited for it would show.
+  const auth = new ExecAuthenticator({ path: p, args: [marker], killGraceMs: 20_000 });
+  const o = await authenticate(auth, REQ, 30_000);
+  assert.equal(o.authorized, true, JSON.stringify(o));
+  assert.ok((o.details?.durationMs as number) < 5000, `verdict after ${String(o.details?.durationMs)} ms`);
+  assert.deepEqual(running(marker), []);
 });
 
 test('createAuthenticator refuses a missing or non-executable program with a UsageError', async (t) => {
@@ -158,4 +195,37 @@ test('createAuthenticator refuses a missing or non-executable program with a Usa
     (e: Error & { code?: string }) => e.name === 'UsageError' && e.code === 'exec-not-executable');
   await assert.rejects(createAuthenticator({ kind: 'exec', path: dir }),
     (e: Error & { code?: string }) => e.name === 'UsageError' && e.code === 'exec-not-file');
+});
+
+test('createAuthenticator refuses a program or module another user could change (exec-unsafe, auth-module-unsafe)', async (t) => {
+  const dir = labDir('exec', t);
+  chmodSync(dir, 0o755);
+  const unsafe = (code: string, what: RegExp) => (e: Error & { code?: string }) => {
+    assert.equal(e.name, 'UsageError', e.message);
+    assert.equal(e.code, code);
+    assert.match(e.message, what);
+    return true;
+  };
+  const groupWritable = script(dir, 'gw.sh', 'exit 0');
+  chmodSync(groupWritable, 0o775);
+  await assert.rejects(createAuthenticator({ kind: 'exec', path: groupWritable }), unsafe('exec-unsafe', /gw\.sh is writable by group or others \(mode 0775\)/));
+  if (process.getuid?.() === 0) {
+    const theirs = script(dir, 'theirs.sh', 'exit 0');
+    chownSync(theirs, 65534, 65534);
+    await assert.rejects(createAuthenticator({ kind: 'exec', path: theirs }), unsafe('exec-unsafe', /theirs\.sh belongs to uid 65534, not root/));
+  }
+  // A directory anyone may write to (and not sticky): the file could be swapped for another.
+  const open = join(dir, 'open');
+  mkdirSync(open);
+  const inOpen = script(open, 'ok.sh', 'exit 0');
+  chmodSync(open, 0o777);
+  await assert.rejects(createAuthenticator({ kind: 'exec', path: inOpen }), unsafe('exec-unsafe', /its directory .*open is writable by group or others \(mode 0777\)/));
+  const module = join(dir, 'mod.mjs');
+  writeFileSync(module, 'export default { authenticate: async () => ({ authorized: true }) };\n');
+  chmodSync(module, 0o666);
+  await assert.rejects(createAuthenticator({ kind: 'module', path: module }), unsafe('auth-module-unsafe', /mod\.mjs is writable by group or others \(mode 0666\)/));
+  chmodSync(module, 0o644);
+  await createAuthenticator({ kind: 'module', path: module });
+  const ok = script(dir, 'ok.sh', 'exit 0');
+  await createAuthenticator({ kind: 'exec', path: ok });
 });

@@ -9,6 +9,7 @@ import { createAuthenticator } from '../src/auth/index.js';
 import type { AuthRequest } from '../src/auth/authenticator.js';
 import { authenticate } from './lab/auth-lab.js';
 import { labDir } from './lab/peer-process.js';
+import { AS_NOBODY, readableCopy } from './lab/readable-copy.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/auth-module.mjs', import.meta.url));
 const REQ: AuthRequest = { ifname: 'eth7', ifindex: 7, mac: '02:00:00:00:00:07', attempt: 1, reason: 'link-up' };
@@ -60,12 +61,14 @@ test('unreadable file: UsageError (checked as user nobody)', async (t) => {
   const p = join(dir, 'secret.mjs');
   writeFileSync(p, 'export default {}');
   chmodSync(p, 0o600);
-  const index = fileURLToPath(new URL('../src/auth/index.js', import.meta.url));
+  const indexUrl = new URL('../src/auth/index.js', import.meta.url);
+  // nobody cannot be pointed at the clone: it may sit under a directory only root can enter.
+  const index = process.getuid?.() === 0 ? readableCopy().resolve(indexUrl) : fileURLToPath(indexUrl);
   const script = `import { createAuthenticator } from ${JSON.stringify(index)};
     createAuthenticator({ kind: 'module', path: ${JSON.stringify(p)} })
       .then(() => console.log('accepted'), (e) => console.log(e.name, e.code, e.message));`;
   const argv = process.getuid?.() === 0
-    ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath]
+    ? [...AS_NOBODY, process.execPath]
     : [process.execPath];
   if (process.getuid?.() !== 0) chmodSync(p, 0o000);
   const r = spawnSync(argv[0]!, [...argv.slice(1), '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });

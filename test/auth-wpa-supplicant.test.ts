@@ -6,7 +6,8 @@ import { getEventListeners } from 'node:events';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { haveProgram, needsRoot } from './lab/netns.js';
 import { startSwitch, type EapUser, type Switch } from './lab/hostapd.js';
 import { createSupplicant, type Supplicant, type SupplicantOptions } from './lab/wpa-supplicant.js';
@@ -86,6 +87,19 @@ test('EAP-MD5 success; a second call re-authenticates (PAE AUTHENTICATED -> REAU
   assertAuthorized(await authenticate(s.auth, request(s.lab, 1, 'reauthenticate')), 'MD5');
   const debug = s.log.entries.filter((e) => e.msg === 'starting EAP exchange').map((e) => (e.obj as { commands: string[] }).commands);
   assert.deepEqual(debug, [['LOGON'], ['REAUTHENTICATE']]);
+  await s.finish();
+});
+
+test('--wpa-ctrl given as a symbolic link to the control directory: accepted at start and used to connect', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t);
+  const link = join(labDir('wpalink', t), 'ctrl-link');
+  symlinkSync(s.supp.ctrlDir, link);
+  const clientBase = labDir('wpaclient', t);
+  const auth = await createAuthenticator({ kind: 'wpa-supplicant', ctrl: link, clientDirBase: clientBase, requestTimeoutMs: 2000 });
+  t.after(() => auth.close?.());
+  assertAuthorized(await authenticate(auth, request(s.lab)), 'MD5');
+  await auth.close?.();
   await s.finish();
 });
 

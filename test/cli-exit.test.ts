@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { createPort, type Port } from './lab/cli-port.js';
 import { DaemonProcess, runCli, type ExitResult } from './lab/dot1x-daemon.js';
+import { AS_NOBODY, readableCopy } from './lab/readable-copy.js';
 
 /** Exit STATUS, exactly one line on stderr matching MESSAGE, nothing that looks like a stack. */
 export function assertFailure(r: ExitResult, status: number, message: RegExp): void {
@@ -86,14 +87,14 @@ test('missing CAP_NET_ADMIN exits 1 with a line that says so, and changes nothin
   const port = await createPort(t, 'perm');
   const before = await sysfsState(port);
   const ok = port.script('ok.sh', 'exit 0');
-  const nobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
-  const r = await runCli(port.host, ['eth0', '--auth', 'exec', '--exec', ok, '--run-dir', port.runDir], { wrap: nobody });
+  const nobody = { wrap: AS_NOBODY, cli: readableCopy().cli };
+  const r = await runCli(port.host, ['eth0', '--auth', 'exec', '--exec', ok, '--run-dir', port.runDir], nobody);
   assertFailure(r, 1, /EPERM.*CAP_NET_ADMIN is needed, run as root/);
-  const reset = await runCli(port.host, ['reset', 'eth0'], { wrap: nobody });
+  const reset = await runCli(port.host, ['reset', 'eth0'], nobody);
   assertFailure(reset, 1, /CAP_NET_ADMIN/);
   assert.deepEqual(await sysfsState(port), before);
   // status only reads: it works without privileges.
-  const status = await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir], { wrap: nobody });
+  const status = await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir], nobody);
   assert.equal(status.code, 0, status.stderr);
   assert.equal((JSON.parse(status.stdout) as { kernel: { ifname: string } }).kernel.ifname, 'eth0');
 });

@@ -5,13 +5,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { createPort } from './lab/cli-port.js';
 import { LinkWatch, is } from './lab/link-watch.js';
 import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
-import type { KernelStatus, StatusReport } from '../src/status.js';
+import { AS_NOBODY, readableCopy } from './lab/readable-copy.js';
+import { DEFAULT_RUN_DIR, type KernelStatus, type StatusReport } from '../src/status.js';
+
+/** Instance lock files (in /run/dot1x-operstate) that still name PID. */
+function lockFilesOf(pid: number): string[] {
+  let names: string[] = [];
+  try { names = readdirSync(DEFAULT_RUN_DIR); } catch { /* no lock was ever taken */ }
+  return names.filter((n) => {
+    try { return readFileSync(join(DEFAULT_RUN_DIR, n), 'utf8') === `${pid}\n`; } catch { return false; }
+  });
+}
 
 test('SIGKILL leaves linkmode 1; reset restores; a new start takes over', async (t) => {
   if (!needsRoot(t)) return;
@@ -123,7 +133,7 @@ test('status --json: the kernel only without a daemon; the daemon\'s view while 
   assert.match(human.stdout, /kernel: {3}operstate UP, linkmode 1 \(dormant\)/);
   assert.match(human.stdout, new RegExp(`daemon: {3}pid ${daemon.pid}, auth exec, state authorized\\.steady`));
   const nobody = await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir],
-    { wrap: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] });
+    { wrap: AS_NOBODY, cli: readableCopy().cli });
   assert.equal(nobody.code, 0, nobody.stderr);
   const seenByNobody = JSON.parse(nobody.stdout) as StatusReport;
   assert.equal(seenByNobody.daemon, null, 'the daemon answered an unprivileged user');
@@ -206,6 +216,7 @@ test('an uncaught error restores every link, says so in one line, and exits 1', 
   assert.equal(fatal?.err, 'boom from the module');
   await watch.until(is.restored(), 'linkmode 0 and UP after the crash');
   assert.throws(() => statSync(join(port.runDir, 'eth0.sock')), /ENOENT/, 'the socket outlived the daemon');
+  assert.equal(lockFilesOf(daemon.pid).length, 0, 'the instance lock file outlived the daemon');
 });
 
 test('a renamed interface: the lock and the status socket follow the new name', async (t) => {

@@ -74,12 +74,13 @@ test('a secret in the exec environment appears in no output at trace level', asy
   const port = await createPort(t, 'esec');
   const token = secret('token');
   // Authorizes only with the right token, and talks on stdout/stderr like a real program would.
+  // Of the daemon's environment only PATH, LANG and DOT1X_* reach the program.
   const script = port.script('auth.sh', [
     'echo "checking $DOT1X_IFNAME attempt $DOT1X_ATTEMPT"',
-    '[ -n "$AUTH_TOKEN" ] || { echo "no token" >&2; exit 1; }',
+    '[ -n "$DOT1X_AUTH_TOKEN" ] || { echo "no token" >&2; exit 1; }',
     'echo "token accepted"',
   ].join('\n'));
-  const d = DaemonProcess.start(port.host, port.execArgs(script, ['--log-level', 'trace']), { t, env: { AUTH_TOKEN: token } });
+  const d = DaemonProcess.start(port.host, port.execArgs(script, ['--log-level', 'trace']), { t, env: { DOT1X_AUTH_TOKEN: token } });
   await d.waitForState('eth0', 'authorized.steady');
   const mark = d.mark();
   d.signal('SIGHUP');

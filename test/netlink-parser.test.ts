@@ -4,8 +4,9 @@
  * broken messages are dropped and counted; whatever is returned is well-formed. The fuzzing
  * starts from the committed capture (test/fixtures/link-dump.bin), so it needs no root; a fresh
  * capture, compared with the socket path, runs as root.
- * (Reads past the end are what an AddressSanitizer build of the addon catches; here the
- * native side parses an exact-size copy, so such a read would at least be out of bounds.)
+ * CI also runs this file against an AddressSanitizer + UndefinedBehaviorSanitizer build of the
+ * addon (.ci/sanitize): the native side parses an exact-size copy, so a read past the end is
+ * caught there, and so is undefined behaviour such as an int overflow.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { needsRoot } from './lab/netns.js';
-import { parseLinkMessages } from '../src/netlink/route-socket.js';
+import { parseErrnos, parseLinkMessages } from '../src/netlink/route-socket.js';
 import type { LinkRecord } from '../src/link.js';
 import { LINK_DUMP_FIXTURE, LINK_DUMP_NAMES, captureLinkDump } from './netlink-support.js';
 
@@ -183,4 +184,35 @@ test('parser survives truncated, oversized, corrupted and random buffers', () =>
     check(m.subarray(next() % m.length, m.length - (next() % 8)));
   }
   assert.ok(runs >= 300_000, `ran ${runs} buffers`);
+});
+
+/** One nlmsghdr (16 bytes) of TYPE followed by the int ERROR, padded as the kernel would. */
+function errorMessage(type: number, error: number, withRequest: boolean): Uint8Array {
+  // NLMSG_ERROR carries struct nlmsgerr: the error, then the request's header (16 bytes).
+  const len = 16 + 4 + (withRequest ? 16 : 0);
+  const buf = new Uint8Array(len);
+  const v = new DataView(buf.buffer);
+  v.setUint32(0, len, true);
+  v.setUint16(4, type, true);
+  v.setInt32(16, error, true);
+  return buf;
+}
+
+test('error codes at the limits of an int: no overflow, the magnitude as an unsigned word', () => {
+  const NLMSG_ERROR = 2;
+  const NLMSG_DONE = 3;
+  // -INT_MIN overflows an int: undefined behaviour, which the sanitizer build (.ci/sanitize)
+  // turns into a failure of this test.
+  const cases: Array<[number, number, number, number]> = [
+    [NLMSG_ERROR, -(2 ** 31), 2 ** 31, 2 ** 31],
+    [NLMSG_ERROR, 2 ** 31 - 1, 2 ** 31 - 1, 0],
+    [NLMSG_ERROR, -1, 1, 1],
+    [NLMSG_DONE, -(2 ** 31), 2 ** 31, 2 ** 31],
+    [NLMSG_DONE, 5, 0, 0],
+  ];
+  for (const [type, error, ackErrno, doneErrno] of cases) {
+    const [item] = parseErrnos(errorMessage(type, error, type === NLMSG_ERROR));
+    assert.ok(item, `type ${type} error ${error}: an item`);
+    assert.equal(item.errno, item.kind === 'ack' ? ackErrno : doneErrno, `type ${type} error ${error}`);
+  }
 });

@@ -6,15 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFileSync, chmodSync, accessSync, constants as fsConstants } from 'node:fs';
+import { writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
 import { Netns, needsRoot, vethPair, haveProgram } from './lab/netns.js';
 import { RouteSocket } from '../src/netlink/route-socket.js';
 import { OsError } from '../src/errors.js';
 import { assertAgreesWithIp, assertCarrierCountersAgreeWithSysfs, nextLink } from './netlink-support.js';
 import { labDir } from './lab/peer-process.js';
+import { AS_NOBODY, readableCopy } from './lab/readable-copy.js';
 
 async function lab(t: import('node:test').TestContext): Promise<{ a: Netns; b: Netns; sock: RouteSocket }> {
   const a = await Netns.create('nlq', t);
@@ -115,13 +116,9 @@ test('setLink as an unprivileged user is OsError EPERM naming the interface', as
   if (!needsRoot(t)) return;
   assert.ok(haveProgram('setpriv'), 'setpriv (util-linux) is needed');
   const { a } = await lab(t);
-  const moduleUrl = new URL('../src/netlink/route-socket.js', import.meta.url);
-  // nobody must be able to read the compiled module and the addon.
-  try {
-    accessSync(fileURLToPath(moduleUrl), fsConstants.R_OK);
-  } catch {
-    assert.fail(`${fileURLToPath(moduleUrl)} is not readable`);
-  }
+  // nobody reads the compiled module and the addon from a copy: the clone may sit under a
+  // directory only root can enter.
+  const moduleUrl = pathToFileURL(readableCopy().resolve(new URL('../src/netlink/route-socket.js', import.meta.url)));
   const dir = labDir('eperm', t);
   chmodSync(dir, 0o755);
   const script = join(dir, 'eperm.mjs');
@@ -141,7 +138,7 @@ test('setLink as an unprivileged user is OsError EPERM naming the interface', as
     console.log(JSON.stringify(out));
   `);
   chmodSync(script, 0o644);
-  const [cmd, args] = a.argv('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, script]);
+  const [cmd, args] = a.argv(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), process.execPath, script]);
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(cmd, args, { timeout: 15_000 }, (err, out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out)));
   });

@@ -55,3 +55,38 @@ test('STATUS on wired: PAE, suppPortStatus, method; PAE absent while DISCONNECTE
   // COMPLETED alone never means authorized.
   assert.equal(parseStatus('wpa_state=COMPLETED\nSupplicant PAE state=HELD\nsuppPortStatus=Unauthorized\n').authorized, false);
 });
+
+/**
+ * Median time of FN over a few runs, in ms: a peer controls every byte of what these parsers
+ * see, so a hostile input must cost about what a harmless one of the same size costs.
+ */
+function cost(fn: () => unknown): number {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return times.sort((a, b) => a - b)[2]!;
+}
+
+test('hostile event and STATUS text parses in linear time (no regex backtracking on peer input)', () => {
+  const n = 64 * 1024;
+  const cases: Array<[string, () => unknown, () => unknown]> = [
+    ['newlines before the last byte', () => parseEvent(`<${'\n'.repeat(n)}x`), () => parseEvent(`<${'a'.repeat(n)}x`)],
+    ['an EAP-METHOD event of open parentheses',
+      () => eapMethodOf({ level: 3, name: 'CTRL-EVENT-EAP-METHOD', text: `CTRL-EVENT-EAP-METHOD ${'('.repeat(n)}` }),
+      () => eapMethodOf({ level: 3, name: 'CTRL-EVENT-EAP-METHOD', text: `CTRL-EVENT-EAP-METHOD ${'a'.repeat(n)}` })],
+    ['a selectedMethod of open parentheses', () => parseStatus(`selectedMethod=${'('.repeat(n)}`), () => parseStatus(`selectedMethod=${'a'.repeat(n)}`)],
+  ];
+  for (const [what, hostile, harmless] of cases) {
+    const base = cost(harmless);
+    const bad = cost(hostile);
+    // Quadratic backtracking costs seconds here against well under a millisecond.
+    assert.ok(bad < 50 * base + 20, `${what}: ${bad.toFixed(1)} ms against ${base.toFixed(2)} ms for harmless text of the same size`);
+  }
+  assert.equal(parseEvent(`<3>CTRL-EVENT-X${'\n'.repeat(1000)}`)?.text, 'CTRL-EVENT-X');
+  assert.equal(parseStatus('selectedMethod=25 (EAP-PEAP)\n').method, 'PEAP');
+  assert.equal(parseStatus('selectedMethod=4 (MD5)\n').method, 'MD5');
+  assert.equal(eapMethodOf(parseEvent('<3>CTRL-EVENT-EAP-METHOD EAP vendor 0 method 4 (x) (MD5) selected')!), 'MD5');
+});

@@ -3,29 +3,44 @@
  * exit 1 = credentials rejected, anything else (another status, a signal, a spawn failure) =
  * failed with the status in the details.
  *
- * The program runs in its own process group (detached), so that everything it starts can be
- * killed together: on abort the group gets SIGTERM and, after a short grace, SIGKILL; when the
- * program exits by itself, whatever it left running in its group gets the same treatment. The
- * attempt settles only once that is done, so no process and no timer outlives it.
+ * The verdict is the program's exit status, given as soon as it exits. Nothing it started may
+ * outlive it: the program runs in its own process group (detached), and the daemon is a child
+ * subreaper, so that a descendant that left the group with setsid(2) comes back to it as an
+ * orphan (src/auth/descendants.ts). When the program exits, whatever it left behind is killed
+ * (SIGKILL: it had no business staying) and reaped before the verdict is returned, which takes
+ * milliseconds. On abort the group gets SIGTERM and, after a short grace, SIGKILL.
+ *
+ * Its environment is PATH, LANG and the DOT1X_* variables only: the daemon's own environment
+ * may hold what a program has no need to see. Its output is not kept: the log gets its exit
+ * status and at most the first line, shortened, with control characters escaped and anything
+ * that looks like `password=...` redacted (README, "Security").
  */
 import { spawn } from 'node:child_process';
 import type { AuthOutcome, AuthRequest, Authenticator } from './authenticator.js';
 import { silentLogger, type StructuredLogger } from '../log.js';
+import { killLeftovers } from './descendants.js';
+import { becomeChildSubreaper } from '../posix.js';
+import { printable } from '../printable.js';
 
 export interface ExecOptions {
   /** Program to run (absolute, or relative to the working directory). */
   path: string;
   args?: string[];
   logger?: StructuredLogger;
-  /** Bytes of combined stdout/stderr kept for the log (default 4096). */
-  outputLimit?: number;
-  /** Between SIGTERM and SIGKILL to the process group (default 1000 ms). */
+  /** Characters of the first output line kept for the log (default 160). */
+  firstLineLimit?: number;
+  /** Between SIGTERM and SIGKILL to the process group on abort (default 1000 ms). */
   killGraceMs?: number;
   /** Own bound on one run, on top of the caller's AbortSignal (default: none). */
   timeoutMs?: number;
 }
 
-/** Environment variables handed to the program, on top of ours. */
+/** Bytes of output read before the first line is cut out of them; the rest is drained unread. */
+const OUTPUT_HEAD_BYTES = 1024;
+/** Bound on killing and reaping what a finished program left behind. */
+const LEFTOVER_BOUND_MS = 2000;
+
+/** Variables handed to the program on top of PATH and LANG. */
 export function execEnv(req: AuthRequest): Record<string, string> {
   return {
     DOT1X_IFNAME: req.ifname,
@@ -36,12 +51,33 @@ export function execEnv(req: AuthRequest): Record<string, string> {
   };
 }
 
-function groupAlive(pgid: number): boolean {
-  try { process.kill(-pgid, 0); return true; } catch { return false; }
+/** PATH, LANG and the daemon's DOT1X_* variables, then the request's: nothing else. */
+export function programEnv(req: AuthRequest, from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = { PATH: from.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+  if (from.LANG !== undefined) env.LANG = from.LANG;
+  for (const [k, v] of Object.entries(from)) if (k.startsWith('DOT1X_') && v !== undefined) env[k] = v;
+  return { ...env, ...execEnv(req) };
+}
+
+/** key=value or key: value for names that usually hold a secret. */
+const SECRET_ASSIGNMENT = /\b(pass(?:word|phrase)?|secret|token|key|pin|psk|credentials?)(\s*[=:]\s*)\S+/gi;
+
+/**
+ * What the log gets of a program's output: its first line, at most LIMIT characters, control
+ * characters escaped, secret-looking assignments redacted.
+ */
+export function firstLineForLog(output: string, limit: number): string {
+  const nl = output.indexOf('\n');
+  const line = (nl < 0 ? output : output.slice(0, nl)).slice(0, limit);
+  return printable(line.replace(SECRET_ASSIGNMENT, (_m, name: string, sep: string) => `${name}${sep}[redacted]`));
 }
 
 function signalGroup(pgid: number, sig: NodeJS.Signals): void {
   try { process.kill(-pgid, sig); } catch { /* ESRCH: the group is gone */ }
+}
+
+function groupAlive(pgid: number): boolean {
+  try { process.kill(-pgid, 0); return true; } catch { return false; }
 }
 
 function delay(ms: number): { promise: Promise<void>; cancel(): void } {
@@ -51,6 +87,10 @@ function delay(ms: number): { promise: Promise<void>; cancel(): void } {
   return { promise, cancel() { clearTimeout(timer); done(); } };
 }
 
+/** Pids of programs still running, of every ExecAuthenticator: they are ours, not orphans. */
+const runningPrograms = new Set<number>();
+let subreaper: 'unset' | 'set' | 'failed' = 'unset';
+
 export class ExecAuthenticator implements Authenticator {
   readonly name = 'exec';
   readonly #o: ExecOptions;
@@ -59,10 +99,19 @@ export class ExecAuthenticator implements Authenticator {
   constructor(o: ExecOptions) {
     this.#o = o;
     this.#log = o.logger ?? silentLogger;
+    if (subreaper === 'unset') {
+      try {
+        becomeChildSubreaper();
+        subreaper = 'set';
+      } catch (err) {
+        subreaper = 'failed';
+        this.#log.warn({ err: (err as Error).message }, 'cannot become a child subreaper: a program\'s descendant that leaves its process group may outlive it');
+      }
+    }
   }
 
   async authenticate(req: AuthRequest, signal: AbortSignal): Promise<AuthOutcome> {
-    const limit = this.#o.outputLimit ?? 4096;
+    const lineLimit = this.#o.firstLineLimit ?? 160;
     const grace = this.#o.killGraceMs ?? 1000;
     const started = Date.now();
     if (signal.aborted) return { authorized: false, cause: 'timeout', message: 'aborted before the program ran' };
@@ -70,15 +119,16 @@ export class ExecAuthenticator implements Authenticator {
     const child = spawn(this.#o.path, this.#o.args ?? [], {
       detached: true, // own process group: see the module comment
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...execEnv(req) },
+      env: programEnv(req),
     });
-    const chunks: Buffer[] = [];
+    const pid = child.pid;
+    if (pid !== undefined) runningPrograms.add(pid);
+    const head: Buffer[] = [];
     let kept = 0;
-    let dropped = 0;
     const collect = (b: Buffer): void => {
-      const room = limit - kept;
-      if (room > 0) { chunks.push(b.subarray(0, room)); kept += Math.min(room, b.length); }
-      dropped += Math.max(0, b.length - Math.max(room, 0));
+      if (kept >= OUTPUT_HEAD_BYTES) return; // drained, not kept
+      head.push(b.subarray(0, OUTPUT_HEAD_BYTES - kept));
+      kept += Math.min(b.length, OUTPUT_HEAD_BYTES - kept);
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
@@ -96,23 +146,26 @@ export class ExecAuthenticator implements Authenticator {
     stop.cancel();
     signal.removeEventListener('abort', onAbort);
 
-    const pgid = child.pid;
     if (first === 'stop') {
       aborted = true;
-      if (pgid !== undefined) await this.#terminate(pgid, exited, grace);
-    } else if (pgid !== undefined && groupAlive(pgid)) {
-      // The program is done but left something running in its group.
-      await this.#terminate(pgid, Promise.resolve(), grace);
+      if (pid !== undefined) await this.#terminate(pid, exited, grace);
     }
     const exit = await exited;
-    // A grandchild may still hold the pipes open until it dies; do not wait for them.
+    if (pid !== undefined) {
+      runningPrograms.delete(pid);
+      // Whatever the program left running, in its group or escaped from it, goes now.
+      if (!(await killLeftovers(pid, req.ifname, runningPrograms, LEFTOVER_BOUND_MS))) {
+        this.#log.warn({ ifname: req.ifname, program: this.#o.path }, 'processes the authentication program left behind are still there after SIGKILL');
+      }
+    }
+    // A leftover may have held the pipes open until it died; do not wait for them.
     child.stdout.destroy();
     child.stderr.destroy();
 
-    const output = Buffer.concat(chunks).toString('utf8');
     const details = { exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started };
+    const firstLine = firstLineForLog(Buffer.concat(head).toString('utf8'), lineLimit);
     this.#log.debug(
-      { ifname: req.ifname, attempt: req.attempt, program: this.#o.path, ...details, output, outputTruncatedBytes: dropped || undefined },
+      { ifname: req.ifname, attempt: req.attempt, program: this.#o.path, ...details, ...(firstLine ? { firstLine } : {}) },
       'authentication program finished',
     );
     if (exit.error) return { authorized: false, cause: 'failed', message: `cannot run ${this.#o.path}: ${exit.error.message}`, details };

@@ -8,9 +8,10 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Authenticator } from './authenticator.js';
 import type { StructuredLogger } from '../log.js';
+import { checkTrustedFile } from './trusted-file.js';
 import { ExecAuthenticator, type ExecOptions } from './exec.js';
 import { loadModuleAuthenticator } from './module.js';
-import { DEFAULT_WPA_CTRL, WpaSupplicantAuthenticator, type WpaSupplicantOptions } from './wpa-supplicant.js';
+import { ctrlKind, DEFAULT_WPA_CTRL, resolveCtrl, WpaSupplicantAuthenticator, type WpaSupplicantOptions } from './wpa-supplicant.js';
 
 export type AuthKind = 'wpa-supplicant' | 'exec' | 'module';
 export const AUTH_KINDS: readonly AuthKind[] = ['wpa-supplicant', 'exec', 'module'];
@@ -23,7 +24,8 @@ export type AuthenticatorOptions =
 export async function createAuthenticator(options: AuthenticatorOptions): Promise<Authenticator> {
   switch (options.kind) {
     case 'wpa-supplicant': {
-      const ctrl = options.ctrl ?? DEFAULT_WPA_CTRL;
+      if (options.ctrl === '') throw new UsageError('wpa-ctrl-empty', '--wpa-ctrl must name a directory or a socket');
+      const ctrl = resolveCtrl(options.ctrl ?? DEFAULT_WPA_CTRL);
       checkWpaCtrl(ctrl);
       return new WpaSupplicantAuthenticator({ ...options, ctrl });
     }
@@ -42,10 +44,7 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
  * must not be something else.
  */
 function checkWpaCtrl(ctrl: string): void {
-  if (!ctrl) throw new UsageError('wpa-ctrl-empty', '--wpa-ctrl must name a directory or a socket');
-  let st;
-  try { st = statSync(ctrl); } catch { return; }
-  if (!st.isDirectory() && !st.isSocket()) {
+  if (ctrlKind(ctrl) === 'other') {
     throw new UsageError('wpa-ctrl-invalid', `--wpa-ctrl ${ctrl} is neither a directory nor a socket: give wpa_supplicant's ctrl_interface directory or its control socket`);
   }
 }
@@ -61,6 +60,7 @@ function checkProgram(path: string): void {
   try { accessSync(abs, constants.X_OK); } catch {
     throw new UsageError('exec-not-executable', `--exec ${abs} is not executable (chmod +x it)`);
   }
+  checkTrustedFile(abs, '--exec', 'exec-unsafe');
 }
 
 export type { Authenticator, AuthOutcome, AuthReport, AuthRequest, AuthCause } from './authenticator.js';

@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
 import { AUTH_CAUSES, type AuthOutcome, type AuthReport, type AuthRequest, type Authenticator } from './authenticator.js';
 import { silentLogger, type StructuredLogger } from '../log.js';
+import { checkTrustedFile } from './trusted-file.js';
 
 export interface ModuleOptions {
   path: string;
@@ -41,6 +42,7 @@ export async function loadModuleAuthenticator(o: ModuleOptions): Promise<Authent
     const st = await stat(abs);
     if (!st.isFile()) throw new UsageError('auth-module-missing', `authentication module ${abs} is not a file`);
     await access(abs, constants.R_OK);
+    checkTrustedFile(abs, 'authentication module', 'auth-module-unsafe');
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;

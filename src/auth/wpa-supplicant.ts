@@ -16,7 +16,7 @@
  *   machine aborts it; the outcome says 'no-authenticator' when EAP never started during the
  *   attempt (no CTRL-EVENT-EAP-STARTED), else 'timeout'.
  */
-import { lstatSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AuthOutcome, AuthReport, AuthRequest, Authenticator } from './authenticator.js';
 import { silentLogger, type StructuredLogger } from '../log.js';
@@ -38,15 +38,28 @@ export interface WpaSupplicantOptions extends Omit<WpaMonitorOptions, 'ifname'> 
   ctrl?: string;
 }
 
+/**
+ * What --wpa-ctrl names, following symbolic links (stat(2)): the start check and the path of
+ * every connection ask this same question, so a link to a directory is a directory for both.
+ */
+export function ctrlKind(ctrl: string): 'socket' | 'directory' | 'other' | 'missing' {
+  let st;
+  try { st = statSync(ctrl); } catch { return 'missing'; }
+  return st.isSocket() ? 'socket' : st.isDirectory() ? 'directory' : 'other';
+}
+
+/** --wpa-ctrl with its symbolic links resolved, once at start; as given while it does not exist. */
+export function resolveCtrl(ctrl: string): string {
+  try { return realpathSync(ctrl); } catch { return ctrl; }
+}
+
 /** The socket for IFNAME given --wpa-ctrl (see WpaSupplicantOptions.ctrl). */
 export function ctrlSocketPath(ctrl: string, ifname: string): string {
-  try {
-    const st = lstatSync(ctrl);
-    if (st.isSocket()) return ctrl;
-    if (st.isDirectory()) return join(ctrl, ifname);
-    return ctrl; // neither: connecting will say what is wrong with it
-  } catch {
-    return basename(ctrl) === ifname ? ctrl : join(ctrl, ifname);
+  switch (ctrlKind(ctrl)) {
+    case 'socket': return ctrl;
+    case 'directory': return join(ctrl, ifname);
+    case 'other': return ctrl; // connecting will say what is wrong with it
+    case 'missing': return basename(ctrl) === ifname ? ctrl : join(ctrl, ifname);
   }
 }
 

@@ -1,47 +1,86 @@
 /**
- * One daemon per interface per network namespace. The lock is a listening AF_UNIX socket with an
- * abstract name (unix(7): the name starts with a NUL byte, it lives in the network namespace of
- * the process and the kernel drops it when the last descriptor closes, so even a SIGKILLed
- * daemon releases it; there is no stale file to clean up).
+ * One daemon per interface per network namespace: an exclusive flock(2) on
+ * `<lock dir>/<ifname>.netns-<inode>.lock`, where the inode is that of /proc/self/ns/net
+ * (namespaces(7): two processes are in the same network namespace exactly when it is equal).
+ *
+ * The lock directory is the root-only run directory (src/daemon/run-dir.ts), so only root can
+ * take or hold a lock; an abstract socket name, which any local user may bind, would let anyone
+ * stop the daemon and `reset` from starting. It is $DOT1X_RUN_DIR or /run/dot1x-operstate,
+ * never --run-dir: `reset` has no such option and must see every daemon.
+ *
+ * The kernel drops a flock when the last descriptor closes, so a SIGKILLed daemon releases it;
+ * the file it leaves is reused. The holder writes its pid into the file, for the refusal message.
  */
-import { createServer, type Server } from 'node:net';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-
-export function lockName(ifname: string): string {
-  return `\0dot1x-operstate/${ifname}`;
-}
+import { tryLockExclusive } from '../posix.js';
+import { resolveRunDir } from '../status.js';
+import { prepareRunDir } from './run-dir.js';
 
 export interface InstanceLock {
   readonly ifname: string;
+  readonly path: string;
   release(): Promise<void>;
+  /** For the exit path after an uncaught error: removes the file; the exit drops the lock. */
+  removeSync(): void;
 }
 
-/** Take the lock for IFNAME; rejects UsageError('EINSTANCE') when another process holds it. */
-export function acquireInstanceLock(ifname: string): Promise<InstanceLock> {
-  return new Promise((resolve, reject) => {
-    // Nobody is meant to talk to the lock: close any connection at once.
-    const server: Server = createServer((conn) => conn.destroy());
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') {
-        reject(new UsageError('EINSTANCE',
-          `another dot1x-operstate already manages ${ifname} in this network namespace; stop it first (or use "status ${ifname}")`));
-      } else {
-        reject(err);
+/** Where the locks live: $DOT1X_RUN_DIR or /run/dot1x-operstate (not --run-dir, see above). */
+export function lockDir(): string {
+  return resolveRunDir(undefined);
+}
+
+export function lockPath(dir: string, ifname: string): string {
+  return join(dir, `${ifname}.netns-${statSync('/proc/self/ns/net').ino}.lock`);
+}
+
+function holderPid(fd: number): number | null {
+  const buf = Buffer.alloc(32);
+  const n = readSync(fd, buf, 0, buf.length, 0);
+  const pid = Number.parseInt(buf.subarray(0, n).toString('ascii'), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+/** Take the lock for IFNAME; rejects UsageError('EINSTANCE') naming the holder's pid when it is held. */
+export async function acquireInstanceLock(ifname: string, dir = lockDir()): Promise<InstanceLock> {
+  prepareRunDir(dir);
+  const path = lockPath(dir, ifname);
+  // A holder that releases unlinks the file: whoever opened that file meanwhile locks an
+  // orphan inode. Re-check that the name still leads to the inode we locked.
+  for (let tries = 0; tries < 5; tries++) {
+    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    let locked = false;
+    try {
+      if (!tryLockExclusive(fd)) {
+        const pid = holderPid(fd);
+        throw new UsageError('EINSTANCE',
+          `another dot1x-operstate already manages ${ifname} in this network namespace; stop it first${pid === null ? '' : ` (pid ${pid})`}, or use "status ${ifname}"`);
       }
-    });
-    server.listen(lockName(ifname), () => {
-      server.removeAllListeners('error');
-      // The lock must not keep the event loop alive on its own.
-      server.unref();
-      let released = false;
-      resolve({
-        ifname,
-        release: () => new Promise<void>((done) => {
-          if (released) { done(); return; }
+      let current;
+      try { current = statSync(path); } catch { current = null; }
+      if (current === null || current.ino !== fstatSync(fd).ino) continue;
+      ftruncateSync(fd, 0);
+      writeSync(fd, `${process.pid}\n`, 0);
+      locked = true;
+    } finally {
+      if (!locked) closeSync(fd);
+    }
+    let released = false;
+    return {
+      ifname,
+      path,
+      removeSync: () => { try { unlinkSync(path); } catch { /* already gone */ } },
+      release: () => {
+        if (!released) {
           released = true;
-          server.close(() => done());
-        }),
-      });
-    });
-  });
+          // Unlink while still holding the lock (see the loop above), then let go.
+          try { unlinkSync(path); } catch { /* already gone */ }
+          closeSync(fd);
+        }
+        return Promise.resolve();
+      },
+    };
+  }
+  throw new UsageError('EINSTANCE', `could not take the instance lock ${path}: it kept being replaced; try again`);
 }

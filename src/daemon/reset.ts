@@ -6,16 +6,20 @@
 import { RuntimeFailure } from '../errors.js';
 import { RouteSocket } from '../netlink/route-socket.js';
 import { EXIT, type ExitStatus } from '../exit-codes.js';
-import { acquireInstanceLock } from './instance-lock.js';
+import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RESTORE_SETTINGS } from '../../machines/contract.js';
 import { requireLink, explainNotUp } from './links.js';
 
 export async function resetLink(ifname: string, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<ExitStatus> {
-  // A running daemon would put the link straight back into linkmode 1: say so instead of racing it.
-  const lock = await acquireInstanceLock(ifname);
   const socket = await RouteSocket.open();
+  let lock: InstanceLock | undefined;
   try {
     const before = await requireLink(socket, ifname);
+    // The privilege probe first (a SETLINK without attributes changes nothing): the lock lives
+    // in the root-only run directory, and a missing privilege should be named as such.
+    await socket.setLink(before.index, {});
+    // A running daemon would put the link straight back into linkmode 1: say so instead of racing it.
+    lock = await acquireInstanceLock(ifname);
     await socket.setLink(before.index, RESTORE_SETTINGS);
     const after = await socket.getLink(before.index);
     if (after.linkmode !== 0) {
@@ -26,6 +30,6 @@ export async function resetLink(ifname: string, out: (line: string) => void = (l
     return EXIT.OK;
   } finally {
     await socket.close();
-    await lock.release();
+    await lock?.release();
   }
 }

@@ -4,10 +4,11 @@
  * Order matters, because bad input must leave every link exactly as it was:
  *   1. options validated (src/options.ts, before this runs)
  *   2. the backend is made (createAuthenticator checks --exec / --module / --wpa-ctrl)
- *   3. the instance lock of every interface (a second instance exits 2 and changes nothing)
- *   4. every interface must exist (RTM_GETLINK; exit 2 when one does not)
- *   5. privilege probe: an RTM_SETLINK without attributes needs CAP_NET_ADMIN like any other
+ *   3. every interface must exist (RTM_GETLINK; exit 2 when one does not)
+ *   4. privilege probe: an RTM_SETLINK without attributes needs CAP_NET_ADMIN like any other
  *      (rtnetlink_rcv_msg checks it for every non-GET request) and changes nothing
+ *   5. the instance lock of every interface (a second instance exits 2 and changes nothing);
+ *      after the probe, because the lock lives in the root-only run directory
  *   6. status sockets, then one machine per interface
  */
 import { RouteSocket } from '../netlink/route-socket.js';
@@ -63,7 +64,6 @@ class Daemon {
     log.debug({ ifnames: config.ifnames, auth: config.auth.kind }, 'preparing');
     try {
       this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
-      for (const ifname of config.ifnames) this.locks.set(ifname, await acquireInstanceLock(ifname));
 
       const socket = RouteSocket.open();
       this.socket = socket;
@@ -76,6 +76,7 @@ class Daemon {
       const indexes = new Map<string, number>();
       for (const ifname of config.ifnames) indexes.set(ifname, (await requireLink(socket, ifname)).index);
       for (const index of indexes.values()) await socket.setLink(index, {});
+      for (const ifname of config.ifnames) this.locks.set(ifname, await acquireInstanceLock(ifname));
 
       const runDir = resolveRunDir(config.runDir);
       this.runDir = runDir;
@@ -225,6 +226,7 @@ class Daemon {
     const message = describeFailure(err).message;
     try { this.log.fatal({ err: message }, 'uncaught error; restoring links and exiting'); } catch { /* logging must not stop the restore */ }
     for (const s of this.servers.values()) s.removeSync();
+    for (const l of this.locks.values()) l.removeSync();
     // Silence the machines first, or their port regions would re-assert linkmode 1 over the
     // restore. Requests on one socket reach the kernel in order, so the restore comes last.
     for (const mi of this.interfaces) {

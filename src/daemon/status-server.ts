@@ -1,13 +1,18 @@
 /**
- * The daemon's status socket: a filesystem AF_UNIX stream socket, mode 0600 inside a 0700
- * runtime directory, so only root (the daemon's user) can read it. Each connection gets one
+ * The daemon's status socket: a filesystem AF_UNIX stream socket, mode 0600 from its creation
+ * (umask, no chmod after: chmod follows links) inside a root-only runtime directory
+ * (src/daemon/run-dir.ts), so only root (the daemon's user) can read it. Each connection gets one
  * JSON line with the current DaemonStatus, then the daemon closes it.
  */
-import { createServer, connect, type Server } from 'node:net';
-import { chmodSync, mkdirSync, unlinkSync, lstatSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { unlinkSync, lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { DaemonStatus } from '../status.js';
+import { prepareRunDir } from './run-dir.js';
+
+/** A status answer is one line; a client still connected after this is cut off. */
+const CONNECTION_TIMEOUT_MS = 2000;
 
 export interface StatusServer {
   readonly path: string;
@@ -26,7 +31,7 @@ function answers(path: string): Promise<boolean> {
 }
 
 export async function openStatusServer(path: string, snapshot: () => DaemonStatus): Promise<StatusServer> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  prepareRunDir(dirname(path));
   let existing = false;
   try { existing = lstatSync(path).isSocket(); } catch { /* no file: the usual case */ }
   if (existing) {
@@ -38,8 +43,16 @@ export async function openStatusServer(path: string, snapshot: () => DaemonStatu
     }
     unlinkSync(path);
   }
+  // Every open connection, so that close() can end them: server.close() waits for the last
+  // one, and a client that never closes its end would otherwise hold shutdown forever.
+  const conns = new Set<Socket>();
   const server: Server = createServer((conn) => {
+    conns.add(conn);
+    conn.on('close', () => conns.delete(conn));
     conn.on('error', () => { /* a client that went away is not our problem */ });
+    // Nothing a client says matters: discard it, and give each connection a bounded life.
+    conn.resume();
+    conn.setTimeout(CONNECTION_TIMEOUT_MS, () => conn.destroy());
     conn.end(`${JSON.stringify(snapshot())}\n`);
   });
   await new Promise<void>((resolve, reject) => {
@@ -53,7 +66,6 @@ export async function openStatusServer(path: string, snapshot: () => DaemonStatu
       process.umask(oldMask);
     }
   });
-  chmodSync(path, 0o600);
   server.unref();
   let closed = false;
   const removeSync = (): void => {
@@ -66,6 +78,7 @@ export async function openStatusServer(path: string, snapshot: () => DaemonStatu
       if (closed) { resolve(); return; }
       closed = true;
       server.close(() => { removeSync(); resolve(); });
+      for (const conn of conns) conn.destroy();
     }),
   };
 }

@@ -393,6 +393,17 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
   }
 }
 
+/** Test entry point: the errno words of the ACK and DONE items in BYTES, in order. */
+export function parseErrnos(bytes: Uint8Array): Array<{ kind: 'ack' | 'done'; errno: number }> {
+  const { words } = addon().parse(bytes);
+  const out: Array<{ kind: 'ack' | 'done'; errno: number }> = [];
+  for (let at = 0; at < words.length; at += ITEM_WORDS) {
+    const kind = words[at + Word.KIND];
+    if (kind === ItemKind.ACK || kind === ItemKind.DONE) out.push({ kind: kind === ItemKind.ACK ? 'ack' : 'done', errno: words[at + Word.ERRNO]! });
+  }
+  return out;
+}
+
 /** Test entry point: parse raw netlink bytes (one recv's worth) into records; never reads past the end. */
 export function parseLinkMessages(bytes: Uint8Array): { records: LinkRecord[]; malformed: number } {
   const { words, strings, malformed } = addon().parse(bytes);

@@ -17,9 +17,34 @@ export function isEvent(msg: string): boolean {
   return msg.startsWith('<');
 }
 
+/**
+ * MSG without its trailing newlines. A loop, not /\n+$/: that regex retries at every newline
+ * of a run that is not at the end, which is quadratic on a datagram of newlines (a peer's
+ * 64 KiB of them froze the event loop for seconds). Every parsing step here stays linear.
+ */
+function trimNewlines(msg: string): string {
+  let end = msg.length;
+  while (end > 0 && msg.charCodeAt(end - 1) === 10) end--;
+  return end === msg.length ? msg : msg.slice(0, end);
+}
+
+/**
+ * The text between the first '(' at or after FROM and the next ')', or undefined (linear,
+ * unlike an unanchored /\(([^)]+)\)/, which rescans the rest from every '(').
+ */
+export function parenthesized(text: string, from = 0): { inner: string; end: number } | undefined {
+  const open = text.indexOf('(', from);
+  if (open < 0) return undefined;
+  const close = text.indexOf(')', open + 1);
+  if (close < 0) return undefined;
+  // [^)]+ would not match across another '(' either way; the innermost one wins.
+  const inner = text.slice(text.lastIndexOf('(', close) + 1, close);
+  return inner ? { inner, end: close + 1 } : undefined;
+}
+
 /** Parses `<level>TEXT`; null for anything malformed (the caller logs and ignores it). */
 export function parseEvent(msg: string): WpaEvent | null {
-  const m = /^<(\d{1,2})>([^\s][^]*)$/.exec(msg.replace(/\n+$/, ''));
+  const m = /^<(\d{1,2})>([^\s][^]*)$/.exec(trimNewlines(msg));
   if (!m) return null;
   const text = m[2]!;
   const word = text.split(/\s/, 1)[0]!;
@@ -52,5 +77,9 @@ export const EV = {
 /** "CTRL-EVENT-EAP-METHOD EAP vendor 0 method 4 (MD5) selected" -> "MD5". */
 export function eapMethodOf(ev: WpaEvent): string | undefined {
   if (ev.name !== EV.EAP_METHOD) return undefined;
-  return /\(([^)]+)\) selected/.exec(ev.text)?.[1];
+  const at = ev.text.indexOf(') selected');
+  if (at < 0) return undefined;
+  const open = ev.text.lastIndexOf('(', at);
+  const name = ev.text.slice(open + 1, at);
+  return open >= 0 && name && !name.includes(')') ? name : undefined;
 }

@@ -35,6 +35,8 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
   readonly #opts: WpaMonitorOptions;
   readonly #log: StructuredLogger;
   #ctrl: WpaCtrl | undefined;
+  /** When the current connection was made (Date.now()). */
+  #upSince = 0;
   #state: MonitorState = 'idle';
   #attempt: Promise<WpaCtrl | undefined> | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -93,7 +95,9 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
 
   #adopt(ctrl: WpaCtrl): void {
     this.#ctrl = ctrl;
-    this.#delay = this.#opts.backoffMinMs ?? 250;
+    this.#upSince = Date.now();
+    // The backoff is not reset here: a socket that answers ATTACH and then fails at once would
+    // otherwise be reconnected to at full speed (see #drop).
     ctrl.on('event', (ev, seq) => {
       if (ev.name === EV.TERMINATING) {
         this.#drop('wpa_supplicant terminated (CTRL-EVENT-TERMINATING)');
@@ -123,8 +127,10 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
     this.#healthTimer = undefined;
     ctrl.close();
     this.#lastError = reason;
-    // A restart is usually quick: start again from the shortest delay.
-    this.#delay = this.#opts.backoffMinMs ?? 250;
+    // A restart is usually quick: after a connection that served for a while, start again from
+    // the shortest delay. One lost soon after it was made goes on backing off.
+    const maxDelay = this.#opts.backoffMaxMs ?? 5000;
+    if (Date.now() - this.#upSince >= maxDelay) this.#delay = this.#opts.backoffMinMs ?? 250;
     this.#goDown();
   }
 

@@ -5,6 +5,8 @@
  * come from eapol_sm_get_status in src/eapol_supp/eapol_supp_sm.c).
  */
 
+import { parenthesized } from './events.js';
+
 export type PaeState =
   | 'DISCONNECTED' | 'LOGOFF' | 'CONNECTING' | 'AUTHENTICATING' | 'AUTHENTICATED' | 'HELD'
   | 'RESTART' | 'S_FORCE_AUTH' | 'S_FORCE_UNAUTH' | 'UNKNOWN';
@@ -21,6 +23,13 @@ export interface WpaStatus {
   raw: Record<string, string>;
 }
 
+/** "4 (EAP-MD5)" -> "MD5"; the raw value when it has no parenthesized name. */
+function selectedMethod(sel: string): string {
+  const name = parenthesized(sel)?.inner;
+  if (name === undefined) return sel;
+  return name.startsWith('EAP-') && name.length > 4 ? name.slice(4) : name;
+}
+
 export function parseStatus(reply: string): WpaStatus {
   const raw: Record<string, string> = {};
   for (const line of reply.split('\n')) {
@@ -34,7 +43,7 @@ export function parseStatus(reply: string): WpaStatus {
     pae,
     authorized: raw['suppPortStatus'] === 'Authorized',
     eapState: raw['EAP state'],
-    method: sel ? (/\((?:EAP-)?([^)]+)\)/.exec(sel)?.[1] ?? sel) : undefined,
+    method: sel ? selectedMethod(sel) : undefined,
     raw,
   };
 }

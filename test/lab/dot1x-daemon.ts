@@ -4,12 +4,26 @@
  * when the test ends. Used by the CLI/daemon tests and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import type { Netns } from './netns.js';
+import { DEFAULT_RUN_DIR } from '../../src/status.js';
+
+/** Instance lock files in DIR that record PID (src/daemon/instance-lock.ts writes "PID\n"). */
+function removeLockFiles(dir: string, pid: number | undefined): void {
+  if (pid === undefined) return;
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return; }
+  for (const name of names) {
+    if (!name.endsWith('.lock')) continue;
+    try {
+      if (readFileSync(join(dir, name), 'utf8') === `${pid}\n`) unlinkSync(join(dir, name));
+    } catch { /* gone already */ }
+  }
+}
 
 /** Absolute path of the built CLI (dist/src/cli.js). */
 export const CLI_PATH = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -48,6 +62,11 @@ export interface StartOptions {
    * ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] to run without privileges.
    */
   wrap?: string[];
+  /**
+   * The CLI to run instead of the clone's (CLI_PATH): with `wrap` dropping privileges, the copy
+   * from readableCopy(), since the clone may sit where only root can read.
+   */
+  cli?: string;
 }
 
 export interface WaitOptions {
@@ -72,11 +91,12 @@ export class DaemonProcess {
 
   private constructor(ns: Netns, args: string[], options: StartOptions) {
     const wrap = options.wrap ?? [];
+    const cli = options.cli ?? CLI_PATH;
     // The bin itself is executed, as a user or the systemd unit runs it: its shebang carries the
     // V8 options the daemon is meant to run with (src/cli.ts).
     const [cmd, argv] = wrap.length > 0
-      ? ns.argv(wrap[0]!, [...wrap.slice(1), CLI_PATH, ...args])
-      : ns.argv(CLI_PATH, args);
+      ? ns.argv(wrap[0]!, [...wrap.slice(1), cli, ...args])
+      : ns.argv(cli, args);
     // `ip netns exec` execs the command, so the child's pid is the daemon's pid and signals reach it.
     // A private TMPDIR, removed once the process has gone: the wpa_supplicant backend makes its
     // client socket directory there, and a daemon killed with SIGKILL cannot remove it itself.
@@ -84,6 +104,10 @@ export class DaemonProcess {
     const env = { ...process.env, ...(privateTmp !== undefined ? { TMPDIR: privateTmp } : {}), ...options.env };
     this.child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     if (privateTmp !== undefined) this.child.on('close', () => rmSync(privateTmp, { recursive: true, force: true }));
+    // A daemon killed by a signal cannot remove its instance lock file: remove the ones that
+    // still name its pid (a later daemon that took the lock over has written its own).
+    const lockDir = (env as NodeJS.ProcessEnv).DOT1X_RUN_DIR ?? DEFAULT_RUN_DIR;
+    this.child.on('close', (_code, signal) => { if (signal !== null) removeLockFiles(lockDir, this.child.pid); });
     this.child.stdout!.setEncoding('utf8');
     this.child.stderr!.setEncoding('utf8');
     this.child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));

@@ -14,6 +14,12 @@
 
 namespace dot1x {
 
+// |v| as the kernel's positive errno. Negating in unsigned arithmetic: -v on an int is undefined
+// for INT_MIN, which a corrupt or hostile message can carry (UBSan found it).
+static uint32_t Magnitude(int v) {
+  return v < 0 ? 0u - static_cast<uint32_t>(v) : static_cast<uint32_t>(v);
+}
+
 uint32_t* Batch::add(uint32_t kind, uint32_t seq) {
   size_t at = words.size();
   words.resize(at + kItemWords, 0);
@@ -176,7 +182,7 @@ void ParseDatagram(const uint8_t* data, size_t size, bool multicast, Batch* batc
         if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
           int err;
           std::memcpy(&err, NLMSG_DATA(nlh), sizeof(err));
-          item[kWordErrno] = static_cast<uint32_t>(err < 0 ? -err : 0);
+          item[kWordErrno] = err < 0 ? Magnitude(err) : 0;
         }
         break;
       }
@@ -187,7 +193,7 @@ void ParseDatagram(const uint8_t* data, size_t size, bool multicast, Batch* batc
         }
         const struct nlmsgerr* e = static_cast<const struct nlmsgerr*>(NLMSG_DATA(nlh));
         uint32_t* item = batch->add(kItemAck, nlh->nlmsg_seq);
-        item[kWordErrno] = static_cast<uint32_t>(e->error < 0 ? -e->error : e->error);
+        item[kWordErrno] = Magnitude(e->error);
         break;
       }
       default:

@@ -1,0 +1,34 @@
+/**
+ * A program or module the daemon runs as root must be one only root can change: owned by root
+ * (or by the daemon's own user) and writable by nobody else, and so must every directory above
+ * it, unless that directory is sticky (/tmp: others may add files there, not replace ours).
+ * Otherwise whoever can write it runs code as root at the next authentication.
+ */
+import { realpathSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UsageError } from '../errors.js';
+
+const S_ISVTX = 0o1000;
+
+function mode(m: number): string {
+  return (m & 0o7777).toString(8).padStart(4, '0');
+}
+
+/** Throws UsageError(CODE) saying what is wrong with PATH (an existing file) or a directory above it. */
+export function checkTrustedFile(path: string, what: string, code: string): void {
+  const real = realpathSync(path);
+  const self = process.geteuid?.() ?? 0;
+  for (let p = real, isFile = true; ; isFile = false) {
+    const st = statSync(p);
+    const subject = isFile ? `${what} ${path}` : `${what} ${path}: its directory ${p}`;
+    if (st.uid !== 0 && st.uid !== self) {
+      throw new UsageError(code, `${subject} belongs to uid ${st.uid}, not root: only root may be able to change what runs as root (chown root)`);
+    }
+    if ((st.mode & 0o022) !== 0 && (isFile || (st.mode & S_ISVTX) === 0)) {
+      throw new UsageError(code, `${subject} is writable by group or others (mode ${mode(st.mode)}): chmod go-w it`);
+    }
+    const up = dirname(p);
+    if (up === p) return;
+    p = up;
+  }
+}

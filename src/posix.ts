@@ -1,0 +1,61 @@
+/**
+ * System calls Node does not offer, from our addon native/posix (thin wrappers: each returns
+ * the call's result or a negated errno). The only module that loads that addon.
+ */
+import { createRequire } from 'node:module';
+import { constants } from 'node:os';
+
+interface NativePosix {
+  flockExclusive(fd: number): number;
+  setChildSubreaper(): number;
+  reap(pid: number): number;
+}
+
+// dist/src/posix.js -> native/posix/build/Release.
+const ADDON = '../../native/posix/build/Release/dot1x_posix.node';
+
+let native: NativePosix | undefined;
+function load(): NativePosix {
+  if (native) return native;
+  try {
+    native = createRequire(import.meta.url)(ADDON) as NativePosix;
+  } catch (e) {
+    throw new Error(`cannot load the posix addon (build it: npm ci, or node-gyp rebuild -C native/posix): ${(e as Error).message}`);
+  }
+  return native;
+}
+
+/** errno name of a negated errno result, e.g. -11 -> 'EAGAIN'. */
+export function errnoName(result: number): string {
+  const entry = Object.entries(constants.errno).find(([, n]) => n === -result);
+  return entry ? entry[0] : `errno ${-result}`;
+}
+
+/**
+ * flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another open file description holds
+ * it (EWOULDBLOCK); other errors throw with their errno name.
+ */
+export function tryLockExclusive(fd: number): boolean {
+  const r = load().flockExclusive(fd);
+  if (r === 0) return true;
+  if (r === -constants.errno.EWOULDBLOCK) return false;
+  throw Object.assign(new Error(`flock: ${errnoName(r)}`), { code: errnoName(r) });
+}
+
+/**
+ * prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants of this process are re-parented to it
+ * instead of to init, so that they can be found (as our children) and killed (prctl(2)).
+ */
+export function becomeChildSubreaper(): void {
+  const r = load().setChildSubreaper();
+  if (r < 0) throw Object.assign(new Error(`prctl(PR_SET_CHILD_SUBREAPER): ${errnoName(r)}`), { code: errnoName(r) });
+}
+
+/**
+ * waitpid(pid, WNOHANG) for a child libuv does not know (an orphan re-parented to us): true once
+ * it is reaped or is not our child (ECHILD), false while it runs.
+ */
+export function reapChild(pid: number): boolean {
+  const r = load().reap(pid);
+  return r !== 0;
+}

@@ -1,0 +1,46 @@
+/**
+ * The exec backend under the real daemon: what the program leaves behind dies with the attempt,
+ * and a program another user could change is refused at start.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { needsRoot } from './lab/netns.js';
+import { createPort } from './lab/cli-port.js';
+import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
+
+/** Pids of processes whose command line contains MARKER (pgrep -f). */
+function pids(marker: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+test('a child the program detaches with setsid does not outlive the attempt', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'xsid');
+  const marker = `d1x-daemon-setsid-${randomBytes(4).toString('hex')}`;
+  t.after(() => { for (const pid of pids(marker)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } });
+  const p = port.script('escape.sh', `setsid sh -c "while :; do sleep 0.2; done; : ${marker}" >/dev/null 2>&1 < /dev/null &\nsleep 0.2\nexit 0`);
+  const daemon = DaemonProcess.start(port.host, port.execArgs(p), { t });
+  await daemon.waitForLog((l) => l.msg === 'authentication program finished', { what: 'the program finished' });
+  await daemon.waitForState('eth0', 'authorized.steady');
+  assert.deepEqual(pids(marker), [], 'the detached child is still running');
+  daemon.signal('SIGTERM');
+  assert.equal((await daemon.waitForExit()).code, 0);
+});
+
+test('--exec writable by group or others: exit 2 with the reason, link untouched', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'xgw');
+  const p = port.script('gw.sh', 'exit 0');
+  chmodSync(p, 0o777);
+  const r = await runCli(port.host, port.execArgs(p));
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^dot1x-operstate: --exec .*gw\.sh is writable by group or others \(mode 0777\): chmod go-w it\n$/);
+  assert.equal((await port.link()).linkmode, 0);
+});

@@ -1,0 +1,80 @@
+/**
+ * The wpa_supplicant monitor against a control socket that misbehaves after a successful ATTACH:
+ * reconnects must back off, not run at full speed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { WpaMonitor } from '../src/wpa/monitor.js';
+import { labDir } from './lab/peer-process.js';
+
+/**
+ * A control socket that answers ATTACH and PING like wpa_supplicant, then says
+ * CTRL-EVENT-TERMINATING at the first health PING: each connection succeeds and is lost soon
+ * after.
+ */
+const FLAKY_SERVER = `
+import os, socket, sys
+path = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+print('ready', flush=True)
+attached = set()
+pings = {}
+def send(peer, data):
+    try:
+        s.sendto(data, peer)
+    except OSError:
+        pass  # the client has gone already
+while True:
+    data, peer = s.recvfrom(4096)
+    cmd = data.decode(errors='replace').strip()
+    if cmd == 'ATTACH':
+        attached.add(peer)
+        send(peer, b'OK\\n')
+    elif cmd == 'PING':
+        send(peer, b'PONG\\n')
+        pings[peer] = pings.get(peer, 0) + 1
+        if pings[peer] < 2:
+            continue  # the PING of the connection's set-up: the client is not listening yet
+        for p in list(attached):
+            send(p, b'<2>CTRL-EVENT-TERMINATING')
+            attached.discard(p)
+    else:
+        attached.discard(peer)
+        send(peer, b'OK\\n')
+`;
+
+test('a socket that accepts ATTACH and then fails: reconnects back off (no storm)', async (t) => {
+  const dir = labDir('flaky', t);
+  const path = join(dir, 'eth0');
+  const server = spawn('/usr/bin/python3', ['-c', FLAKY_SERVER, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => { server.kill('SIGKILL'); });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the fake control socket did not start within 10 s')), 10_000);
+    server.stdout.once('data', () => { clearTimeout(timer); resolve(); });
+  });
+
+  const monitor = new WpaMonitor(() => path, { backoffMinMs: 50, backoffMaxMs: 1000, healthIntervalMs: 20, clientDirBase: dir });
+  t.after(() => monitor.close());
+  // Five connections, each lost 20 ms after it was made. Backing off from 50 ms, doubling,
+  // they cannot come sooner than 4 * 20 + 50+100+200+400 ms after the first; reset to 50 ms
+  // by every ATTACH they would come about every 70 ms.
+  const times: number[] = [];
+  const reasons: string[] = [];
+  const fifth = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`only ${times.length} connections within 15 s; last error: ${monitor.lastError}`)), 15_000);
+    monitor.on('up', () => {
+      times.push(Date.now());
+      if (times.length === 5) { clearTimeout(timer); resolve(); }
+    });
+    monitor.on('down', (why) => { reasons.push(why); });
+  });
+  monitor.start();
+  await fifth;
+  await monitor.close();
+  assert.match(reasons[0] ?? '', /CTRL-EVENT-TERMINATING/);
+  const span = times[4]! - times[0]!;
+  assert.ok(span >= 700, `5 connections within ${span} ms: the backoff was reset by each successful ATTACH`);
+});
