@@ -25,6 +25,7 @@ import { requireLink } from './links.js';
 import { ManagedInterface } from './managed-interface.js';
 import { openStatusServer, type StatusServer } from './status-server.js';
 import { withTimeout } from './with-timeout.js';
+import { SdNotifier, statusLine } from './sd-notify.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
 const STOP_TIMEOUT_MS = 5000;
@@ -54,12 +55,16 @@ class Daemon {
   private wake: () => void = () => {};
   private failedExit = false;
   private inEmergency = false;
+  private notifier: SdNotifier | null = null;
+  private readySent = false;
 
   constructor(private readonly config: RunConfig, private readonly log: Logger) {}
 
   async run(): Promise<ExitStatus> {
     const { config, log } = this;
     this.installSignalHandlers();
+    // Read (and removed from the environment) before any backend can start a program.
+    this.notifier = SdNotifier.fromEnvironment(log);
     log.debug({ ifnames: config.ifnames, auth: config.auth.kind }, 'preparing');
     try {
       this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
@@ -83,6 +88,7 @@ class Daemon {
         const mi = new ManagedInterface(ifname, indexes.get(ifname)!, {
           socket, authenticator: this.authenticator, timing: config.timing, log,
           onRenamed: (from, to) => { void this.onRenamed(mi, from, to); },
+          onChange: () => this.onInterfaceChange(mi),
         }, (failed, err) => this.onInterfaceFailure(failed, err));
         this.servers.set(mi, await this.openStatus(mi, ifname));
         this.interfaces.push(mi);
@@ -123,6 +129,24 @@ class Daemon {
       this.log.info({ ifname: to, previous: from }, 'instance lock and status socket follow the new name');
     } catch (err) {
       this.log.warn({ ifname: to, previous: from, err: describeFailure(err).message }, 'could not move the instance lock or status socket to the new name');
+    }
+  }
+
+  /**
+   * Tells systemd (Type=notify) how the port is, and READY=1 once every interface shows the gate:
+   * units ordered after this one (network-pre.target) start only when no port can pass traffic
+   * before 802.1X has authorized it.
+   */
+  private onInterfaceChange(mi: ManagedInterface): void {
+    const notifier = this.notifier;
+    if (notifier === null || this.stopRequested !== null) return;
+    const status = statusLine(mi.summary());
+    if (!this.readySent && this.interfaces.length === this.config.ifnames.length && this.interfaces.every((i) => i.gateInPlace)) {
+      this.readySent = true;
+      this.log.info({ ifnames: this.interfaces.map((i) => i.ifname) }, 'gate in place on every interface; told systemd READY=1');
+      notifier.send('READY=1', status);
+    } else {
+      notifier.send(status);
     }
   }
 
@@ -177,6 +201,7 @@ class Daemon {
   }
 
   private async shutdown(): Promise<ExitStatus> {
+    this.notifier?.send('STOPPING=1', statusLine('stopping: restoring linkmode 0'));
     const results = await Promise.all(this.interfaces.map((mi) => mi.stop(STOP_TIMEOUT_MS)));
     let restored = true;
     // The machines confirm their restore by ACK only; check what the kernel shows and finish
@@ -209,6 +234,7 @@ class Daemon {
   }
 
   private async release(): Promise<void> {
+    this.notifier?.close();
     await withTimeout(Promise.resolve(this.authenticator?.close?.()).catch(() => {}), 2000);
     for (const s of this.servers.values()) await s.close();
     this.socket?.close();
@@ -225,6 +251,7 @@ class Daemon {
     const message = describeFailure(err).message;
     try { this.log.fatal({ err: message }, 'uncaught error; restoring links and exiting'); } catch { /* logging must not stop the restore */ }
     for (const s of this.servers.values()) s.removeSync();
+    try { this.notifier?.send('STOPPING=1', statusLine(`internal error: ${message}`)); } catch { /* the restore matters more */ }
     // Silence the machines first, or their port regions would re-assert linkmode 1 over the
     // restore. Requests on one socket reach the kernel in order, so the restore comes last.
     for (const mi of this.interfaces) {

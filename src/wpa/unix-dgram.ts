@@ -72,7 +72,10 @@ export class UnixDgramSocket extends EventEmitter<UnixDgramSocketEvents> {
 
   get closed(): boolean { return this.#sock === undefined; }
 
-  /** Binds the socket to a filesystem path (the caller removes the file after close()). */
+  /**
+   * Binds the socket to a filesystem path (the caller removes the file after close()). Here and
+   * in connect(), a path that starts with "\0" is an abstract name (unix(7)), which leaves no file.
+   */
   bind(path: string): void { this.#open().bind(path); }
 
   /** Sets the peer every send() goes to and the only source messages are accepted from. */
