@@ -62,7 +62,8 @@ async function parse(argv: string[]): Promise<Action | null> {
         .option('retry-max', { type: 'string', describe: `longest backoff, seconds (default ${DEFAULTS.retryMax})` })
         .option('log-level', { type: 'string', describe: `${LOG_LEVELS.join(' | ')} (default ${DEFAULTS.logLevel})` })
         .option('log-format', { type: 'string', describe: `${LOG_FORMATS.join(' | ')} (default ${DEFAULTS.logFormat})` })
-        .option('run-dir', runDirOption),
+        .option('run-dir', runDirOption)
+        .option('metrics-file', { type: 'string', describe: 'write Prometheus metrics to this node_exporter textfile (*.prom), rewritten on each change' }),
       (args) => { action = { command: 'run', raw: args as RawRunOptions }; },
     )
     .command(

@@ -18,6 +18,7 @@ import type { AuthOutcome, AuthRequest, Authenticator } from '../auth/authentica
 import { OsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { DaemonStatus, LastOutcome } from '../status.js';
+import type { InterfaceMetrics } from '../metrics.js';
 
 export interface ManagedInterfaceDeps {
   socket: RouteSocket;
@@ -61,6 +62,11 @@ export class ManagedInterface {
   private lastIndex: number;
   private failed: Error | null = null;
   private started = false;
+  /** Finished attempts by outcome ("success" or the failure's cause), for the metrics file. */
+  private readonly attempts: Record<string, number> = {};
+  private authStartedAt: number | null = null;
+  private lastSuccessAt: number | null = null;
+  private lastAuthorizeMs: number | null = null;
   /** The kernel has shown the port in supplicant mode with the operstate the machine wanted. */
   private gateShown = false;
   /**
@@ -168,7 +174,14 @@ export class ManagedInterface {
     const meta = EMITTED[event.type];
     const { type, ...fields } = event;
     if (event.type === 'linkRenamed') this.deps.onRenamed?.(event.from, event.to);
+    if (event.type === 'authStarted') this.authStartedAt = performance.now();
     if (event.type === 'authFinished') {
+      const outcome = event.authorized ? 'success' : event.cause ?? 'failed';
+      this.attempts[outcome] = (this.attempts[outcome] ?? 0) + 1;
+      if (event.authorized) {
+        this.lastSuccessAt = Date.now();
+        this.lastAuthorizeMs = this.authStartedAt === null ? null : performance.now() - this.authStartedAt;
+      }
       this.outcome = {
         authorized: event.authorized,
         cause: event.cause,
@@ -252,6 +265,21 @@ export class ManagedInterface {
     if (state === 'authenticating') return `${ctx.ifname}: closed, authenticating (attempt ${ctx.attempt})`;
     if (state === 'waitingForCarrier') return `${ctx.ifname}: closed, no carrier`;
     return `${ctx.ifname}: closed (${state})`;
+  }
+
+  metrics(): InterfaceMetrics {
+    const snap = this.actor.getSnapshot();
+    const { link } = snap.context;
+    const state = this.failed !== null ? 'failed' : snap.status === 'done' ? 'stopped' : paeState(snap.value);
+    return {
+      ifname: snap.context.ifname,
+      authorized: state.startsWith('authorized') && link !== null && link.linkmode === 1 && link.operstate === 'UP',
+      state,
+      attempts: { ...this.attempts },
+      lastSuccessAt: this.lastSuccessAt,
+      lastAuthorizeMs: this.lastAuthorizeMs,
+      carrierChanges: link?.carrierChanges ?? null,
+    };
   }
 
   status(authName: string): DaemonStatus {

@@ -26,6 +26,8 @@ import { ManagedInterface } from './managed-interface.js';
 import { openStatusServer, type StatusServer } from './status-server.js';
 import { withTimeout } from './with-timeout.js';
 import { SdNotifier, statusLine } from './sd-notify.js';
+import { MetricsFile } from './metrics-file.js';
+import { programVersion } from '../version.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
 const STOP_TIMEOUT_MS = 5000;
@@ -57,6 +59,7 @@ class Daemon {
   private inEmergency = false;
   private notifier: SdNotifier | null = null;
   private readySent = false;
+  private metrics: MetricsFile | null = null;
 
   constructor(private readonly config: RunConfig, private readonly log: Logger) {}
 
@@ -97,6 +100,10 @@ class Daemon {
         ifnames: config.ifnames, auth: config.auth.kind, runDir,
         authTimeoutMs: config.timing.authTimeoutMs, retryMinMs: config.timing.retryMinMs, retryMaxMs: config.timing.retryMaxMs,
       }, 'starting');
+      if (config.metricsFile !== undefined) {
+        this.metrics = new MetricsFile(config.metricsFile, programVersion(), () => this.interfaces.map((mi) => mi.metrics()), log);
+        this.metrics.writeFirst();
+      }
       if (this.stopRequested === null) for (const mi of this.interfaces) mi.start();
 
       await new Promise<void>((resolve) => {
@@ -138,6 +145,7 @@ class Daemon {
    * before 802.1X has authorized it.
    */
   private onInterfaceChange(mi: ManagedInterface): void {
+    this.metrics?.schedule();
     const notifier = this.notifier;
     if (notifier === null || this.stopRequested !== null) return;
     const status = statusLine(mi.summary());
@@ -235,6 +243,7 @@ class Daemon {
 
   private async release(): Promise<void> {
     this.notifier?.close();
+    this.metrics?.close();
     await withTimeout(Promise.resolve(this.authenticator?.close?.()).catch(() => {}), 2000);
     for (const s of this.servers.values()) await s.close();
     this.socket?.close();
@@ -251,6 +260,7 @@ class Daemon {
     const message = describeFailure(err).message;
     try { this.log.fatal({ err: message }, 'uncaught error; restoring links and exiting'); } catch { /* logging must not stop the restore */ }
     for (const s of this.servers.values()) s.removeSync();
+    try { this.metrics?.close(); } catch { /* the restore matters more */ }
     try { this.notifier?.send('STOPPING=1', statusLine(`internal error: ${message}`)); } catch { /* the restore matters more */ }
     // Silence the machines first, or their port regions would re-assert linkmode 1 over the
     // restore. Requests on one socket reach the kernel in order, so the restore comes last.
