@@ -59,6 +59,19 @@ export interface DaemonStatus {
   lastError: string | null;
   backendAvailable: boolean;
   auth: string;
+  /** The options the daemon runs with (what `doctor` checks against); absent from older daemons. */
+  options?: DaemonOptions;
+}
+
+/** A running daemon's options as it reports them (paths, never a secret). */
+export interface DaemonOptions {
+  auth: string;
+  /** --wpa-ctrl (wpa-supplicant backend), else null. */
+  wpaCtrl: string | null;
+  runDir: string;
+  metricsFile: string | null;
+  /** Whether traffic is also dropped by nftables until authorized; null when this daemon has no such option. */
+  enforce: boolean | null;
 }
 
 export interface StatusReport {

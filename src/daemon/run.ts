@@ -18,7 +18,7 @@ import { EXIT, type ExitStatus } from '../exit-codes.js';
 import { describeFailure } from '../failure.js';
 import { createLogger, type Logger } from '../log.js';
 import type { AuthConfig, RunConfig } from '../options.js';
-import { resolveRunDir, statusSocketPath } from '../status.js';
+import { resolveRunDir, statusSocketPath, type DaemonOptions } from '../status.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RESTORE_SETTINGS } from '../../machines/contract.js';
 import { requireLink } from './links.js';
@@ -117,7 +117,21 @@ class Daemon {
   }
 
   private openStatus(mi: ManagedInterface, ifname: string): Promise<StatusServer> {
-    return openStatusServer(statusSocketPath(this.runDir, ifname), () => mi.status(this.authenticator!.name));
+    return openStatusServer(statusSocketPath(this.runDir, ifname), () => ({ ...mi.status(this.authenticator!.name), options: this.reportedOptions() }));
+  }
+
+  /** What `doctor` needs to check what this daemon uses. */
+  private reportedOptions(): DaemonOptions {
+    const { config } = this;
+    // enforce: read when the configuration has it (an option added beside this code).
+    const enforce = (config as { enforce?: unknown }).enforce;
+    return {
+      auth: config.auth.kind,
+      wpaCtrl: config.auth.kind === 'wpa-supplicant' ? config.auth.wpaCtrl : null,
+      runDir: this.runDir,
+      metricsFile: config.metricsFile ?? null,
+      enforce: enforce === undefined ? null : Boolean(enforce),
+    };
   }
 
   /**
