@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
 import { AUTH_CAUSES, type AuthOutcome, type AuthReport, type AuthRequest, type Authenticator } from './authenticator.js';
 import { silentLogger, type AuthLogger } from './logger.js';
+import { importModule } from '../import-module.js';
 
 export interface ModuleOptions {
   path: string;
@@ -50,7 +51,7 @@ export async function loadModuleAuthenticator(o: ModuleOptions): Promise<Authent
 
   let ns: Record<string, unknown>;
   try {
-    ns = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+    ns = await importModule(pathToFileURL(abs).href);
   } catch (err) {
     throw new UsageError('auth-module-import-failed', `authentication module ${abs} failed to load: ${(err as Error).message}`);
   }
