@@ -48,6 +48,8 @@ export interface StartOptions {
    * ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] to run without privileges.
    */
   wrap?: string[];
+  /** The program to run instead of this tree's dist/src/cli.js (e.g. an installed /usr/bin/dot1x-operstate). */
+  cli?: string;
 }
 
 export interface WaitOptions {
@@ -72,11 +74,12 @@ export class DaemonProcess {
 
   private constructor(ns: Netns, args: string[], options: StartOptions) {
     const wrap = options.wrap ?? [];
+    const cli = options.cli ?? CLI_PATH;
     // The bin itself is executed, as a user or the systemd unit runs it: its shebang carries the
     // V8 options the daemon is meant to run with (src/cli.ts).
     const [cmd, argv] = wrap.length > 0
-      ? ns.argv(wrap[0]!, [...wrap.slice(1), CLI_PATH, ...args])
-      : ns.argv(CLI_PATH, args);
+      ? ns.argv(wrap[0]!, [...wrap.slice(1), cli, ...args])
+      : ns.argv(cli, args);
     // `ip netns exec` execs the command, so the child's pid is the daemon's pid and signals reach it.
     // A private TMPDIR, removed once the process has gone: the wpa_supplicant backend makes its
     // client socket directory there, and a daemon killed with SIGKILL cannot remove it itself.
