@@ -15,6 +15,7 @@ import { describeFailure, oneLine } from './failure.js';
 import { validateRunOptions, DEFAULTS, type RawRunOptions } from './options.js';
 import { validateIfname } from './ifname.js';
 import { LOG_FORMATS, LOG_LEVELS } from './log.js';
+import { programVersion } from './version.js';
 
 const PROG = 'dot1x-operstate';
 
@@ -107,7 +108,8 @@ async function parse(argv: string[]): Promise<Action | null> {
     .example('$0 doctor eth0', 'why is eth0 closed?')
     .epilogue('Exit status: 0 clean stop, 1 runtime failure (e.g. missing CAP_NET_ADMIN) or a problem doctor found, 2 bad input.')
     .help()
-    .version()
+    // Given, not guessed: yargs looks for a package.json from the working directory.
+    .version(programVersion())
     .wrap(null)
     .fail((msg, err) => {
       if (err instanceof UsageError) throw err;

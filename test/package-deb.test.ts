@@ -21,7 +21,8 @@ const PKG = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version
 const BIN = '/usr/bin/dot1x-operstate';
 
 async function sh(cmd: string, args: string[], timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return execFileP(cmd, args, { timeout, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+  // From /: nothing may come from this tree's working directory (e.g. its package.json).
+  return execFileP(cmd, args, { timeout, cwd: '/', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
     .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
       (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }));
 }
