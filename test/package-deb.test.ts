@@ -70,13 +70,16 @@ test('the .deb builds, installs, runs a lab scenario with the installed binary, 
 
   // The lab scenario: the installed binary gates a port on real wpa_supplicant and hostapd.
   const lab = await Lab.create({ t, prefix: 'deb', withDaemon: false });
-  const daemon = DaemonProcess.start(lab.host, lab.daemonArgv(), { t, cli: BIN, env: { DOT1X_RUN_DIR: lab.runDir } });
+  // Pretty logs: pino-pretty is the one module the bundle loads from the package's node_modules.
+  const daemon = DaemonProcess.start(lab.host, lab.daemonArgv(['--log-format', 'pretty']), { t, cli: BIN, env: { DOT1X_RUN_DIR: lab.runDir } });
   await lab.watch.until(is.gated(), 'DORMANT in linkmode 1', { timeoutMs: 10_000 });
   await lab.watch.until(is.open(), 'UP after 802.1X', { timeoutMs: 15_000 });
   const status = await runCli(lab.host, ['status', lab.ifname, '--json'], { cli: BIN, env: { DOT1X_RUN_DIR: lab.runDir } });
   assert.equal((JSON.parse(status.stdout) as { daemon: { pid: number } }).daemon.pid, daemon.pid);
   daemon.signal('SIGTERM');
-  assert.equal((await daemon.waitForExit()).code, 0);
+  const exit = await daemon.waitForExit();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.match(exit.stdout, /^\[[^\]]+\] INFO: stopped /m);
   await lab.watch.until(is.restored(), 'linkmode 0 restored', { timeoutMs: 5000 });
 
   const removed = await dpkg(['--purge', 'dot1x-operstate']);
