@@ -11,8 +11,8 @@ import { is } from './lab/link-watch.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { createPort } from './lab/cli-port.js';
-import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
+import { createPort, openDaemon } from './lab/cli-port.js';
+import { runCli } from './lab/dot1x-daemon.js';
 import { withTimeout } from './lab/auth-lab.js';
 import type { CheckResult, DoctorReport } from '../src/doctor.js';
 
@@ -98,8 +98,7 @@ test('doctor names a network block that does not suit a wired port; exit 1', asy
 test('doctor: an ISC dhclient on the port is a problem unless --enforce is used', async (t) => {
   if (!needsRoot(t)) return;
   const port = await createPort(t, 'dodh');
-  const daemon = DaemonProcess.start(port.host, port.execArgs(port.script('ok.sh', 'exit 0')), { t });
-  await daemon.waitForState('eth0', 'authorized.steady');
+  const { daemon } = await openDaemon(port, t);
   // A real dhclient, its script a no-op so that nothing outside the namespace changes.
   const [cmd, argv] = port.host.argv('dhclient', ['-d', '-v', '-sf', '/bin/true', '-pf', join(port.dir, 'dhclient.pid'), '-lf', join(port.dir, 'dhclient.leases'), 'eth0']);
   const dhclient = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
-import { createPort } from './lab/cli-port.js';
-import { LinkWatch, is } from './lab/link-watch.js';
-import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
+import { createPort, openDaemon } from './lab/cli-port.js';
+import { runCli } from './lab/dot1x-daemon.js';
 import type { StatusReport } from '../src/status.js';
 
 const nobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
@@ -18,10 +17,7 @@ const nobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'
 test('status finds a daemon that uses another run directory, and honours DOT1X_RUN_DIR', async (t) => {
   if (!needsRoot(t)) return;
   const port = await createPort(t, 'srd');
-  const watch = await LinkWatch.open(port.host, 'eth0', { t });
-  const daemon = DaemonProcess.start(port.host, port.execArgs(port.script('ok.sh', 'exit 0')), { t });
-  await daemon.waitForState('eth0', 'authorized.steady');
-  await watch.until(is.open(), 'the gate open');
+  const { daemon } = await openDaemon(port, t);
 
   const elsewhere = join(port.dir, 'other-run');
   const lost = await runCli(port.host, ['status', 'eth0', '--json'], { env: { DOT1X_RUN_DIR: elsewhere } });
@@ -46,10 +42,7 @@ test('status finds a daemon that uses another run directory, and honours DOT1X_R
 test('after a SIGKILL status says no daemon runs and to reset the linkmode it left', async (t) => {
   if (!needsRoot(t)) return;
   const port = await createPort(t, 'skill');
-  const watch = await LinkWatch.open(port.host, 'eth0', { t });
-  const daemon = DaemonProcess.start(port.host, port.execArgs(port.script('ok.sh', 'exit 0')), { t });
-  await daemon.waitForState('eth0', 'authorized.steady');
-  await watch.until(is.open(), 'the gate open');
+  const { daemon } = await openDaemon(port, t);
   daemon.signal('SIGKILL');
   await daemon.waitForExit();
 
