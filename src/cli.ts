@@ -15,13 +15,15 @@ import { describeFailure, oneLine } from './failure.js';
 import { validateRunOptions, DEFAULTS, type RawRunOptions } from './options.js';
 import { validateIfname } from './ifname.js';
 import { LOG_FORMATS, LOG_LEVELS } from './log.js';
+import { programVersion } from './version.js';
 
 const PROG = 'dot1x-operstate';
 
 type Action =
   | { command: 'run'; raw: RawRunOptions }
   | { command: 'reset'; ifname: string }
-  | { command: 'status'; ifname: string; json: boolean; runDir: string | undefined };
+  | { command: 'status'; ifname: string; json: boolean; runDir: string | undefined }
+  | { command: 'doctor'; ifnames: string[]; json: boolean; runDir: string | undefined; auth: string | undefined; wpaCtrl: string | undefined; enforce: boolean };
 
 /**
  * yargs names an unknown option twice, as given and camel-cased ("run-dir, runDir"): keep the
@@ -62,7 +64,8 @@ async function parse(argv: string[]): Promise<Action | null> {
         .option('retry-max', { type: 'string', describe: `longest backoff, seconds (default ${DEFAULTS.retryMax})` })
         .option('log-level', { type: 'string', describe: `${LOG_LEVELS.join(' | ')} (default ${DEFAULTS.logLevel})` })
         .option('log-format', { type: 'string', describe: `${LOG_FORMATS.join(' | ')} (default ${DEFAULTS.logFormat})` })
-        .option('run-dir', runDirOption),
+        .option('run-dir', runDirOption)
+        .option('metrics-file', { type: 'string', describe: 'write Prometheus metrics to this node_exporter textfile (*.prom), rewritten on each change' }),
       (args) => { action = { command: 'run', raw: args as RawRunOptions }; },
     )
     .command(
@@ -83,12 +86,30 @@ async function parse(argv: string[]): Promise<Action | null> {
         action = { command: 'status', ifname: String(args.ifname), json: Boolean(args.json), runDir: Array.isArray(runDir) ? String(runDir.at(-1)) : runDir as string | undefined };
       },
     )
+    .command(
+      'doctor [ifname..]',
+      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, NetworkManager, DHCP clients, privileges (exit 1 when something is wrong)',
+      (y) => y
+        .positional('ifname', { type: 'string', array: true, describe: 'interface(s) to check (default: those with a daemon)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+        .option('run-dir', runDirOption)
+        .option('auth', { type: 'string', describe: 'backend to check when no daemon runs (default wpa-supplicant)' })
+        .option('wpa-ctrl', { type: 'string', describe: `wpa_supplicant control directory or socket when no daemon runs (default ${DEFAULTS.wpaCtrl})` })
+        .option('enforce', { type: 'boolean', default: false, describe: 'the daemon uses --enforce (nftables): check for it' }),
+      (args) => {
+        const last = (v: unknown): string | undefined => (Array.isArray(v) ? String(v.at(-1)) : v as string | undefined);
+        const ifnames = (Array.isArray(args.ifname) ? args.ifname : args.ifname === undefined ? [] : [args.ifname]).map(String);
+        action = { command: 'doctor', ifnames, json: Boolean(args.json), runDir: last(args.runDir), auth: last(args.auth), wpaCtrl: last(args.wpaCtrl), enforce: Boolean(args.enforce) };
+      },
+    )
     .example('$0 eth0', 'gate eth0 on wpa_supplicant in /run/wpa_supplicant')
     .example('$0 eth0 --auth exec --exec /usr/local/bin/auth-eth0', 'gate eth0 on a program\'s exit status')
     .example('$0 status eth0 --json', 'what the kernel and the daemon say')
-    .epilogue('Exit status: 0 clean stop, 1 runtime failure (e.g. missing CAP_NET_ADMIN), 2 bad input.')
+    .example('$0 doctor eth0', 'why is eth0 closed?')
+    .epilogue('Exit status: 0 clean stop, 1 runtime failure (e.g. missing CAP_NET_ADMIN) or a problem doctor found, 2 bad input.')
     .help()
-    .version()
+    // Given, not guessed: yargs looks for a package.json from the working directory.
+    .version(programVersion())
     .wrap(null)
     .fail((msg, err) => {
       if (err instanceof UsageError) throw err;
@@ -121,6 +142,11 @@ async function run(action: Action): Promise<ExitStatus> {
       validateIfname(action.ifname);
       const { showStatus } = await import('./daemon/status-command.js');
       return showStatus(action.ifname, { json: action.json, runDir: action.runDir });
+    }
+    case 'doctor': {
+      for (const name of action.ifnames) validateIfname(name);
+      const { runDoctor } = await import('./daemon/doctor-command.js');
+      return runDoctor(action.ifnames, { json: action.json, runDir: action.runDir, auth: action.auth, wpaCtrl: action.wpaCtrl, enforce: action.enforce });
     }
   }
 }

@@ -46,6 +46,8 @@ export interface RunConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
   runDir: string | undefined;
+  /** node_exporter textfile (--metrics-file), absolute; undefined when not asked for. */
+  metricsFile: string | undefined;
 }
 
 /** The run command's options as yargs hands them over (before validation). */
@@ -62,6 +64,7 @@ export interface RawRunOptions {
   logLevel?: unknown;
   logFormat?: unknown;
   runDir?: unknown;
+  metricsFile?: unknown;
 }
 
 /** An option given more than once: the last one wins, so a wrapper can override a default it appends to. */
@@ -142,6 +145,7 @@ export function validateRunOptions(raw: RawRunOptions): RunConfig {
   }
 
   const runDir = str('run-dir', raw.runDir);
+  const metricsFile = str('metrics-file', raw.metricsFile);
   return {
     ifnames,
     auth,
@@ -157,5 +161,6 @@ export function validateRunOptions(raw: RawRunOptions): RunConfig {
     logLevel: oneOf('log-level', raw.logLevel, LOG_LEVELS, DEFAULTS.logLevel),
     logFormat: oneOf('log-format', raw.logFormat, LOG_FORMATS, DEFAULTS.logFormat),
     runDir: runDir === undefined ? undefined : resolve(runDir),
+    metricsFile: metricsFile === undefined ? undefined : resolve(metricsFile),
   };
 }

@@ -3,7 +3,8 @@
  * when one runs for the interface (asked through its status socket).
  */
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { lstatSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { LinkRecord } from './link.js';
 import type { AuthCause } from './auth/authenticator.js';
 import { printable } from './printable.js';
@@ -59,6 +60,19 @@ export interface DaemonStatus {
   lastError: string | null;
   backendAvailable: boolean;
   auth: string;
+  /** The options the daemon runs with (what `doctor` checks against); absent from older daemons. */
+  options?: DaemonOptions;
+}
+
+/** A running daemon's options as it reports them (paths, never a secret). */
+export interface DaemonOptions {
+  auth: string;
+  /** --wpa-ctrl (wpa-supplicant backend), else null. */
+  wpaCtrl: string | null;
+  runDir: string;
+  metricsFile: string | null;
+  /** Whether traffic is also dropped by nftables until authorized; null when this daemon has no such option. */
+  enforce: boolean | null;
 }
 
 export interface StatusReport {
@@ -67,6 +81,10 @@ export interface StatusReport {
   daemon: DaemonStatus | null;
   /** Why there is no daemon view, when there is none. */
   daemonNote: string | null;
+  /** The run directory whose status socket was asked (the daemon's, when it was found elsewhere). */
+  runDir: string;
+  /** What to do about what the report shows (e.g. reset a link a killed daemon left in linkmode 1). */
+  advice: string | null;
 }
 
 export function kernelStatus(link: LinkRecord): KernelStatus {
@@ -89,8 +107,23 @@ export function kernelStatus(link: LinkRecord): KernelStatus {
 }
 
 export type DaemonQuery =
-  | { status: DaemonStatus; note: null }
-  | { status: null; note: string };
+  | { status: DaemonStatus; note: null; absent: false }
+  /** absent: known that no daemon listens there (no socket, or one left by a killed daemon). */
+  | { status: null; note: string; absent: boolean };
+
+/** Why connect(2) to SOCKETPATH failed with EACCES: a root-only socket, or a directory we cannot search. */
+function deniedNote(socketPath: string): { note: string; absent: boolean } {
+  try {
+    lstatSync(socketPath);
+    return { note: `the daemon's status socket ${socketPath} is root only: run as root`, absent: false };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { note: NO_DAEMON, absent: true };
+    return { note: `cannot tell whether a daemon runs: ${dirname(socketPath)} is root only; run as root`, absent: false };
+  }
+}
+
+const NO_DAEMON = 'no daemon is running for this interface';
 
 /**
  * Ask the daemon behind SOCKETPATH for its status. Never rejects: when no daemon answers, says
@@ -107,24 +140,29 @@ export function queryDaemonStatus(socketPath: string, timeoutMs = 2000): Promise
       sock.destroy();
       resolve(q);
     };
+    const fail = (note: string, absent = false): void => finish({ status: null, note, absent });
     const sock = connect(socketPath);
-    const timer = setTimeout(() => finish({ status: null, note: `no answer from ${socketPath} within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(() => fail(`no answer from ${socketPath} within ${timeoutMs} ms`), timeoutMs);
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => { data += chunk; });
     sock.on('end', () => {
       try {
-        finish({ status: JSON.parse(data.trim()) as DaemonStatus, note: null });
+        finish({ status: JSON.parse(data.trim()) as DaemonStatus, note: null, absent: false });
       } catch {
-        finish({ status: null, note: `unreadable answer from ${socketPath}` });
+        fail(`unreadable answer from ${socketPath}`);
       }
     });
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
-        finish({ status: null, note: 'no daemon is running for this interface' });
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
+        fail(NO_DAEMON, true);
+      } else if (err.code === 'ECONNREFUSED') {
+        // The file stays when its daemon was killed (SIGKILL runs no cleanup).
+        fail(`${NO_DAEMON} (${socketPath} was left by a daemon that did not stop cleanly)`, true);
       } else if (err.code === 'EACCES' || err.code === 'EPERM') {
-        finish({ status: null, note: `the daemon's status socket ${socketPath} is root only: run as root` });
+        const denied = deniedNote(socketPath);
+        fail(denied.note, denied.absent);
       } else {
-        finish({ status: null, note: `cannot reach ${socketPath}: ${err.code ?? err.message}` });
+        fail(`cannot reach ${socketPath}: ${err.code ?? err.message}`);
       }
     });
   });
@@ -163,5 +201,6 @@ export function formatStatus(report: StatusReport): string {
     else if (o.authorized) lines.push(`            last outcome: authorized at ${o.at}`);
     else lines.push(`            last outcome: ${printable(o.cause ?? 'failed')} at ${printable(o.at)}${o.message ? `: ${printable(o.message)}` : ''}`);
   }
+  if (report.advice !== null) lines.push(`  advice:   ${report.advice}`);
   return lines.join('\n');
 }

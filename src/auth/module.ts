@@ -18,6 +18,7 @@ import { UsageError } from '../errors.js';
 import { AUTH_CAUSES, type AuthOutcome, type AuthReport, type AuthRequest, type Authenticator } from './authenticator.js';
 import { silentLogger, type StructuredLogger } from '../log.js';
 import { checkTrustedFile } from './trusted-file.js';
+import { importModule } from '../import-module.js';
 
 export interface ModuleOptions {
   path: string;
@@ -52,7 +53,7 @@ export async function loadModuleAuthenticator(o: ModuleOptions): Promise<Authent
 
   let ns: Record<string, unknown>;
   try {
-    ns = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+    ns = await importModule(pathToFileURL(abs).href);
   } catch (err) {
     throw new UsageError('auth-module-import-failed', `authentication module ${abs} failed to load: ${(err as Error).message}`);
   }

@@ -18,6 +18,7 @@ import type { AuthOutcome, AuthRequest, Authenticator } from '../auth/authentica
 import { OsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { DaemonStatus, LastOutcome } from '../status.js';
+import type { InterfaceMetrics } from '../metrics.js';
 
 export interface ManagedInterfaceDeps {
   socket: RouteSocket;
@@ -26,6 +27,8 @@ export interface ManagedInterfaceDeps {
   log: Logger;
   /** The kernel renamed the link (the machine follows it by index). */
   onRenamed?: (from: string, to: string) => void;
+  /** The PAE state changed, or the kernel now shows another operstate the port wanted. */
+  onChange?: () => void;
 }
 
 /** Log level and message of each emitted machine event (contract.ts SupplicantEmitted). */
@@ -59,6 +62,13 @@ export class ManagedInterface {
   private lastIndex: number;
   private failed: Error | null = null;
   private started = false;
+  /** Finished attempts by outcome ("success" or the failure's cause), for the metrics file. */
+  private readonly attempts: Record<string, number> = {};
+  private authStartedAt: number | null = null;
+  private lastSuccessAt: number | null = null;
+  private lastAuthorizeMs: number | null = null;
+  /** The kernel has shown the port in supplicant mode with the operstate the machine wanted. */
+  private gateShown = false;
   /**
    * Exchanges not yet settled. The machine stops waiting for an aborted exchange at once, but
    * the backend settles only when it has cleaned up (e.g. killed the exec program's group).
@@ -137,6 +147,7 @@ export class ManagedInterface {
         attempt: context.attempt,
         cause: context.lastCause,
       }, 'state');
+      this.deps.onChange?.();
     });
     // What the gate means to a consumer is what the kernel shows, not what was written: say at
     // info when the kernel has taken a new operstate the port wanted (the port region in sync).
@@ -146,7 +157,9 @@ export class ManagedInterface {
       const link = snap.context.link;
       if (link === null || link.operstate === shown) return;
       shown = link.operstate;
+      this.gateShown = true;
       this.deps.log.info({ ifname: snap.context.ifname, operstate: link.operstate, linkmode: link.linkmode, running: link.running }, 'kernel shows operstate');
+      this.deps.onChange?.();
     });
     const unwatchTransitions = this.unwatch;
     this.unwatch = () => { unwatchTransitions(); portWatch.unsubscribe(); };
@@ -161,7 +174,14 @@ export class ManagedInterface {
     const meta = EMITTED[event.type];
     const { type, ...fields } = event;
     if (event.type === 'linkRenamed') this.deps.onRenamed?.(event.from, event.to);
+    if (event.type === 'authStarted') this.authStartedAt = performance.now();
     if (event.type === 'authFinished') {
+      const outcome = event.authorized ? 'success' : event.cause ?? 'failed';
+      this.attempts[outcome] = (this.attempts[outcome] ?? 0) + 1;
+      if (event.authorized) {
+        this.lastSuccessAt = Date.now();
+        this.lastAuthorizeMs = this.authStartedAt === null ? null : performance.now() - this.authStartedAt;
+      }
       this.outcome = {
         authorized: event.authorized,
         cause: event.cause,
@@ -223,6 +243,43 @@ export class ManagedInterface {
   halt(): void {
     this.unwatch();
     this.actor.stop();
+  }
+
+  /**
+   * Whether the gate is in place: linkmode 1 written and seen, with the operstate the machine
+   * wanted (the port region has been in sync since start).
+   */
+  get gateInPlace(): boolean { return this.gateShown && this.failed === null; }
+
+  /** One short line for a supervisor (systemd's STATUS=): open, or closed and why, and until when. */
+  summary(): string {
+    const snap = this.actor.getSnapshot();
+    const ctx = snap.context;
+    if (this.failed !== null) return `${ctx.ifname}: failed`;
+    const state = paeState(snap.value);
+    if (state.startsWith('authorized')) return `${ctx.ifname}: open`;
+    if (state === 'held') {
+      const left = Math.max(0, this.enteredAt + ctx.heldMs - Date.now());
+      return `${ctx.ifname}: closed (${ctx.lastCause ?? 'failed'}), next attempt in ${Math.ceil(left / 1000)} s`;
+    }
+    if (state === 'authenticating') return `${ctx.ifname}: closed, authenticating (attempt ${ctx.attempt})`;
+    if (state === 'waitingForCarrier') return `${ctx.ifname}: closed, no carrier`;
+    return `${ctx.ifname}: closed (${state})`;
+  }
+
+  metrics(): InterfaceMetrics {
+    const snap = this.actor.getSnapshot();
+    const { link } = snap.context;
+    const state = this.failed !== null ? 'failed' : snap.status === 'done' ? 'stopped' : paeState(snap.value);
+    return {
+      ifname: snap.context.ifname,
+      authorized: state.startsWith('authorized') && link !== null && link.linkmode === 1 && link.operstate === 'UP',
+      state,
+      attempts: { ...this.attempts },
+      lastSuccessAt: this.lastSuccessAt,
+      lastAuthorizeMs: this.lastAuthorizeMs,
+      carrierChanges: link?.carrierChanges ?? null,
+    };
   }
 
   status(authName: string): DaemonStatus {

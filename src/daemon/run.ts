@@ -19,13 +19,16 @@ import { EXIT, type ExitStatus } from '../exit-codes.js';
 import { describeFailure } from '../failure.js';
 import { createLogger, type Logger } from '../log.js';
 import type { AuthConfig, RunConfig } from '../options.js';
-import { resolveRunDir, statusSocketPath } from '../status.js';
+import { resolveRunDir, statusSocketPath, type DaemonOptions } from '../status.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RESTORE_SETTINGS } from '../../machines/contract.js';
 import { requireLink } from './links.js';
 import { ManagedInterface } from './managed-interface.js';
 import { openStatusServer, type StatusServer } from './status-server.js';
 import { withTimeout } from './with-timeout.js';
+import { SdNotifier, statusLine } from './sd-notify.js';
+import { MetricsFile } from './metrics-file.js';
+import { programVersion } from '../version.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
 const STOP_TIMEOUT_MS = 5000;
@@ -55,12 +58,17 @@ class Daemon {
   private wake: () => void = () => {};
   private failedExit = false;
   private inEmergency = false;
+  private notifier: SdNotifier | null = null;
+  private readySent = false;
+  private metrics: MetricsFile | null = null;
 
   constructor(private readonly config: RunConfig, private readonly log: Logger) {}
 
   async run(): Promise<ExitStatus> {
     const { config, log } = this;
     this.installSignalHandlers();
+    // Read (and removed from the environment) before any backend can start a program.
+    this.notifier = SdNotifier.fromEnvironment(log);
     log.debug({ ifnames: config.ifnames, auth: config.auth.kind }, 'preparing');
     try {
       this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
@@ -84,6 +92,7 @@ class Daemon {
         const mi = new ManagedInterface(ifname, indexes.get(ifname)!, {
           socket, authenticator: this.authenticator, timing: config.timing, log,
           onRenamed: (from, to) => { void this.onRenamed(mi, from, to); },
+          onChange: () => this.onInterfaceChange(mi),
         }, (failed, err) => this.onInterfaceFailure(failed, err));
         this.servers.set(mi, await this.openStatus(mi, ifname));
         this.interfaces.push(mi);
@@ -92,6 +101,10 @@ class Daemon {
         ifnames: config.ifnames, auth: config.auth.kind, runDir,
         authTimeoutMs: config.timing.authTimeoutMs, retryMinMs: config.timing.retryMinMs, retryMaxMs: config.timing.retryMaxMs,
       }, 'starting');
+      if (config.metricsFile !== undefined) {
+        this.metrics = new MetricsFile(config.metricsFile, programVersion(), () => this.interfaces.map((mi) => mi.metrics()), log);
+        this.metrics.writeFirst();
+      }
       if (this.stopRequested === null) for (const mi of this.interfaces) mi.start();
 
       await new Promise<void>((resolve) => {
@@ -105,7 +118,21 @@ class Daemon {
   }
 
   private openStatus(mi: ManagedInterface, ifname: string): Promise<StatusServer> {
-    return openStatusServer(statusSocketPath(this.runDir, ifname), () => mi.status(this.authenticator!.name));
+    return openStatusServer(statusSocketPath(this.runDir, ifname), () => ({ ...mi.status(this.authenticator!.name), options: this.reportedOptions() }));
+  }
+
+  /** What `doctor` needs to check what this daemon uses. */
+  private reportedOptions(): DaemonOptions {
+    const { config } = this;
+    // enforce: read when the configuration has it (an option added beside this code).
+    const enforce = (config as { enforce?: unknown }).enforce;
+    return {
+      auth: config.auth.kind,
+      wpaCtrl: config.auth.kind === 'wpa-supplicant' ? config.auth.wpaCtrl : null,
+      runDir: this.runDir,
+      metricsFile: config.metricsFile ?? null,
+      enforce: enforce === undefined ? null : Boolean(enforce),
+    };
   }
 
   /**
@@ -124,6 +151,25 @@ class Daemon {
       this.log.info({ ifname: to, previous: from }, 'instance lock and status socket follow the new name');
     } catch (err) {
       this.log.warn({ ifname: to, previous: from, err: describeFailure(err).message }, 'could not move the instance lock or status socket to the new name');
+    }
+  }
+
+  /**
+   * Tells systemd (Type=notify) how the port is, and READY=1 once every interface shows the gate:
+   * units ordered after this one (network-pre.target) start only when no port can pass traffic
+   * before 802.1X has authorized it.
+   */
+  private onInterfaceChange(mi: ManagedInterface): void {
+    this.metrics?.schedule();
+    const notifier = this.notifier;
+    if (notifier === null || this.stopRequested !== null) return;
+    const status = statusLine(mi.summary());
+    if (!this.readySent && this.interfaces.length === this.config.ifnames.length && this.interfaces.every((i) => i.gateInPlace)) {
+      this.readySent = true;
+      this.log.info({ ifnames: this.interfaces.map((i) => i.ifname) }, 'gate in place on every interface; told systemd READY=1');
+      notifier.send('READY=1', status);
+    } else {
+      notifier.send(status);
     }
   }
 
@@ -178,6 +224,7 @@ class Daemon {
   }
 
   private async shutdown(): Promise<ExitStatus> {
+    this.notifier?.send('STOPPING=1', statusLine('stopping: restoring linkmode 0'));
     const results = await Promise.all(this.interfaces.map((mi) => mi.stop(STOP_TIMEOUT_MS)));
     let restored = true;
     // The machines confirm their restore by ACK only; check what the kernel shows and finish
@@ -210,6 +257,8 @@ class Daemon {
   }
 
   private async release(): Promise<void> {
+    this.notifier?.close();
+    this.metrics?.close();
     await withTimeout(Promise.resolve(this.authenticator?.close?.()).catch(() => {}), 2000);
     for (const s of this.servers.values()) await s.close();
     this.socket?.close();
@@ -226,6 +275,8 @@ class Daemon {
     const message = describeFailure(err).message;
     try { this.log.fatal({ err: message }, 'uncaught error; restoring links and exiting'); } catch { /* logging must not stop the restore */ }
     for (const s of this.servers.values()) s.removeSync();
+    try { this.metrics?.close(); } catch { /* the restore matters more */ }
+    try { this.notifier?.send('STOPPING=1', statusLine(`internal error: ${message}`)); } catch { /* the restore matters more */ }
     for (const l of this.locks.values()) l.removeSync();
     // Silence the machines first, or their port regions would re-assert linkmode 1 over the
     // restore. Requests on one socket reach the kernel in order, so the restore comes last.

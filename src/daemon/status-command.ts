@@ -2,8 +2,38 @@
 import { RouteSocket } from '../netlink/route-socket.js';
 import { EXIT, type ExitStatus } from '../exit-codes.js';
 import type { LinkRecord } from '../link.js';
-import { formatStatus, kernelStatus, queryDaemonStatus, resolveRunDir, statusSocketPath, type StatusReport } from '../status.js';
+import { formatStatus, kernelStatus, queryDaemonStatus, resolveRunDir, statusSocketPath, type DaemonQuery, type StatusReport } from '../status.js';
+import { findDaemons } from './find-daemon.js';
 import { requireLink } from './links.js';
+
+export interface LocatedDaemon {
+  /** The run directory whose socket answered (or was asked). */
+  runDir: string;
+  daemon: DaemonQuery;
+  /** What to do about it: point status at the daemon's run directory, or reset a left linkmode 1. */
+  advice: string | null;
+}
+
+/**
+ * Asks the daemon for IFNAME in RUNDIR; when none listens there, one of this namespace that
+ * uses another run directory (src/daemon/find-daemon.ts). LINK is the kernel's view, if any.
+ */
+export async function locateDaemon(ifname: string, runDir: string, link: LinkRecord | null): Promise<LocatedDaemon> {
+  let daemon = await queryDaemonStatus(statusSocketPath(runDir, ifname));
+  let advice: string | null = null;
+  if (daemon.absent) {
+    // Not in our run directory: a daemon started with another --run-dir or DOT1X_RUN_DIR?
+    const elsewhere = findDaemons(ifname).find((d) => d.runDir !== runDir);
+    if (elsewhere !== undefined) {
+      const asked = await queryDaemonStatus(statusSocketPath(elsewhere.runDir, ifname));
+      advice = `the daemon (pid ${elsewhere.pid}) uses run directory ${elsewhere.runDir}, not ${runDir}: give --run-dir ${elsewhere.runDir} or set DOT1X_RUN_DIR`;
+      if (asked.status !== null) return { runDir: elsewhere.runDir, daemon: asked, advice };
+    } else if (link?.linkmode === 1) {
+      advice = `linkmode 1 is still set but no daemon manages ${ifname} (one was killed?): the port stays DORMANT for everything that honours it; run "dot1x-operstate reset ${ifname}" as root, or start the daemon`;
+    }
+  }
+  return { runDir, daemon, advice };
+}
 
 export async function showStatus(
   ifname: string,
@@ -20,11 +50,13 @@ export async function showStatus(
   } finally {
     socket.close();
   }
-  const daemon = await queryDaemonStatus(statusSocketPath(resolveRunDir(options.runDir), ifname));
+  const { runDir, daemon, advice } = await locateDaemon(ifname, resolveRunDir(options.runDir), link);
   // A daemon waiting for its deleted interface still has something to say; otherwise a
   // missing interface is the user's input to correct.
   if (link === null && daemon.status === null) throw missing;
-  const report: StatusReport = { kernel: link === null ? null : kernelStatus(link), daemon: daemon.status, daemonNote: daemon.note };
+  const report: StatusReport = {
+    kernel: link === null ? null : kernelStatus(link), daemon: daemon.status, daemonNote: daemon.note, runDir, advice,
+  };
   out(options.json ? JSON.stringify(report) : formatStatus(report));
   return EXIT.OK;
 }

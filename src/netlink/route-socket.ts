@@ -16,8 +16,7 @@
  *   confirms state by query anyway: docs/kernel-contract.md#what-the-ack-proves).
  */
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { loadAddon } from '../native-addon.js';
 import { constants as osConstants } from 'node:os';
 
 import { OsError } from '../errors.js';
@@ -61,17 +60,10 @@ interface NativeAddon {
   RouteSocketHandle: new (netns: string | null, receiveBufferBytes: number, onBatch: OnBatch) => NativeRouteSocketHandle;
 }
 
-const ADDON_PATH = fileURLToPath(new URL('../../../native/netlink/build/Release/dot1x_netlink.node', import.meta.url));
-
 let addonCache: NativeAddon | undefined;
 function addon(): NativeAddon {
   if (addonCache) return addonCache;
-  let loaded: NativeAddon;
-  try {
-    loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
-  } catch (e) {
-    throw new Error(`cannot load the netlink addon at ${ADDON_PATH} (build it: npm ci, or node-gyp rebuild -C native/netlink): ${(e as Error).message}`);
-  }
+  const loaded = loadAddon<NativeAddon>('netlink', 'dot1x_netlink.node');
   if (loaded.itemWords !== ITEM_WORDS) throw new Error(`netlink addon item layout ${loaded.itemWords} != ${ITEM_WORDS}: rebuild native/netlink`);
   loaded.setErrorClass(OsError);
   addonCache = loaded;

@@ -8,7 +8,7 @@
  * sockets. An 'error' without a listener is thrown the same way (EventEmitter rule).
  */
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
+import { loadAddon } from '../native-addon.js';
 import { OsError } from '../errors.js';
 
 interface NativeSocket {
@@ -25,28 +25,11 @@ interface NativeModule {
   Socket: new (onMessage: (msg: Buffer) => void, onError: (err: OsError) => void) => NativeSocket;
 }
 
-// dist/src/wpa/unix-dgram.js -> native/unix-dgram/build/Release (also right from src/wpa/).
-const ADDON = '../../../native/unix-dgram/build/Release/dot1x_unix_dgram.node';
-const ADDON_FROM_SRC = '../../native/unix-dgram/build/Release/dot1x_unix_dgram.node';
-
 let native: NativeModule | undefined;
 
 function load(): NativeModule {
   if (native) return native;
-  const require = createRequire(import.meta.url);
-  let mod: NativeModule;
-  try {
-    mod = require(ADDON) as NativeModule;
-  } catch (first) {
-    try {
-      mod = require(ADDON_FROM_SRC) as NativeModule;
-    } catch {
-      throw new Error(
-        `the unix-dgram addon is not built (${(first as Error).message}); run ` +
-          '`npm ci` or `node-gyp rebuild -C native/unix-dgram`',
-      );
-    }
-  }
+  const mod = loadAddon<NativeModule>('unix-dgram', 'dot1x_unix_dgram.node');
   mod.init(OsError);
   native = mod;
   return mod;
@@ -72,7 +55,10 @@ export class UnixDgramSocket extends EventEmitter<UnixDgramSocketEvents> {
 
   get closed(): boolean { return this.#sock === undefined; }
 
-  /** Binds the socket to a filesystem path (the caller removes the file after close()). */
+  /**
+   * Binds the socket to a filesystem path (the caller removes the file after close()). Here and
+   * in connect(), a path that starts with "\0" is an abstract name (unix(7)), which leaves no file.
+   */
   bind(path: string): void { this.#open().bind(path); }
 
   /** Sets the peer every send() goes to and the only source messages are accepted from. */

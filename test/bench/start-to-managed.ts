@@ -61,7 +61,10 @@ export const startToManaged: Bench = {
         notes: ['every process started with `ip netns exec NS node ...`; rounds interleaved, one warm-up round dropped'],
       }],
       metrics: [
-        below('spawn -> linkmode 1 (median)', round(sm.median, 1), 'ms', 150, `${ratio(sm.median, sb.median).toFixed(2)}x node -e 0 (${sb.median.toFixed(1)} ms)`),
+        // The target is relative: at boot this is time before network-pre.target, and a machine
+        // that starts node slowly starts everything slowly.
+        below('spawn -> linkmode 1 / node -e 0 (medians)', round(ratio(sm.median, sb.median), 2), 'x', 2, `${sm.median.toFixed(1)} ms against node -e 0 ${sb.median.toFixed(1)} ms`),
+        info('spawn -> linkmode 1 (median)', round(sm.median, 1), 'ms'),
         info('spawn -> port open (median)', round(so.median, 1), 'ms'),
       ],
       data: { managedMs: managed, openMs: opened, nodeMs: bare },

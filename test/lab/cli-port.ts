@@ -11,6 +11,8 @@ import { RouteSocket } from '../../src/netlink/route-socket.js';
 import type { LinkRecord } from '../../src/link.js';
 import { Netns, vethPair } from './netns.js';
 import { labDir } from './peer-process.js';
+import { DaemonProcess } from './dot1x-daemon.js';
+import { LinkWatch, is } from './link-watch.js';
 
 export interface Port {
   host: Netns;
@@ -64,4 +66,16 @@ export async function createPort(t: TestContext, prefix = 'cli'): Promise<Port> 
     ],
   };
   return port;
+}
+
+/**
+ * A daemon on PORT whose exec authenticator authorizes at once, awaited until the daemon is
+ * authorized and the kernel shows the port open. Killed after the test if still running.
+ */
+export async function openDaemon(port: Port, t: TestContext): Promise<{ daemon: DaemonProcess; watch: LinkWatch }> {
+  const watch = await LinkWatch.open(port.host, port.ifname, { t });
+  const daemon = DaemonProcess.start(port.host, port.execArgs(port.script('ok.sh', 'exit 0')), { t });
+  await daemon.waitForState(port.ifname, 'authorized.steady');
+  await watch.until(is.open(), 'the gate open');
+  return { daemon, watch };
 }

@@ -63,8 +63,9 @@ export interface StartOptions {
    */
   wrap?: string[];
   /**
-   * The CLI to run instead of the clone's (CLI_PATH): with `wrap` dropping privileges, the copy
-   * from readableCopy(), since the clone may sit where only root can read.
+   * The program to run instead of this tree's CLI (CLI_PATH), e.g. an installed
+   * /usr/bin/dot1x-operstate; with `wrap` dropping privileges, the copy from readableCopy(),
+   * since the clone may sit where only root can read.
    */
   cli?: string;
 }

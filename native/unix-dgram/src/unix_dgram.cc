@@ -231,16 +231,19 @@ class Socket : public Napi::ObjectWrap<Socket> {
     return info[0].As<Napi::String>().Utf8Value();
   }
 
-  // Fills a sockaddr_un; filesystem paths only (no abstract names).
+  // Fills a sockaddr_un. A path that starts with a NUL byte is an abstract name (unix(7)): its
+  // length is the address length, with no terminating NUL (systemd's NOTIFY_SOCKET "@name").
   static socklen_t Address(Napi::Env env, const std::string& path, sockaddr_un* sun,
                            const char* syscall, const char* operation) {
     std::memset(sun, 0, sizeof *sun);
     sun->sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof sun->sun_path || path.find('\0') != std::string::npos) {
-      ThrowOsError(env, path.empty() ? EINVAL : ENAMETOOLONG, syscall, operation, path);
+    const bool abstract = !path.empty() && path[0] == '\0';
+    if (abstract ? (path.size() < 2 || path.size() > sizeof sun->sun_path)
+                 : (path.empty() || path.size() >= sizeof sun->sun_path || path.find('\0') != std::string::npos)) {
+      ThrowOsError(env, path.size() < (abstract ? 2u : 1u) ? EINVAL : ENAMETOOLONG, syscall, operation, path);
     }
     std::memcpy(sun->sun_path, path.data(), path.size());
-    return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+    return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
   }
 
   int OpenFd(Napi::Env env, const char* syscall, const std::string& target) {

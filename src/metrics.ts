@@ -1,0 +1,68 @@
+/**
+ * The Prometheus text exposition format (version 0.0.4) for node_exporter's textfile collector:
+ * what a fleet's monitoring reads about each managed port. Pure: the daemon hands in what each
+ * interface says, src/daemon/metrics-file.ts writes the result.
+ */
+import { AUTH_CAUSES } from './auth/authenticator.js';
+
+/** The states a port is reported in: the PAE's while running, else the machine's or the daemon's. */
+export const METRIC_STATES = [
+  'initializing', 'waitingForInterface', 'waitingForCarrier', 'authenticating', 'authorized', 'held', 'restoring', 'stopped', 'failed',
+] as const;
+
+/** Outcomes of an attempt: "success", or the cause of its failure. */
+export const METRIC_OUTCOMES = ['success', ...AUTH_CAUSES] as const;
+
+export interface InterfaceMetrics {
+  ifname: string;
+  /** 1 while the kernel shows the port open (authorized, operstate UP). */
+  authorized: boolean;
+  /** State name as in `status` ("authorized.steady", "initializing.querying", ...). */
+  state: string;
+  /** Finished attempts by outcome (METRIC_OUTCOMES). */
+  attempts: Record<string, number>;
+  /** Unix time (ms) of the last success, null before the first. */
+  lastSuccessAt: number | null;
+  /** How long the last successful exchange took, ms; null before the first. */
+  lastAuthorizeMs: number | null;
+  /** The kernel's IFLA_CARRIER_CHANGES, null when unknown. */
+  carrierChanges: number | null;
+}
+
+/** A label value as the exposition format wants it: backslash, double quote and newline escaped. */
+export function labelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** The first segment of a state name ("authorized.steady" -> "authorized"). */
+export function metricState(state: string): string {
+  return state.split('.')[0] ?? state;
+}
+
+function family(lines: string[], name: string, type: 'gauge' | 'counter', help: string, samples: string[]): void {
+  lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples);
+}
+
+export function renderMetrics(version: string, interfaces: InterfaceMetrics[]): string {
+  const lines: string[] = [];
+  const each = (f: (m: InterfaceMetrics, l: string) => string[]): string[] =>
+    interfaces.flatMap((m) => f(m, `interface="${labelValue(m.ifname)}"`));
+  family(lines, 'dot1x_operstate_info', 'gauge', 'The dot1x-operstate daemon that writes this file, and its version.',
+    [`dot1x_operstate_info{version="${labelValue(version)}"} 1`]);
+  family(lines, 'dot1x_operstate_authorized', 'gauge', '1 while 802.1X has authorized the port and the kernel shows it UP, else 0.',
+    each((m, l) => [`dot1x_operstate_authorized{${l}} ${m.authorized ? 1 : 0}`]));
+  family(lines, 'dot1x_operstate_state', 'gauge', "The daemon's state for the port: 1 for the current state, 0 for the others.",
+    each((m, l) => {
+      const current = metricState(m.state);
+      return METRIC_STATES.map((s) => `dot1x_operstate_state{${l},state="${s}"} ${s === current ? 1 : 0}`);
+    }));
+  family(lines, 'dot1x_operstate_attempts_total', 'counter', 'Finished authentication attempts by outcome (cause="success", or why it failed).',
+    each((m, l) => METRIC_OUTCOMES.map((c) => `dot1x_operstate_attempts_total{${l},cause="${c}"} ${m.attempts[c] ?? 0}`)));
+  family(lines, 'dot1x_operstate_last_success_timestamp_seconds', 'gauge', 'Unix time of the last successful authentication (absent before the first).',
+    each((m, l) => (m.lastSuccessAt === null ? [] : [`dot1x_operstate_last_success_timestamp_seconds{${l}} ${(m.lastSuccessAt / 1000).toFixed(3)}`])));
+  family(lines, 'dot1x_operstate_last_authorize_duration_seconds', 'gauge', 'How long the last successful authentication exchange took (absent before the first).',
+    each((m, l) => (m.lastAuthorizeMs === null ? [] : [`dot1x_operstate_last_authorize_duration_seconds{${l}} ${(m.lastAuthorizeMs / 1000).toFixed(3)}`])));
+  family(lines, 'dot1x_operstate_carrier_changes_total', 'counter', "The kernel's count of carrier changes of the port (IFLA_CARRIER_CHANGES).",
+    each((m, l) => (m.carrierChanges === null ? [] : [`dot1x_operstate_carrier_changes_total{${l}} ${m.carrierChanges}`])));
+  return `${lines.join('\n')}\n`;
+}

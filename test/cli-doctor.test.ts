@@ -1,0 +1,124 @@
+/**
+ * `doctor` on the real lab (hostapd, wpa_supplicant, the daemon): a healthy port, a port left in
+ * linkmode 1 by a killed daemon, and a wpa_supplicant whose network block does not suit a wired
+ * port. Each verdict is checked, and that doctor used the daemon's own wpa_supplicant socket.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { needsRoot } from './lab/netns.js';
+import { Lab } from './lab/lab.js';
+import { is } from './lab/link-watch.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createPort, openDaemon } from './lab/cli-port.js';
+import { runCli } from './lab/dot1x-daemon.js';
+import { withTimeout } from './lab/auth-lab.js';
+import type { CheckResult, DoctorReport } from '../src/doctor.js';
+
+interface DoctorOutput { ok: boolean; interfaces: DoctorReport[] }
+
+async function doctor(lab: Lab, extra: string[] = []): Promise<{ code: number | null; report: DoctorReport; stderr: string }> {
+  const r = await lab.cli(['doctor', lab.ifname, '--json', ...extra]);
+  assert.equal(r.stderr, '');
+  const out = JSON.parse(r.stdout) as DoctorOutput;
+  assert.equal(out.interfaces.length, 1);
+  return { code: r.code, report: out.interfaces[0]!, stderr: r.stderr };
+}
+
+const check = (report: DoctorReport, name: string): CheckResult => {
+  const c = report.checks.find((x) => x.check === name);
+  assert.ok(c, `no ${name} check in ${JSON.stringify(report)}`);
+  return c;
+};
+
+test('doctor on a healthy port: every check passes, wpa_supplicant asked where the daemon asks it; exit 0', async (t) => {
+  if (!needsRoot(t)) return;
+  const lab = await Lab.create({ t, prefix: 'doc' });
+  await lab.watch.until(is.open(), 'the gate open', { timeoutMs: 15_000 });
+  const { code, report } = await doctor(lab);
+  assert.equal(code, 0, JSON.stringify(report, null, 1));
+  assert.equal(report.ok, true);
+  assert.deepEqual(report.checks.map((c) => c.check),
+    ['interface', 'daemon', 'capability', 'wpa-supplicant', 'wpa-network', 'networkmanager', 'dhcp-client', 'nftables']);
+  assert.match(check(report, 'interface').verdict, /linkmode 1 \(dormant\), operstate UP, carrier/);
+  assert.match(check(report, 'daemon').verdict, new RegExp(`^pid ${lab.daemon.pid} manages it .*state authorized`));
+  assert.match(check(report, 'capability').verdict, /has CAP_NET_ADMIN/);
+  // The lab's wpa_supplicant is not in the default /run/wpa_supplicant: only the daemon knows where.
+  assert.match(check(report, 'wpa-supplicant').verdict, new RegExp(`answers on ${lab.supplicant.ctrlDir}/${lab.ifname} .*Authorized`));
+  assert.equal(check(report, 'wpa-network').status, 'ok');
+  assert.equal(check(report, 'nftables').status, 'skipped');
+  assert.ok(report.checks.every((c) => c.fix === null));
+
+  const human = await lab.cli(['doctor', lab.ifname]);
+  assert.equal(human.code, 0);
+  assert.match(human.stdout, new RegExp(`^${lab.ifname}: nothing wrong found$`, 'm'));
+  assert.match(human.stdout, /^ {2}ok {4}wpa-network/m);
+});
+
+test('doctor after a killed daemon: linkmode 1 without a daemon, fix says reset; exit 1', async (t) => {
+  if (!needsRoot(t)) return;
+  const lab = await Lab.create({ t, prefix: 'dok' });
+  await lab.watch.until(is.open(), 'the gate open', { timeoutMs: 15_000 });
+  await lab.stopDaemon('SIGKILL');
+  const { code, report } = await doctor(lab, ['--wpa-ctrl', lab.supplicant.ctrlDir]);
+  assert.equal(code, 1);
+  assert.equal(report.ok, false);
+  const daemon = check(report, 'daemon');
+  assert.equal(daemon.status, 'problem');
+  assert.match(daemon.verdict, /no daemon runs .*but linkmode 1 is still set/);
+  assert.match(daemon.fix ?? '', new RegExp(`^dot1x-operstate reset ${lab.ifname}`));
+  // Only that: the rest of the port is fine.
+  assert.deepEqual(report.checks.filter((c) => c.status === 'problem').map((c) => c.check), ['daemon']);
+
+  const human = await lab.cli(['doctor', lab.ifname, '--wpa-ctrl', lab.supplicant.ctrlDir]);
+  assert.equal(human.code, 1);
+  assert.match(human.stdout, /^ {2}FAIL {2}daemon/m);
+  assert.match(human.stdout, new RegExp(`fix: dot1x-operstate reset ${lab.ifname}`));
+});
+
+test('doctor names a network block that does not suit a wired port; exit 1', async (t) => {
+  if (!needsRoot(t)) return;
+  const lab = await Lab.create({ t, prefix: 'dow' });
+  await lab.watch.until(is.open(), 'the gate open', { timeoutMs: 15_000 });
+  // As a wireless-style configuration would have it (wpa_supplicant's defaults).
+  assert.equal((await lab.supplicant.cli('SET_NETWORK', '0', 'eapol_flags', '3')).trim(), 'OK');
+  assert.equal((await lab.supplicant.cli('SET', 'ap_scan', '1')).trim(), 'OK');
+  const { code, report } = await doctor(lab);
+  assert.equal(code, 1);
+  const network = check(report, 'wpa-network');
+  assert.equal(network.status, 'problem');
+  assert.match(network.verdict, /ap_scan=1 \(a wired port needs ap_scan=0\)/);
+  assert.match(network.verdict, /network 0: eapol_flags=3 \(needs 0/);
+  assert.doesNotMatch(network.verdict, /key_mgmt/);
+  assert.match(network.fix ?? '', /ap_scan=0 .*eapol_flags=0/);
+  assert.equal(check(report, 'wpa-supplicant').status, 'ok');
+});
+
+test('doctor: an ISC dhclient on the port is a problem unless --enforce is used', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'dodh');
+  const { daemon } = await openDaemon(port, t);
+  // A real dhclient, its script a no-op so that nothing outside the namespace changes.
+  const [cmd, argv] = port.host.argv('dhclient', ['-d', '-v', '-sf', '/bin/true', '-pf', join(port.dir, 'dhclient.pid'), '-lf', join(port.dir, 'dhclient.leases'), 'eth0']);
+  const dhclient = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = once(dhclient, 'close');
+  t.after(async () => { if (dhclient.exitCode === null && dhclient.signalCode === null) { dhclient.kill('SIGKILL'); await exited; } });
+  let err = '';
+  dhclient.stderr.setEncoding('utf8');
+  await withTimeout(new Promise<void>((resolve) => dhclient.stderr.on('data', (c: string) => { err += c; if (/Listening on/.test(err)) resolve(); })), 10_000, 'dhclient listening');
+
+  const args = ['doctor', 'eth0', '--json', '--run-dir', port.runDir];
+  const without = JSON.parse((await runCli(port.host, args)).stdout) as DoctorOutput;
+  const dhcp = without.interfaces[0]!.checks.find((c) => c.check === 'dhcp-client')!;
+  assert.equal(dhcp.status, 'problem');
+  assert.match(dhcp.verdict, new RegExp(`dhclient \\(pid ${dhclient.pid}\\) runs for it.*ignores DORMANT`));
+  assert.match(dhcp.fix ?? '', /--enforce/);
+  const withEnforce = await runCli(port.host, [...args, '--enforce']);
+  const report = (JSON.parse(withEnforce.stdout) as DoctorOutput).interfaces[0]!;
+  assert.equal(report.checks.find((c) => c.check === 'dhcp-client')!.status, 'ok');
+  // With --enforce doctor looks at nftables too.
+  assert.notEqual(report.checks.find((c) => c.check === 'nftables')!.status, 'skipped');
+  daemon.signal('SIGTERM');
+  assert.equal((await daemon.waitForExit()).code, 0);
+});
