@@ -27,6 +27,8 @@ test('printable: control characters and backslashes become \\xNN, the rest stays
       lastOutcome: { authorized: false, cause: 'credentials-rejected', message: HOSTILE, at: '2026-01-01T00:00:00.000Z' },
       lastError: HOSTILE, backendAvailable: true, auth: 'module',
     },
+    runDir: '/run/dot1x-operstate',
+    advice: null,
   };
   const text = formatStatus(report);
   assert.doesNotMatch(text, RAW_CONTROL);
