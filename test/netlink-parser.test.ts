@@ -94,6 +94,11 @@ test('real captured dump parses exactly like the socket path', async (t) => {
   const dellink = splitMessages(bytes)[1]!.slice();
   dellink[4] = RTM_DELLINK;
   assert.equal(parseLinkMessages(dellink).records[0]!.event, 'dellink');
+  assert.ok(records.every((r) => r.family === 0), 'a dump answers in AF_UNSPEC');
+  // ifinfomsg.ifi_family is the first byte after the 16-byte nlmsghdr.
+  const bridgeFamily = splitMessages(bytes)[1]!.slice();
+  bridgeFamily[16] = 7;
+  assert.equal(parseLinkMessages(bridgeFamily).records[0]!.family, 7);
 });
 
 test('parser survives truncated, oversized, corrupted and random buffers', async (t) => {

@@ -70,6 +70,7 @@ class Daemon {
       // Every link message of the namespace passes here: listen only when trace is logged.
       if (log.isLevelEnabled('trace')) {
         socket.on('link', (rec) => log.trace({ ifname: rec.name, netlink: rec }, 'netlink'));
+        socket.on('otherFamily', (rec) => log.trace({ ifname: rec.name, netlink: rec }, 'netlink message of another family ignored'));
         socket.on('overrun', () => log.trace({}, 'netlink overrun'));
       }
       socket.on('error', (err) => log.error({ err: err.message }, 'netlink receive failed'));
