@@ -22,6 +22,8 @@ export const DEFAULTS = {
   retryMax: 300,
   logLevel: 'info' as LogLevel,
   logFormat: 'json' as LogFormat,
+  hookDir: '/etc/dot1x-operstate/hooks.d',
+  hookTimeout: 30,
 };
 
 /** Spread added to each backoff so that many ports behind one switch do not retry in step. */
@@ -46,6 +48,12 @@ export interface RunConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
   runDir: string | undefined;
+  /** --enforce: an nftables filter passes only EAPOL while a port is not open (src/enforce). */
+  enforce: boolean;
+  /** --hook-dir: executables run on every open and close (src/daemon/hooks.ts); absent is fine. */
+  hookDir: string;
+  /** --hook-timeout, ms: a hook still running then is killed with its process group. */
+  hookTimeoutMs: number;
 }
 
 /** The run command's options as yargs hands them over (before validation). */
@@ -62,6 +70,9 @@ export interface RawRunOptions {
   logLevel?: unknown;
   logFormat?: unknown;
   runDir?: unknown;
+  enforce?: unknown;
+  hookDir?: unknown;
+  hookTimeout?: unknown;
 }
 
 /** An option given more than once: the last one wins, so a wrapper can override a default it appends to. */
@@ -157,5 +168,8 @@ export function validateRunOptions(raw: RawRunOptions): RunConfig {
     logLevel: oneOf('log-level', raw.logLevel, LOG_LEVELS, DEFAULTS.logLevel),
     logFormat: oneOf('log-format', raw.logFormat, LOG_FORMATS, DEFAULTS.logFormat),
     runDir: runDir === undefined ? undefined : resolve(runDir),
+    enforce: single('enforce', raw.enforce) === true,
+    hookDir: resolve(str('hook-dir', raw.hookDir) ?? DEFAULTS.hookDir),
+    hookTimeoutMs: seconds('hook-timeout', raw.hookTimeout, DEFAULTS.hookTimeout),
   };
 }

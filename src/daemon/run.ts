@@ -25,6 +25,10 @@ import { requireLink } from './links.js';
 import { ManagedInterface } from './managed-interface.js';
 import { openStatusServer, type StatusServer } from './status-server.js';
 import { withTimeout } from './with-timeout.js';
+import { RuntimeFailure } from '../errors.js';
+import { NftSession, findNft, nftSync } from '../enforce/nft.js';
+import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
+import { HookRunner } from './hooks.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
 const STOP_TIMEOUT_MS = 5000;
@@ -54,6 +58,11 @@ class Daemon {
   private wake: () => void = () => {};
   private failedExit = false;
   private inEmergency = false;
+  private nft: NftSession | null = null;
+  private nftProgram: string | null = null;
+  /** --enforce filters by interface name given on the command line, once installed. */
+  private readonly filters = new Map<string, PortFilter>();
+  private hooks: HookRunner | null = null;
 
   constructor(private readonly config: RunConfig, private readonly log: Logger) {}
 
@@ -77,6 +86,8 @@ class Daemon {
       const indexes = new Map<string, number>();
       for (const ifname of config.ifnames) indexes.set(ifname, (await requireLink(socket, ifname)).index);
       for (const index of indexes.values()) await socket.setLink(index, {});
+      await this.prepareFilters();
+      this.hooks = new HookRunner(config.hookDir, config.hookTimeoutMs, log.child({ component: 'hooks' }));
 
       const runDir = resolveRunDir(config.runDir);
       this.runDir = runDir;
@@ -84,12 +95,13 @@ class Daemon {
         const mi = new ManagedInterface(ifname, indexes.get(ifname)!, {
           socket, authenticator: this.authenticator, timing: config.timing, log,
           onRenamed: (from, to) => { void this.onRenamed(mi, from, to); },
+          filter: this.filters.get(ifname), hooks: this.hooks,
         }, (failed, err) => this.onInterfaceFailure(failed, err));
         this.servers.set(mi, await this.openStatus(mi, ifname));
         this.interfaces.push(mi);
       }
       log.info({
-        ifnames: config.ifnames, auth: config.auth.kind, runDir,
+        ifnames: config.ifnames, auth: config.auth.kind, runDir, enforce: config.enforce, hookDir: config.hookDir,
         authTimeoutMs: config.timing.authTimeoutMs, retryMinMs: config.timing.retryMinMs, retryMaxMs: config.timing.retryMaxMs,
       }, 'starting');
       if (this.stopRequested === null) for (const mi of this.interfaces) mi.start();
@@ -102,6 +114,61 @@ class Daemon {
     } finally {
       await this.release();
     }
+  }
+
+  /**
+   * --enforce: one nft per daemon and a table per port, installed open here (which proves that
+   * nft, the netdev family and the egress hook work on this kernel, before any link is touched)
+   * and closed by the interface once the kernel shows the port DORMANT. Without --enforce, a
+   * table that a killed daemon left on one of our ports is removed: it would drop everything.
+   */
+  private async prepareFilters(): Promise<void> {
+    const { config, log } = this;
+    this.nftProgram = findNft();
+    if (!config.enforce) {
+      if (this.nftProgram === null) return;
+      for (const ifname of config.ifnames) {
+        if (nftSync(this.nftProgram, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
+          log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
+        }
+      }
+      return;
+    }
+    if (this.nftProgram === null) {
+      throw new RuntimeFailure('ENFT', '--enforce needs the nft program (nftables), which is not installed: apt-get install nftables, or run without --enforce');
+    }
+    this.nft = new NftSession(this.nftProgram);
+    for (const ifname of config.ifnames) {
+      const filter = new PortFilter(ifname, this.nft);
+      try {
+        await filter.install(true);
+      } catch (err) {
+        throw new RuntimeFailure('ENFT', `--enforce: cannot install the nftables filter on ${ifname} (${(err as Error).message}); ` +
+          'it needs nftables netdev ingress and egress hooks (Linux 5.16 or later, nf_tables loaded) and CAP_NET_ADMIN');
+      }
+      this.filters.set(ifname, filter);
+    }
+  }
+
+  /** Delete every enforcement table (exit paths); the session first, a one-shot nft if it fails. */
+  private async removeFilters(): Promise<boolean> {
+    let ok = true;
+    for (const filter of this.filters.values()) {
+      try {
+        await withTimeout(filter.remove(), 2000).then((r) => { if (r === 'timeout') throw new Error('nft did not answer'); });
+      } catch (err) {
+        const again = this.nftProgram === null ? 'no nft' : nftSync(this.nftProgram, [removeLine(filter.name)]);
+        if (again !== null) {
+          ok = false;
+          this.log.error({ ifname: filter.name, table: tableName(filter.name), err: (err as Error).message }, `could not remove the enforcement table; remove it by hand: nft delete table netdev ${tableName(filter.name)}`);
+          continue;
+        }
+      }
+      this.log.info({ ifname: filter.name, table: tableName(filter.name) }, 'enforcement table removed');
+    }
+    this.filters.clear();
+    this.nft?.close();
+    return ok;
   }
 
   private openStatus(mi: ManagedInterface, ifname: string): Promise<StatusServer> {
@@ -198,6 +265,8 @@ class Daemon {
         }
       }
     }
+    restored = (await this.removeFilters()) && restored;
+    this.hooks?.close();
     // Links first, then the backend's leftovers: an aborted exchange may still be killing its
     // program; leave nothing running behind us.
     for (const mi of this.interfaces) {
@@ -210,6 +279,9 @@ class Daemon {
   }
 
   private async release(): Promise<void> {
+    // A start that failed half-way leaves no table behind either.
+    if (this.filters.size > 0) await this.removeFilters();
+    this.hooks?.close();
     await withTimeout(Promise.resolve(this.authenticator?.close?.()).catch(() => {}), 2000);
     for (const s of this.servers.values()) await s.close();
     this.socket?.close();
@@ -231,6 +303,11 @@ class Daemon {
     for (const mi of this.interfaces) {
       try { mi.halt(); } catch { /* a broken machine must not stop the restore of the others */ }
     }
+    for (const filter of this.filters.values()) {
+      if (this.nftProgram !== null) nftSync(this.nftProgram, [removeLine(filter.name)], EMERGENCY_TIMEOUT_MS);
+    }
+    this.filters.clear();
+    this.hooks?.close();
     const writes = this.interfaces.map(async (mi) => {
       try {
         await this.socket!.setLink(mi.index, RESTORE_SETTINGS);
