@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../log.js';
+import type { AuthLogger as Logger } from '../auth/logger.js';
 
 export type HookEventName = 'open' | 'close';
 
@@ -131,11 +131,10 @@ export class HookRunner {
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
       let timedOut = false;
-      let killTimer: NodeJS.Timeout | undefined;
+      // Out of time: the whole group at once, also what the hook started in the background.
       const timer = setTimeout(() => {
         timedOut = true;
-        if (child.pid !== undefined) killGroup(child.pid, 'SIGTERM');
-        killTimer = setTimeout(() => { if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL'); }, KILL_GRACE_MS);
+        if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
       }, this.timeoutMs);
       if (child.pid !== undefined) this.running.add(child.pid);
       let done = false;
@@ -143,7 +142,6 @@ export class HookRunner {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        if (killTimer !== undefined) clearTimeout(killTimer);
         if (child.pid !== undefined) this.running.delete(child.pid);
         // Whatever the hook left running in the background may hold the pipes: stop reading.
         child.stdout!.destroy();
