@@ -44,9 +44,9 @@ export class LoggedChild {
     this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
   }
 
-  /** Resolve with the first line (already seen or future) matching `re`; bounded. */
-  waitLine(re: RegExp, timeoutMs = 10_000): Promise<string> {
-    const seen = this.lines.find((l) => re.test(l));
+  /** Resolve with the first line (already seen from index `from` on, or future) matching `re`; bounded. */
+  waitLine(re: RegExp, timeoutMs = 10_000, from = 0): Promise<string> {
+    const seen = this.lines.slice(from).find((l) => re.test(l));
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const on = (line: string): void => {
