@@ -20,6 +20,7 @@ import type { Logger } from '../log.js';
 import type { DaemonStatus, LastOutcome } from '../status.js';
 import { portTarget } from '../../machines/supplicant.js';
 import type { PortFilter } from '../enforce/port-filter.js';
+import { filteredWriter } from '../enforce/filtered-writer.js';
 import { GateWatch } from './gate-watch.js';
 import type { HookEvent, HookRunner } from './hooks.js';
 
@@ -85,7 +86,8 @@ export class ManagedInterface {
 
     const write = deps.filter === undefined
       ? (input: WriteLinkInput): Promise<void> => socket.setLink(input.index, input.settings)
-      : this.filteredWriter(deps.filter);
+      : filteredWriter((index, settings) => socket.setLink(index, settings), deps.filter,
+        (input, err) => log.error({ ifname: input.ifname, err: (err as Error).message }, 'could not lift the enforcement filter'));
     const machine = supplicantMachine.provide({
       actors: {
         linkSource: fromCallback<LinkSourceEvent>(({ sendBack }) => {
@@ -169,32 +171,6 @@ export class ManagedInterface {
     this.deps.log.info({ ifname: this.startName, state: this.state, previous: null, attempt: 0 }, 'state');
     this.started = true;
     this.actor.start();
-  }
-
-  /**
-   * --enforce: RTM_SETLINK requests go out one after the other (the machine's ordering
-   * requirement, contract.ts), and a request for UP waits until the filter is lifted, so that
-   * a consumer that sees RUNNING can use the port at once. A lift that fails fails the write
-   * (the machine retries it), except the restore, which must go out anyway.
-   */
-  private filteredWriter(filter: PortFilter): (input: WriteLinkInput) => Promise<void> {
-    let tail: Promise<unknown> = Promise.resolve();
-    return (input) => {
-      const send = async (): Promise<void> => {
-        if (input.settings.operstate === 'UP') {
-          try {
-            await filter.lift();
-          } catch (err) {
-            this.deps.log.error({ ifname: input.ifname, err: (err as Error).message }, 'could not lift the enforcement filter');
-            if (input.settings.linkmode !== 0) throw err;
-          }
-        }
-        await this.deps.socket.setLink(input.index, input.settings);
-      };
-      const next = tail.then(send, send);
-      tail = next.catch(() => {});
-      return next;
-    };
   }
 
   /**
