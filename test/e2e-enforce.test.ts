@@ -117,3 +117,21 @@ test('enforce: where nftables cannot do it, the daemon fails at start with exit 
   assert.notEqual((link as { linkmode?: string }).linkmode, 'DORMANT', 'the link was touched');
   assert.deepEqual(await netdevTables(lab.host), []);
 });
+
+test('enforce: a renamed port gets its table under the new name, closed, and the old one goes', async (t) => {
+  if (!needsRoot(t)) return;
+  assert.ok(haveProgram('nft'), 'nft is not installed (apt-get install nftables)');
+  const lab = await Lab.create({ t, prefix: 'enr', users: NOT_YET, daemonArgs: ['--enforce'] });
+  await lab.daemon.waitForLog((l) => l.msg === 'state' && l.state === 'held', { what: 'held', timeoutMs: 20_000 });
+  const renamed = `rn${lab.ifname.slice(3)}`;
+  const from = lab.daemon.mark();
+  await lab.host.ip('link', 'set', lab.ifname, 'down');
+  await lab.host.ip('link', 'set', lab.ifname, 'name', renamed);
+  await lab.host.ip('link', 'set', renamed, 'up');
+  await lab.daemon.waitForLog((l) => l.msg === 'enforcement table installed for the link' && l.ifname === renamed, { from, what: 'the table for the new name' });
+  assert.deepEqual(await netdevTables(lab.host), [tableName(renamed)]);
+  assert.match(await listTable(lab.host, tableName(renamed)), new RegExp(`elements = \\{ "${renamed}" \\}`));
+  const exit = await lab.stopDaemon('SIGTERM');
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.deepEqual(await netdevTables(lab.host), []);
+});

@@ -199,7 +199,9 @@ export class ManagedInterface {
 
   /** A renamed or replaced link gets a fresh table under its name, in the state the kernel shows. */
   private rebindFilter(ifname: string, open: boolean): void {
-    this.deps.filter?.rebind(ifname, open).catch((err: unknown) => {
+    this.deps.filter?.rebind(ifname, open).then(() => {
+      this.deps.log.info({ ifname, open }, 'enforcement table installed for the link');
+    }, (err: unknown) => {
       this.deps.log.error({ ifname, err: (err as Error).message }, 'could not install the enforcement filter on the link');
     });
   }
