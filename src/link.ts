@@ -9,6 +9,12 @@ import type { OperState, LinkMode } from './netlink/constants.js';
 export interface LinkRecord {
   /** RTM_NEWLINK (also the answer to RTM_GETLINK) or RTM_DELLINK. */
   event: 'newlink' | 'dellink';
+  /**
+   * ifinfomsg.ifi_family. AF_UNSPEC (0) for the messages that describe the interface itself;
+   * a bridge port also gets AF_BRIDGE (7) messages about its bridge-port state
+   * (net/bridge/br_netlink.c br_ifinfo_notify), e.g. an RTM_DELLINK when it leaves the bridge.
+   */
+  family: number;
   /** ifinfomsg.ifi_index */
   index: number;
   /** IFLA_IFNAME */

@@ -22,6 +22,8 @@ export const DEFAULTS = {
   retryMax: 300,
   logLevel: 'info' as LogLevel,
   logFormat: 'json' as LogFormat,
+  hookDir: '/etc/dot1x-operstate/hooks.d',
+  hookTimeout: 30,
 };
 
 /** Spread added to each backoff so that many ports behind one switch do not retry in step. */
@@ -48,6 +50,12 @@ export interface RunConfig {
   runDir: string | undefined;
   /** node_exporter textfile (--metrics-file), absolute; undefined when not asked for. */
   metricsFile: string | undefined;
+  /** --enforce: an nftables filter passes only EAPOL while a port is not open (src/enforce). */
+  enforce: boolean;
+  /** --hook-dir: executables run on every open and close (src/daemon/hooks.ts); absent is fine. */
+  hookDir: string;
+  /** --hook-timeout, ms: a hook still running then is killed with its process group. */
+  hookTimeoutMs: number;
 }
 
 /** The run command's options as yargs hands them over (before validation). */
@@ -65,6 +73,9 @@ export interface RawRunOptions {
   logFormat?: unknown;
   runDir?: unknown;
   metricsFile?: unknown;
+  enforce?: unknown;
+  hookDir?: unknown;
+  hookTimeout?: unknown;
 }
 
 /** An option given more than once: the last one wins, so a wrapper can override a default it appends to. */
@@ -162,5 +173,8 @@ export function validateRunOptions(raw: RawRunOptions): RunConfig {
     logFormat: oneOf('log-format', raw.logFormat, LOG_FORMATS, DEFAULTS.logFormat),
     runDir: runDir === undefined ? undefined : resolve(runDir),
     metricsFile: metricsFile === undefined ? undefined : resolve(metricsFile),
+    enforce: single('enforce', raw.enforce) === true,
+    hookDir: resolve(str('hook-dir', raw.hookDir) ?? DEFAULTS.hookDir),
+    hookTimeoutMs: seconds('hook-timeout', raw.hookTimeout, DEFAULTS.hookTimeout),
   };
 }

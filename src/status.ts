@@ -71,8 +71,8 @@ export interface DaemonOptions {
   wpaCtrl: string | null;
   runDir: string;
   metricsFile: string | null;
-  /** Whether traffic is also dropped by nftables until authorized; null when this daemon has no such option. */
-  enforce: boolean | null;
+  /** --enforce: whether nftables also drops all but EAPOL until the port is open. */
+  enforce: boolean;
 }
 
 export interface StatusReport {

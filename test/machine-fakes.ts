@@ -31,6 +31,7 @@ export const TIMING: SupplicantTiming = {
 export function makeLink(patch: Partial<LinkRecord> = {}): LinkRecord {
   const link: LinkRecord = {
     event: 'newlink',
+    family: 0,
     index: 7,
     name: 'eth0',
     flags: 0,

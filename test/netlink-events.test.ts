@@ -62,6 +62,31 @@ test('link events: peer down/up, linkmode, operstate, rename, delete', async (t)
   assert.equal(sock.malformedCount, 0);
 });
 
+test('a bridge port leaving its bridge: the AF_BRIDGE RTM_DELLINK is otherFamily, never a link deletion', async (t) => {
+  if (!needsRoot(t)) return;
+  const a = await Netns.create('nlb', t);
+  const b = await Netns.create('nlb', t);
+  await vethPair(a, 'eth0', b, 'sw0');
+  await a.ip('link', 'add', 'br0', 'type', 'bridge');
+  await a.ip('link', 'set', 'br0', 'up');
+  await a.ip('link', 'set', 'eth0', 'master', 'br0');
+  const sock = RouteSocket.open({ netns: a.path });
+  t.after(() => sock.close());
+  const { index } = await sock.getLink('eth0');
+  const links: string[] = [];
+  const others: { event: string; family: number }[] = [];
+  sock.on('link', (r) => { if (r.index === index) links.push(`${r.event} master=${r.master}`); });
+  sock.on('otherFamily', (r) => { if (r.index === index) others.push({ event: r.event, family: r.family }); });
+  const released = nextLink(sock, 'eth0 without a master', (r) => r.index === index && r.master === null);
+  await a.ip('link', 'set', 'eth0', 'nomaster');
+  await released;
+  // A round trip: every message the nomaster caused has been received before this reply.
+  await sock.getLink('br0');
+  assert.ok(others.some((o) => o.event === 'dellink' && o.family === 7), `the kernel sent no AF_BRIDGE RTM_DELLINK: ${JSON.stringify(others)}`);
+  assert.deepEqual(links.filter((l) => l.startsWith('dellink')), [], `links: ${links.join(' | ')}`);
+  assert.equal((await sock.getLink(index)).name, 'eth0');
+});
+
 test('a reply to getLink is not also emitted as an event', async (t) => {
   if (!needsRoot(t)) return;
   const a = await Netns.create('nle', t);

@@ -90,6 +90,11 @@ test('the committed capture: the five links, nothing malformed, a DELLINK varian
   const dellink = splitMessages(bytes)[1]!.slice();
   dellink[4] = RTM_DELLINK;
   assert.equal(parseLinkMessages(dellink).records[0]!.event, 'dellink');
+  assert.ok(records.every((r) => r.family === 0), 'a dump answers in AF_UNSPEC');
+  // ifinfomsg.ifi_family is the first byte after the 16-byte nlmsghdr.
+  const bridgeFamily = splitMessages(bytes)[1]!.slice();
+  bridgeFamily[16] = 7;
+  assert.equal(parseLinkMessages(bridgeFamily).records[0]!.family, 7);
 });
 
 test('a fresh capture parses exactly like the socket path', async (t) => {

@@ -19,6 +19,11 @@ import { OsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { DaemonStatus, LastOutcome } from '../status.js';
 import type { InterfaceMetrics } from '../metrics.js';
+import { portTarget } from '../../machines/supplicant.js';
+import type { PortFilter } from '../enforce/port-filter.js';
+import { filteredWriter } from '../enforce/filtered-writer.js';
+import { GateWatch } from './gate-watch.js';
+import type { HookEvent, HookRunner } from './hooks.js';
 
 export interface ManagedInterfaceDeps {
   socket: RouteSocket;
@@ -29,6 +34,10 @@ export interface ManagedInterfaceDeps {
   onRenamed?: (from: string, to: string) => void;
   /** The PAE state changed, or the kernel now shows another operstate the port wanted. */
   onChange?: () => void;
+  /** --enforce: the port's nftables filter, already installed (src/enforce/port-filter.ts). */
+  filter?: PortFilter;
+  /** --hook-dir: run on every open and close the kernel shows. */
+  hooks?: HookRunner;
 }
 
 /** Log level and message of each emitted machine event (contract.ts SupplicantEmitted). */
@@ -75,6 +84,9 @@ export class ManagedInterface {
    */
   private readonly inflight = new Set<Promise<AuthOutcome>>();
   private unwatch: () => void = () => {};
+  /** The gate as consumers see it (the kernel's state), for hooks. */
+  private readonly gate = new GateWatch();
+  private takeovers = 0;
 
   constructor(ifname: string, initialIndex: number, deps: ManagedInterfaceDeps, onFailure: (mi: ManagedInterface, err: unknown) => void) {
     this.startName = ifname;
@@ -82,7 +94,10 @@ export class ManagedInterface {
     this.lastIndex = initialIndex;
     const { socket, authenticator, log } = deps;
 
-    const write = (input: WriteLinkInput): Promise<void> => socket.setLink(input.index, input.settings);
+    const write = deps.filter === undefined
+      ? (input: WriteLinkInput): Promise<void> => socket.setLink(input.index, input.settings)
+      : filteredWriter((index, settings) => socket.setLink(index, settings), deps.filter,
+        (input, err) => log.error({ ifname: input.ifname, err: (err as Error).message }, 'could not lift the enforcement filter'));
     const machine = supplicantMachine.provide({
       actors: {
         linkSource: fromCallback<LinkSourceEvent>(({ sendBack }) => {
@@ -161,8 +176,9 @@ export class ManagedInterface {
       this.deps.log.info({ ifname: snap.context.ifname, operstate: link.operstate, linkmode: link.linkmode, running: link.running }, 'kernel shows operstate');
       this.deps.onChange?.();
     });
+    const gateWatch = this.actor.subscribe((snap) => this.observeGate(snap));
     const unwatchTransitions = this.unwatch;
-    this.unwatch = () => { unwatchTransitions(); portWatch.unsubscribe(); };
+    this.unwatch = () => { unwatchTransitions(); portWatch.unsubscribe(); gateWatch.unsubscribe(); };
     // The initial state, before start() can log any transition out of it.
     this.state = paeState(this.actor.getSnapshot().value);
     this.deps.log.info({ ifname: this.startName, state: this.state, previous: null, attempt: 0 }, 'state');
@@ -170,11 +186,54 @@ export class ManagedInterface {
     this.actor.start();
   }
 
+  /**
+   * Follows what the kernel shows: --enforce closes the filter once the kernel no longer shows
+   * the port running (DORMANT was written before, or carrier is gone), and hooks hear of every
+   * open and close.
+   */
+  private observeGate(snap: ReturnType<SupplicantActor['getSnapshot']>): void {
+    const ctx = snap.context;
+    const filter = this.deps.filter;
+    if (filter !== undefined && filter.isOpen && snap.status === 'active' && ctx.link !== null &&
+        portTarget(ctx) === 'DORMANT' && !ctx.link.running) {
+      filter.close().catch((err: unknown) => {
+        this.deps.log.error({ ifname: ctx.ifname, err: (err as Error).message }, 'could not put the enforcement filter back');
+      });
+    }
+    const change = this.gate.next(snap);
+    if (change === null) return;
+    this.fireHooks(change.open ? 'open' : 'close', change.open ? '' : change.cause);
+  }
+
+  private fireHooks(event: HookEvent['event'], cause: string): void {
+    const ctx = this.actor.getSnapshot().context;
+    this.deps.hooks?.fire(this.startName, { ifname: ctx.ifname, ifindex: ctx.index ?? this.lastIndex, event, cause });
+  }
+
+  /** A renamed or replaced link gets a fresh table under its name, in the state the kernel shows. */
+  private rebindFilter(ifname: string, open: boolean): void {
+    this.deps.filter?.rebind(ifname, open).then(() => {
+      this.deps.log.info({ ifname, open }, 'enforcement table installed for the link');
+    }, (err: unknown) => {
+      this.deps.log.error({ ifname, err: (err as Error).message }, 'could not install the enforcement filter on the link');
+    });
+  }
+
   private onEmitted(event: SupplicantEmitted): void {
     const meta = EMITTED[event.type];
     const { type, ...fields } = event;
-    if (event.type === 'linkRenamed') this.deps.onRenamed?.(event.from, event.to);
     if (event.type === 'authStarted') this.authStartedAt = performance.now();
+    if (event.type === 'linkRenamed') {
+      this.deps.onRenamed?.(event.from, event.to);
+      this.rebindFilter(event.to, this.gate.isOpen);
+    }
+    // The first takeover is the start, whose filter the daemon installed already.
+    if (event.type === 'linkAppeared' && this.takeovers++ > 0) this.rebindFilter(event.ifname, false);
+    // A re-authentication that succeeds while the port stays open: the switch may have moved
+    // the port to another VLAN, so consumers hear `open` again.
+    if (this.gate.isOpen && ((event.type === 'reauthenticated' && event.authorized) || (event.type === 'authFinished' && event.authorized))) {
+      this.fireHooks('open', 'reauthenticated');
+    }
     if (event.type === 'authFinished') {
       const outcome = event.authorized ? 'success' : event.cause ?? 'failed';
       this.attempts[outcome] = (this.attempts[outcome] ?? 0) + 1;

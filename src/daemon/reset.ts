@@ -1,7 +1,8 @@
 /**
  * `reset IFNAME`: leave the supplicant flow by hand (after a SIGKILLed daemon, or from systemd's
  * ExecStopPost=). One request {linkmode 0, operstate UP}, then the kernel's answer is checked,
- * because an ignored request is ACKed too (docs/kernel-contract.md#what-the-ack-proves).
+ * because an ignored request is ACKed too (docs/kernel-contract.md#what-the-ack-proves). The
+ * --enforce table of the interface goes too, when there is one.
  */
 import { RuntimeFailure } from '../errors.js';
 import { RouteSocket } from '../netlink/route-socket.js';
@@ -9,6 +10,8 @@ import { EXIT, type ExitStatus } from '../exit-codes.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RESTORE_SETTINGS } from '../../machines/contract.js';
 import { requireLink, explainNotUp } from './links.js';
+import { findNft, nftSync } from '../enforce/nft.js';
+import { tableName } from '../enforce/port-filter.js';
 
 export async function resetLink(ifname: string, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<ExitStatus> {
   const socket = await RouteSocket.open();
@@ -24,6 +27,11 @@ export async function resetLink(ifname: string, out: (line: string) => void = (l
     const after = await socket.getLink(before.index);
     if (after.linkmode !== 0) {
       throw new RuntimeFailure('ELINKMODE', `reset: the kernel still reports linkmode ${String(after.linkmode)} on ${ifname}; try again, or check what else manages it`);
+    }
+    // A daemon killed under --enforce leaves its table, which drops everything but EAPOL.
+    const nft = findNft();
+    if (nft !== null && nftSync(nft, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
+      out(`${ifname}: removed the enforcement table ${tableName(ifname)}`);
     }
     const why = explainNotUp(after);
     out(why === null ? `${ifname}: linkmode 0 (default), operstate UP` : `${ifname}: linkmode 0 (default); ${why}`);

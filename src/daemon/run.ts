@@ -29,6 +29,10 @@ import { withTimeout } from './with-timeout.js';
 import { SdNotifier, statusLine } from './sd-notify.js';
 import { MetricsFile } from './metrics-file.js';
 import { programVersion } from '../version.js';
+import { RuntimeFailure } from '../errors.js';
+import { NftSession, findNft, nftSync } from '../enforce/nft.js';
+import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
+import { HookRunner } from './hooks.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
 const STOP_TIMEOUT_MS = 5000;
@@ -61,6 +65,11 @@ class Daemon {
   private notifier: SdNotifier | null = null;
   private readySent = false;
   private metrics: MetricsFile | null = null;
+  private nft: NftSession | null = null;
+  private nftProgram: string | null = null;
+  /** --enforce filters by interface name given on the command line, once installed. */
+  private readonly filters = new Map<string, PortFilter>();
+  private hooks: HookRunner | null = null;
 
   constructor(private readonly config: RunConfig, private readonly log: Logger) {}
 
@@ -78,6 +87,7 @@ class Daemon {
       // Every link message of the namespace passes here: listen only when trace is logged.
       if (log.isLevelEnabled('trace')) {
         socket.on('link', (rec) => log.trace({ ifname: rec.name, netlink: rec }, 'netlink'));
+        socket.on('otherFamily', (rec) => log.trace({ ifname: rec.name, netlink: rec }, 'netlink message of another family ignored'));
         socket.on('overrun', () => log.trace({}, 'netlink overrun'));
       }
       socket.on('error', (err) => log.error({ err: err.message }, 'netlink receive failed'));
@@ -85,6 +95,8 @@ class Daemon {
       for (const ifname of config.ifnames) indexes.set(ifname, (await requireLink(socket, ifname)).index);
       for (const index of indexes.values()) await socket.setLink(index, {});
       for (const ifname of config.ifnames) this.locks.set(ifname, await acquireInstanceLock(ifname));
+      await this.prepareFilters();
+      this.hooks = new HookRunner(config.hookDir, config.hookTimeoutMs, log.child({ component: 'hooks' }));
 
       const runDir = resolveRunDir(config.runDir);
       this.runDir = runDir;
@@ -93,12 +105,13 @@ class Daemon {
           socket, authenticator: this.authenticator, timing: config.timing, log,
           onRenamed: (from, to) => { void this.onRenamed(mi, from, to); },
           onChange: () => this.onInterfaceChange(mi),
+          filter: this.filters.get(ifname), hooks: this.hooks,
         }, (failed, err) => this.onInterfaceFailure(failed, err));
         this.servers.set(mi, await this.openStatus(mi, ifname));
         this.interfaces.push(mi);
       }
       log.info({
-        ifnames: config.ifnames, auth: config.auth.kind, runDir,
+        ifnames: config.ifnames, auth: config.auth.kind, runDir, enforce: config.enforce, hookDir: config.hookDir,
         authTimeoutMs: config.timing.authTimeoutMs, retryMinMs: config.timing.retryMinMs, retryMaxMs: config.timing.retryMaxMs,
       }, 'starting');
       if (config.metricsFile !== undefined) {
@@ -117,6 +130,61 @@ class Daemon {
     }
   }
 
+  /**
+   * --enforce: one nft per daemon and a table per port, installed open here (which proves that
+   * nft, the netdev family and the egress hook work on this kernel, before any link is touched)
+   * and closed by the interface once the kernel shows the port DORMANT. Without --enforce, a
+   * table that a killed daemon left on one of our ports is removed: it would drop everything.
+   */
+  private async prepareFilters(): Promise<void> {
+    const { config, log } = this;
+    this.nftProgram = findNft();
+    if (!config.enforce) {
+      if (this.nftProgram === null) return;
+      for (const ifname of config.ifnames) {
+        if (nftSync(this.nftProgram, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
+          log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
+        }
+      }
+      return;
+    }
+    if (this.nftProgram === null) {
+      throw new RuntimeFailure('ENFT', '--enforce needs the nft program (nftables), which is not installed: apt-get install nftables, or run without --enforce');
+    }
+    this.nft = new NftSession(this.nftProgram);
+    for (const ifname of config.ifnames) {
+      const filter = new PortFilter(ifname, this.nft);
+      try {
+        await filter.install(true);
+      } catch (err) {
+        throw new RuntimeFailure('ENFT', `--enforce: cannot install the nftables filter on ${ifname} (${(err as Error).message}); ` +
+          'it needs nftables netdev ingress and egress hooks (Linux 5.16 or later, nf_tables loaded) and CAP_NET_ADMIN');
+      }
+      this.filters.set(ifname, filter);
+    }
+  }
+
+  /** Delete every enforcement table (exit paths); the session first, a one-shot nft if it fails. */
+  private async removeFilters(): Promise<boolean> {
+    let ok = true;
+    for (const filter of this.filters.values()) {
+      try {
+        await withTimeout(filter.remove(), 2000).then((r) => { if (r === 'timeout') throw new Error('nft did not answer'); });
+      } catch (err) {
+        const again = this.nftProgram === null ? 'no nft' : nftSync(this.nftProgram, [removeLine(filter.name)]);
+        if (again !== null) {
+          ok = false;
+          this.log.error({ ifname: filter.name, table: tableName(filter.name), err: (err as Error).message }, `could not remove the enforcement table; remove it by hand: nft delete table netdev ${tableName(filter.name)}`);
+          continue;
+        }
+      }
+      this.log.info({ ifname: filter.name, table: tableName(filter.name) }, 'enforcement table removed');
+    }
+    this.filters.clear();
+    this.nft?.close();
+    return ok;
+  }
+
   private openStatus(mi: ManagedInterface, ifname: string): Promise<StatusServer> {
     return openStatusServer(statusSocketPath(this.runDir, ifname), () => ({ ...mi.status(this.authenticator!.name), options: this.reportedOptions() }));
   }
@@ -124,14 +192,12 @@ class Daemon {
   /** What `doctor` needs to check what this daemon uses. */
   private reportedOptions(): DaemonOptions {
     const { config } = this;
-    // enforce: read when the configuration has it (an option added beside this code).
-    const enforce = (config as { enforce?: unknown }).enforce;
     return {
       auth: config.auth.kind,
       wpaCtrl: config.auth.kind === 'wpa-supplicant' ? config.auth.wpaCtrl : null,
       runDir: this.runDir,
       metricsFile: config.metricsFile ?? null,
-      enforce: enforce === undefined ? null : Boolean(enforce),
+      enforce: config.enforce,
     };
   }
 
@@ -245,6 +311,8 @@ class Daemon {
         }
       }
     }
+    restored = (await this.removeFilters()) && restored;
+    this.hooks?.close();
     // Links first, then the backend's leftovers: an aborted exchange may still be killing its
     // program; leave nothing running behind us.
     for (const mi of this.interfaces) {
@@ -259,6 +327,9 @@ class Daemon {
   private async release(): Promise<void> {
     this.notifier?.close();
     this.metrics?.close();
+    // A start that failed half-way leaves no table behind either.
+    if (this.filters.size > 0) await this.removeFilters();
+    this.hooks?.close();
     await withTimeout(Promise.resolve(this.authenticator?.close?.()).catch(() => {}), 2000);
     for (const s of this.servers.values()) await s.close();
     this.socket?.close();
@@ -283,6 +354,11 @@ class Daemon {
     for (const mi of this.interfaces) {
       try { mi.halt(); } catch { /* a broken machine must not stop the restore of the others */ }
     }
+    for (const filter of this.filters.values()) {
+      if (this.nftProgram !== null) nftSync(this.nftProgram, [removeLine(filter.name)], EMERGENCY_TIMEOUT_MS);
+    }
+    this.filters.clear();
+    this.hooks?.close();
     const writes = this.interfaces.map(async (mi) => {
       try {
         await this.socket!.setLink(mi.index, RESTORE_SETTINGS);

@@ -35,8 +35,9 @@ export const Word = {
   CARRIER_UP: 13,
   CARRIER_DOWN: 14,
   ERRNO: 15,
+  FAMILY: 16,
 } as const;
-export const ITEM_WORDS = 16;
+export const ITEM_WORDS = 17;
 
 const HAS = {
   OPERSTATE: 1 << 0,
@@ -67,6 +68,7 @@ export function linkRecordAt(w: Uint32Array, at: number, parts: readonly string[
   const flags = w[at + Word.FLAGS]!;
   return {
     event: w[at] === ItemKind.DELLINK ? 'dellink' : 'newlink',
+    family: w[at + Word.FAMILY]!,
     index: w[at + Word.INDEX]! | 0,
     name: parts[s]!,
     flags,

@@ -74,6 +74,8 @@ const ENOBUFS = osConstants.errno.ENOBUFS;
 const EBUSY = osConstants.errno.EBUSY;
 const ECANCELED = osConstants.errno.ECANCELED;
 const EBADF = osConstants.errno.EBADF;
+/** include/linux/socket.h: link messages of this family describe the interface itself. */
+const AF_UNSPEC = 0;
 /** Dump or query retries after ENOBUFS/EBUSY/interrupted dumps before giving up. */
 const MAX_ATTEMPTS = 20;
 
@@ -117,13 +119,16 @@ function badIndex(operation: string, index: number): TypeError | null {
 
 export interface RouteSocketEvents {
   link: [rec: LinkRecord];
+  /** A link message of another family than AF_UNSPEC (e.g. AF_BRIDGE): it does not describe the interface. */
+  otherFamily: [rec: LinkRecord];
   overrun: [];
   error: [err: OsError];
 }
 
 /**
  * A NETLINK_ROUTE socket joined to RTNLGRP_LINK. Events: 'link' (LinkRecord, every
- * RTM_NEWLINK/RTM_DELLINK multicast), 'overrun' (events were lost: dump again), 'error'
+ * RTM_NEWLINK/RTM_DELLINK multicast of family AF_UNSPEC), 'otherFamily' (the same messages of
+ * any other family, e.g. AF_BRIDGE: not about the interface itself), 'overrun' (events were lost: dump again), 'error'
  * (recvmsg failed otherwise; not expected in practice). Keeps the process alive while open
  * (see unref()).
  */
@@ -306,6 +311,14 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
       if (isLinkItem(w, at)) {
         const rec = linkRecordAt(w, at, parts, s);
         s += 3;
+        // rtnetlink sends a bridge port's bridge-port state as RTM_NEWLINK/RTM_DELLINK of family
+        // AF_BRIDGE (net/bridge/br_netlink.c br_ifinfo_notify): `ip link set PORT nomaster`
+        // sends an RTM_DELLINK of that family for a port that still exists. Only AF_UNSPEC
+        // messages say what the interface is; the others are passed on apart.
+        if (rec.family !== AF_UNSPEC) {
+          if (w[at + Word.ORIGIN]! & ORIGIN_MULTICAST) emitGuarded('otherFamily', rec);
+          continue;
+        }
         if (rec.event === 'dellink') this.names.delete(rec.index);
         else this.names.set(rec.index, rec.name);
         if (w[at + Word.ORIGIN]! & ORIGIN_MULTICAST) {

@@ -21,8 +21,8 @@ export interface GateLab {
   close(): Promise<void>;
 }
 
-/** Builds the lab and waits for the first authorization (the port open). */
-export async function openGateLab(contender: Contender, prefix: string): Promise<GateLab> {
+/** Builds the lab and waits for the first authorization (the port open). DAEMONARGS: extra options for ours. */
+export async function openGateLab(contender: Contender, prefix: string, daemonArgs: string[] = []): Promise<GateLab> {
   const lab = await Lab.create({ prefix, supplicantArgs: ['-t'], withDaemon: false });
   const extra: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
@@ -35,7 +35,7 @@ export async function openGateLab(contender: Contender, prefix: string): Promise
     const wpa = { events: () => parseWpaLog(lab.supplicant.log()) };
     if (contender === 'ours') {
       // Info is the product's default level; the lab's debug would add logging to the path measured.
-      lab.startDaemon(['--log-level', 'info']);
+      lab.startDaemon(['--log-level', 'info', ...daemonArgs]);
     } else {
       await lab.host.ip('link', 'set', lab.ifname, 'mode', 'dormant', 'state', 'dormant');
       const hook = writeHookScript(lab.supplicant.dir);

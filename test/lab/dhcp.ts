@@ -44,9 +44,9 @@ export class LoggedChild {
     this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
   }
 
-  /** Resolve with the first line (already seen or future) matching `re`; bounded. */
-  waitLine(re: RegExp, timeoutMs = 10_000): Promise<string> {
-    const seen = this.lines.find((l) => re.test(l));
+  /** Resolve with the first line (already seen from index `from` on, or future) matching `re`; bounded. */
+  waitLine(re: RegExp, timeoutMs = 10_000, from = 0): Promise<string> {
+    const seen = this.lines.slice(from).find((l) => re.test(l));
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const on = (line: string): void => {
@@ -82,6 +82,12 @@ export interface DhcpServer { child: LoggedChild; dir: string; leaseFile: string
  */
 export async function startDnsmasq(ns: Netns, ifname: string, opts: {
   serverCidr: string; range: [string, string]; t?: TestContext;
+  /**
+   * No ICMP check of a new address before offering it: dnsmasq otherwise holds the first
+   * offer to a new client for up to 3 s (its ping wait), which a test of lease timing would
+   * measure instead of the client.
+   */
+  noPing?: boolean;
 }): Promise<DhcpServer> {
   const dir = labDir('dnsmasq', opts.t);
   opts.t?.after(trackDir(dir));
@@ -92,6 +98,7 @@ export async function startDnsmasq(ns: Netns, ifname: string, opts: {
     `--interface=${ifname}`, '--bind-interfaces', '--log-dhcp',
     `--dhcp-range=${opts.range[0]},${opts.range[1]},1h`,
     `--dhcp-leasefile=${leaseFile}`, `--pid-file=${join(dir, 'pid')}`,
+    ...(opts.noPing ? ['--no-ping'] : []),
   ]));
   const server: DhcpServer = { child, dir, leaseFile, stop: () => child.stop() };
   opts.t?.after(() => server.stop());

@@ -414,11 +414,15 @@ export class Lab {
       '--log-level', 'debug', ...LAB_TIMING_ARGS, ...(this.opts.daemonArgs ?? []), ...extra];
   }
 
-  /** Start dot1x-operstate in the host namespace (killed at close if still running). */
-  startDaemon(extra: string[] = []): DaemonProcess {
+  /**
+   * Start dot1x-operstate in the host namespace (killed at close if still running). `wrap`: a
+   * command prefix (e.g. a shell that sets up a private mount namespace and starts a consumer
+   * there) that ends by exec'ing the daemon.
+   */
+  startDaemon(extra: string[] = [], opts: { wrap?: string[] } = {}): DaemonProcess {
     if (this.daemonInstance && this.daemonInstance.exit === null) throw new Error('lab: the daemon already runs');
     this.note('dot1x-operstate started');
-    const d = DaemonProcess.start(this.host, this.daemonArgv(extra), { t: this.scope.ctx, env: { DOT1X_RUN_DIR: this.runDir } });
+    const d = DaemonProcess.start(this.host, this.daemonArgv(extra), { t: this.scope.ctx, env: { DOT1X_RUN_DIR: this.runDir }, wrap: opts.wrap });
     this.daemonInstance = d;
     // Registered after DaemonProcess's own kill hook, so it runs first (LIFO) with the process alive.
     this.scope.after(() => {

@@ -148,6 +148,7 @@ bool ParseLink(const struct nlmsghdr* nlh, bool multicast, Batch* batch) {
   v[kWordPresent] = present;
   v[kWordIndex] = static_cast<uint32_t>(ifi->ifi_index);
   v[kWordFlags] = ifi->ifi_flags;
+  v[kWordFamily] = ifi->ifi_family;
   std::memcpy(item, v, sizeof(v));
 
   std::string& s = batch->strings;

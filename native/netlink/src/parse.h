@@ -37,6 +37,7 @@ enum ItemWord : size_t {
   kWordCarrierUp,
   kWordCarrierDown,
   kWordErrno,     // positive errno for kItemAck / kItemDone / kItemRecvError
+  kWordFamily,    // ifinfomsg.ifi_family (AF_UNSPEC, or AF_BRIDGE for a bridge port's notifications)
   kItemWords
 };
 

@@ -1,0 +1,144 @@
+/**
+ * The nftables tool as a long-lived child: one `nft --echo --interactive` per daemon, fed one
+ * line per transaction on stdin. nft runs each line as one batch (atomic), and with --echo it
+ * ends every committed batch that added something with "# new generation N by process P (nft)";
+ * a failed batch writes "Error: ..." to stderr and commits nothing. Every line this project
+ * sends adds at least one object, so each gets exactly one of the two answers, in order.
+ *
+ * Why a long-lived child: spawning nft costs milliseconds, and the lift sits on the path from
+ * EAP success to operstate UP. A line to a running nft is a parse and one netlink transaction.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { RuntimeFailure } from '../errors.js';
+
+/** Where nft lives on Debian (/usr/sbin), also for a daemon started with a user's PATH. */
+const SBIN = ['/usr/sbin', '/sbin'];
+
+/** Absolute path of the nft program, or null when it is not installed. */
+export function findNft(path = process.env.PATH ?? ''): string | null {
+  for (const dir of [...path.split(delimiter).filter((d) => d !== ''), ...SBIN]) {
+    const candidate = join(dir, 'nft');
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch { /* next */ }
+  }
+  return null;
+}
+
+const GENERATION = /^# new generation \d+/m;
+
+interface Pending { line: string; resolve(): void; reject(err: Error): void }
+
+/** A line nft has not answered by then fails, and the child is replaced. */
+const ANSWER_TIMEOUT_MS = 3000;
+
+export class NftSession {
+  private child: ChildProcess | null = null;
+  private readonly queue: Pending[] = [];
+  private out = '';
+  private err = '';
+  private errTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly program: string) {}
+
+  /** Runs one line (one transaction); resolves when nft committed it, rejects with nft's error. */
+  run(line: string): Promise<void> {
+    if (this.closed) return Promise.reject(new RuntimeFailure('ENFT', 'nftables session closed'));
+    return new Promise<void>((resolve, reject) => {
+      const child = this.ensureChild();
+      const timer = setTimeout(() => {
+        this.retire(child);
+        child.kill('SIGKILL');
+        this.failAll(`no answer within ${ANSWER_TIMEOUT_MS} ms`);
+      }, ANSWER_TIMEOUT_MS);
+      const done = (): void => clearTimeout(timer);
+      this.queue.push({ line, resolve: () => { done(); resolve(); }, reject: (e) => { done(); reject(e); } });
+      child.stdin!.write(`${line}\n`);
+    });
+  }
+
+  /** Ends the child (its stdin closes, nft exits); pending lines are rejected. */
+  close(): void {
+    this.closed = true;
+    const child = this.child;
+    this.child = null;
+    if (child !== null) {
+      child.stdin!.end();
+      child.kill('SIGTERM');
+    }
+    this.failAll('nftables session closed');
+  }
+
+  private ensureChild(): ChildProcess {
+    if (this.child !== null) return this.child;
+    const child = spawn(this.program, ['--echo', '--interactive'], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+    this.child = child;
+    this.out = '';
+    this.err = '';
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));
+    child.stderr!.on('data', (chunk: string) => this.onStderr(chunk));
+    child.stdin!.on('error', () => { /* the exit handler reports it */ });
+    child.on('error', (err) => this.onGone(child, `cannot run ${this.program}: ${err.message}`));
+    child.on('exit', (code, signal) => this.onGone(child, `${this.program} exited (${signal ?? `status ${String(code)}`})`));
+    return child;
+  }
+
+  private onStdout(chunk: string): void {
+    this.out += chunk;
+    let nl: number;
+    while ((nl = this.out.indexOf('\n')) >= 0) {
+      const line = this.out.slice(0, nl);
+      this.out = this.out.slice(nl + 1);
+      if (GENERATION.test(line)) this.queue.shift()?.resolve();
+    }
+  }
+
+  /**
+   * An error comes as several lines (message, the command, a caret line), possibly in several
+   * chunks: collect them for a moment, then fail the line at the head of the queue. The child
+   * is then replaced, so that a late part of the message cannot be taken for the next line's.
+   */
+  private onStderr(chunk: string): void {
+    this.err += chunk;
+    if (this.errTimer !== null) return;
+    this.errTimer = setTimeout(() => {
+      this.errTimer = null;
+      const message = this.err.split('\n').filter((l) => l.startsWith('Error:')).join('; ') || this.err.trim();
+      this.err = '';
+      const child = this.child;
+      const head = this.queue.shift();
+      head?.reject(new RuntimeFailure('ENFT', `nft: ${message} (in: ${head.line})`));
+      // Lines after the failed one were sent to this child and will still be answered by it.
+      if (this.queue.length === 0 && child !== null) this.retire(child);
+    }, 5);
+  }
+
+  private retire(child: ChildProcess): void {
+    if (this.child === child) this.child = null;
+    child.stdin!.end();
+  }
+
+  private onGone(child: ChildProcess, why: string): void {
+    if (this.child === child) this.child = null;
+    if (this.errTimer !== null) return; // its error message is about to be reported
+    this.failAll(why);
+  }
+
+  private failAll(why: string): void {
+    for (const p of this.queue.splice(0)) p.reject(new RuntimeFailure('ENFT', `nft: ${why} (in: ${p.line})`));
+  }
+}
+
+/** One nft command run to completion, synchronously (exit paths); returns its error text or null. */
+export function nftSync(program: string, args: string[], timeoutMs = 2000): string | null {
+  const r = spawnSync(program, args, { encoding: 'utf8', timeout: timeoutMs, env: { PATH: process.env.PATH ?? '' } });
+  if (r.error) return r.error.message;
+  if (r.status !== 0) return (r.stderr || `exit status ${String(r.status)}`).split('\n').filter((l) => l !== '')[0] ?? 'failed';
+  return null;
+}

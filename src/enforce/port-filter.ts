@@ -1,0 +1,116 @@
+/**
+ * --enforce: while a port is not open, the kernel itself passes nothing but EAPOL (ethertype
+ * 0x888e, IEEE 802.1X) in or out of it. One nftables table of family netdev per port, owned by
+ * the daemon, with an ingress and an egress base chain on the device (egress hooks need Linux
+ * 5.16); `nft list ruleset` shows it:
+ *
+ *   set closed { type ifname; }                  holds the port's name while it is not open
+ *   chain ingress: meta protocol 0x888e accept; iifname @closed counter drop
+ *   chain egress:  meta protocol 0x888e accept; oifname @closed counter drop
+ *
+ * Lifting and closing change one set element, in one transaction each. Every line sent changes
+ * the ruleset, so that nft --echo answers it (src/enforce/nft.ts): nft stays silent about a
+ * transaction that changes nothing. The order against the operstate is the daemon's
+ * (src/daemon/managed-interface.ts): lift before UP is written, close once the kernel shows the
+ * port not running (DORMANT was written, or carrier is gone), so that a consumer never sees a
+ * RUNNING port that drops its packets. docs/consumers.md says which consumers need it.
+ */
+import { createHash } from 'node:crypto';
+import type { NftSession } from './nft.js';
+
+export const EAPOL_ETHERTYPE = '0x888e';
+/** Before anything else on the device (the netdev family's hooks run before the bridge and tc). */
+const PRIORITY = -500;
+
+/**
+ * The table of IFNAME: dot1x_operstate_IFNAME. nft takes only [A-Za-z0-9_./] unquoted in a
+ * table name (and no quoted one), while an interface name may hold '-', '@' and more: such a
+ * name is reduced to its safe characters plus a short hash of the real one, so it stays unique.
+ */
+export function tableName(ifname: string): string {
+  const safe = ifname.replace(/[^A-Za-z0-9_]/g, '_');
+  if (safe === ifname) return `dot1x_operstate_${ifname}`;
+  return `dot1x_operstate_${safe}_${createHash('sha256').update(ifname).digest('hex').slice(0, 8)}`;
+}
+
+/** One transaction that replaces any table of that name (e.g. a killed daemon's) with a fresh one. */
+export function installLine(ifname: string, open: boolean): string {
+  const table = tableName(ifname);
+  const dev = JSON.stringify(ifname);
+  const chain = (hook: 'ingress' | 'egress', match: 'iifname' | 'oifname'): string =>
+    `add chain netdev ${table} ${hook} { type filter hook ${hook} device ${dev} priority ${PRIORITY}; policy accept; }; ` +
+    `add rule netdev ${table} ${hook} meta protocol ${EAPOL_ETHERTYPE} accept; ` +
+    `add rule netdev ${table} ${hook} ${match} @closed counter drop`;
+  return [
+    // The whole line is one transaction: a leftover table is replaced, never merged.
+    removeLine(ifname),
+    `add table netdev ${table} { comment ${JSON.stringify(`dot1x-operstate: while ${ifname} is not 802.1X-authorized only EAPOL passes`)}; }`,
+    `add set netdev ${table} closed { type ifname; }`,
+    ...(open ? [] : [`add element netdev ${table} closed { ${dev} }`]),
+    chain('ingress', 'iifname'),
+    chain('egress', 'oifname'),
+  ].join('; ');
+}
+
+/** Deletes the table of IFNAME if there is one (the add makes the delete safe, and makes nft echo). */
+export function removeLine(ifname: string): string {
+  const table = tableName(ifname);
+  return `add table netdev ${table}; delete table netdev ${table}`;
+}
+
+/** Lift (open) or put back (closed); add-then-delete so that the line changes something either way. */
+export function filterLine(ifname: string, open: boolean): string {
+  const element = `netdev ${tableName(ifname)} closed { ${JSON.stringify(ifname)} }`;
+  const toggle = `add element ${element}; delete element ${element}`;
+  return open ? toggle : `${toggle}; add element ${element}`;
+}
+
+/** The filter of one port; operations are serialized by the session (one nft, lines in order). */
+export class PortFilter {
+  /** What the last transaction sent asked for (the kernel has it once that resolved). */
+  private open = false;
+  private installed = false;
+
+  constructor(private ifname: string, private readonly session: NftSession) {}
+
+  get isOpen(): boolean { return this.open; }
+
+  /** Create the table (fresh, replacing a leftover), open or closed. Rejects with nft's error. */
+  async install(open: boolean): Promise<void> {
+    this.open = open;
+    await this.session.run(installLine(this.ifname, open));
+    this.installed = true;
+  }
+
+  /** Let everything pass. Resolves at once when the last request already did. */
+  lift(): Promise<void> {
+    if (this.open && this.installed) return Promise.resolve();
+    this.open = true;
+    return this.installed ? this.session.run(filterLine(this.ifname, true)) : this.install(true);
+  }
+
+  /** Pass only EAPOL again. */
+  close(): Promise<void> {
+    if (!this.open && this.installed) return Promise.resolve();
+    this.open = false;
+    return this.installed ? this.session.run(filterLine(this.ifname, false)) : this.install(false);
+  }
+
+  /** The interface was renamed or replaced: a fresh table for NEWNAME (the old one removed). */
+  async rebind(newName: string, open: boolean): Promise<void> {
+    const old = this.ifname;
+    this.ifname = newName;
+    this.installed = false;
+    await this.install(open);
+    if (old !== newName) await this.session.run(removeLine(old));
+  }
+
+  /** Delete the table. */
+  async remove(): Promise<void> {
+    this.installed = false;
+    this.open = false;
+    await this.session.run(removeLine(this.ifname));
+  }
+
+  get name(): string { return this.ifname; }
+}
