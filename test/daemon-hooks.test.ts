@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HookRunner, redactLine } from '../src/daemon/hooks.js';
+import { HookRunner } from '../src/daemon/hooks.js';
+import { firstLineForLog } from '../src/program-output.js';
 import { captureLogger } from './lab/auth-lab.js';
 import { labDir } from './lab/peer-process.js';
 
@@ -82,5 +83,5 @@ test('hooks: a group-writable hook is refused; a missing directory runs nothing'
   const none = new HookRunner(join(dir, 'absent'), 1000, captureLogger());
   none.fire('eth0', EVENT);
   await none.settled();
-  assert.equal(redactLine('identity="bob" key: abc'), 'identity=[redacted] key: [redacted]');
+  assert.equal(firstLineForLog('identity="bob" key: abc\nsecond', 200), 'identity=[redacted] key: [redacted]');
 });

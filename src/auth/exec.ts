@@ -20,7 +20,7 @@ import type { AuthOutcome, AuthRequest, Authenticator } from './authenticator.js
 import { silentLogger, type StructuredLogger } from '../log.js';
 import { killLeftovers } from './descendants.js';
 import { becomeChildSubreaper } from '../posix.js';
-import { printable } from '../printable.js';
+import { firstLineForLog, signalGroup } from '../program-output.js';
 
 export interface ExecOptions {
   /** Program to run (absolute, or relative to the working directory). */
@@ -57,23 +57,6 @@ export function programEnv(req: AuthRequest, from: NodeJS.ProcessEnv = process.e
   if (from.LANG !== undefined) env.LANG = from.LANG;
   for (const [k, v] of Object.entries(from)) if (k.startsWith('DOT1X_') && v !== undefined) env[k] = v;
   return { ...env, ...execEnv(req) };
-}
-
-/** key=value or key: value for names that usually hold a secret. */
-const SECRET_ASSIGNMENT = /\b(pass(?:word|phrase)?|secret|token|key|pin|psk|credentials?)(\s*[=:]\s*)\S+/gi;
-
-/**
- * What the log gets of a program's output: its first line, at most LIMIT characters, control
- * characters escaped, secret-looking assignments redacted.
- */
-export function firstLineForLog(output: string, limit: number): string {
-  const nl = output.indexOf('\n');
-  const line = (nl < 0 ? output : output.slice(0, nl)).slice(0, limit);
-  return printable(line.replace(SECRET_ASSIGNMENT, (_m, name: string, sep: string) => `${name}${sep}[redacted]`));
-}
-
-function signalGroup(pgid: number, sig: NodeJS.Signals): void {
-  try { process.kill(-pgid, sig); } catch { /* ESRCH: the group is gone */ }
 }
 
 function groupAlive(pgid: number): boolean {

@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StructuredLogger as Logger } from '../log.js';
+import { firstLineForLog, signalGroup } from '../program-output.js';
 
 export type HookEventName = 'open' | 'close';
 
@@ -27,14 +28,6 @@ export interface HookEvent {
 /** Grace between SIGTERM and SIGKILL to the group of a hook that ran out of time. */
 const KILL_GRACE_MS = 1000;
 const FIRST_LINE_MAX = 200;
-
-/** key=value or key: value pairs whose value must not reach a log. */
-const SECRET = /\b(password|passwd|pass|secret|token|psk|key|identity)(\s*[=:]\s*)("[^"]*"|\S+)/gi;
-
-export function redactLine(line: string): string {
-  const cut = line.length > FIRST_LINE_MAX ? `${line.slice(0, FIRST_LINE_MAX)}…` : line;
-  return cut.replace(SECRET, (_m, k: string, sep: string) => `${k}${sep}[redacted]`);
-}
 
 /** The environment of a hook: PATH and the event, nothing else of the daemon's. */
 export function hookEnv(e: HookEvent, path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): Record<string, string> {
@@ -74,9 +67,9 @@ export class HookRunner {
   /** No new runs; hooks still running get SIGTERM, then SIGKILL, with their process groups. */
   close(): void {
     this.closed = true;
-    for (const pid of this.running) killGroup(pid, 'SIGTERM');
+    for (const pid of this.running) signalGroup(pid, 'SIGTERM');
     const left = [...this.running];
-    if (left.length > 0) setTimeout(() => { for (const pid of left) killGroup(pid, 'SIGKILL'); }, KILL_GRACE_MS).unref();
+    if (left.length > 0) setTimeout(() => { for (const pid of left) signalGroup(pid, 'SIGKILL'); }, KILL_GRACE_MS).unref();
   }
 
   private async list(): Promise<string[]> {
@@ -134,7 +127,7 @@ export class HookRunner {
       // Out of time: the whole group at once, also what the hook started in the background.
       const timer = setTimeout(() => {
         timedOut = true;
-        if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+        if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
       }, this.timeoutMs);
       if (child.pid !== undefined) this.running.add(child.pid);
       let done = false;
@@ -150,7 +143,7 @@ export class HookRunner {
         const fields = {
           ifname: e.ifname, event: e.event, cause: e.cause, hook: path,
           status: code, signal, timedOut, durationMs: Math.round(performance.now() - started),
-          output: line === null ? null : redactLine(line.trimEnd()),
+          output: line === null ? null : firstLineForLog(line, FIRST_LINE_MAX),
           ...(error ? { err: error.message } : {}),
         };
         if (code === 0 && !timedOut) this.log.info(fields, 'hook finished');
@@ -163,7 +156,4 @@ export class HookRunner {
   }
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try { process.kill(-pid, signal); } catch { /* already gone */ }
-}
 
