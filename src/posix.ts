@@ -2,8 +2,8 @@
  * System calls Node does not offer, from our addon native/posix (thin wrappers: each returns
  * the call's result or a negated errno). The only module that loads that addon.
  */
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import { loadAddon } from './native-addon.js';
 
 interface NativePosix {
   flockExclusive(fd: number): number;
@@ -11,17 +11,9 @@ interface NativePosix {
   reap(pid: number): number;
 }
 
-// dist/src/posix.js -> native/posix/build/Release.
-const ADDON = '../../native/posix/build/Release/dot1x_posix.node';
-
 let native: NativePosix | undefined;
 function load(): NativePosix {
-  if (native) return native;
-  try {
-    native = createRequire(import.meta.url)(ADDON) as NativePosix;
-  } catch (e) {
-    throw new Error(`cannot load the posix addon (build it: npm ci, or node-gyp rebuild -C native/posix): ${(e as Error).message}`);
-  }
+  native ??= loadAddon<NativePosix>('posix', 'dot1x_posix.node');
   return native;
 }
 

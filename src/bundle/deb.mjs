@@ -29,8 +29,10 @@ function run(cmd, args) {
   return r.stdout.trim();
 }
 
-const needed = ['dist/src/cli.js', 'dist/src/cli.bundle.cjs', 'dist/src/import-module.js',
-  'native/netlink/build/Release/dot1x_netlink.node', 'native/unix-dgram/build/Release/dot1x_unix_dgram.node'];
+/** Every addon under native/ (native/build.mjs builds them all); the program loads each one. */
+const ADDONS = ['native/netlink/build/Release/dot1x_netlink.node', 'native/unix-dgram/build/Release/dot1x_unix_dgram.node',
+  'native/posix/build/Release/dot1x_posix.node'];
+const needed = ['dist/src/cli.js', 'dist/src/cli.bundle.cjs', 'dist/src/import-module.js', ...ADDONS];
 for (const f of needed) if (!existsSync(join(root, f))) fail(`${f} is missing: run npm ci (or npm run build) first`);
 
 /** A package's directory as node would find it from FROM (node_modules of FROM and its parents). */
@@ -59,8 +61,7 @@ const arch = run('dpkg', ['--print-architecture']);
 const stage = mkdtempSync(join(tmpdir(), 'dot1x-deb-'));
 try {
   const lib = join(stage, 'usr/lib/dot1x-operstate');
-  for (const f of ['dist/src/cli.js', 'dist/src/cli.bundle.cjs', 'dist/src/cli.bundle.cjs.v8cache', 'dist/src/import-module.js',
-    'native/netlink/build/Release/dot1x_netlink.node', 'native/unix-dgram/build/Release/dot1x_unix_dgram.node']) {
+  for (const f of ['dist/src/cli.js', 'dist/src/cli.bundle.cjs', 'dist/src/cli.bundle.cjs.v8cache', 'dist/src/import-module.js', ...ADDONS]) {
     if (!existsSync(join(root, f))) continue; // the code cache is optional
     mkdirSync(dirname(join(lib, f)), { recursive: true });
     cpSync(join(root, f), join(lib, f));
@@ -79,10 +80,10 @@ try {
   cpSync(join(root, 'examples/dot1x-operstate@.service'), join(stage, 'lib/systemd/system/dot1x-operstate@.service'));
   mkdirSync(join(stage, 'etc/dot1x-operstate/hooks.d'), { recursive: true });
   const doc = join(stage, 'usr/share/doc/dot1x-operstate');
-  mkdirSync(join(doc, 'examples'), { recursive: true });
+  mkdirSync(doc, { recursive: true });
   cpSync(join(root, 'README.md'), join(doc, 'README.md'));
   cpSync(join(root, 'LICENSE'), join(doc, 'copyright'));
-  for (const f of readdirSync(join(root, 'examples'))) cpSync(join(root, 'examples', f), join(doc, 'examples', f));
+  cpSync(join(root, 'examples'), join(doc, 'examples'), { recursive: true });
 
   // Ownership root:root (--root-owner-group), modes as Debian policy wants them.
   const normalise = (p) => {
