@@ -32,6 +32,8 @@ export interface ManagedInterfaceDeps {
 const EMITTED: Record<SupplicantEmitted['type'], { level: 'debug' | 'info' | 'warn' | 'error'; msg: string }> = {
   authStarted: { level: 'debug', msg: 'authentication started' },
   authFinished: { level: 'info', msg: 'authentication finished' },
+  authenticatorAnswered: { level: 'info', msg: 'authenticator answered' },
+  openedWithoutAuthenticator: { level: 'warn', msg: 'open: no authenticator' },
   reauthenticated: { level: 'info', msg: 'switch re-authenticated the port' },
   backendDown: { level: 'warn', msg: 'authenticator backend down' },
   backendUp: { level: 'info', msg: 'authenticator backend up' },
