@@ -163,6 +163,23 @@ test('no authenticator on the wire: abort gives no-authenticator, nothing left b
   await s.finish();
 });
 
+test('EAPOL-Start again from CONNECTING: the second call (LOGON) reaches a switch that came up after the first', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t, { switch: 'none' });
+  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  const first = await authenticate(s.auth, request(s.lab), 500);
+  assertCause(first, 'no-authenticator');
+  assert.match(await s.supp.cli('STATUS'), /Supplicant PAE state=CONNECTING/);
+  await startSwitch(s.lab.sw, { ifname: s.lab.swIf, users: [ALICE] }, t);
+  assertAuthorized(await authenticate(s.auth, request(s.lab), 5_000));
+  await reports.next('eap-started');
+  const starts = s.log.entries.filter((e) => e.msg === 'starting EAP exchange').map((e) => e.obj as { pae: string; commands: string[] });
+  assert.deepEqual(starts.map((e) => e.commands), [['LOGON'], ['LOGON']]);
+  assert.equal(starts[1]!.pae, 'CONNECTING', 'the second start was sent from CONNECTING');
+  reports.stop();
+  await s.finish();
+});
+
 test('abort during an exchange (EAP started, never finished): timeout', async (t) => {
   if (!needsRoot(t)) return;
   const s = await setup(t, { switch: 'stall' });
@@ -225,7 +242,9 @@ test('switch-initiated re-authentication: success, then failure after the switch
   const s = await setup(t);
   const reports = new ReportLog(s.auth, s.lab.hostIf);
   assertAuthorized(await authenticate(s.auth, request(s.lab)));
+  await reports.next('eap-started'); // our own exchange: the authenticator answered
   await s.sw!.forceReauth(s.lab.hostMac);
+  await reports.next('eap-started'); // the switch's exchange: reported before its verdict
   const ok = await reports.next('reauthenticated');
   assert.ok(ok.type === 'reauthenticated' && ok.outcome.authorized, `re-authentication should succeed: ${JSON.stringify(ok)}`);
 
@@ -233,6 +252,7 @@ test('switch-initiated re-authentication: success, then failure after the switch
   // at once, now against the changed password.
   await s.sw!.setUsers([{ ...ALICE, password: 'changed-on-the-switch' }]);
   await s.sw!.announceStation(s.lab.host, s.lab.hostIf, s.lab.hostMac);
+  await reports.next('eap-started');
   const bad = await reports.next('reauthenticated');
   assert.ok(bad.type === 'reauthenticated' && !bad.outcome.authorized, `re-authentication should fail: ${JSON.stringify(bad)}`);
   if (bad.type === 'reauthenticated' && !bad.outcome.authorized) assert.equal(bad.outcome.cause, 'credentials-rejected');

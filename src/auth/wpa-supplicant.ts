@@ -77,6 +77,8 @@ interface Iface {
   reported: 'up' | 'down' | undefined;
   /** A CTRL-REQ-* was logged at warn since the last success or reconnect (logged once). */
   credentialsWarned: boolean;
+  /** Sequence number of the newest barrier taken on this interface (see #onEvent). */
+  lastBarrier: number;
 }
 
 export class WpaSupplicantAuthenticator implements Authenticator {
@@ -98,7 +100,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     if (st) return st;
     const mopts: WpaMonitorOptions = { ...this.#opts, ifname, logger: this.#log };
     const monitor = new WpaMonitor(() => ctrlSocketPath(this.ctrl, ifname), mopts);
-    const created: Iface = { ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false };
+    const created: Iface = { ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false, lastBarrier: Number.MAX_SAFE_INTEGER };
     st = created;
     monitor.on('event', (ev, seq) => this.#onEvent(created, ev, seq));
     monitor.on('down', (message) => {
@@ -110,6 +112,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     });
     monitor.on('up', () => {
       created.credentialsWarned = false; // a restarted wpa_supplicant may have new credentials
+      created.lastBarrier = Number.MAX_SAFE_INTEGER; // sequence numbers are per connection
       const was = created.reported;
       created.reported = 'up';
       if (was === 'down') this.#report(created, { type: 'backend-up' });
@@ -126,6 +129,12 @@ export class WpaSupplicantAuthenticator implements Authenticator {
   #onEvent(st: Iface, ev: WpaEvent, seq: number): void {
     const a = st.attempt;
     const req = ev.name.startsWith('CTRL-REQ-') ? credentialRequest(ev.text) : null;
+    if (ev.name === EV.EAP_STARTED && seq > (a ? a.afterSeq : st.lastBarrier)) {
+      // The authenticator answered (ours or the switch's own exchange). Only events newer than
+      // the newest barrier: each carrier epoch begins with an attempt, whose barrier is taken
+      // after the carrier-up, so such an exchange began in the machine's current epoch.
+      this.#report(st, { type: 'eap-started' });
+    }
     if (a && seq > a.afterSeq) {
       if (ev.name === EV.EAP_STARTED) a.started = true;
       else if (ev.name === EV.EAP_METHOD) a.method = eapMethodOf(ev) ?? a.method;
@@ -227,7 +236,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     if (signal.aborted) end({ kind: 'aborted' });
 
     try {
-      this.#kickoff(ctrl, attempt, request).catch((err: Error) =>
+      this.#kickoff(st, ctrl, attempt, request).catch((err: Error) =>
         end({ kind: 'down', message: `wpa_supplicant request failed: ${err.message}` }));
       return await this.#outcome(st, ctrl, attempt, await ended);
     } finally {
@@ -237,8 +246,9 @@ export class WpaSupplicantAuthenticator implements Authenticator {
   }
 
   /** Barrier, STATUS, then the command that starts a fresh exchange from this PAE state. */
-  async #kickoff(ctrl: WpaCtrl, attempt: Attempt, request: AuthRequest): Promise<void> {
+  async #kickoff(st: Iface, ctrl: WpaCtrl, attempt: Attempt, request: AuthRequest): Promise<void> {
     attempt.afterSeq = await ctrl.barrier();
+    st.lastBarrier = attempt.afterSeq;
     if (attempt.done) return;
     const status = parseStatus(await ctrl.request('STATUS'));
     const commands = startCommands(status.pae);

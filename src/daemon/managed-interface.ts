@@ -23,6 +23,8 @@ export interface ManagedInterfaceDeps {
   socket: RouteSocket;
   authenticator: Authenticator;
   timing: SupplicantTiming;
+  /** Open the port while no authenticator answers (--optional). */
+  optional?: boolean;
   log: Logger;
   /** The kernel renamed the link (the machine follows it by index). */
   onRenamed?: (from: string, to: string) => void;
@@ -112,7 +114,7 @@ export class ManagedInterface {
         }),
       },
     });
-    this.actor = createActor(machine, { input: { ifname, timing: deps.timing } });
+    this.actor = createActor(machine, { input: { ifname, timing: deps.timing, optional: deps.optional ?? false } });
     this.state = paeState(this.actor.getSnapshot().value);
 
     this.actor.on('*', (event: SupplicantEmitted) => this.onEmitted(event));

@@ -81,7 +81,7 @@ class Daemon {
       this.runDir = runDir;
       for (const ifname of config.ifnames) {
         const mi = new ManagedInterface(ifname, indexes.get(ifname)!, {
-          socket, authenticator: this.authenticator, timing: config.timing, log,
+          socket, authenticator: this.authenticator, timing: config.timing, optional: config.optional, log,
           onRenamed: (from, to) => { void this.onRenamed(mi, from, to); },
         }, (failed, err) => this.onInterfaceFailure(failed, err));
         this.servers.set(mi, await this.openStatus(mi, ifname));
@@ -90,6 +90,7 @@ class Daemon {
       log.info({
         ifnames: config.ifnames, auth: config.auth.kind, runDir,
         authTimeoutMs: config.timing.authTimeoutMs, retryMinMs: config.timing.retryMinMs, retryMaxMs: config.timing.retryMaxMs,
+        startPeriodMs: config.timing.startPeriodMs ?? null, optional: config.optional,
       }, 'starting');
       if (this.stopRequested === null) for (const mi of this.interfaces) mi.start();
 
