@@ -214,6 +214,7 @@ function authRequest({ context }: { context: SupplicantContext }): AuthenticateI
     mac: context.link?.address ?? '',
     attempt: context.attempt,
     reason: context.authReason,
+    start: Math.max(1, context.startCount),
   };
 }
 

@@ -61,7 +61,8 @@ test('start commands per PAE state: HELD needs REASSOCIATE before LOGON', () => 
   assert.deepEqual(startCommands('AUTHENTICATED'), ['REAUTHENTICATE']);
   assert.deepEqual(startCommands('HELD'), ['REASSOCIATE', 'LOGON']);
   assert.deepEqual(startCommands('AUTHENTICATING'), ['REASSOCIATE', 'LOGON']);
-  assert.deepEqual(startCommands('CONNECTING'), ['LOGON']);
+  assert.deepEqual(startCommands('CONNECTING'), ['REASSOCIATE', 'LOGON'], 'the first start resets wpa_supplicant\'s own startCount');
+  assert.deepEqual(startCommands('CONNECTING', 2), ['LOGON'], 'a later start of the same attempt');
   assert.deepEqual(startCommands('DISCONNECTED'), ['LOGON']);
   assert.deepEqual(startCommands(undefined), ['LOGON']);
 });

@@ -171,7 +171,7 @@ test('EAPOL-Start again from CONNECTING: the second call (LOGON) reaches a switc
   assertCause(first, 'no-authenticator');
   assert.match(await s.supp.cli('STATUS'), /Supplicant PAE state=CONNECTING/);
   await startSwitch(s.lab.sw, { ifname: s.lab.swIf, users: [ALICE] }, t);
-  assertAuthorized(await authenticate(s.auth, request(s.lab), 5_000));
+  assertAuthorized(await authenticate(s.auth, { ...request(s.lab), start: 2 }, 5_000));
   await reports.next('eap-started');
   const starts = s.log.entries.filter((e) => e.msg === 'starting EAP exchange').map((e) => e.obj as { pae: string; commands: string[] });
   assert.deepEqual(starts.map((e) => e.commands), [['LOGON'], ['LOGON']]);

@@ -31,7 +31,7 @@ test('start-up: subscribe, query once, ONE enter write, then authenticate', asyn
   assert.equal(kernel.link().linkmode, 1);
   assert.equal(h.state(), 'authenticating.connecting');
   const auth = kernel.pendingAuth();
-  assert.deepEqual(auth.input, { ifname: 'eth0', ifindex: 7, mac: '02:00:00:00:00:07', attempt: 1, reason: 'link-up' });
+  assert.deepEqual(auth.input, { ifname: 'eth0', ifindex: 7, mac: '02:00:00:00:00:07', attempt: 1, reason: 'link-up', start: 1 });
   const ctx = h.snapshot().context;
   assert.equal(ctx.index, 7);
   assert.equal(ctx.authEpoch, ctx.carrierEpoch);

@@ -31,6 +31,7 @@ test('silent port: EAPOL-Start again every startPeriod, 3 in all, then no-authen
   await h.advance(5_000);
   assert.equal(h.kernel.auths.length, 3);
   assert.deepEqual(h.kernel.auths.map((a) => a.input.attempt), [1, 1, 1], 'one attempt, three starts');
+  assert.deepEqual(h.kernel.auths.map((a) => a.input.start), [1, 2, 3], 'each call says which start it sends');
   await h.advance(5_000);
   assert.equal(h.state(), 'held');
   const ctx = h.snapshot().context;

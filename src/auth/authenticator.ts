@@ -20,6 +20,11 @@ export interface AuthRequest {
   /** 1 for the first attempt after a carrier-up, counting up across retries. */
   attempt: number;
   reason: AuthReason;
+  /**
+   * Which EAPOL-Start of the attempt this call sends: 1 for the first, counting up while
+   * nothing answers (IEEE 802.1X startCount). Absent: 1.
+   */
+  start?: number;
 }
 
 /**

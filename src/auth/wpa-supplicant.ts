@@ -251,7 +251,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     st.lastBarrier = attempt.afterSeq;
     if (attempt.done) return;
     const status = parseStatus(await ctrl.request('STATUS'));
-    const commands = startCommands(status.pae);
+    const commands = startCommands(status.pae, request.start ?? 1);
     this.#log.debug({ ifname: request.ifname, attempt: request.attempt, pae: status.pae ?? 'absent', commands }, 'starting EAP exchange');
     for (const c of commands) {
       if (attempt.done) return; // aborted meanwhile: start nothing more
@@ -296,16 +296,21 @@ export class WpaSupplicantAuthenticator implements Authenticator {
 }
 
 /**
- * AUTHENTICATED: REAUTHENTICATE. Idle states (DISCONNECTED, CONNECTING, LOGOFF, or no PAE
- * line): LOGON. HELD, and exchanges begun before this call (AUTHENTICATING, RESTART):
- * REASSOCIATE then LOGON (see the module comment about HELD).
+ * AUTHENTICATED: REAUTHENTICATE. Idle states (DISCONNECTED, LOGOFF, or no PAE line): LOGON.
+ * HELD, and exchanges begun before this call (AUTHENTICATING, RESTART): REASSOCIATE then LOGON
+ * (see the module comment about HELD). CONNECTING: LOGON sends EAPOL-Start again at once, but
+ * each one counts towards wpa_supplicant's own maxStart (3), and the LOGON after that many
+ * sends nothing and puts the PAE in HELD (seen in the lab: "SUPP_PAE entering state HELD" on the
+ * fourth LOGON). So the first start of an attempt (START 1) restarts the PAE with REASSOCIATE
+ * (startCount 0) and the later ones of the same attempt are a LOGON each.
  */
-export function startCommands(pae: PaeState | undefined): string[] {
+export function startCommands(pae: PaeState | undefined, start = 1): string[] {
   switch (pae) {
     case 'AUTHENTICATED': return ['REAUTHENTICATE'];
     case 'HELD':
     case 'AUTHENTICATING':
     case 'RESTART': return ['REASSOCIATE', 'LOGON'];
+    case 'CONNECTING': return start > 1 ? ['LOGON'] : ['REASSOCIATE', 'LOGON'];
     default: return ['LOGON'];
   }
 }

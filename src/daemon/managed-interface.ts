@@ -51,6 +51,9 @@ const EMITTED: Record<SupplicantEmitted['type'], { level: 'debug' | 'info' | 'wa
   restored: { level: 'info', msg: 'link restored' },
 };
 
+/** PAE states that wait for the next attempt (heldPeriod). */
+const WAITING_STATES = new Set(['held', 'openNoAuthenticator']);
+
 export class ManagedInterface {
   /** The name given on the command line; `ifname` follows renames. */
   readonly startName: string;
@@ -59,6 +62,8 @@ export class ManagedInterface {
   private state: string;
   private enteredAt = Date.now();
   private outcome: LastOutcome | null = null;
+  /** Date.now() of the next attempt after the last failure (authFinished heldMs). */
+  private nextAttempt: number | null = null;
   /** Last ifindex known, for the emergency restore when the machine can no longer say. */
   private lastIndex: number;
   private failed: Error | null = null;
@@ -172,6 +177,7 @@ export class ManagedInterface {
         message: event.message,
         at: new Date().toISOString(),
       };
+      this.nextAttempt = event.heldMs === null ? null : Date.now() + event.heldMs;
     }
     // XState runs emit handlers before it starts the actors the same step invokes, so a log line
     // written here would delay the RTM_SETLINK that opens or closes the port (synchronous stdout
@@ -241,6 +247,9 @@ export class ManagedInterface {
       timeInStateMs: Date.now() - this.enteredAt,
       attempt: ctx.attempt,
       failures: ctx.failures,
+      starts: ctx.startCount,
+      cause: ctx.lastCause,
+      nextAttemptAt: this.nextAttempt !== null && WAITING_STATES.has(paeState(snap.value)) ? new Date(this.nextAttempt).toISOString() : null,
       // Kept from authFinished, which the machine emits in the same step that sets
       // ctx.lastOutcome: the event carries the moment the outcome arrived.
       lastOutcome: this.outcome,

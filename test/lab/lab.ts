@@ -140,9 +140,6 @@ export interface LabOptions {
   macvlan?: { lowerDormant?: boolean };
 }
 
-/** The daemon arguments the lab uses: short timers so scenarios finish in seconds. */
-export const LAB_TIMING_ARGS = ['--auth-timeout', '5', '--retry-min', '1', '--retry-max', '3'];
-
 export class Lab {
   readonly sw: Netns;
   readonly host: Netns;
@@ -407,10 +404,10 @@ export class Lab {
 
   // ---- the daemon ----
 
-  /** The daemon's command line for this lab. */
+  /** The daemon's command line for this lab: default timings (a scenario adds the option it tests). */
   daemonArgv(extra: string[] = []): string[] {
     return [this.ifname, '--wpa-ctrl', this.supplicant.ctrlDir, '--run-dir', this.runDir,
-      '--log-level', 'debug', ...LAB_TIMING_ARGS, ...(this.opts.daemonArgs ?? []), ...extra];
+      '--log-level', 'debug', ...(this.opts.daemonArgs ?? []), ...extra];
   }
 
   /** Start dot1x-operstate in the host namespace (killed at close if still running). */
