@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { credentialRequest, eapMethodOf, isEvent, loggable, parseEvent } from '../src/wpa/events.js';
 import { parseStatus } from '../src/wpa/status.js';
 import { startCommands, ctrlSocketPath } from '../src/auth/wpa-supplicant.js';
+import { networkIds } from '../src/wpa/network.js';
 
 test('events: level, text and name; replies are not events', () => {
   assert.deepEqual(parseEvent('<3>CTRL-EVENT-EAP-SUCCESS EAP authentication completed successfully'), {
@@ -70,4 +71,9 @@ test('start commands per PAE state: HELD needs REASSOCIATE before LOGON', () => 
 test('--wpa-ctrl resolution when the path does not exist yet', () => {
   assert.equal(ctrlSocketPath('/nonexistent/d1x/run', 'eth0'), '/nonexistent/d1x/run/eth0');
   assert.equal(ctrlSocketPath('/nonexistent/d1x/run/eth0', 'eth0'), '/nonexistent/d1x/run/eth0');
+});
+
+test('LIST_NETWORKS: the ids of the configured networks', () => {
+  assert.deepEqual(networkIds('network id / ssid / bssid / flags\n0\t\tany\t[CURRENT]\n3\twired\tany\t\n'), ['0', '3']);
+  assert.deepEqual(networkIds('network id / ssid / bssid / flags\n'), []);
 });

@@ -88,6 +88,31 @@ test('EAP-MD5 success; a second call re-authenticates (PAE AUTHENTICATED -> REAU
   await s.finish();
 });
 
+test('EAP success taken at once where the network makes it an authorized port (eapol_flags 0), STATUS agreeing after', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t);
+  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  const o = await authenticate(s.auth, request(s.lab));
+  assertAuthorized(o);
+  assert.equal(o.details?.verdict, 'eap-success');
+  assert.match(await s.supp.cli('STATUS'), /suppPortStatus=Authorized/);
+  await reports.next('eap-started');
+  assert.deepEqual(reports.all.filter((r) => r.type === 'reauthenticated'), [], 'the confirmation agreed: no report');
+  assert.equal(s.log.entries.filter((e) => e.level === 'warn').length, 0, s.log.text());
+  reports.stop();
+  await s.finish();
+});
+
+test('eapol_flags other than 0: the success waits for STATUS (the conservative path), which decides', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t, { supplicant: { eapolFlags: 3 } });
+  const o = await authenticate(s.auth, request(s.lab), 5_000);
+  assertAuthorized(o);
+  assert.equal(o.details?.verdict, undefined, 'not taken from the EAP event');
+  assert.equal(o.details?.pae, 'AUTHENTICATED', 'read from STATUS');
+  await s.finish();
+});
+
 test('after close() nothing keeps the process alive: a child that authenticates and closes exits by itself', async (t) => {
   if (!needsRoot(t)) return;
   const s = await setup(t);

@@ -200,3 +200,15 @@ test('optional off (the default): a silent port stays closed', async () => {
   assert.equal(h.kernel.link().operstate, 'DORMANT');
   assert.equal(h.kernel.writes.some((w) => w.settings.operstate === 'UP' && w.settings.linkmode !== 0), false);
 });
+
+test('a success taken from the EAP event that the confirmation then contradicts closes the port at once', async () => {
+  const h = startMachine({ timing: SILENT });
+  await settle();
+  h.kernel.pendingAuth().resolve(SUCCESS);
+  await settle();
+  assert.equal(h.kernel.link().operstate, 'UP');
+  h.kernel.report({ type: 'reauthenticated', outcome: { authorized: false, cause: 'failed', message: 'EAP-Success but suppPortStatus is not Authorized' } });
+  await settle();
+  assert.equal(h.state(), 'held');
+  assert.equal(h.kernel.link().operstate, 'DORMANT');
+});

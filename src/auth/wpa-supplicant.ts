@@ -24,6 +24,7 @@ import { WpaMonitor, type WpaMonitorOptions } from '../wpa/monitor.js';
 import type { WpaCtrl } from '../wpa/ctrl.js';
 import { EV, credentialRequest, eapMethodOf, type WpaEvent } from '../wpa/events.js';
 import { parseStatus, type PaeState } from '../wpa/status.js';
+import { successImpliesAuthorized } from '../wpa/network.js';
 
 export const DEFAULT_WPA_CTRL = '/run/wpa_supplicant';
 
@@ -79,6 +80,11 @@ interface Iface {
   credentialsWarned: boolean;
   /** Sequence number of the newest barrier taken on this interface (see #onEvent). */
   lastBarrier: number;
+  /**
+   * Whether an EAP-Success may be taken as an authorized port at once (src/wpa/network.ts),
+   * read once per connection; undefined until read.
+   */
+  fastVerdict: boolean | undefined;
 }
 
 export class WpaSupplicantAuthenticator implements Authenticator {
@@ -100,7 +106,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     if (st) return st;
     const mopts: WpaMonitorOptions = { ...this.#opts, ifname, logger: this.#log };
     const monitor = new WpaMonitor(() => ctrlSocketPath(this.ctrl, ifname), mopts);
-    const created: Iface = { ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false, lastBarrier: Number.MAX_SAFE_INTEGER };
+    const created: Iface = { ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false, lastBarrier: Number.MAX_SAFE_INTEGER, fastVerdict: undefined };
     st = created;
     monitor.on('event', (ev, seq) => this.#onEvent(created, ev, seq));
     monitor.on('down', (message) => {
@@ -113,6 +119,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     monitor.on('up', () => {
       created.credentialsWarned = false; // a restarted wpa_supplicant may have new credentials
       created.lastBarrier = Number.MAX_SAFE_INTEGER; // sequence numbers are per connection
+      created.fastVerdict = undefined; // a restarted wpa_supplicant may have another configuration
       const was = created.reported;
       created.reported = 'up';
       if (was === 'down') this.#report(created, { type: 'backend-up' });
@@ -158,11 +165,27 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     let outcome: AuthOutcome;
     if (!success) {
       outcome = { authorized: false, cause: 'credentials-rejected', message: 'the switch re-authenticated the port: EAP-Failure' };
+    } else if (ctrl && st.fastVerdict === true) {
+      outcome = { authorized: true, details: { verdict: 'eap-success' } };
+      this.#confirmAfter(st, ctrl);
     } else {
       outcome = ctrl ? await this.#confirm(ctrl, undefined) : { authorized: false, cause: 'backend-unavailable', message: 'wpa_supplicant went away after EAP-Success' };
     }
     this.#log.info({ ifname: st.ifname, authorized: outcome.authorized, cause: outcome.authorized ? undefined : outcome.cause }, 'unsolicited re-authentication');
     this.#report(st, { type: 'reauthenticated', outcome });
+  }
+
+  /**
+   * After a success taken at once (fastVerdict): STATUS must agree, else the port is closed at
+   * once through a 'reauthenticated' failure report (the machine leaves AUTHENTICATED on it).
+   */
+  #confirmAfter(st: Iface, ctrl: WpaCtrl): void {
+    void this.#confirm(ctrl, undefined).then((o) => {
+      if (o.authorized) return;
+      this.#log.warn({ ifname: st.ifname, cause: o.cause, message: o.message }, 'EAP success not confirmed by wpa_supplicant: closing the port');
+      st.fastVerdict = false; // confirm before opening from now on
+      this.#report(st, { type: 'reauthenticated', outcome: o });
+    });
   }
 
   /** EAP-Success seen: the port counts as authorized only when STATUS says so. */
@@ -209,8 +232,10 @@ export class WpaSupplicantAuthenticator implements Authenticator {
 
   /**
    * One exchange: barrier (older events are not ours), STATUS, the start command for the PAE
-   * state, then the first EAP-Success / EAP-Failure / CTRL-REQ-* after the barrier; success is
-   * confirmed by STATUS's suppPortStatus.
+   * state, then the first EAP-Success / EAP-Failure / CTRL-REQ-* after the barrier. A success
+   * is confirmed by STATUS's suppPortStatus: before it is returned, or, where the configured
+   * networks make EAP success imply an authorized port (src/wpa/network.ts), right after, with
+   * a 'reauthenticated' failure report (the port closes) should STATUS disagree.
    * On abort it resolves at once with 'no-authenticator' (EAP never started in this attempt)
    * or 'timeout' (it started), removes its abort listener and sends no further command.
    * wpa_supplicant itself is left as it is: an exchange still running there may finish later,
@@ -251,6 +276,8 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     st.lastBarrier = attempt.afterSeq;
     if (attempt.done) return;
     const status = parseStatus(await ctrl.request('STATUS'));
+    if (st.fastVerdict === undefined) st.fastVerdict = await successImpliesAuthorized(ctrl).catch(() => false);
+    if (attempt.done) return;
     const commands = startCommands(status.pae, request.start ?? 1);
     this.#log.debug({ ifname: request.ifname, attempt: request.attempt, pae: status.pae ?? 'absent', commands }, 'starting EAP exchange');
     for (const c of commands) {
@@ -264,6 +291,12 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     const details = a.method ? { method: a.method } : undefined;
     switch (e.kind) {
       case 'success': {
+        if (st.fastVerdict === true) {
+          // Taken at once (src/wpa/network.ts says why it may be); STATUS confirms right after.
+          st.credentialsWarned = false;
+          this.#confirmAfter(st, ctrl);
+          return { authorized: true, details: { ...details, verdict: 'eap-success' } };
+        }
         const o = await this.#confirm(ctrl, a.method);
         if (o.authorized) st.credentialsWarned = false;
         return o;
