@@ -180,12 +180,13 @@ export class WpaSupplicantAuthenticator implements Authenticator {
    * once through a 'reauthenticated' failure report (the machine leaves AUTHENTICATED on it).
    */
   #confirmAfter(st: Iface, ctrl: WpaCtrl): void {
-    void this.#confirm(ctrl, undefined).then((o) => {
+    // After the I/O phase: the port write this success leads to goes out first.
+    setImmediate(() => void this.#confirm(ctrl, undefined).then((o) => {
       if (o.authorized) return;
       this.#log.warn({ ifname: st.ifname, cause: o.cause, message: o.message }, 'EAP success not confirmed by wpa_supplicant: closing the port');
       st.fastVerdict = false; // confirm before opening from now on
       this.#report(st, { type: 'reauthenticated', outcome: o });
-    });
+    }));
   }
 
   /** EAP-Success seen: the port counts as authorized only when STATUS says so. */

@@ -20,8 +20,9 @@ import { idleCost } from './idle-cost.js';
 import { memory } from './memory.js';
 import { flapStorm } from './flap-storm.js';
 import { netlinkDump } from './netlink-dump-bench.js';
+import { switches } from './switches.js';
 
-export const BENCHES: Bench[] = [carrierToUp, authToOperstate, startToManaged, idleCost, memory, flapStorm, netlinkDump];
+export const BENCHES: Bench[] = [carrierToUp, authToOperstate, startToManaged, idleCost, memory, flapStorm, netlinkDump, switches];
 
 export const DEFAULT_OUT = fileURLToPath(new URL('../../bench-results.json', import.meta.url));
 
