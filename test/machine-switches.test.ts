@@ -13,6 +13,26 @@ async function unanswered(h: ReturnType<typeof startMachine>): Promise<void> {
   for (let i = 0; i < 3; i++) await h.advance(5_000);
 }
 
+/** A machine under `optional` whose port fell silent: open without an authenticator. */
+async function openSilent() {
+  const h = startMachine({ timing: SILENT, optional: true });
+  await settle();
+  await unanswered(h);
+  return h;
+}
+
+/** Rejected, HELD for a long heldPeriod, then the switch begins an exchange of its own. */
+async function followingAfterRejection() {
+  const h = startMachine({ timing: { ...SILENT, retryMinMs: 60_000 } });
+  await settle();
+  h.kernel.pendingAuth().resolve(REJECTED);
+  await settle();
+  assert.equal(h.state(), 'held');
+  h.kernel.report(STARTED);
+  await settle();
+  return h;
+}
+
 function live(h: ReturnType<typeof startMachine>) {
   return h.kernel.auths.filter((a) => !a.settled && !a.signal.aborted);
 }
@@ -75,13 +95,7 @@ test('no-authenticator retries back off, but never to more than 30 s between EAP
 });
 
 test('the switch begins an exchange while HELD (quiet period over): followed, and its success opens the port', async () => {
-  const h = startMachine({ timing: { ...SILENT, retryMinMs: 60_000 } });
-  await settle();
-  h.kernel.pendingAuth().resolve(REJECTED);
-  await settle();
-  assert.equal(h.state(), 'held');
-  h.kernel.report(STARTED);
-  await settle();
+  const h = await followingAfterRejection();
   assert.equal(h.state(), 'following');
   assert.equal(h.snapshot().context.authReason, 'switch');
   assert.equal(h.kernel.link().operstate, 'DORMANT');
@@ -93,12 +107,7 @@ test('the switch begins an exchange while HELD (quiet period over): followed, an
 });
 
 test('a followed exchange that fails, or never ends, goes back to HELD', async () => {
-  const h = startMachine({ timing: { ...SILENT, retryMinMs: 60_000 } });
-  await settle();
-  h.kernel.pendingAuth().resolve(REJECTED);
-  await settle();
-  h.kernel.report(STARTED);
-  await settle();
+  const h = await followingAfterRejection();
   h.kernel.report({ type: 'reauthenticated', outcome: REJECTED });
   await settle();
   assert.equal(h.state(), 'held');
@@ -112,12 +121,7 @@ test('a followed exchange that fails, or never ends, goes back to HELD', async (
 });
 
 test('a followed exchange cut by a carrier bounce cannot open the port', async () => {
-  const h = startMachine({ timing: { ...SILENT, retryMinMs: 60_000 } });
-  await settle();
-  h.kernel.pendingAuth().resolve(REJECTED);
-  await settle();
-  h.kernel.report(STARTED);
-  await settle();
+  const h = await followingAfterRejection();
   h.kernel.hiddenBounce();
   await settle();
   assert.equal(h.state(), 'authenticating.connecting');
@@ -144,9 +148,7 @@ test('optional, silent port: opens after 3 unanswered starts (open: no authentic
 });
 
 test('optional: the moment an authenticator answers the port closes; its success opens it as authorized', async () => {
-  const h = startMachine({ timing: SILENT, optional: true });
-  await settle();
-  await unanswered(h);
+  const h = await openSilent();
   await h.advance(h.snapshot().context.heldMs);
   h.kernel.report(STARTED);
   await settle();
@@ -159,9 +161,7 @@ test('optional: the moment an authenticator answers the port closes; its success
 });
 
 test('optional: a switch that begins an exchange while the port is open closes it at once', async () => {
-  const h = startMachine({ timing: SILENT, optional: true });
-  await settle();
-  await unanswered(h);
+  const h = await openSilent();
   h.kernel.report(STARTED);
   await settle();
   assert.equal(h.state(), 'following');
