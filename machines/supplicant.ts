@@ -7,6 +7,10 @@
  *   running (parallel)
  *     pae   waitingForCarrier -> authenticating -> authorized | held   (IEEE 802.1X Supplicant PAE:
  *           DISCONNECTED, CONNECTING/AUTHENTICATING, AUTHENTICATED, HELD)
+ *           authenticating.connecting: EAPOL-Start every startPeriod, maxStart times (then
+ *           no-authenticator); authenticating.exchanging: the authenticator answered, authPeriod
+ *           following: an exchange the switch began on its own while we waited
+ *           openNoAuthenticator: `optional` only, UP while no authenticator answers (not AUTHENTICATED)
  *     port  keeps the kernel's operstate equal to what the PAE decided (DORMANT or UP), and
  *           trusts the kernel, not the ACK: confirm from the echo or a query, re-assert (bounded)
  *   waitingForInterface                   RTM_DELLINK: wait for a link of the same name, take it over
@@ -14,7 +18,8 @@
  *
  * SAFETY INVARIANT (tested on every generated path, test/machine-model.test.ts):
  *   operstate UP is written only after a success of an authentication that STARTED after the
- *   most recent carrier-up.
+ *   most recent carrier-up. Under `optional` only, also while no authenticator has answered
+ *   since the most recent carrier-up (openEpoch, cleared by any answer).
  * How it holds: `carrierEpoch` is incremented by every record that restarts the flow (any
  * change of admin state, LOWER_UP, driver dormant, testing, or a rise of the carrier counters),
  * in the same action that sets the port's wish back to DORMANT. Each authentication records
