@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsRoot } from './lab/netns.js';
-import { Lab, DEFAULT_IDENTITY } from './lab/lab.js';
+import { Lab, DEFAULT_IDENTITY, DEFAULT_PASSWORD } from './lab/lab.js';
 import { is } from './lab/link-watch.js';
 import type { LogLine } from './lab/dot1x-daemon.js';
 import type { DaemonStatus, StatusReport } from '../src/status.js';
@@ -133,4 +133,22 @@ test('--optional with a switch that rejects: the port stays closed, also when th
   assert.ok(silent);
   assert.equal(lab.watch.findSince(0, (r) => r.linkmode === 1 && r.running), undefined, `IFF_RUNNING with a rejecting switch:\n${lab.timeline()}`);
   assert.equal((await daemonStatus(lab)).state, 'held');
+});
+
+test('HELD on a long backoff: an exchange the switch begins on its own is followed, and its success opens the port', async (t) => {
+  if (!needsRoot(t)) return;
+  // A long --retry-min: what opens the port must be the switch's exchange, not our next attempt.
+  const lab = await Lab.create({ t, prefix: 'sq6', password: 'a wrong password', daemonArgs: ['--retry-min', '120'] });
+  await lab.awaitAuthResult((l) => l.authorized === false && l.cause === 'credentials-rejected', 'a rejection', { timeoutMs: 15_000 });
+  await lab.daemon.waitForState(lab.ifname, 'held', { timeoutMs: 5_000 });
+  await lab.setSupplicantPassword(DEFAULT_PASSWORD);
+  // The switch forgets the station (it would keep its quiet period for it otherwise) and meets it
+  // again: it begins an exchange itself (EAP-Request/Identity), as switches do after a quiet period.
+  await lab.setUsers([{ identity: DEFAULT_IDENTITY, method: 'MD5', password: DEFAULT_PASSWORD }]);
+  const from = lab.daemon.logs.length;
+  const m = lab.note('the switch begins an exchange');
+  await lab.switch!.announceStation(lab.host, lab.ifname, lab.mac());
+  await lab.daemon.waitForLog((l) => l.msg === 'authenticator answered' && l.following === true, { from, what: 'the switch\'s exchange followed', timeoutMs: 10_000 });
+  await lab.watch.until(is.open(), 'UP on the followed exchange', { since: m, timeoutMs: 10_000 });
+  assert.equal(starts(lab, from).filter((l) => l.reason !== 'switch').length, 0, 'no attempt of our own was needed');
 });
