@@ -9,13 +9,24 @@ import type { AuthCause } from '../src/auth/authenticator.js';
 import type { SupplicantTiming } from './contract.js';
 
 /**
+ * IEEE 802.1X startPeriod default (30 s). A silent port is asked again at least this often:
+ * after no-authenticator the wait is capped so that no two EAPOL-Starts are further apart
+ * (the wait plus the start period of the attempt that ended). Deviation from IEEE 802.1X,
+ * where a supplicant that got no answer assumes none is there and stops asking: an
+ * authenticator enabled later (switch reboot, 802.1X turned on) is then found within 30 s.
+ */
+export const SILENT_PORT_RETRY_CAP_MS = 30_000;
+
+/**
  * The wait after the `failures`-th consecutive failure (1-based):
  * base = min(retryMaxMs, retryMinMs * 2^(failures-1)); delay = base * (1 + retryJitter * random);
- * then raised to the per-cause floor causeDelayMs[cause], if one is configured.
+ * then raised to the per-cause floor causeDelayMs[cause], if one is configured. For
+ * no-authenticator the result never exceeds retryMaxMs, nor SILENT_PORT_RETRY_CAP_MS less the
+ * start period (jitter included).
  * `random` is in [0, 1). The result is a whole number of milliseconds.
  */
 export function heldPeriodMs(
-  timing: Pick<SupplicantTiming, 'retryMinMs' | 'retryMaxMs' | 'retryJitter' | 'causeDelayMs'>,
+  timing: Pick<SupplicantTiming, 'retryMinMs' | 'retryMaxMs' | 'retryJitter' | 'causeDelayMs' | 'startPeriodMs'>,
   failures: number,
   cause: AuthCause | null,
   random: number,
@@ -27,5 +38,8 @@ export function heldPeriodMs(
   const spread = Math.max(0, Math.min(random, 1));
   const delay = Math.round(base * (1 + jitter * spread));
   const floor = cause !== null ? (timing.causeDelayMs?.[cause] ?? 0) : 0;
-  return Math.max(delay, floor);
+  const held = Math.max(delay, floor);
+  if (cause !== 'no-authenticator') return held;
+  const cap = Math.min(timing.retryMaxMs, Math.max(0, SILENT_PORT_RETRY_CAP_MS - (timing.startPeriodMs ?? 0)));
+  return Math.min(held, cap);
 }

@@ -60,6 +60,15 @@ export interface SupplicantTiming {
    * Default 0: the machine's own authPeriod is the deadline.
    */
   authGraceMs?: number;
+  /**
+   * IEEE 802.1X startPeriod: while no EAP request has arrived (CONNECTING), the EAPOL-Start is
+   * sent again after this long, maxStart times in all; then the attempt ends as
+   * no-authenticator. Only for a backend that reports 'eap-started' (it is how the machine
+   * knows the authenticator answered). Absent: the exchange is bounded by authPeriod alone.
+   */
+  startPeriodMs?: number;
+  /** IEEE 802.1X maxStart: EAPOL-Starts per attempt before the port counts as silent. Default 3. */
+  maxStart?: number;
 }
 
 export interface SupplicantInput {
@@ -67,6 +76,11 @@ export interface SupplicantInput {
   timing: SupplicantTiming;
   /** Random source for jitter, 0 <= x < 1; tests pass a fixed one. Defaults to Math.random. */
   random?: () => number;
+  /**
+   * Open the port when maxStart EAPOL-Starts go unanswered (state openNoAuthenticator), and
+   * close it the moment an authenticator answers. Needs timing.startPeriodMs. Default false.
+   */
+  optional?: boolean;
 }
 
 /*
@@ -107,7 +121,11 @@ export const ENTER_SETTINGS = { linkmode: 1, operstate: 'DORMANT' } as const sat
  */
 export type SupplicantEmitted =
   /** An authentication exchange started. `epoch` is the carrierEpoch it belongs to. */
-  | { type: 'authStarted'; ifname: string; attempt: number; reason: import('../src/auth/authenticator.js').AuthReason; epoch: number }
+  | { type: 'authStarted'; ifname: string; attempt: number; reason: import('../src/auth/authenticator.js').AuthReason; epoch: number; start: number }
+  /** The authenticator answered (an EAP exchange began); `following` when the switch began it on its own. */
+  | { type: 'authenticatorAnswered'; ifname: string; following: boolean }
+  /** maxStart EAPOL-Starts went unanswered under `optional`: the port is open without 802.1X. */
+  | { type: 'openedWithoutAuthenticator'; ifname: string; starts: number; heldMs: number }
   /** An exchange ended (also by timeout). `heldMs` is the wait before the next attempt, when it failed. */
   | { type: 'authFinished'; ifname: string; attempt: number; authorized: boolean; cause: AuthCause | null; message: string | null; heldMs: number | null }
   /** The authenticator reported a re-authentication the switch started. */

@@ -8,6 +8,10 @@
  *   running (parallel)
  *     pae   waitingForCarrier -> authenticating -> authorized | held   (IEEE 802.1X Supplicant PAE:
  *           DISCONNECTED, CONNECTING/AUTHENTICATING, AUTHENTICATED, HELD)
+ *           authenticating.connecting: EAPOL-Start every startPeriod, maxStart times (then
+ *           no-authenticator); authenticating.exchanging: the authenticator answered, authPeriod
+ *           following: an exchange the switch began on its own while we waited
+ *           openNoAuthenticator: `optional` only, UP while no authenticator answers (not AUTHENTICATED)
  *     port  keeps the kernel's operstate equal to what the PAE decided (DORMANT or UP), and
  *           trusts the kernel, not the ACK: confirm from the echo or a query, re-assert (bounded)
  *   waitingForInterface                   RTM_DELLINK: wait for a link of the same name, take it over
@@ -15,7 +19,8 @@
  *
  * SAFETY INVARIANT (tested on every generated path, test/machine-model.test.ts):
  *   operstate UP is written only after a success of an authentication that STARTED after the
- *   most recent carrier-up.
+ *   most recent carrier-up. Under `optional` only, also while no authenticator has answered
+ *   since the most recent carrier-up (openEpoch, cleared by any answer).
  * How it holds: `carrierEpoch` is incremented by every record that restarts the flow (any
  * change of admin state, LOWER_UP, driver dormant, testing, or a rise of the carrier counters),
  * in the same action that sets the port's wish back to DORMANT. Each authentication records
@@ -63,6 +68,9 @@ import {
   type WriteLinkInput,
 } from './contract.js';
 import { heldPeriodMs } from './backoff.js';
+
+/** IEEE 802.1X maxStart default. */
+const DEFAULT_MAX_START = 3;
 import {
   countersOf,
   inSupplicantMode,
@@ -130,6 +138,18 @@ export interface SupplicantContext {
   authEpoch: number | null;
   /** carrierEpoch of the last successful authentication; UP requires it to equal carrierEpoch. */
   authorizedEpoch: number | null;
+  /**
+   * carrierEpoch in which the port was opened without an authenticator (`optional`, maxStart
+   * EAPOL-Starts unanswered); UP on that ground requires it to equal carrierEpoch. Cleared the
+   * moment an authenticator answers.
+   */
+  openEpoch: number | null;
+  /** carrierEpoch in which an authenticator last answered (an EAP exchange began, or a verdict came). */
+  answeredEpoch: number | null;
+  /** Open without an authenticator when maxStart EAPOL-Starts go unanswered (SupplicantInput.optional). */
+  optional: boolean;
+  /** IEEE 802.1X startCount: EAPOL-Starts sent in the current attempt (0 outside one). */
+  startCount: number;
   /** Why the current (or last) authentication was started. */
   authReason: AuthReason;
   /** Number of the current (or last) attempt: 1 after a carrier-up or a success, counting retries. */
@@ -165,12 +185,13 @@ function errorOf(operation: 'write' | 'query', error: unknown): LinkError {
 
 /**
  * The operstate the port should show now. UP only when the PAE wants it AND the last success
- * belongs to the current carrier epoch AND the link is ready (kernel rule: UP is taken only with
+ * (or, under `optional`, the finding that no authenticator answers) belongs to the current
+ * carrier epoch AND the link is ready (kernel rule: UP is taken only with
  * the driver's dormant and testing flags clear). This function is the single gate for UP.
  */
 export function portTarget(context: SupplicantContext): PortWish {
-  const upAllowed =
-    context.port.desired === 'UP' && context.authorizedEpoch === context.carrierEpoch && isReady(context.link);
+  const granted = context.authorizedEpoch === context.carrierEpoch || context.openEpoch === context.carrierEpoch;
+  const upAllowed = context.port.desired === 'UP' && granted && isReady(context.link);
   return upAllowed ? 'UP' : 'DORMANT';
 }
 
@@ -199,6 +220,7 @@ function authRequest({ context }: { context: SupplicantContext }): AuthenticateI
     mac: context.link?.address ?? '',
     attempt: context.attempt,
     reason: context.authReason,
+    start: Math.max(1, context.startCount),
   };
 }
 
@@ -212,6 +234,10 @@ const failed = {
   timeout: ({ context }: { context: SupplicantContext }) => ({
     cause: 'timeout' as const,
     message: `no result within ${context.timing.authTimeoutMs} ms`,
+  }),
+  silent: ({ context }: { context: SupplicantContext }) => ({
+    cause: 'no-authenticator' as const,
+    message: `no answer to ${context.startCount} EAPOL-Start${context.startCount === 1 ? '' : 's'}, ${context.timing.startPeriodMs} ms apart`,
   }),
   backendDown: ({ event }: { event: SupplicantEvent }) => ({
     cause: 'backend-unavailable' as const,
@@ -268,6 +294,76 @@ function exchange(onSuccess: string, onFailure: string) {
   } as const;
 }
 
+const PAE = '#supplicant.running.pae';
+
+/** recordFailure into HELD, or, under `optional` on a silent port, into openNoAuthenticator. */
+function failTo(params: (args: { context: SupplicantContext; event: unknown }) => { cause: AuthCause; message: string }) {
+  return [
+    { guard: { type: 'opensWithoutAuthenticator', params }, target: `${PAE}.openNoAuthenticator`, actions: { type: 'recordFailure', params } },
+    { target: `${PAE}.held`, actions: { type: 'recordFailure', params } },
+  ] as const;
+}
+
+/**
+ * The PAE's own attempt, IEEE 802.1X CONNECTING then AUTHENTICATING. Each EAPOL-Start is one
+ * call of the `authenticate` actor (the backend sends the start when called): on startWhen
+ * (startPeriod) with no EAP request yet, the state is re-entered, which aborts the call and
+ * makes the next, up to maxStart. Deviation from IEEE 802.1X: after maxStart unanswered starts
+ * the standard assumes no authenticator and authorizes the port; here the attempt fails as
+ * no-authenticator and is retried (or, only when `optional` was asked for, the port opens in a
+ * state of its own). The authenticator's answer ('eap-started') moves to AUTHENTICATING, whose
+ * bound is authPeriod.
+ */
+const attemptState = {
+  entry: 'beginAttempt',
+  invoke: {
+    id: 'authenticate',
+    src: 'authenticate',
+    input: authRequest,
+    onDone: [{ guard: 'authorizedNow', target: `${PAE}.authorized`, actions: 'recordSuccess' }, ...failTo(failed.outcome)],
+    onError: failTo(failed.error),
+  },
+  on: { 'auth.report': backendDownCloses },
+  initial: 'connecting',
+  states: {
+    /** CONNECTING: startCount EAPOL-Starts sent, no EAP request yet. */
+    connecting: {
+      on: {
+        'auth.report': [
+          {
+            guard: { type: 'reportIs', params: { type: 'eap-started' } },
+            target: 'exchanging',
+            actions: { type: 'noteAnswered', params: { following: false } },
+          },
+          {
+            // A verdict with no start seen still says an authenticator is there (closes a
+            // port open without one); our own exchange goes on.
+            guard: { type: 'reportIs', params: { type: 'reauthenticated' } },
+            actions: ['noteReport', { type: 'noteAnswered', params: { following: false } }],
+          },
+        ],
+      },
+      after: {
+        startPeriod: [
+          { guard: 'startsLeft', target: `${PAE}.authenticating`, reenter: true },
+          {
+            guard: { type: 'opensWithoutAuthenticator', params: failed.silent },
+            target: `${PAE}.openNoAuthenticator`,
+            actions: { type: 'recordFailure', params: failed.silent },
+          },
+          { guard: 'startPeriodSet', target: `${PAE}.held`, actions: { type: 'recordFailure', params: failed.silent } },
+          // No start period (the backend cannot say whether anyone answered): authPeriod alone.
+          { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failed.timeout } },
+        ],
+      },
+    },
+    /** AUTHENTICATING: the authenticator answered; the exchange has authPeriod to finish. */
+    exchanging: {
+      after: { authPeriod: { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failed.timeout } } },
+    },
+  },
+} as const;
+
 function missing(name: string): never {
   throw new Error(`supplicantMachine: actor "${name}" was not provided; supply it with .provide({ actors: { ${name} } })`);
 }
@@ -309,6 +405,22 @@ export const supplicantMachine = setup({
     reportInvitesRetry: ({ event }) =>
       event.type === 'auth.report' &&
       (event.report.type === 'backend-up' || (event.report.type === 'reauthenticated' && event.report.outcome.authorized)),
+    /** Another EAPOL-Start is due: a start period is set and fewer than maxStart were sent. */
+    startsLeft: ({ context }) =>
+      context.timing.startPeriodMs !== undefined && context.startCount < (context.timing.maxStart ?? DEFAULT_MAX_START),
+    startPeriodSet: ({ context }) => context.timing.startPeriodMs !== undefined,
+    /**
+     * `optional`, the attempt ended as no-authenticator after maxStart EAPOL-Starts, and no
+     * authenticator answered in this carrier epoch (a switch that rejected us and now keeps
+     * its quiet period is not "none").
+     */
+    opensWithoutAuthenticator: ({ context }, params: { cause: AuthCause }) =>
+      context.optional && params.cause === 'no-authenticator' && context.answeredEpoch !== context.carrierEpoch &&
+      context.timing.startPeriodMs !== undefined && context.startCount >= (context.timing.maxStart ?? DEFAULT_MAX_START),
+    /** The switch's own exchange, followed since it began in this carrier epoch, succeeded. */
+    followedSuccessNow: ({ context, event }) =>
+      event.type === 'auth.report' && event.report.type === 'reauthenticated' && event.report.outcome.authorized &&
+      context.authEpoch === context.carrierEpoch,
     portTargetChanged: ({ context }) => context.port.lastTarget !== null && portTarget(context) !== context.port.lastTarget,
     reassertBudgetLeft: ({ context }) =>
       portTarget(context) !== context.port.lastTarget || context.port.writes < 1 + context.timing.reassertLimit,
@@ -316,6 +428,8 @@ export const supplicantMachine = setup({
   delays: {
     /** authPeriod-like bound on one exchange (IEEE 802.1X authPeriod is per-request; this is per-exchange). */
     authPeriod: ({ context }) => context.timing.authTimeoutMs + (context.timing.authGraceMs ?? 0),
+    /** startWhen: wait for an answer to one EAPOL-Start; without a start period, authPeriod. */
+    startPeriod: ({ context }) => context.timing.startPeriodMs ?? context.timing.authTimeoutMs + (context.timing.authGraceMs ?? 0),
     /** HELD: wait after a failure (backoff, machines/backoff.ts). */
     heldPeriod: ({ context }) => context.heldMs,
     /** How long a write may go unconfirmed by an echo before the link is queried. */
@@ -344,6 +458,7 @@ export const supplicantMachine = setup({
         enqueue.assign({
           carrierEpoch: epoch,
           failures: 0,
+          startCount: 0,
           restartReason: reason,
           port: { ...context.port, desired: 'DORMANT' },
         });
@@ -369,6 +484,7 @@ export const supplicantMachine = setup({
         counters: countersOf(link, { carrierChanges: null, carrierUpCount: null }),
         carrierEpoch: context.carrierEpoch + 1,
         failures: 0,
+        startCount: 0,
         restartReason: 'takeover',
         port: freshPort(),
       });
@@ -415,18 +531,44 @@ export const supplicantMachine = setup({
     /** Entry of an exchange: its number and the epoch it belongs to. */
     beginAttempt: enqueueActions(({ context, enqueue }) => {
       const attempt = context.failures + 1;
-      enqueue.assign({ attempt, authEpoch: context.carrierEpoch });
+      const start = context.startCount + 1;
+      enqueue.assign({ attempt, authEpoch: context.carrierEpoch, startCount: start });
       enqueue.emit({
         type: 'authStarted',
         ifname: context.ifname,
         attempt,
         reason: context.authReason,
         epoch: context.carrierEpoch,
+        start,
       });
+    }),
+    /**
+     * The authenticator answered: the port is no longer "without an authenticator" in this
+     * carrier epoch, and whatever opened it on that ground closes it now.
+     */
+    noteAnswered: enqueueActions(({ context, enqueue }, params: { following: boolean }) => {
+      enqueue.assign({ answeredEpoch: context.carrierEpoch, openEpoch: null, port: { ...context.port, desired: 'DORMANT' } });
+      enqueue.emit({ type: 'authenticatorAnswered', ifname: context.ifname, following: params.following });
+    }),
+    /**
+     * The switch began an exchange on its own: it belongs to this carrier epoch (it began after
+     * the report arrived, which is after every record this epoch was built from).
+     */
+    beginFollow: enqueueActions(({ context, enqueue }) => {
+      const attempt = context.failures + 1;
+      enqueue.assign({ attempt, authEpoch: context.carrierEpoch, authReason: 'switch', startCount: 0 });
+      enqueue.emit({ type: 'authStarted', ifname: context.ifname, attempt, reason: 'switch', epoch: context.carrierEpoch, start: 0 });
+    }),
+    /** maxStart starts unanswered under `optional`: open, on the ground of this carrier epoch. */
+    openWithoutAuthenticator: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ openEpoch: context.carrierEpoch, port: { ...context.port, desired: 'UP' } });
+      enqueue.emit({ type: 'openedWithoutAuthenticator', ifname: context.ifname, starts: context.timing.maxStart ?? DEFAULT_MAX_START, heldMs: context.heldMs });
     }),
     recordSuccess: enqueueActions(({ context, enqueue }) => {
       enqueue.assign({
         authorizedEpoch: context.authEpoch,
+        answeredEpoch: context.authEpoch,
+        startCount: 0,
         failures: 0,
         lastOutcome: 'authorized',
         lastCause: null,
@@ -450,6 +592,9 @@ export const supplicantMachine = setup({
       enqueue.assign({
         failures,
         heldMs,
+        startCount: 0,
+        // Any verdict but silence or a missing backend means an authenticator answered.
+        ...(params.cause !== 'no-authenticator' && params.cause !== 'backend-unavailable' ? { answeredEpoch: context.carrierEpoch, openEpoch: null } : {}),
         lastOutcome: 'unauthorized',
         lastCause: params.cause,
         lastMessage: params.message,
@@ -474,7 +619,12 @@ export const supplicantMachine = setup({
       } else if (report.type === 'backend-up') {
         enqueue.assign({ backendAvailable: true });
         enqueue.emit({ type: 'backendUp', ifname: context.ifname });
+      } else if (report.type === 'eap-started') {
+        // Acted on where it matters (CONNECTING, HELD, openNoAuthenticator); elsewhere it only
+        // says that an authenticator is there.
+        enqueue.assign({ answeredEpoch: context.carrierEpoch });
       } else {
+        enqueue.assign({ answeredEpoch: context.carrierEpoch });
         const cause = report.outcome.authorized ? null : report.outcome.cause;
         enqueue.emit({ type: 'reauthenticated', ifname: context.ifname, authorized: report.outcome.authorized, cause });
       }
@@ -492,6 +642,10 @@ export const supplicantMachine = setup({
     carrierEpoch: 0,
     authEpoch: null,
     authorizedEpoch: null,
+    openEpoch: null,
+    answeredEpoch: null,
+    optional: input.optional ?? false,
+    startCount: 0,
     authReason: 'link-up',
     attempt: 0,
     failures: 0,
@@ -619,13 +773,56 @@ export const supplicantMachine = setup({
           states: {
             /** DISCONNECTED: no carrier, admin down, driver dormant or testing. Nothing is authenticated. */
             waitingForCarrier: {
-              entry: [{ type: 'desire', params: { wish: 'DORMANT' } }, { type: 'setReason', params: { reason: 'link-up' } }],
+              entry: [{ type: 'desire', params: { wish: 'DORMANT' } }, { type: 'setReason', params: { reason: 'link-up' } }, assign({ startCount: 0 })],
               always: { guard: 'linkReady', target: 'authenticating' },
             },
-            /** CONNECTING/AUTHENTICATING: one exchange, aborted on exit (the actor's signal). */
-            authenticating: {
-              ...exchange('authorized', 'held'),
-              on: { 'auth.report': backendDownCloses },
+            /** CONNECTING/AUTHENTICATING: one attempt (attemptState), aborted on exit (the actor's signal). */
+            authenticating: attemptState,
+            /**
+             * The switch began an exchange on its own (after its quiet period, on tx-period or
+             * its re-authentication timer) while no attempt of ours ran: follow it rather than
+             * wait out heldPeriod. Its verdict comes as a 'reauthenticated' report; a success
+             * opens the port only in the carrier epoch the exchange began in.
+             */
+            following: {
+              entry: [{ type: 'desire', params: { wish: 'DORMANT' } }, 'beginFollow', { type: 'noteAnswered', params: { following: true } }],
+              after: { authPeriod: { target: 'held', actions: { type: 'recordFailure', params: failed.timeout } } },
+              on: {
+                reauthenticate: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } },
+                'auth.report': [
+                  { guard: 'followedSuccessNow', target: 'authorized', actions: ['noteReport', 'recordSuccess'] },
+                  {
+                    guard: { type: 'reportIs', params: { type: 'reauthenticated', authorized: false } },
+                    target: 'held',
+                    actions: ['noteReport', { type: 'recordFailure', params: failed.report }],
+                  },
+                  backendDownCloses,
+                ],
+              },
+            },
+            /**
+             * `optional` only: maxStart EAPOL-Starts went unanswered in this carrier epoch, so the
+             * port is open (UP) without 802.1X. Not AUTHENTICATED: starts go on at heldPeriod
+             * (the attempt keeps the port open until an authenticator answers), and an exchange
+             * the switch begins closes it at once (following).
+             */
+            openNoAuthenticator: {
+              entry: 'openWithoutAuthenticator',
+              after: { heldPeriod: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'retry' } } } },
+              on: {
+                reauthenticate: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } },
+                'auth.report': [
+                  { guard: { type: 'reportIs', params: { type: 'eap-started' } }, target: 'following' },
+                  {
+                    // A verdict with no start seen: an authenticator is there after all. Close,
+                    // and authenticate (a report does not say when its exchange began).
+                    guard: { type: 'reportIs', params: { type: 'reauthenticated' } },
+                    target: 'authenticating',
+                    actions: ['noteReport', { type: 'noteAnswered', params: { following: false } }, { type: 'setReason', params: { reason: 'retry' } }],
+                  },
+                  { actions: 'noteReport' },
+                ],
+              },
             },
             /** AUTHENTICATED: operstate UP (the port region writes it). */
             authorized: {
@@ -661,6 +858,8 @@ export const supplicantMachine = setup({
               on: {
                 reauthenticate: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } },
                 'auth.report': [
+                  // The switch began an exchange (its quiet period is over, tx-period, reauth timer).
+                  { guard: { type: 'reportIs', params: { type: 'eap-started' } }, target: 'following' },
                   {
                     // The backend is back, or it authorized on its own (wpa_supplicant's own
                     // retry): authenticate now rather than at the end of heldPeriod. A report

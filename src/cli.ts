@@ -62,6 +62,8 @@ async function parse(argv: string[]): Promise<Action | null> {
         .option('auth-timeout', { type: 'string', describe: `seconds allowed for one authentication (default ${DEFAULTS.authTimeout})` })
         .option('retry-min', { type: 'string', describe: `first backoff after a failure, seconds, fractions allowed (default ${DEFAULTS.retryMin})` })
         .option('retry-max', { type: 'string', describe: `longest backoff, seconds (default ${DEFAULTS.retryMax})` })
+        .option('start-period', { type: 'string', describe: `seconds to wait for an answer to EAPOL-Start before sending it again, 3 times (default ${DEFAULTS.startPeriod})` })
+        .option('optional', { type: 'boolean', describe: 'open the port while no authenticator answers (802.1X only where the port asks for it)' })
         .option('log-level', { type: 'string', describe: `${LOG_LEVELS.join(' | ')} (default ${DEFAULTS.logLevel})` })
         .option('log-format', { type: 'string', describe: `${LOG_FORMATS.join(' | ')} (default ${DEFAULTS.logFormat})` })
         .option('run-dir', runDirOption)

@@ -20,6 +20,9 @@ export const DEFAULTS = {
   // first retry sooner than that is wasted.
   retryMin: 5,
   retryMax: 300,
+  // EAPOL-Start resent after this long without an answer, 3 times, then the port counts as
+  // silent (README "Switch behaviour" says why 5 s).
+  startPeriod: 5,
   logLevel: 'info' as LogLevel,
   logFormat: 'json' as LogFormat,
   hookDir: '/etc/dot1x-operstate/hooks.d',
@@ -31,6 +34,8 @@ const RETRY_JITTER = 0.2;
 /** How long to wait for the kernel's echo of a write before asking it (machines/contract.ts). */
 const CONFIRM_TIMEOUT_MS = 1000;
 const REASSERT_LIMIT = 3;
+/** IEEE 802.1X maxStart: EAPOL-Starts before a port counts as silent. */
+const MAX_START = 3;
 /** How long past --auth-timeout the machine waits for the aborted backend to say why (src/daemon/auth-deadline.ts). */
 const AUTH_GRACE_MS = 1000;
 /** setTimeout's upper bound (a signed 32-bit count of milliseconds). */
@@ -56,6 +61,8 @@ export interface RunConfig {
   hookDir: string;
   /** --hook-timeout, ms: a hook still running then is killed with its process group. */
   hookTimeoutMs: number;
+  /** --optional: open the port while no authenticator answers (machines/contract.ts SupplicantInput). */
+  optional: boolean;
 }
 
 /** The run command's options as yargs hands them over (before validation). */
@@ -69,6 +76,8 @@ export interface RawRunOptions {
   authTimeout?: unknown;
   retryMin?: unknown;
   retryMax?: unknown;
+  startPeriod?: unknown;
+  optional?: unknown;
   logLevel?: unknown;
   logFormat?: unknown;
   runDir?: unknown;
@@ -155,6 +164,14 @@ export function validateRunOptions(raw: RawRunOptions): RunConfig {
     throw new UsageError('EUSAGE', `--retry-min (${retryMinMs / 1000}) must not exceed --retry-max (${retryMaxMs / 1000})`);
   }
 
+  // Only wpa_supplicant says when an authenticator answers (CTRL-EVENT-EAP-STARTED); the other
+  // backends are not asked to tell silence from a stalled exchange.
+  const tellsSilence = kind === 'wpa-supplicant';
+  if (!tellsSilence && raw.startPeriod !== undefined) throw new UsageError('EUSAGE', '--start-period is only used with --auth wpa-supplicant');
+  const startPeriodMs = seconds('start-period', raw.startPeriod, DEFAULTS.startPeriod);
+  const optional = single('optional', raw.optional) === true;
+  if (!tellsSilence && optional) throw new UsageError('EUSAGE', '--optional is only used with --auth wpa-supplicant (the other backends cannot tell a silent port)');
+
   const runDir = str('run-dir', raw.runDir);
   const metricsFile = str('metrics-file', raw.metricsFile);
   return {
@@ -168,7 +185,9 @@ export function validateRunOptions(raw: RawRunOptions): RunConfig {
       confirmTimeoutMs: CONFIRM_TIMEOUT_MS,
       reassertLimit: REASSERT_LIMIT,
       authGraceMs: AUTH_GRACE_MS,
+      ...(tellsSilence ? { startPeriodMs, maxStart: MAX_START } : {}),
     },
+    optional,
     logLevel: oneOf('log-level', raw.logLevel, LOG_LEVELS, DEFAULTS.logLevel),
     logFormat: oneOf('log-format', raw.logFormat, LOG_FORMATS, DEFAULTS.logFormat),
     runDir: runDir === undefined ? undefined : resolve(runDir),

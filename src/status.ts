@@ -55,6 +55,12 @@ export interface DaemonStatus {
   attempt: number;
   /** Consecutive failures since the last success or carrier change. */
   failures: number;
+  /** EAPOL-Starts sent in the current attempt so far (IEEE 802.1X startCount; 0 outside one). */
+  starts: number;
+  /** Why the last attempt failed (no-authenticator, timeout, credentials-rejected, ...), null after a success. */
+  cause: AuthCause | null;
+  /** ISO time of the next attempt while waiting for it (held, open: no authenticator), else null. */
+  nextAttemptAt: string | null;
   lastOutcome: LastOutcome | null;
   /** The last failed link write or query (e.g. EPERM), if any. */
   lastError: string | null;
@@ -176,6 +182,11 @@ function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${m % 60}m`;
 }
 
+/** The PAE state as a person reads it: the port open without 802.1X is not "authorized". */
+function stateName(state: string): string {
+  return state === 'openNoAuthenticator' ? 'open: no authenticator' : printable(state);
+}
+
 const LINKMODE_NAMES: Record<number, string> = { 0: 'default', 1: 'dormant', 2: 'testing' };
 
 
@@ -194,7 +205,9 @@ export function formatStatus(report: StatusReport): string {
   if (d === null) {
     lines.push(`  daemon:   ${report.daemonNote ?? 'not running'}`);
   } else {
-    lines.push(`  daemon:   pid ${d.pid}, auth ${printable(d.auth)}${d.backendAvailable ? '' : ' (backend unavailable)'}, state ${printable(d.state)} for ${formatDuration(d.timeInStateMs)}, attempt ${d.attempt}`);
+    lines.push(`  daemon:   pid ${d.pid}, auth ${printable(d.auth)}${d.backendAvailable ? '' : ' (backend unavailable)'}, state ${stateName(d.state)} for ${formatDuration(d.timeInStateMs)}, attempt ${d.attempt}`);
+    if (d.starts > 0) lines.push(`            EAPOL-Starts sent in this attempt: ${d.starts}`);
+    if (d.nextAttemptAt !== null) lines.push(`            next attempt at ${d.nextAttemptAt}${d.cause !== null ? ` (after ${d.cause})` : ''}`);
     if (d.lastError !== null) lines.push(`            last link error: ${printable(d.lastError)}`);
     const o = d.lastOutcome;
     if (o === null) lines.push('            no authentication outcome yet');

@@ -103,6 +103,31 @@ test('--wpa-ctrl given as a symbolic link to the control directory: accepted at 
   await s.finish();
 });
 
+test('EAP success taken at once where the network makes it an authorized port (eapol_flags 0), STATUS agreeing after', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t);
+  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  const o = await authenticate(s.auth, request(s.lab));
+  assertAuthorized(o);
+  assert.equal(o.details?.verdict, 'eap-success');
+  assert.match(await s.supp.cli('STATUS'), /suppPortStatus=Authorized/);
+  await reports.next('eap-started');
+  assert.deepEqual(reports.all.filter((r) => r.type === 'reauthenticated'), [], 'the confirmation agreed: no report');
+  assert.equal(s.log.entries.filter((e) => e.level === 'warn').length, 0, s.log.text());
+  reports.stop();
+  await s.finish();
+});
+
+test('eapol_flags other than 0: the success waits for STATUS (the conservative path), which decides', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t, { supplicant: { eapolFlags: 3 } });
+  const o = await authenticate(s.auth, request(s.lab), 5_000);
+  assertAuthorized(o);
+  assert.equal(o.details?.verdict, undefined, 'not taken from the EAP event');
+  assert.equal(o.details?.pae, 'AUTHENTICATED', 'read from STATUS');
+  await s.finish();
+});
+
 test('after close() nothing keeps the process alive: a child that authenticates and closes exits by itself', async (t) => {
   if (!needsRoot(t)) return;
   const s = await setup(t);
@@ -178,6 +203,23 @@ test('no authenticator on the wire: abort gives no-authenticator, nothing left b
   await s.finish();
 });
 
+test('EAPOL-Start again from CONNECTING: the second call (LOGON) reaches a switch that came up after the first', async (t) => {
+  if (!needsRoot(t)) return;
+  const s = await setup(t, { switch: 'none' });
+  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  const first = await authenticate(s.auth, request(s.lab), 500);
+  assertCause(first, 'no-authenticator');
+  assert.match(await s.supp.cli('STATUS'), /Supplicant PAE state=CONNECTING/);
+  await startSwitch(s.lab.sw, { ifname: s.lab.swIf, users: [ALICE] }, t);
+  assertAuthorized(await authenticate(s.auth, { ...request(s.lab), start: 2 }, 5_000));
+  await reports.next('eap-started');
+  const starts = s.log.entries.filter((e) => e.msg === 'starting EAP exchange').map((e) => e.obj as { pae: string; commands: string[] });
+  assert.deepEqual(starts.map((e) => e.commands), [['LOGON'], ['LOGON']]);
+  assert.equal(starts[1]!.pae, 'CONNECTING', 'the second start was sent from CONNECTING');
+  reports.stop();
+  await s.finish();
+});
+
 test('abort during an exchange (EAP started, never finished): timeout', async (t) => {
   if (!needsRoot(t)) return;
   const s = await setup(t, { switch: 'stall' });
@@ -240,7 +282,9 @@ test('switch-initiated re-authentication: success, then failure after the switch
   const s = await setup(t);
   const reports = new ReportLog(s.auth, s.lab.hostIf);
   assertAuthorized(await authenticate(s.auth, request(s.lab)));
+  await reports.next('eap-started'); // our own exchange: the authenticator answered
   await s.sw!.forceReauth(s.lab.hostMac);
+  await reports.next('eap-started'); // the switch's exchange: reported before its verdict
   const ok = await reports.next('reauthenticated');
   assert.ok(ok.type === 'reauthenticated' && ok.outcome.authorized, `re-authentication should succeed: ${JSON.stringify(ok)}`);
 
@@ -248,6 +292,7 @@ test('switch-initiated re-authentication: success, then failure after the switch
   // at once, now against the changed password.
   await s.sw!.setUsers([{ ...ALICE, password: 'changed-on-the-switch' }]);
   await s.sw!.announceStation(s.lab.host, s.lab.hostIf, s.lab.hostMac);
+  await reports.next('eap-started');
   const bad = await reports.next('reauthenticated');
   assert.ok(bad.type === 'reauthenticated' && !bad.outcome.authorized, `re-authentication should fail: ${JSON.stringify(bad)}`);
   if (bad.type === 'reauthenticated' && !bad.outcome.authorized) assert.equal(bad.outcome.cause, 'credentials-rejected');
@@ -289,7 +334,8 @@ test('start commands per PAE state: HELD needs REASSOCIATE before LOGON', () => 
   assert.deepEqual(startCommands('AUTHENTICATED'), ['REAUTHENTICATE']);
   assert.deepEqual(startCommands('HELD'), ['REASSOCIATE', 'LOGON']);
   assert.deepEqual(startCommands('AUTHENTICATING'), ['REASSOCIATE', 'LOGON']);
-  assert.deepEqual(startCommands('CONNECTING'), ['LOGON']);
+  assert.deepEqual(startCommands('CONNECTING'), ['REASSOCIATE', 'LOGON'], 'the first start resets wpa_supplicant\'s own startCount');
+  assert.deepEqual(startCommands('CONNECTING', 2), ['LOGON'], 'a later start of the same attempt');
   assert.deepEqual(startCommands('DISCONNECTED'), ['LOGON']);
   assert.deepEqual(startCommands(undefined), ['LOGON']);
 });

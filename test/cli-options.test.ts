@@ -58,6 +58,21 @@ test('every bad value is one UsageError naming the option', () => {
   usage({ ifname: ['eth0', 'bad/name'] }, /invalid interface name "bad\/name"/);
 });
 
+test('--start-period: 5 s by default with wpa_supplicant, fractions allowed, maxStart 3; --optional off by default', () => {
+  const c = validateRunOptions({ ifname: ['eth0'] });
+  assert.equal(c.timing.startPeriodMs, 5_000);
+  assert.equal(c.timing.maxStart, 3);
+  assert.equal(c.optional, false);
+  const d = validateRunOptions({ ifname: ['eth0'], startPeriod: '1.5', optional: true });
+  assert.equal(d.timing.startPeriodMs, 1_500);
+  assert.equal(d.optional, true);
+  const e = validateRunOptions({ ifname: ['eth0'], auth: 'exec', exec: '/bin/true' });
+  assert.equal(e.timing.startPeriodMs, undefined, 'no start period where the backend cannot say who answered');
+  usage({ ifname: ['eth0'], startPeriod: '0' }, /--start-period must be a positive number of seconds/);
+  usage({ ifname: ['eth0'], auth: 'exec', exec: '/bin/true', startPeriod: '2' }, /--start-period is only used with --auth wpa-supplicant/);
+  usage({ ifname: ['eth0'], auth: 'exec', exec: '/bin/true', optional: true }, /--optional is only used with --auth wpa-supplicant/);
+});
+
 test('an option given twice: the last one wins (wrappers append overrides)', () => {
   const c = validateRunOptions({ ifname: ['eth0'], retryMin: ['1', '30'], retryMax: ['3', '30'], logLevel: ['debug', 'trace'] });
   assert.equal(c.timing.retryMinMs, 30_000);

@@ -32,7 +32,7 @@ test('--help and --version answer on stdout and exit 0; the help names every opt
   const help = await runCli(port.host, ['--help']);
   assert.equal(help.code, 0);
   assert.equal(help.stderr, '');
-  for (const option of ['--auth', '--wpa-ctrl', '--exec', '--exec-arg', '--module', '--auth-timeout', '--retry-min', '--retry-max', '--log-level', '--log-format']) {
+  for (const option of ['--auth', '--wpa-ctrl', '--exec', '--exec-arg', '--module', '--auth-timeout', '--retry-min', '--retry-max', '--start-period', '--optional', '--log-level', '--log-format']) {
     assert.ok(help.stdout.includes(option), `--help does not mention ${option}`);
   }
   for (const command of ['reset <ifname>', 'status <ifname>']) assert.ok(help.stdout.includes(command), `--help does not mention ${command}`);

@@ -207,7 +207,7 @@ test('an uncaught error restores every link, says so in one line, and exits 1', 
     '',
   ].join('\n'));
   const daemon = DaemonProcess.start(port.host, ['eth0', '--auth', 'module', '--module', modulePath, '--run-dir', port.runDir], { t });
-  await daemon.waitForState('eth0', 'authenticating');
+  await daemon.waitForState('eth0', /^authenticating/);
   const exit = await daemon.waitForExit();
   assert.equal(exit.code, 1, exit.stderr);
   assert.equal(exit.stderr, 'dot1x-operstate: internal error: boom from the module\n');

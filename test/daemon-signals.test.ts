@@ -40,7 +40,7 @@ async function startIn(t: TestContext, scenario: Scenario): Promise<Started> {
       await watch.until(is.linkmode(1), 'linkmode 1 (supplicant mode) without carrier');
       break;
     case 'authenticating':
-      await daemon.waitForState('eth0', 'authenticating');
+      await daemon.waitForState('eth0', /^authenticating/);
       await watch.until(is.gated(), 'the gate closed (DORMANT, linkmode 1)');
       break;
     case 'authorized':

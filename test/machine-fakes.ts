@@ -333,6 +333,8 @@ export interface HarnessOptions {
   kernel?: FakeKernel;
   random?: () => number;
   ifname?: string;
+  /** SupplicantInput.optional: open the port when no authenticator answers. */
+  optional?: boolean;
   /** Receives XState inspection events (e.g. to measure which transitions a test took). */
   inspect?: (event: InspectionEvent) => void;
   /** Extra implementations for `.provide()` (e.g. a deliberately broken action in a self-check). */
@@ -348,7 +350,7 @@ export function startMachine(options: HarnessOptions = {}) {
   const actor = createActor(machine, {
     clock,
     ...(options.inspect ? { inspect: options.inspect } : {}),
-    input: { ifname: options.ifname ?? 'eth0', timing: { ...TIMING, ...options.timing }, random: options.random ?? (() => 0) },
+    input: { ifname: options.ifname ?? 'eth0', timing: { ...TIMING, ...options.timing }, random: options.random ?? (() => 0), optional: options.optional ?? false },
   });
   actor.on('*', (e) => emitted.push(e as SupplicantEmitted));
   const errors: unknown[] = [];

@@ -12,7 +12,7 @@ const ENTER = { linkmode: 1, operstate: 'DORMANT' };
 async function authorized(options: Parameters<typeof startMachine>[0] = {}) {
   const h = startMachine(options);
   await settle();
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
   h.kernel.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.equal(h.state(), 'authorized.steady');
@@ -29,9 +29,9 @@ test('start-up: subscribe, query once, ONE enter write, then authenticate', asyn
   assert.deepEqual(h.writes(), [ENTER]);
   assert.equal(kernel.link().operstate, 'DORMANT');
   assert.equal(kernel.link().linkmode, 1);
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
   const auth = kernel.pendingAuth();
-  assert.deepEqual(auth.input, { ifname: 'eth0', ifindex: 7, mac: '02:00:00:00:00:07', attempt: 1, reason: 'link-up' });
+  assert.deepEqual(auth.input, { ifname: 'eth0', ifindex: 7, mac: '02:00:00:00:00:07', attempt: 1, reason: 'link-up', start: 1 });
   const ctx = h.snapshot().context;
   assert.equal(ctx.index, 7);
   assert.equal(ctx.authEpoch, ctx.carrierEpoch);
@@ -48,7 +48,7 @@ test('no carrier: nothing is authenticated until LOWER_UP', async () => {
   assert.equal(kernel.auths.length, 0, 'no authentication without carrier, however long');
   kernel.carrierOn();
   await settle();
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
   assert.equal(kernel.link().operstate, 'DORMANT', 'linkmode 1 made carrier-on land in DORMANT');
 });
 
@@ -180,7 +180,7 @@ test('bounce seen only in the carrier counters restarts authentication (kernel l
   assert.equal(h.snapshot().context.carrierEpoch, epoch + 1);
   assert.deepEqual(h.writes(), [ENTER, UP, DORMANT], 'the machine itself writes DORMANT');
   assert.equal(h.kernel.link().operstate, 'DORMANT');
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
   h.kernel.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.deepEqual(h.writes(), [ENTER, UP, DORMANT, UP]);
@@ -196,7 +196,7 @@ test('bounce during authentication: the old exchange cannot open the port', asyn
   old.resolve(SUCCESS);
   await settle();
   assert.ok(!h.writes().some((w) => w.operstate === 'UP'));
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
 });
 
 test('visible bounce while authorized: kernel DORMANT, re-authentication, UP again', async () => {
@@ -205,7 +205,7 @@ test('visible bounce while authorized: kernel DORMANT, re-authentication, UP aga
   h.kernel.carrierOn();
   await settle();
   assert.equal(h.kernel.link().operstate, 'DORMANT');
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
   assert.deepEqual(h.writes(), [ENTER, UP], 'the kernel did the DORMANT itself: no write needed');
   h.kernel.pendingAuth().resolve(SUCCESS);
   await settle();
@@ -225,7 +225,7 @@ test('re-authentication by the switch: failure closes the port, success keeps it
   assert.deepEqual(h.writes(), [ENTER, UP, DORMANT]);
   assert.equal(h.kernel.link().operstate, 'DORMANT');
   await h.advance(1_000);
-  assert.equal(h.state(), 'authenticating', 'and retries');
+  assert.equal(h.state(), 'authenticating.connecting', 'and retries');
 });
 
 test('reauthenticate event: UP kept meanwhile; success keeps it, failure closes', async () => {
@@ -248,7 +248,7 @@ test('reauthenticate event: UP kept meanwhile; success keeps it, failure closes'
   // In HELD, reauthenticate skips the rest of heldPeriod.
   h.actor.send({ type: 'reauthenticate' });
   await settle();
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
   assert.equal(h.kernel.pendingAuth().input.reason, 'reauthenticate');
 });
 
@@ -274,7 +274,7 @@ test('backend down while authorized: DORMANT while it is gone, UP after it retur
   assert.equal(h.snapshot().context.backendAvailable, false);
   h.kernel.report({ type: 'backend-up' });
   await settle();
-  assert.equal(h.state(), 'authenticating', 'backend-up authenticates at once');
+  assert.equal(h.state(), 'authenticating.connecting', 'backend-up authenticates at once');
   h.kernel.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.equal(h.kernel.link().operstate, 'UP');
@@ -292,7 +292,7 @@ test('backend down during authentication aborts it', async () => {
   // The backend's own successful retry while HELD triggers an exchange, never UP directly.
   h.kernel.report({ type: 'reauthenticated', outcome: SUCCESS });
   await settle();
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
   assert.ok(!h.writes().some((w) => w.operstate === 'UP'));
 });
 
@@ -306,7 +306,7 @@ test('driver dormant flag: wait while set, authenticate when cleared', async () 
   assert.equal(h.kernel.auths.filter((a) => !a.settled && !a.signal.aborted).length, 0);
   h.kernel.driverDormant(false);
   await settle();
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
   h.kernel.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.equal(h.kernel.link().operstate, 'UP');
@@ -321,7 +321,7 @@ test('testing condition: wait while TESTING, authenticate after', async () => {
   assert.equal(h.snapshot().context.restartReason, 'testing-on');
   h.kernel.driverTesting(false);
   await settle();
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
 });
 
 test('admin down: back to waitingForCarrier, the exchange aborted', async () => {
@@ -358,7 +358,7 @@ test('start after a crash: a link left UP in linkmode 1 goes DORMANT until authe
   await settle();
   assert.deepEqual(h.writes(), [ENTER]);
   assert.equal(kernel.link().operstate, 'DORMANT', 'an old authorization is not trusted');
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
 });
 
 test('start on a link already in supplicant mode and DORMANT: the enter write changes nothing, nothing more is written', async () => {

@@ -127,7 +127,7 @@ test('delete and re-create: wait for the name, take over the new index, enter su
   const last = h.kernel.writes.at(-1)!;
   assert.deepEqual({ index: last.index, settings: last.settings }, { index: 31, settings: ENTER });
   assert.equal(h.kernel.link(31).operstate, 'DORMANT');
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
   assert.equal(h.kernel.auths.length, auths + 1);
   assert.equal(h.kernel.pendingAuth().input.ifindex, 31);
   h.kernel.pendingAuth().resolve(SUCCESS);
@@ -147,7 +147,7 @@ test('not there at start: wait for it (and an overrun makes it look)', async () 
   kernel.overrun();
   await settle();
   assert.equal(h.snapshot().context.index, 5);
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
   assert.deepEqual(h.writes(), [ENTER]);
 });
 
@@ -179,7 +179,7 @@ test('overrun: re-query and continue from the true state (a bounce hidden in los
   await settle();
   assert.deepEqual(h.kernel.queries.at(-1), { index: 7 });
   assert.equal(h.snapshot().context.restartReason, 'bounce');
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
   assert.equal(h.kernel.link().operstate, 'DORMANT');
   assert.ok(h.emitted.some((e) => e.type === 'overrun'));
 });
@@ -213,7 +213,7 @@ test('write errors: EPERM on the enter write is retried after writeRetryPeriod',
   assert.equal(h.snapshot().context.lastError?.code, 'ENODEV');
   fail = false;
   await h.advance(2_000);
-  assert.equal(h.state(), 'authenticating');
+  assert.equal(h.state(), 'authenticating.connecting');
   assert.deepEqual(h.writes(), [ENTER, ENTER]);
 });
 

@@ -38,6 +38,10 @@ type WorldEvent =
   | { type: 'AUTH_FAIL' }
   | { type: 'LATE_OK' }
   | { type: 'REPORT_OK' }
+  /** The authenticator answered (an EAP exchange began: ours, or one the switch began). */
+  | { type: 'EAP_STARTED' }
+  /** The live exchange ends with no-authenticator (the backend's own verdict). */
+  | { type: 'AUTH_SILENT' }
   | { type: 'REPORT_FAIL' }
   | { type: 'BACKEND_DOWN' }
   | { type: 'BACKEND_UP' }
@@ -89,6 +93,8 @@ const worldModel = setup({
     AUTH_FAIL: { actions: { type: 'step', params: {} } },
     LATE_OK: { actions: { type: 'step', params: {} } },
     REPORT_OK: { actions: { type: 'step', params: {} } },
+    EAP_STARTED: { actions: { type: 'step', params: {} } },
+    AUTH_SILENT: { actions: { type: 'step', params: {} } },
     REPORT_FAIL: { actions: { type: 'step', params: {} } },
     BACKEND_DOWN: { guard: ({ context }) => context.backend, actions: { type: 'step', params: { backend: false } } },
     BACKEND_UP: { guard: ({ context }) => !context.backend, actions: { type: 'step', params: { backend: true } } },
@@ -100,7 +106,7 @@ const worldModel = setup({
 
 const ALL_EVENTS: WorldEvent[] = (
   ['CARRIER_OFF', 'CARRIER_ON', 'HIDDEN_BOUNCE', 'DORMANT_ON', 'DORMANT_OFF', 'AUTH_OK', 'AUTH_FAIL', 'LATE_OK',
-    'REPORT_OK', 'REPORT_FAIL', 'BACKEND_DOWN', 'BACKEND_UP', 'REAUTHENTICATE', 'OVERRUN', 'TICK', 'DELETE', 'CREATE',
+    'REPORT_OK', 'REPORT_FAIL', 'EAP_STARTED', 'AUTH_SILENT', 'BACKEND_DOWN', 'BACKEND_UP', 'REAUTHENTICATE', 'OVERRUN', 'TICK', 'DELETE', 'CREATE',
     'TOGGLE_DEAF', 'TOGGLE_SLOW'] as const
 ).map((type) => ({ type }));
 
@@ -160,8 +166,17 @@ function currentIndex(h: Harness): number | null {
   return null;
 }
 
-/** Apply one world event to the fake kernel / authenticator / machine. */
-function act(h: Harness, event: WorldEvent): void {
+/** Exchanges the world settled with a success (the others are failures, whatever the machine does). */
+const successes = new WeakSet<PendingAuth>();
+
+function settle(auth: PendingAuth | undefined, outcome: Parameters<PendingAuth['resolve']>[0]): boolean {
+  if (auth !== undefined && outcome.authorized) successes.add(auth);
+  auth?.resolve(outcome);
+  return auth !== undefined;
+}
+
+/** Apply one world event to the fake kernel / authenticator / machine; false when it reached nobody. */
+function act(h: Harness, event: WorldEvent): boolean | void {
   const k = h.kernel;
   const index = currentIndex(h) ?? 0;
   const live = (): PendingAuth | undefined => [...k.auths].reverse().find((a) => !a.settled && !a.signal.aborted);
@@ -171,8 +186,10 @@ function act(h: Harness, event: WorldEvent): void {
     case 'HIDDEN_BOUNCE': return k.hiddenBounce(index);
     case 'DORMANT_ON': return k.driverDormant(true, index);
     case 'DORMANT_OFF': return k.driverDormant(false, index);
-    case 'AUTH_OK': return live()?.resolve(SUCCESS);
-    case 'AUTH_FAIL': return live()?.resolve(REJECTED);
+    case 'AUTH_OK': return settle(live(), SUCCESS);
+    case 'AUTH_FAIL': return settle(live(), REJECTED);
+    case 'AUTH_SILENT': return settle(live(), SILENT);
+    case 'EAP_STARTED': return k.report({ type: 'eap-started' });
     // Exchanges the machine aborted answer "success" anyway, late.
     case 'LATE_OK': for (const a of k.auths) if (a.signal.aborted && !a.settled) a.resolve(SUCCESS); return;
     case 'REPORT_OK': return k.report({ type: 'reauthenticated', outcome: SUCCESS });
@@ -202,13 +219,35 @@ function act(h: Harness, event: WorldEvent): void {
   }
 }
 
+const SILENT = { authorized: false, cause: 'no-authenticator', message: 'nothing answered' } as const;
+/** World events by which an authenticator shows it is there (AUTH_* only when an exchange was live). */
+const ANSWERS = new Set(['EAP_STARTED', 'REPORT_OK', 'REPORT_FAIL', 'AUTH_OK', 'AUTH_FAIL']);
+/** A second configuration of the same model: start period, and `optional` (open while no authenticator answers). */
+const SWITCHES = { timing: { startPeriodMs: 5_000, maxStart: 3 }, optional: true };
+
 /** Carrier-up from the world's point of view: the port became usable or may have been de-authorized. */
 const CARRIER_UP = new Set(['CARRIER_ON', 'HIDDEN_BOUNCE', 'DORMANT_OFF', 'CREATE']);
+
+/**
+ * An exchange the switch began (EAP_STARTED) after the last carrier-up, whose success was
+ * reported (REPORT_OK) after it: what a followed exchange rests on. Steps are 1-based.
+ */
+function followedSuccess(events: WorldEvent[], lastCarrierUp: number, stepNo: number): boolean {
+  let began = -1;
+  for (let n = lastCarrierUp + 1; n <= stepNo; n++) {
+    const type = events[n - 1]?.type;
+    if (type === 'EAP_STARTED') began = n;
+    if (type === 'REPORT_OK' && began > lastCarrierUp) return true;
+  }
+  return false;
+}
 
 async function replay(events: WorldEvent[], options: Parameters<typeof startMachine>[0] = {}): Promise<void> {
   const h = startMachine({ ...options, kernel: new FakeKernel() });
   const stamps = new Map<PendingAuth, Stamp>();
   let lastCarrierUp = 0;
+  let lastAnswer = -1;
+  const optional = options.optional === true;
   let writesSeen = 0;
   let everDeaf = false;
   const where = (i: number) => `after [${events.slice(0, i + 1).map((e) => e.type).join(' ')}]`;
@@ -217,7 +256,8 @@ async function replay(events: WorldEvent[], options: Parameters<typeof startMach
     const before = new Set(h.kernel.auths.filter((a) => !a.settled));
     if (i >= 0) {
       const event = events[i]!;
-      act(h, event);
+      const reached = act(h, event);
+      if (ANSWERS.has(event.type) && reached !== false) lastAnswer = stepNo;
       const now = currentIndex(h);
       if (CARRIER_UP.has(event.type) && now !== null && h.kernel.link(now).lowerUp) lastCarrierUp = stepNo;
     }
@@ -226,14 +266,14 @@ async function replay(events: WorldEvent[], options: Parameters<typeof startMach
       if (!stamps.has(a)) stamps.set(a, { started: stepNo, succeededAt: null });
       const s = stamps.get(a)!;
       // A success counts only if the machine was still listening (not aborted before it answered).
-      if (a.settled && s.succeededAt === null && before.has(a) && !a.signal.aborted) s.succeededAt = stepNo;
+      if (a.settled && s.succeededAt === null && before.has(a) && !a.signal.aborted && successes.has(a)) s.succeededAt = stepNo;
     }
     // Only exchanges that resolved with success while live count; AUTH_OK resolves the live one.
     for (const w of h.kernel.writes.slice(writesSeen)) {
       if (w.safetyNet || w.settings.operstate !== 'UP' || w.settings.linkmode === 0) continue;
       const justified = [...stamps.entries()].some(
         ([a, s]) => s.started >= lastCarrierUp && s.succeededAt !== null && s.succeededAt <= stepNo && a.settled,
-      );
+      ) || followedSuccess(events, lastCarrierUp, stepNo) || (optional && lastAnswer < lastCarrierUp);
       assert.ok(justified, `UP written without a success of an exchange started after the last carrier-up, ${where(i)}`);
     }
     writesSeen = h.kernel.writes.length;
@@ -242,9 +282,12 @@ async function replay(events: WorldEvent[], options: Parameters<typeof startMach
     // A kernel that ignored writes may show anything; the invariant on writes still holds.
     if (!everDeaf && index !== null && h.kernel.link(index).operstate === 'UP') {
       // The same property seen from the kernel: RUNNING only on the strength of a current success.
-      const current = [...stamps.values()].some((s) => s.started >= lastCarrierUp && s.succeededAt !== null);
-      assert.ok(current, `kernel shows UP with no success since the last carrier-up, ${where(i)}`);
-      assert.match(h.state(), /^authorized/, `kernel UP while the machine is ${h.state()}, ${where(i)}`);
+      const current = [...stamps.values()].some((s) => s.started >= lastCarrierUp && s.succeededAt !== null) ||
+        followedSuccess(events, lastCarrierUp, stepNo);
+      const openWithout = optional && lastAnswer < lastCarrierUp;
+      assert.ok(current || openWithout, `kernel shows UP with no success since the last carrier-up, ${where(i)}`);
+      assert.match(h.state(), openWithout && !current ? /^(openNoAuthenticator|authenticating\.connecting)/ : /^authorized/,
+        `kernel UP while the machine is ${h.state()}, ${where(i)}`);
     }
     assert.deepEqual(h.errors, [], `machine error ${where(i)}`);
   }
@@ -276,6 +319,21 @@ test(`safety invariant holds on ${WALKS} seeded random walks of ${WALK_LENGTH} w
   const started = Date.now();
   for (const events of walks) await replay(events, { inspect: coverage.inspect });
   console.log(`# machine-model: ${walks.length} walks of ${WALK_LENGTH} events replayed in ${Date.now() - started} ms`);
+});
+
+test(`with a start period, with and without optional: the invariant (or: open only while no authenticator answered since the carrier-up) on 2 x ${WALKS} walks`, async () => {
+  // Longer walks: a silent port needs maxStart timer expiries in a row.
+  const length = WALK_LENGTH + 4;
+  const started = Date.now();
+  for (const events of randomWalks(WALKS, length, 0x1d0c)) await replay(events, { ...SWITCHES, inspect: coverage.inspect });
+  for (const events of randomWalks(WALKS, length, 0x5eed)) await replay(events, { timing: SWITCHES.timing, inspect: coverage.inspect });
+  console.log(`# machine-model: 2 x ${WALKS} start-period walks of ${length} events replayed in ${Date.now() - started} ms`);
+});
+
+test('with a start period and optional: every sequence of 3 world events once the port fell silent (open: no authenticator)', async () => {
+  const silent: WorldEvent[] = [{ type: 'TICK' }, { type: 'TICK' }, { type: 'TICK' }];
+  const paths = generatePaths(3);
+  for (const events of paths) await replay([...silent, ...events], { ...SWITCHES, inspect: coverage.inspect });
 });
 
 test('the generated paths reach UP (the check is not vacuous)', async () => {

@@ -24,7 +24,7 @@ test('watchTransitions reports PAE-level changes with the context a log line nee
   off();
   const held = notes.find((n) => n.to === 'held');
   assert.ok(held, JSON.stringify(notes.map((n) => `${n.from}->${n.to}`)));
-  assert.equal(held.from, 'authenticating');
+  assert.equal(held.from, 'authenticating.connecting');
   assert.equal(held.context.lastCause, 'credentials-rejected');
   assert.equal(held.context.attempt, 1);
   assert.ok(!notes.some((n) => n.from === n.to));

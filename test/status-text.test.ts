@@ -25,7 +25,7 @@ test('printable: control characters and backslashes become \\xNN, the rest stays
     daemon: {
       ifname: 'eth0', pid: 1, state: 'held', port: null, since: '', timeInStateMs: 0, attempt: 1, failures: 1,
       lastOutcome: { authorized: false, cause: 'credentials-rejected', message: HOSTILE, at: '2026-01-01T00:00:00.000Z' },
-      lastError: HOSTILE, backendAvailable: true, auth: 'module',
+      lastError: HOSTILE, backendAvailable: true, auth: 'module', starts: 0, cause: 'credentials-rejected', nextAttemptAt: null,
     },
     runDir: '/run/dot1x-operstate',
     advice: null,

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { credentialRequest, eapMethodOf, isEvent, loggable, parseEvent } from '../src/wpa/events.js';
 import { parseStatus } from '../src/wpa/status.js';
+import { networkIds } from '../src/wpa/network.js';
 
 test('events: level, text and name; replies are not events', () => {
   assert.deepEqual(parseEvent('<3>CTRL-EVENT-EAP-SUCCESS EAP authentication completed successfully'), {
@@ -89,4 +90,9 @@ test('hostile event and STATUS text parses in linear time (no regex backtracking
   assert.equal(parseStatus('selectedMethod=25 (EAP-PEAP)\n').method, 'PEAP');
   assert.equal(parseStatus('selectedMethod=4 (MD5)\n').method, 'MD5');
   assert.equal(eapMethodOf(parseEvent('<3>CTRL-EVENT-EAP-METHOD EAP vendor 0 method 4 (x) (MD5) selected')!), 'MD5');
+});
+
+test('LIST_NETWORKS: the ids of the configured networks', () => {
+  assert.deepEqual(networkIds('network id / ssid / bssid / flags\n0\t\tany\t[CURRENT]\n3\twired\tany\t\n'), ['0', '3']);
+  assert.deepEqual(networkIds('network id / ssid / bssid / flags\n'), []);
 });

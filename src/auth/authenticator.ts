@@ -4,8 +4,12 @@
  * runs one authentication exchange when asked and reports what happened.
  */
 
-/** Why an authentication was asked for. */
-export type AuthReason = 'link-up' | 'retry' | 'reauthenticate';
+/**
+ * Why an authentication was asked for. 'switch': the switch began the exchange on its own
+ * (EAP-Request/Identity after its quiet period, on its tx-period or its re-authentication
+ * timer); the machine follows it and never sends a request with this reason.
+ */
+export type AuthReason = 'link-up' | 'retry' | 'reauthenticate' | 'switch';
 
 /** The link an authentication is for. */
 export interface AuthRequest {
@@ -16,6 +20,11 @@ export interface AuthRequest {
   /** 1 for the first attempt after a carrier-up, counting up across retries. */
   attempt: number;
   reason: AuthReason;
+  /**
+   * Which EAPOL-Start of the attempt this call sends: 1 for the first, counting up while
+   * nothing answers (IEEE 802.1X startCount). Absent: 1.
+   */
+  start?: number;
 }
 
 /**
@@ -65,7 +74,14 @@ export type AuthReport =
   /** The backend went away (wpa_supplicant terminated or its socket vanished). */
   | { type: 'backend-down'; message: string }
   /** The backend is reachable again. */
-  | { type: 'backend-up' };
+  | { type: 'backend-up' }
+  /**
+   * The authenticator answered: an EAP exchange began on the wire (the first EAP-Request
+   * arrived), whether one of our EAPOL-Starts or the switch itself began it. Backends that can
+   * see this report it for every exchange; the machine uses it to tell a silent port from a
+   * stalled exchange (IEEE 802.1X CONNECTING -> AUTHENTICATING on eapolEap).
+   */
+  | { type: 'eap-started' };
 
 export interface Authenticator {
   /** Short name for logs: "wpa-supplicant", "exec", "module". */

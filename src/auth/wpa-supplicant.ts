@@ -24,6 +24,7 @@ import { WpaMonitor, type WpaMonitorOptions } from '../wpa/monitor.js';
 import type { WpaCtrl } from '../wpa/ctrl.js';
 import { EV, credentialRequest, eapMethodOf, type WpaEvent } from '../wpa/events.js';
 import { parseStatus, type PaeState } from '../wpa/status.js';
+import { successImpliesAuthorized } from '../wpa/network.js';
 
 export const DEFAULT_WPA_CTRL = '/run/wpa_supplicant';
 
@@ -90,6 +91,13 @@ interface Iface {
   reported: 'up' | 'down' | undefined;
   /** A CTRL-REQ-* was logged at warn since the last success or reconnect (logged once). */
   credentialsWarned: boolean;
+  /** Sequence number of the newest barrier taken on this interface (see #onEvent). */
+  lastBarrier: number;
+  /**
+   * Whether an EAP-Success may be taken as an authorized port at once (src/wpa/network.ts),
+   * read once per connection; undefined until read.
+   */
+  fastVerdict: boolean | undefined;
 }
 
 export class WpaSupplicantAuthenticator implements Authenticator {
@@ -111,7 +119,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     if (st) return st;
     const mopts: WpaMonitorOptions = { ...this.#opts, ifname, logger: this.#log };
     const monitor = new WpaMonitor(() => ctrlSocketPath(this.ctrl, ifname), mopts);
-    const created: Iface = { ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false };
+    const created: Iface = { ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false, lastBarrier: Number.MAX_SAFE_INTEGER, fastVerdict: undefined };
     st = created;
     monitor.on('event', (ev, seq) => this.#onEvent(created, ev, seq));
     monitor.on('down', (message) => {
@@ -123,6 +131,8 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     });
     monitor.on('up', () => {
       created.credentialsWarned = false; // a restarted wpa_supplicant may have new credentials
+      created.lastBarrier = Number.MAX_SAFE_INTEGER; // sequence numbers are per connection
+      created.fastVerdict = undefined; // a restarted wpa_supplicant may have another configuration
       const was = created.reported;
       created.reported = 'up';
       if (was === 'down') this.#report(created, { type: 'backend-up' });
@@ -139,6 +149,12 @@ export class WpaSupplicantAuthenticator implements Authenticator {
   #onEvent(st: Iface, ev: WpaEvent, seq: number): void {
     const a = st.attempt;
     const req = ev.name.startsWith('CTRL-REQ-') ? credentialRequest(ev.text) : null;
+    if (ev.name === EV.EAP_STARTED && seq > (a ? a.afterSeq : st.lastBarrier)) {
+      // The authenticator answered (ours or the switch's own exchange). Only events newer than
+      // the newest barrier: each carrier epoch begins with an attempt, whose barrier is taken
+      // after the carrier-up, so such an exchange began in the machine's current epoch.
+      this.#report(st, { type: 'eap-started' });
+    }
     if (a && seq > a.afterSeq) {
       if (ev.name === EV.EAP_STARTED) a.started = true;
       else if (ev.name === EV.EAP_METHOD) a.method = eapMethodOf(ev) ?? a.method;
@@ -162,11 +178,28 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     let outcome: AuthOutcome;
     if (!success) {
       outcome = { authorized: false, cause: 'credentials-rejected', message: 'the switch re-authenticated the port: EAP-Failure' };
+    } else if (ctrl && st.fastVerdict === true) {
+      outcome = { authorized: true, details: { verdict: 'eap-success' } };
+      this.#confirmAfter(st, ctrl);
     } else {
       outcome = ctrl ? await this.#confirm(ctrl, undefined) : { authorized: false, cause: 'backend-unavailable', message: 'wpa_supplicant went away after EAP-Success' };
     }
     this.#log.info({ ifname: st.ifname, authorized: outcome.authorized, cause: outcome.authorized ? undefined : outcome.cause }, 'unsolicited re-authentication');
     this.#report(st, { type: 'reauthenticated', outcome });
+  }
+
+  /**
+   * After a success taken at once (fastVerdict): STATUS must agree, else the port is closed at
+   * once through a 'reauthenticated' failure report (the machine leaves AUTHENTICATED on it).
+   */
+  #confirmAfter(st: Iface, ctrl: WpaCtrl): void {
+    // After the I/O phase: the port write this success leads to goes out first.
+    setImmediate(() => void this.#confirm(ctrl, undefined).then((o) => {
+      if (o.authorized) return;
+      this.#log.warn({ ifname: st.ifname, cause: o.cause, message: o.message }, 'EAP success not confirmed by wpa_supplicant: closing the port');
+      st.fastVerdict = false; // confirm before opening from now on
+      this.#report(st, { type: 'reauthenticated', outcome: o });
+    }));
   }
 
   /** EAP-Success seen: the port counts as authorized only when STATUS says so. */
@@ -213,8 +246,10 @@ export class WpaSupplicantAuthenticator implements Authenticator {
 
   /**
    * One exchange: barrier (older events are not ours), STATUS, the start command for the PAE
-   * state, then the first EAP-Success / EAP-Failure / CTRL-REQ-* after the barrier; success is
-   * confirmed by STATUS's suppPortStatus.
+   * state, then the first EAP-Success / EAP-Failure / CTRL-REQ-* after the barrier. A success
+   * is confirmed by STATUS's suppPortStatus: before it is returned, or, where the configured
+   * networks make EAP success imply an authorized port (src/wpa/network.ts), right after, with
+   * a 'reauthenticated' failure report (the port closes) should STATUS disagree.
    * On abort it resolves at once with 'no-authenticator' (EAP never started in this attempt)
    * or 'timeout' (it started), removes its abort listener and sends no further command.
    * wpa_supplicant itself is left as it is: an exchange still running there may finish later,
@@ -240,7 +275,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     if (signal.aborted) end({ kind: 'aborted' });
 
     try {
-      this.#kickoff(ctrl, attempt, request).catch((err: Error) =>
+      this.#kickoff(st, ctrl, attempt, request).catch((err: Error) =>
         end({ kind: 'down', message: `wpa_supplicant request failed: ${err.message}` }));
       return await this.#outcome(st, ctrl, attempt, await ended);
     } finally {
@@ -250,11 +285,14 @@ export class WpaSupplicantAuthenticator implements Authenticator {
   }
 
   /** Barrier, STATUS, then the command that starts a fresh exchange from this PAE state. */
-  async #kickoff(ctrl: WpaCtrl, attempt: Attempt, request: AuthRequest): Promise<void> {
+  async #kickoff(st: Iface, ctrl: WpaCtrl, attempt: Attempt, request: AuthRequest): Promise<void> {
     attempt.afterSeq = await ctrl.barrier();
+    st.lastBarrier = attempt.afterSeq;
     if (attempt.done) return;
     const status = parseStatus(await ctrl.request('STATUS'));
-    const commands = startCommands(status.pae);
+    if (st.fastVerdict === undefined) st.fastVerdict = await successImpliesAuthorized(ctrl).catch(() => false);
+    if (attempt.done) return;
+    const commands = startCommands(status.pae, request.start ?? 1);
     this.#log.debug({ ifname: request.ifname, attempt: request.attempt, pae: status.pae ?? 'absent', commands }, 'starting EAP exchange');
     for (const c of commands) {
       if (attempt.done) return; // aborted meanwhile: start nothing more
@@ -267,6 +305,12 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     const details = a.method ? { method: a.method } : undefined;
     switch (e.kind) {
       case 'success': {
+        if (st.fastVerdict === true) {
+          // Taken at once (src/wpa/network.ts says why it may be); STATUS confirms right after.
+          st.credentialsWarned = false;
+          this.#confirmAfter(st, ctrl);
+          return { authorized: true, details: { ...details, verdict: 'eap-success' } };
+        }
         const o = await this.#confirm(ctrl, a.method);
         if (o.authorized) st.credentialsWarned = false;
         return o;
@@ -299,16 +343,21 @@ export class WpaSupplicantAuthenticator implements Authenticator {
 }
 
 /**
- * AUTHENTICATED: REAUTHENTICATE. Idle states (DISCONNECTED, CONNECTING, LOGOFF, or no PAE
- * line): LOGON. HELD, and exchanges begun before this call (AUTHENTICATING, RESTART):
- * REASSOCIATE then LOGON (see the module comment about HELD).
+ * AUTHENTICATED: REAUTHENTICATE. Idle states (DISCONNECTED, LOGOFF, or no PAE line): LOGON.
+ * HELD, and exchanges begun before this call (AUTHENTICATING, RESTART): REASSOCIATE then LOGON
+ * (see the module comment about HELD). CONNECTING: LOGON sends EAPOL-Start again at once, but
+ * each one counts towards wpa_supplicant's own maxStart (3), and the LOGON after that many
+ * sends nothing and puts the PAE in HELD (seen in the lab: "SUPP_PAE entering state HELD" on the
+ * fourth LOGON). So the first start of an attempt (START 1) restarts the PAE with REASSOCIATE
+ * (startCount 0) and the later ones of the same attempt are a LOGON each.
  */
-export function startCommands(pae: PaeState | undefined): string[] {
+export function startCommands(pae: PaeState | undefined, start = 1): string[] {
   switch (pae) {
     case 'AUTHENTICATED': return ['REAUTHENTICATE'];
     case 'HELD':
     case 'AUTHENTICATING':
     case 'RESTART': return ['REASSOCIATE', 'LOGON'];
+    case 'CONNECTING': return start > 1 ? ['LOGON'] : ['REASSOCIATE', 'LOGON'];
     default: return ['LOGON'];
   }
 }

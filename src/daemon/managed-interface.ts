@@ -29,6 +29,8 @@ export interface ManagedInterfaceDeps {
   socket: RouteSocket;
   authenticator: Authenticator;
   timing: SupplicantTiming;
+  /** Open the port while no authenticator answers (--optional). */
+  optional?: boolean;
   log: Logger;
   /** The kernel renamed the link (the machine follows it by index). */
   onRenamed?: (from: string, to: string) => void;
@@ -44,6 +46,8 @@ export interface ManagedInterfaceDeps {
 const EMITTED: Record<SupplicantEmitted['type'], { level: 'debug' | 'info' | 'warn' | 'error'; msg: string }> = {
   authStarted: { level: 'debug', msg: 'authentication started' },
   authFinished: { level: 'info', msg: 'authentication finished' },
+  authenticatorAnswered: { level: 'info', msg: 'authenticator answered' },
+  openedWithoutAuthenticator: { level: 'warn', msg: 'open: no authenticator' },
   reauthenticated: { level: 'info', msg: 'switch re-authenticated the port' },
   backendDown: { level: 'warn', msg: 'authenticator backend down' },
   backendUp: { level: 'info', msg: 'authenticator backend up' },
@@ -59,6 +63,9 @@ const EMITTED: Record<SupplicantEmitted['type'], { level: 'debug' | 'info' | 'wa
   restored: { level: 'info', msg: 'link restored' },
 };
 
+/** PAE states that wait for the next attempt (heldPeriod). */
+const WAITING_STATES = new Set(['held', 'openNoAuthenticator']);
+
 export class ManagedInterface {
   /** The name given on the command line; `ifname` follows renames. */
   readonly startName: string;
@@ -67,6 +74,8 @@ export class ManagedInterface {
   private state: string;
   private enteredAt = Date.now();
   private outcome: LastOutcome | null = null;
+  /** Date.now() of the next attempt after the last failure (authFinished heldMs). */
+  private nextAttempt: number | null = null;
   /** Last ifindex known, for the emergency restore when the machine can no longer say. */
   private lastIndex: number;
   private failed: Error | null = null;
@@ -135,7 +144,7 @@ export class ManagedInterface {
         }),
       },
     });
-    this.actor = createActor(machine, { input: { ifname, timing: deps.timing } });
+    this.actor = createActor(machine, { input: { ifname, timing: deps.timing, optional: deps.optional ?? false } });
     this.state = paeState(this.actor.getSnapshot().value);
 
     this.actor.on('*', (event: SupplicantEmitted) => this.onEmitted(event));
@@ -247,6 +256,7 @@ export class ManagedInterface {
         message: event.message,
         at: new Date().toISOString(),
       };
+      this.nextAttempt = event.heldMs === null ? null : Date.now() + event.heldMs;
     }
     // XState runs emit handlers before it starts the actors the same step invokes, so a log line
     // written here would delay the RTM_SETLINK that opens or closes the port (synchronous stdout
@@ -353,6 +363,9 @@ export class ManagedInterface {
       timeInStateMs: Date.now() - this.enteredAt,
       attempt: ctx.attempt,
       failures: ctx.failures,
+      starts: ctx.startCount,
+      cause: ctx.lastCause,
+      nextAttemptAt: this.nextAttempt !== null && WAITING_STATES.has(paeState(snap.value)) ? new Date(this.nextAttempt).toISOString() : null,
       // Kept from authFinished, which the machine emits in the same step that sets
       // ctx.lastOutcome: the event carries the moment the outcome arrived.
       lastOutcome: this.outcome,

@@ -102,7 +102,7 @@ class Daemon {
       this.runDir = runDir;
       for (const ifname of config.ifnames) {
         const mi = new ManagedInterface(ifname, indexes.get(ifname)!, {
-          socket, authenticator: this.authenticator, timing: config.timing, log,
+          socket, authenticator: this.authenticator, timing: config.timing, optional: config.optional, log,
           onRenamed: (from, to) => { void this.onRenamed(mi, from, to); },
           onChange: () => this.onInterfaceChange(mi),
           filter: this.filters.get(ifname), hooks: this.hooks,
@@ -113,6 +113,7 @@ class Daemon {
       log.info({
         ifnames: config.ifnames, auth: config.auth.kind, runDir, enforce: config.enforce, hookDir: config.hookDir,
         authTimeoutMs: config.timing.authTimeoutMs, retryMinMs: config.timing.retryMinMs, retryMaxMs: config.timing.retryMaxMs,
+        startPeriodMs: config.timing.startPeriodMs ?? null, optional: config.optional,
       }, 'starting');
       if (config.metricsFile !== undefined) {
         this.metrics = new MetricsFile(config.metricsFile, programVersion(), () => this.interfaces.map((mi) => mi.metrics()), log);

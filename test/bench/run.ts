@@ -21,8 +21,9 @@ import { memory } from './memory.js';
 import { flapStorm } from './flap-storm.js';
 import { netlinkDump } from './netlink-dump-bench.js';
 import { enforceCost } from './enforce-cost.js';
+import { switches } from './switches.js';
 
-export const BENCHES: Bench[] = [carrierToUp, authToOperstate, startToManaged, idleCost, memory, flapStorm, netlinkDump, enforceCost];
+export const BENCHES: Bench[] = [carrierToUp, authToOperstate, startToManaged, idleCost, memory, flapStorm, netlinkDump, enforceCost, switches];
 
 export const DEFAULT_OUT = fileURLToPath(new URL('../../bench-results.json', import.meta.url));
 

@@ -37,6 +37,8 @@ export interface SwitchOptions {
    * (the supplicant sees CTRL-EVENT-EAP-STARTED) and never finishes. users are ignored.
    */
   stallAfterIdentity?: boolean;
+  /** Relay EAP to this RADIUS server (lab/radius.ts) instead of the internal EAP server; users are ignored. */
+  radius?: import('./radius.js').RadiusClientConfig;
 }
 
 export interface Switch {
@@ -94,6 +96,12 @@ function config(o: SwitchOptions, ctrlDir: string, usersPath: string): string {
   if (o.stallAfterIdentity) {
     lines.push('eap_server=0', 'own_ip_addr=127.0.0.1', 'auth_server_addr=127.0.0.1', 'auth_server_port=18121',
       'auth_server_shared_secret=lab-unused', 'radius_retry_primary_interval=600');
+    return lines.join('\n') + '\n';
+  }
+  if (o.radius) {
+    const r = o.radius;
+    lines.push('eap_server=0', `own_ip_addr=${r.ownIp}`, `auth_server_addr=${r.serverAddr}`, `auth_server_port=${r.serverPort}`,
+      `auth_server_shared_secret=${r.secret}`);
     return lines.join('\n') + '\n';
   }
   lines.push('eap_server=1', `eap_user_file=${usersPath}`);

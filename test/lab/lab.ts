@@ -32,6 +32,7 @@ import { startSwitch, type EapUser, type Switch } from './hostapd.js';
 import { createSupplicant, type Supplicant } from './wpa-supplicant.js';
 import { DaemonProcess, runCli, type ExitResult, type LogLine } from './dot1x-daemon.js';
 import { labDir, printLog } from './peer-process.js';
+import { startRadius, type RadiusServer } from './radius.js';
 
 export const DEFAULT_IDENTITY = 'alice';
 export const DEFAULT_PASSWORD = 'correct horse';
@@ -139,10 +140,12 @@ export interface LabOptions {
    * `lowerDormant` sets the lower device `state dormant` before anything starts.
    */
   macvlan?: { lowerDormant?: boolean };
+  /**
+   * The switch relays EAP to a RADIUS server in a third namespace (lab/radius.ts) instead of
+   * using its internal EAP server; `users` are then the server's.
+   */
+  radius?: boolean;
 }
-
-/** The daemon arguments the lab uses: short timers so scenarios finish in seconds. */
-export const LAB_TIMING_ARGS = ['--auth-timeout', '5', '--retry-min', '1', '--retry-max', '3'];
 
 export class Lab {
   readonly sw: Netns;
@@ -164,6 +167,7 @@ export class Lab {
   private users: EapUser[];
   private switchInstance: Switch | undefined;
   private daemonInstance: DaemonProcess | undefined;
+  private radiusInstance: RadiusServer | undefined;
 
   private constructor(init: {
     sw: Netns; host: Netns; ifname: string; lowerIfname: string; swIfname: string; watch: LinkWatch;
@@ -225,6 +229,10 @@ export class Lab {
     }, scope.ctx);
     scope.after(trackDir(supplicant.dir));
     const lab = new Lab({ sw, host, ifname, lowerIfname, swIfname, watch, supplicant, runDir, epoch, scope, opts, users });
+    if (opts.radius) {
+      const rad = await Netns.create(`${prefix}r`, scope.ctx);
+      lab.radiusInstance = await startRadius(sw, rad, users, scope.ctx);
+    }
     if (opts.withSwitch ?? true) await lab.startSwitch();
     if (opts.withSupplicant ?? true) await lab.startSupplicant();
     if (opts.withDaemon ?? true) lab.startDaemon();
@@ -264,7 +272,9 @@ export class Lab {
   async startSwitch(): Promise<Switch> {
     if (this.switchInstance?.daemon.running) throw new Error('lab: the switch already runs');
     this.note('switch (hostapd) started');
-    this.switchInstance = await startSwitch(this.sw, { ifname: this.swIfname, users: this.users, debug: this.opts.peerDebug }, this.scope.ctx);
+    this.switchInstance = await startSwitch(this.sw, {
+      ifname: this.swIfname, users: this.users, debug: this.opts.peerDebug, radius: this.radiusInstance?.client,
+    }, this.scope.ctx);
     this.scope.after(trackDir(this.switchInstance.dir));
     return this.switchInstance;
   }
@@ -274,11 +284,18 @@ export class Lab {
     await this.switchInstance?.stop();
   }
 
-  /** Rewrite the switch's user file and make hostapd reload it (no restart). */
+  /** Rewrite the switch's user file (the RADIUS server's, in a RADIUS lab) and reload it (no restart). */
   async setUsers(users: EapUser[], note?: string): Promise<void> {
     this.users = users;
     this.note(note ?? `switch user file changed (${users.map((u) => u.identity).join(', ') || 'no users'}) and reloaded`);
-    await this.requireSwitch().setUsers(users);
+    if (this.radiusInstance) await this.radiusInstance.setUsers(users);
+    else await this.requireSwitch().setUsers(users);
+  }
+
+  /** The RADIUS server behind the switch (a lab created with { radius }). */
+  get radius(): RadiusServer {
+    if (!this.radiusInstance) throw new Error('lab: no RADIUS server (create the lab with { radius: true })');
+    return this.radiusInstance;
   }
 
   /** The user file with alice's password wrong (or right again). */
@@ -408,10 +425,10 @@ export class Lab {
 
   // ---- the daemon ----
 
-  /** The daemon's command line for this lab. */
+  /** The daemon's command line for this lab: default timings (a scenario adds the option it tests). */
   daemonArgv(extra: string[] = []): string[] {
     return [this.ifname, '--wpa-ctrl', this.supplicant.ctrlDir, '--run-dir', this.runDir,
-      '--log-level', 'debug', ...LAB_TIMING_ARGS, ...(this.opts.daemonArgs ?? []), ...extra];
+      '--log-level', 'debug', ...(this.opts.daemonArgs ?? []), ...extra];
   }
 
   /**

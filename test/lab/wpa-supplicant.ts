@@ -28,6 +28,8 @@ export interface SupplicantOptions {
   waitForAttach?: boolean;
   /** wpa_supplicant -d debug output in the log (default true). */
   debug?: boolean;
+  /** eapol_flags of the network block (default 0: no dynamic WEP keys, the wired setting). */
+  eapolFlags?: number;
   /** Further arguments after the lab's own (e.g. -t: a timestamp on every log line). */
   extraArgs?: string[];
 }
@@ -57,7 +59,7 @@ export interface Supplicant {
 
 function conf(o: SupplicantOptions, ctrlDir: string): string {
   const q = (s: string): string => JSON.stringify(s);
-  const net = ['key_mgmt=IEEE8021X', `eap=${o.eap}`, `identity=${q(o.identity)}`, 'eapol_flags=0'];
+  const net = ['key_mgmt=IEEE8021X', `eap=${o.eap}`, `identity=${q(o.identity)}`, `eapol_flags=${o.eapolFlags ?? 0}`];
   if (o.password !== undefined) net.push(`password=${q(o.password)}`);
   if (o.eap !== 'MD5') {
     if (!o.certs) throw new Error('supplicant: PEAP and TLS need certs (makeCerts())');
