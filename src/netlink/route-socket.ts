@@ -16,7 +16,7 @@
  *   confirms state by query anyway: docs/kernel-contract.md#what-the-ack-proves).
  */
 import { EventEmitter } from 'node:events';
-import { loadAddon } from '../native-addon.js';
+import { loadAddon, osCall } from '../native-addon.js';
 import { constants as osConstants } from 'node:os';
 
 import { OsError } from '../errors.js';
@@ -40,10 +40,10 @@ interface NativeRouteSocketHandle {
   readonly portId: number;
   /** Messages dropped as malformed or truncated since open. */
   readonly malformed: number;
-  requestLink(seq: number, index: number, name: string | null, operation: string, target: string): void;
-  requestDump(seq: number, operation: string): void;
+  requestLink(seq: number, index: number, name: string | null): void;
+  requestDump(seq: number): void;
   /** -1 leaves an attribute out. */
-  requestSetLink(seq: number, index: number, linkmode: number, operstate: number, operation: string, target: string): void;
+  requestSetLink(seq: number, index: number, linkmode: number, operstate: number): void;
   /** Benchmark baseline: same dump request, synchronous recv, returns the bytes received. */
   rawDump(seq: number, capture?: false): number;
   /** Parser tests: the same, returning the received bytes (datagrams concatenated). */
@@ -53,8 +53,8 @@ interface NativeRouteSocketHandle {
   unref(): void;
 }
 
+/** Every call that can fail throws an errno error: call it through osCall. */
 interface NativeAddon {
-  setErrorClass(cls: typeof OsError): void;
   parse(bytes: Uint8Array): { words: Uint32Array; strings: string; malformed: number };
   readonly itemWords: number;
   RouteSocketHandle: new (netns: string | null, receiveBufferBytes: number, onBatch: OnBatch) => NativeRouteSocketHandle;
@@ -65,7 +65,6 @@ function addon(): NativeAddon {
   if (addonCache) return addonCache;
   const loaded = loadAddon<NativeAddon>('netlink', 'dot1x_netlink.node');
   if (loaded.itemWords !== ITEM_WORDS) throw new Error(`netlink addon item layout ${loaded.itemWords} != ${ITEM_WORDS}: rebuild native/netlink`);
-  loaded.setErrorClass(OsError);
   addonCache = loaded;
   return loaded;
 }
@@ -143,7 +142,8 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
   private constructor(options: RouteSocketOptions) {
     super();
     const rcvbuf = options.receiveBufferBytes ?? 1024 * 1024;
-    this.handle = new (addon().RouteSocketHandle)(options.netns ?? null, rcvbuf, (w, s, m) => this.onBatch(w, s, m));
+    const Handle = addon().RouteSocketHandle;
+    this.handle = osCall('open route socket', options.netns, () => new Handle(options.netns ?? null, rcvbuf, (w, s, m) => this.onBatch(w, s, m)));
   }
 
   /** Opens the socket (inside options.netns when given). Throws OsError. */
@@ -197,7 +197,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
       const seq = this.nextSeq();
       const req: SetRequest = { kind: 'set', index, target, resolve, reject };
       try {
-        this.handle.requestSetLink(seq, index, linkmode, operstate, 'setLink', target);
+        osCall('setLink', target, () => this.handle.requestSetLink(seq, index, linkmode, operstate));
       } catch (e) {
         return reject(e as Error);
       }
@@ -239,12 +239,12 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
    * are discarded.
    */
   rawDump(): number {
-    return this.handle.rawDump(this.nextSeq());
+    return osCall('rawDump', undefined, () => this.handle.rawDump(this.nextSeq()));
   }
 
   /** Parser tests only: the bytes of a synchronous dump (datagrams concatenated, as received). */
   captureDump(): Uint8Array {
-    return this.handle.rawDump(this.nextSeq(), true);
+    return osCall('captureDump', undefined, () => this.handle.rawDump(this.nextSeq(), true));
   }
 
   private describe(index: number): string {
@@ -262,7 +262,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
     const seq = this.nextSeq();
     const byName = typeof req.nameOrIndex === 'string';
     try {
-      this.handle.requestLink(seq, byName ? 0 : (req.nameOrIndex as number), byName ? (req.nameOrIndex as string) : null, 'getLink', req.target);
+      osCall('getLink', req.target, () => this.handle.requestLink(seq, byName ? 0 : (req.nameOrIndex as number), byName ? (req.nameOrIndex as string) : null));
     } catch (e) {
       return req.reject(e as Error);
     }
@@ -275,7 +275,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
     req.records = [];
     req.interrupted = false;
     try {
-      this.handle.requestDump(seq, 'dumpLinks');
+      osCall('dumpLinks', undefined, () => this.handle.requestDump(seq));
     } catch (e) {
       return req.reject(e as Error);
     }

@@ -1,4 +1,4 @@
-// Module entry: setErrorClass(), parse() (the parser's test entry point) and the
+// Module entry: parse() (the parser's test entry point) and the
 // RouteSocketHandle class (route_socket.cc).
 #include "addon.h"
 
@@ -10,38 +10,7 @@
 
 namespace dot1x {
 
-Napi::Value MakeOsError(Napi::Env env, int err, const char* syscall, const std::string& operation,
-                        const std::string& target) {
-  AddonData* data = env.GetInstanceData<AddonData>();
-  Napi::Value targetValue = target.empty() ? env.Undefined() : Napi::String::New(env, target);
-  if (data && !data->osError.IsEmpty()) {
-    return data->osError.New({Napi::Number::New(env, err), Napi::String::New(env, syscall),
-                              Napi::String::New(env, operation), targetValue});
-  }
-  Napi::Error e = Napi::Error::New(env, operation + " " + target + ": " + std::strerror(err));
-  e.Set("errno", Napi::Number::New(env, -err));
-  e.Set("syscall", Napi::String::New(env, syscall));
-  return e.Value();
-}
-
-void ThrowOsError(Napi::Env env, int err, const char* syscall, const std::string& operation,
-                  const std::string& target) {
-  Napi::Value e = MakeOsError(env, err, syscall, operation, target);
-  if (env.IsExceptionPending()) return;  // the constructor itself threw
-  napi_throw(env, e);
-}
-
 namespace {
-
-Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsFunction()) {
-    Napi::TypeError::New(env, "setErrorClass(OsError): a class is needed").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  env.GetInstanceData<AddonData>()->osError = Napi::Persistent(info[0].As<Napi::Function>());
-  return env.Undefined();
-}
 
 // Copies the bytes into an aligned buffer first: the uapi structs are read in place.
 Napi::Value Parse(const Napi::CallbackInfo& info) {
@@ -72,7 +41,6 @@ Napi::Value Parse(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
-  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("parse", Napi::Function::New(env, Parse, "parse"));
   exports.Set("itemWords", Napi::Number::New(env, kItemWords));
   exports.Set("RouteSocketHandle", InitRouteSocket(env));
