@@ -22,7 +22,7 @@ import { constants as osConstants } from 'node:os';
 import { OsError } from '../errors.js';
 import type { LinkRecord, LinkSettings } from '../link.js';
 import { IF_OPER } from './constants.js';
-import { ITEM_WORDS, ItemKind, NLM_F_DUMP_INTR, ORIGIN_MULTICAST, Word, isLinkItem, linkRecordAt, splitStrings } from './batch.js';
+import { ITEM_WORDS, ItemKind, NLM_F_DUMP_INTR, ORIGIN_MULTICAST, STRINGS_PER_LINK, Word, checkLayout, isLinkItem, linkRecordAt, splitStrings, type NativeLayout } from './batch.js';
 
 export interface RouteSocketOptions {
   /** Path of a network namespace handle (e.g. /run/netns/NAME): the socket is opened inside it
@@ -56,7 +56,7 @@ interface NativeRouteSocketHandle {
 /** Every call that can fail throws an errno error: call it through osCall. */
 interface NativeAddon {
   parse(bytes: Uint8Array): { words: Uint32Array; strings: string; malformed: number };
-  readonly itemWords: number;
+  readonly layout: NativeLayout;
   RouteSocketHandle: new (netns: string | null, receiveBufferBytes: number, onBatch: OnBatch) => NativeRouteSocketHandle;
 }
 
@@ -64,7 +64,7 @@ let addonCache: NativeAddon | undefined;
 function addon(): NativeAddon {
   if (addonCache) return addonCache;
   const loaded = loadAddon<NativeAddon>('netlink', 'dot1x_netlink.node');
-  if (loaded.itemWords !== ITEM_WORDS) throw new Error(`netlink addon item layout ${loaded.itemWords} != ${ITEM_WORDS}: rebuild native/netlink`);
+  checkLayout(loaded.layout);
   addonCache = loaded;
   return loaded;
 }
@@ -310,7 +310,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
       const seq = w[at + Word.SEQ]!;
       if (isLinkItem(w, at)) {
         const rec = linkRecordAt(w, at, parts, s);
-        s += 3;
+        s += STRINGS_PER_LINK;
         // rtnetlink sends a bridge port's bridge-port state as RTM_NEWLINK/RTM_DELLINK of family
         // AF_BRIDGE (net/bridge/br_netlink.c br_ifinfo_notify): `ip link set PORT nomaster`
         // sends an RTM_DELLINK of that family for a port that still exists. Only AF_UNSPEC
@@ -398,6 +398,11 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
   }
 }
 
+/** Test entry point: the batch layout the addon exports (checked by checkLayout at load). */
+export function nativeLayout(): NativeLayout {
+  return addon().layout;
+}
+
 /** Test entry point: the errno words of the ACK and DONE items in BYTES, in order. */
 export function parseErrnos(bytes: Uint8Array): Array<{ kind: 'ack' | 'done'; errno: number }> {
   const { words } = addon().parse(bytes);
@@ -418,7 +423,7 @@ export function parseLinkMessages(bytes: Uint8Array): { records: LinkRecord[]; m
   for (let at = 0; at < words.length; at += ITEM_WORDS) {
     if (!isLinkItem(words, at)) continue;
     records.push(linkRecordAt(words, at, parts, s));
-    s += 3;
+    s += STRINGS_PER_LINK;
   }
   return { records, malformed };
 }
