@@ -44,10 +44,6 @@ interface NativeRouteSocketHandle {
   requestDump(seq: number): void;
   /** -1 leaves an attribute out. */
   requestSetLink(seq: number, index: number, linkmode: number, operstate: number): void;
-  /** Benchmark baseline: same dump request, synchronous recv, returns the bytes received. */
-  rawDump(seq: number, capture?: false): number;
-  /** Parser tests: the same, returning the received bytes (datagrams concatenated). */
-  rawDump(seq: number, capture: true): Uint8Array;
   close(): void;
   ref(): void;
   unref(): void;
@@ -231,20 +227,6 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
   ref(): this {
     this.handle.ref();
     return this;
-  }
-
-  /**
-   * Benchmark baseline only: the same dump request as dumpLinks(), received synchronously with
-   * nothing parsed; returns the bytes received. Blocks the thread; multicasts arriving meanwhile
-   * are discarded.
-   */
-  rawDump(): number {
-    return osCall('rawDump', undefined, () => this.handle.rawDump(this.nextSeq()));
-  }
-
-  /** Parser tests only: the bytes of a synchronous dump (datagrams concatenated, as received). */
-  captureDump(): Uint8Array {
-    return osCall('captureDump', undefined, () => this.handle.rawDump(this.nextSeq(), true));
   }
 
   private describe(index: number): string {

@@ -3,13 +3,10 @@
 // threads, no timers. Everything the socket receives is parsed (parse.cc) and handed to one
 // JS callback as a flat batch; matching replies to requests is done in TypeScript.
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <poll.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -23,6 +20,7 @@
 #include "core/loop_call.h"
 #include "core/polled_fd.h"
 #include "parse.h"
+#include "rtnl_socket.h"
 
 namespace dot1x {
 namespace {
@@ -45,7 +43,6 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle>, public cor
                            InstanceMethod<&RouteSocketHandle::RequestLink>("requestLink"),
                            InstanceMethod<&RouteSocketHandle::RequestDump>("requestDump"),
                            InstanceMethod<&RouteSocketHandle::RequestSetLink>("requestSetLink"),
-                           InstanceMethod<&RouteSocketHandle::RawDump>("rawDump"),
                            InstanceMethod<&RouteSocketHandle::CloseJs>("close"),
                            InstanceMethod<&RouteSocketHandle::RefJs>("ref"),
                            InstanceMethod<&RouteSocketHandle::UnrefJs>("unref"),
@@ -65,7 +62,7 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle>, public cor
     int rcvbuf = info[1].As<Napi::Number>().Int32Value();
 
     const char* syscall = nullptr;
-    int fd = OpenSocket(netns, rcvbuf, &syscall);
+    int fd = OpenRouteSocket(netns, rcvbuf, true, &syscall);
     if (fd < 0) {
       core::ThrowErrno(env, -fd, syscall);
       return;
@@ -123,101 +120,17 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle>, public cor
     }
   }
 
-  static int OpenSocket(const std::string& netns, int rcvbuf, const char** syscall) {
-    int nsfd = -1, origfd = -1;
-    if (!netns.empty()) {
-      nsfd = open(netns.c_str(), O_RDONLY | O_CLOEXEC);
-      if (nsfd < 0) return *syscall = "open", -errno;
-      origfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-      if (origfd < 0) {
-        int err = errno;
-        ::close(nsfd);
-        return *syscall = "open", -err;
-      }
-      // setns affects the calling thread only, and we come straight back.
-      if (setns(nsfd, CLONE_NEWNET) < 0) {
-        int err = errno;
-        ::close(nsfd);
-        ::close(origfd);
-        return *syscall = "setns", -err;
-      }
-    }
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
-    int socketErr = errno;
-    if (origfd >= 0) {
-      if (setns(origfd, CLONE_NEWNET) < 0) {
-        // The JS thread would keep running in the other namespace: nothing sane is left.
-        Napi::Error::Fatal("dot1x_netlink", "setns back to the original network namespace failed");
-      }
-      ::close(origfd);
-      ::close(nsfd);
-    }
-    if (fd < 0) return *syscall = "socket", -socketErr;
-
-    auto fail = [fd, syscall](const char* what) {
-      int err = errno;
-      ::close(fd);
-      *syscall = what;
-      return -err;
-    };
-    // SO_RCVBUFFORCE passes rmem_max but needs CAP_NET_ADMIN; unprivileged we take what
-    // SO_RCVBUF allows (GET and monitoring need no privilege).
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0 &&
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
-      return fail("setsockopt");
-    sockaddr_nl local{};
-    local.nl_family = AF_NETLINK;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) < 0) return fail("bind");
-    int group = RTNLGRP_LINK;
-    if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) return fail("setsockopt");
-    return fd;
-  }
-
   bool Usable(Napi::Env env) {
     if (polled_ != nullptr && !polled_->closing()) return true;
     core::ThrowErrno(env, EBADF, "sendto");
     return false;
   }
 
-  struct Request {
-    struct nlmsghdr h;
-    struct ifinfomsg ifi;
-    char attrs[256];
-  };
-
-  static void InitRequest(Request* r, uint16_t type, uint16_t flags, uint32_t seq, int index) {
-    std::memset(r, 0, sizeof(*r));
-    r->h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-    r->h.nlmsg_type = type;
-    r->h.nlmsg_flags = NLM_F_REQUEST | flags;
-    r->h.nlmsg_seq = seq;
-    r->ifi.ifi_family = AF_UNSPEC;
-    r->ifi.ifi_index = index;
-  }
-
-  // Appends one attribute; false when it does not fit the request buffer.
-  static bool AddAttr(Request* r, uint16_t type, const void* data, size_t len) {
-    size_t at = NLMSG_ALIGN(r->h.nlmsg_len);
-    size_t need = RTA_SPACE(len);
-    if (at + need > sizeof(Request)) return false;
-    struct rtattr* rta = reinterpret_cast<struct rtattr*>(reinterpret_cast<char*>(r) + at);
-    rta->rta_type = type;
-    rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
-    if (len) std::memcpy(RTA_DATA(rta), data, len);
-    r->h.nlmsg_len = static_cast<uint32_t>(at + need);
-    return true;
-  }
-
   bool Send(Napi::Env env, const Request& r) {
-    sockaddr_nl kernel{};
-    kernel.nl_family = AF_NETLINK;
-    for (;;) {
-      ssize_t n = sendto(polled_->fd(), &r, r.h.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel));
-      if (n >= 0) return true;
-      if (errno == EINTR) continue;
-      core::ThrowErrno(env, errno, "sendto");
-      return false;
-    }
+    int err = SendRequest(polled_->fd(), r);
+    if (err == 0) return true;
+    core::ThrowErrno(env, err, "sendto");
+    return false;
   }
 
   // requestLink(seq, index, name | null): single-interface RTM_GETLINK.
@@ -235,10 +148,6 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle>, public cor
     }
     Send(env, r);
     return env.Undefined();
-  }
-
-  static void InitDump(Request* r, uint32_t seq) {
-    InitRequest(r, RTM_GETLINK, NLM_F_DUMP, seq, 0);
   }
 
   // requestDump(seq): RTM_GETLINK with NLM_F_DUMP.
@@ -271,50 +180,6 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle>, public cor
     }
     Send(env, r);
     return env.Undefined();
-  }
-
-  // Test/benchmark baseline: the same dump request, received synchronously, bytes counted,
-  // nothing parsed beyond finding the end. Multicasts that arrive meanwhile are discarded.
-  // rawDump(seq, capture): with capture true, returns the received bytes (for parser tests).
-  Napi::Value RawDump(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!Usable(env)) return env.Undefined();
-    uint32_t seq = info[0].As<Napi::Number>().Uint32Value();
-    bool capture = info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
-    std::string captured;
-    Request r;
-    InitDump(&r, seq);
-    if (!Send(env, r)) return env.Undefined();
-    double bytes = 0;
-    for (;;) {
-      sockaddr_nl from{};
-      bool truncated = false;
-      ssize_t n = Receive(&from, &truncated);
-      if (n == -ENOBUFS) continue;
-      if (n == -EAGAIN) {
-        pollfd p{polled_->fd(), POLLIN, 0};
-        if (poll(&p, 1, 10000) == 0) {
-          core::ThrowErrno(env, ETIMEDOUT, "poll");
-          return env.Undefined();
-        }
-        continue;
-      }
-      if (n < 0) {
-        core::ThrowErrno(env, static_cast<int>(-n), "recvmsg");
-        return env.Undefined();
-      }
-      if (from.nl_groups != 0 || from.nl_pid != 0) continue;
-      bytes += static_cast<double>(n);
-      if (capture) captured.append(reinterpret_cast<const char*>(buf_.get()), static_cast<size_t>(n));
-      int len = static_cast<int>(n);
-      for (const nlmsghdr* h = reinterpret_cast<const nlmsghdr*>(buf_.get()); NLMSG_OK(h, len);
-           h = NLMSG_NEXT(h, len)) {
-        if (h->nlmsg_seq == seq && (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)) {
-          if (capture) return Napi::Buffer<char>::Copy(env, captured.data(), captured.size());
-          return Napi::Number::New(env, bytes);
-        }
-      }
-    }
   }
 
   Napi::Value CloseJs(const Napi::CallbackInfo& info) {
