@@ -38,8 +38,6 @@ type OnBatch = (words: Uint32Array, strings: string, malformed: number) => void;
 interface NativeRouteSocketHandle {
   /** The socket's netlink port id (sockaddr_nl.nl_pid the kernel assigned). */
   readonly portId: number;
-  /** Messages dropped as malformed or truncated since open. */
-  readonly malformed: number;
   requestLink(seq: number, index: number, name: string | null): void;
   requestDump(seq: number): void;
   /** -1 leaves an attribute out. */
@@ -117,13 +115,16 @@ export interface RouteSocketEvents {
   /** A link message of another family than AF_UNSPEC (e.g. AF_BRIDGE): it does not describe the interface. */
   otherFamily: [rec: LinkRecord];
   overrun: [];
+  /** Messages the parser dropped as truncated or inconsistent: COUNT in this read, TOTAL since open. */
+  malformed: [count: number, total: number];
   error: [err: OsError];
 }
 
 /**
  * A NETLINK_ROUTE socket joined to RTNLGRP_LINK. Events: 'link' (LinkRecord, every
  * RTM_NEWLINK/RTM_DELLINK multicast of family AF_UNSPEC), 'otherFamily' (the same messages of
- * any other family, e.g. AF_BRIDGE: not about the interface itself), 'overrun' (events were lost: dump again), 'error'
+ * any other family, e.g. AF_BRIDGE: not about the interface itself), 'overrun' (events were lost: dump again),
+ * 'malformed' (messages the parser dropped; not expected from a sane kernel), 'error'
  * (recvmsg failed otherwise; not expected in practice). Keeps the process alive while open
  * (see unref()).
  */
@@ -132,6 +133,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
   private readonly pending = new Map<number, Pending>();
   private lastSeq = 0;
   private closed = false;
+  private malformedTotal = 0;
   /** index -> name from every record seen: names interfaces in error messages. */
   private readonly names = new Map<number, string>();
 
@@ -149,7 +151,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
 
   /** Netlink messages dropped as malformed or truncated since open. */
   get malformedCount(): number {
-    return this.handle.malformed;
+    return this.malformedTotal;
   }
 
   /** The socket's netlink port id. */
@@ -273,7 +275,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
     setImmediate(() => (req.kind === 'get' ? this.sendGet(req) : this.sendDump(req)));
   }
 
-  private onBatch(w: Uint32Array, strings: string, _malformed: number): void {
+  private onBatch(w: Uint32Array, strings: string, malformed: number): void {
     const parts = splitStrings(strings);
     let s = 0;
     // A throwing listener must not cost the rest of the batch (replies, other events): the
@@ -347,14 +349,17 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
           emitGuarded('overrun');
           break;
         case ItemKind.RECV_ERROR:
-          // recvmsg failed other than with ENOBUFS; after a POLLERR it could not explain,
-          // the socket has stopped receiving (route_socket.cc OnReadable). Say so loudly.
+          // recvmsg failed other than with ENOBUFS; after a POLLERR no read explained, the
+          // socket has stopped receiving (native/core/polled_fd.cc). Say so loudly.
           emitGuarded('error', new OsError(w[at + Word.ERRNO]!, 'recvmsg', 'receive on route socket'));
           break;
         default:
           break;
       }
     }
+    // After the records: what was dropped is said once per read, with the running total.
+    this.malformedTotal += malformed;
+    if (malformed > 0 && !this.closed) emitGuarded('malformed', malformed, this.malformedTotal);
     // Back in native code this becomes process 'uncaughtException' (napi_fatal_exception).
     if (thrown) throw thrown.error;
   }

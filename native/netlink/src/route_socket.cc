@@ -47,7 +47,6 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle>, public cor
                            InstanceMethod<&RouteSocketHandle::RefJs>("ref"),
                            InstanceMethod<&RouteSocketHandle::UnrefJs>("unref"),
                            InstanceAccessor<&RouteSocketHandle::PortId>("portId"),
-                           InstanceAccessor<&RouteSocketHandle::Malformed>("malformed"),
                        });
   }
 
@@ -201,10 +200,6 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle>, public cor
     return Napi::Number::New(info.Env(), portId_);
   }
 
-  Napi::Value Malformed(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), malformed_);
-  }
-
   // Everything the socket holds, parsed into one batch and delivered once.
   bool OnReadable() override {
     Batch& b = batch_;
@@ -232,8 +227,8 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle>, public cor
       }
       ParseDatagram(buf_.get(), static_cast<size_t>(n), from.nl_groups != 0, &b);
     }
-    malformed_ += b.malformed;
-    if (!b.empty()) Deliver();
+    // A read of nothing but dropped messages is delivered too: TypeScript counts and reports them.
+    if (!b.empty() || b.malformed > 0) Deliver();
     return readFailed;
   }
 
@@ -274,7 +269,6 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle>, public cor
   core::PolledFd* polled_ = nullptr;
   core::LoopCallback onBatch_;
   uint32_t portId_ = 0;
-  double malformed_ = 0;
   std::unique_ptr<uint8_t[]> buf_{new uint8_t[kRecvBufferBytes]};
   Batch batch_;
 };
