@@ -51,7 +51,8 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle>, public cor
   }
 
   // new RouteSocketHandle(netnsPath: string | null, receiveBufferBytes: number, onBatch)
-  explicit RouteSocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RouteSocketHandle>(info) {
+  explicit RouteSocketHandle(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<RouteSocketHandle>(info), env_(info.Env()) {
     Napi::Env env = info.Env();
     if (!info[2].IsFunction() || !info[1].IsNumber()) {
       Napi::TypeError::New(env, "RouteSocketHandle(netns, receiveBufferBytes, onBatch)").ThrowAsJavaScriptException();
@@ -85,7 +86,6 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle>, public cor
       core::ThrowErrno(env, err, syscall);
       return;
     }
-    env_ = env;
     portId_ = local.nl_pid;
     // Stay alive while open, like any handle with a callback pending.
     Ref();

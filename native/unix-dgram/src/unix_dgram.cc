@@ -45,7 +45,7 @@ class Socket : public Napi::ObjectWrap<Socket>, public dot1x::core::PollClient {
   }
 
   // new Socket(onMessage(buffer), onError(errno, syscall))
-  explicit Socket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Socket>(info) {
+  explicit Socket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Socket>(info), env_(info.Env()) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction()) {
       Napi::TypeError::New(env, "Socket(onMessage, onError): two functions expected").ThrowAsJavaScriptException();
@@ -70,7 +70,6 @@ class Socket : public Napi::ObjectWrap<Socket>, public dot1x::core::PollClient {
       ThrowErrno(env, err, syscall);
       return;
     }
-    env_ = env;
     // Keep the JS object (and its callbacks) alive while the fd is open, whatever the caller
     // keeps: the loop may call back at any time until close().
     Ref();
