@@ -44,9 +44,9 @@ PolledFd* PolledFd::Open(napi_env env, int fd, PollClient* client, int* err, con
 }
 
 // POLLERR: the socket has a pending error (sk_err, set e.g. by netlink_overrun to ENOBUFS, or
-// ECONNRESET on an AF_UNIX datagram socket whose peer was reset). datagram_poll and
-// unix_dgram_poll report it as EPOLLERR (net/core/datagram.c, net/unix/af_unix.c); libuv then
-// stops the handle and calls us with UV_EBADF instead of the error (libuv src/unix/poll.c,
+// ECONNRESET on an AF_UNIX datagram socket whose peer connected elsewhere with our datagrams
+// unread, unix_dgram_disconnected). datagram_poll and unix_dgram_poll report it as EPOLLERR
+// (net/core/datagram.c, net/unix/af_unix.c); libuv then stops the handle and calls us with UV_EBADF instead of the error (libuv src/unix/poll.c,
 // uv__poll_io). The next recvmsg returns that error and clears it (__skb_try_recv_datagram
 // takes sock_error() first; socket(7) SO_ERROR: "get and clear the pending socket error"), after
 // which polling again is safe. So: read as usual, which reports the error, and start polling
