@@ -1,5 +1,5 @@
-// Builds both addons from source with node-gyp (npm puts its bundled node-gyp on PATH for
-// lifecycle scripts). No download: when npm names no nodedir, the headers that ship with this
+// Builds every addon under native/ from source with node-gyp (each binding.gyp includes
+// native/core/core.gypi; npm puts its bundled node-gyp on PATH for lifecycle scripts). No download: when npm names no nodedir, the headers that ship with this
 // Node (<prefix>/include/node, e.g. Debian's /usr/include/node) are used, so the build works offline.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -4,6 +4,7 @@
  */
 import { constants } from 'node:os';
 import { loadAddon } from './native-addon.js';
+import { errnoName } from './errors.js';
 
 interface NativePosix {
   flockExclusive(fd: number): number;
@@ -17,10 +18,9 @@ function load(): NativePosix {
   return native;
 }
 
-/** errno name of a negated errno result, e.g. -11 -> 'EAGAIN'. */
-export function errnoName(result: number): string {
-  const entry = Object.entries(constants.errno).find(([, n]) => n === -result);
-  return entry ? entry[0] : `errno ${-result}`;
+/** errno name of a negated errno result, e.g. -1 -> 'EPERM'. */
+function resultName(result: number): string {
+  return errnoName(-result);
 }
 
 /**
@@ -31,7 +31,7 @@ export function tryLockExclusive(fd: number): boolean {
   const r = load().flockExclusive(fd);
   if (r === 0) return true;
   if (r === -constants.errno.EWOULDBLOCK) return false;
-  throw Object.assign(new Error(`flock: ${errnoName(r)}`), { code: errnoName(r) });
+  throw Object.assign(new Error(`flock: ${resultName(r)}`), { code: resultName(r) });
 }
 
 /**
@@ -40,7 +40,7 @@ export function tryLockExclusive(fd: number): boolean {
  */
 export function becomeChildSubreaper(): void {
   const r = load().setChildSubreaper();
-  if (r < 0) throw Object.assign(new Error(`prctl(PR_SET_CHILD_SUBREAPER): ${errnoName(r)}`), { code: errnoName(r) });
+  if (r < 0) throw Object.assign(new Error(`prctl(PR_SET_CHILD_SUBREAPER): ${resultName(r)}`), { code: resultName(r) });
 }
 
 /**

@@ -14,7 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { needsRoot } from './lab/netns.js';
-import { parseErrnos, parseLinkMessages } from '../src/netlink/route-socket.js';
+import { RouteSocket, nativeLayout, parseErrnos, parseLinkMessages } from '../src/netlink/route-socket.js';
+import { checkLayout, type NativeLayout } from '../src/netlink/batch.js';
 import type { LinkRecord } from '../src/link.js';
 import { LINK_DUMP_FIXTURE, LINK_DUMP_NAMES, captureLinkDump } from './netlink-support.js';
 
@@ -77,6 +78,38 @@ function rng(seed: number): () => number {
 function fixture(): Uint8Array {
   return new Uint8Array(readFileSync(LINK_DUMP_FIXTURE));
 }
+
+test('the batch layout: the addon exports every offset, kind and bit batch.ts reads; any difference refuses the addon', () => {
+  const layout = nativeLayout();
+  checkLayout(layout);
+  assert.equal(Object.keys(layout.words).length, layout.itemWords);
+  const altered = (change: (l: NativeLayout) => void): NativeLayout => {
+    const copy = structuredClone(layout);
+    change(copy);
+    return copy;
+  };
+  assert.throws(() => checkLayout(altered((l) => { l.words.MTU = l.words.MTU! + 1; })), /words\.MTU: \d+ != \d+/);
+  assert.throws(() => checkLayout(altered((l) => { delete l.words.FAMILY; })), /words\.FAMILY: 16 != absent/);
+  assert.throws(() => checkLayout(altered((l) => { l.words.EXTRA = 17; })), /words\.EXTRA: absent != 17/);
+  assert.throws(() => checkLayout(altered((l) => { l.kinds.ACK = 9; })), /kinds\.ACK/);
+  assert.throws(() => checkLayout(altered((l) => { l.present.KIND = 1; })), /present\.KIND/);
+  assert.throws(() => checkLayout(altered((l) => { l.wordBytes = 8; })), /layout\.wordBytes: 4 != 8/);
+  assert.throws(() => checkLayout(altered((l) => { l.stringsPerLink = 4; })), /layout\.stringsPerLink/);
+});
+
+test('dropped messages: the socket emits malformed per read with the running total, also for a batch of nothing else', (t) => {
+  const sock = RouteSocket.open();
+  t.after(() => sock.close());
+  const seen: Array<[number, number]> = [];
+  sock.on('malformed', (count, total) => seen.push([count, total]));
+  // What the native side hands over after a read (route_socket.cc Deliver): items, strings, dropped.
+  const deliver = (sock as unknown as { onBatch(w: Uint32Array, s: string, m: number): void }).onBatch.bind(sock);
+  deliver(new Uint32Array(0), '', 2);
+  deliver(new Uint32Array(0), '', 0);
+  deliver(new Uint32Array(0), '', 1);
+  assert.deepEqual(seen, [[2, 2], [1, 3]]);
+  assert.equal(sock.malformedCount, 3);
+});
 
 test('the committed capture: the five links, nothing malformed, a DELLINK variant parses as one', () => {
   const bytes = fixture();

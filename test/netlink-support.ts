@@ -10,6 +10,7 @@ import { RouteSocket } from '../src/netlink/route-socket.js';
 import type { LinkRecord } from '../src/link.js';
 import { IFF } from '../src/netlink/constants.js';
 import { Netns, vethPair } from './lab/netns.js';
+import { captureDump } from './netlink-raw-dump.js';
 
 /**
  * A committed RTM_GETLINK dump reply (the raw datagrams, concatenated): lo, a veth end eth0, a
@@ -38,8 +39,7 @@ export async function captureLinkDump(t: TestContext): Promise<{ bytes: Uint8Arr
   t.after(() => sock.close());
   for (const n of LINK_DUMP_NAMES) await sock.getLink(n); // settle linkwatch
   const dump = await sock.dumpLinks();
-  // A plain Uint8Array copy: Buffer#slice would share memory with the capture.
-  return { bytes: new Uint8Array(sock.captureDump()), dump };
+  return { bytes: captureDump(a.path), dump };
 }
 
 /**

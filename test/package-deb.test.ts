@@ -54,6 +54,9 @@ test('the .deb builds, installs, runs a lab scenario with the installed binary, 
     './usr/share/doc/dot1x-operstate/README.md', './usr/lib/dot1x-operstate/node_modules/pino-pretty/package.json']) {
     assert.ok(contents.includes(path), `${path} not in the package:\n${contents}`);
   }
+  // The production addons, and not the test build of the netlink addon.
+  const addons = contents.split('\n').filter((l) => l.endsWith('.node')).map((l) => l.slice(l.lastIndexOf('/') + 1)).sort();
+  assert.deepEqual(addons, ['dot1x_netlink.node', 'dot1x_posix.node', 'dot1x_unix_dgram.node']);
 
   t.after(async () => { await dpkg(['--purge', 'dot1x-operstate']); });
   const install = await dpkg(['-i', deb]);

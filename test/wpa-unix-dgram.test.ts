@@ -63,6 +63,28 @@ test('a 64 KiB datagram arrives whole; a larger one is reported as EMSGSIZE and 
   assert.equal(String((await withTimeout(next, 2000, 'datagram after the drop'))[0]), 'after');
 });
 
+test('a pending socket error (POLLERR) is reported as itself and the socket keeps receiving', async (t) => {
+  const dir = labDir('dgram', t);
+  const [a, b] = pair(dir);
+  const c = new UnixDgramSocket();
+  t.after(() => { a.close(); b.close(); c.close(); });
+  c.bind(join(dir, 'c'));
+  // b leaves a while a's datagram still waits in b's queue: the kernel drops it and sets
+  // ECONNRESET as a's pending error (net/unix/af_unix.c unix_dgram_disconnected), which poll
+  // reports as POLLERR. Same tick, so b's loop callback has not read the datagram yet.
+  const err = once(a, 'error');
+  a.send('lost');
+  b.connect(join(dir, 'c'));
+  const [e] = (await withTimeout(err, 2000, 'ECONNRESET')) as [OsError];
+  assert.ok(e instanceof OsError);
+  assert.deepEqual([e.code, e.syscall, e.target], ['ECONNRESET', 'recv', join(dir, 'b')]);
+  // Reading took the error off the socket: polling goes on and a is still fed.
+  b.connect(join(dir, 'a'));
+  const next = once(a, 'message');
+  b.send('after');
+  assert.equal(String((await withTimeout(next, 2000, 'datagram after POLLERR'))[0]), 'after');
+});
+
 test('failures are OsError with code, syscall and path', (t) => {
   const dir = labDir('dgram', t);
   const s = new UnixDgramSocket();

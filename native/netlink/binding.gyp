@@ -1,12 +1,15 @@
 {
+  "includes": ["../core/core.gypi"],
   "targets": [
     {
       "target_name": "dot1x_netlink",
-      "sources": ["src/parse.cc", "src/route_socket.cc", "src/addon.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
-      "cflags": ["-Wall", "-Wextra"]
+      "sources": ["src/parse.cc", "src/rtnl_socket.cc", "src/route_socket.cc", "src/addon.cc"]
+    },
+    {
+      # The test build: what only the tests and benchmarks use (a synchronous raw dump). Built
+      # beside the production addon and never loaded by the program nor shipped (src/bundle/deb.mjs).
+      "target_name": "dot1x_netlink_test",
+      "sources": ["src/rtnl_socket.cc", "src/raw_dump.cc"]
     }
   ]
 }

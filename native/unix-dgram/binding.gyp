@@ -1,13 +1,9 @@
 {
+  "includes": ["../core/core.gypi"],
   "targets": [
     {
       "target_name": "dot1x_unix_dgram",
-      "sources": ["src/unix_dgram.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"]
+      "sources": ["src/unix_dgram.cc"]
     }
   ]
 }

@@ -29,7 +29,10 @@ function run(cmd, args) {
   return r.stdout.trim();
 }
 
-/** Every addon under native/ (native/build.mjs builds them all); the program loads each one. */
+/**
+ * Every production addon under native/ (native/build.mjs builds them all); the program loads
+ * each one. native/netlink also builds dot1x_netlink_test.node, the test build: not shipped.
+ */
 const ADDONS = ['native/netlink/build/Release/dot1x_netlink.node', 'native/unix-dgram/build/Release/dot1x_unix_dgram.node',
   'native/posix/build/Release/dot1x_posix.node'];
 const needed = ['dist/src/cli.js', 'dist/src/cli.bundle.cjs', 'dist/src/import-module.js', ...ADDONS];

@@ -23,6 +23,7 @@ import { resolveRunDir, statusSocketPath, type DaemonOptions } from '../status.j
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RESTORE_SETTINGS } from '../../machines/contract.js';
 import { requireLink } from './links.js';
+import { logRouteSocket } from './route-socket-log.js';
 import { ManagedInterface } from './managed-interface.js';
 import { openStatusServer, type StatusServer } from './status-server.js';
 import { withTimeout } from './with-timeout.js';
@@ -84,13 +85,7 @@ class Daemon {
 
       const socket = RouteSocket.open();
       this.socket = socket;
-      // Every link message of the namespace passes here: listen only when trace is logged.
-      if (log.isLevelEnabled('trace')) {
-        socket.on('link', (rec) => log.trace({ ifname: rec.name, netlink: rec }, 'netlink'));
-        socket.on('otherFamily', (rec) => log.trace({ ifname: rec.name, netlink: rec }, 'netlink message of another family ignored'));
-        socket.on('overrun', () => log.trace({}, 'netlink overrun'));
-      }
-      socket.on('error', (err) => log.error({ err: err.message }, 'netlink receive failed'));
+      logRouteSocket(socket, log, log.isLevelEnabled('trace'));
       const indexes = new Map<string, number>();
       for (const ifname of config.ifnames) indexes.set(ifname, (await requireLink(socket, ifname)).index);
       for (const index of indexes.values()) await socket.setLink(index, {});

@@ -1,13 +1,15 @@
 /**
  * The flat batch the native parser hands over (native/netlink/src/parse.h): one item of
- * ITEM_WORDS uint32 per netlink message, plus "name\0kind\0address\0" per link item. Turning
+ * ITEM_WORDS uint32 per netlink message, plus "name\0kind\0address\0" per link item. The
+ * offsets are constants here (read on every item) and checked once, at load, against the layout
+ * the addon exports (checkLayout). Turning
  * it into records here, with one object literal each, is what keeps a 1000-link dump cheap:
  * one crossing of N-API per batch instead of one per attribute.
  */
 import type { LinkRecord } from '../link.js';
 import { IFF, operStateName } from './constants.js';
 
-/** Keep in step with enum ItemKind in parse.h. */
+/** enum ItemKind in parse.h. */
 export const ItemKind = {
   NEWLINK: 1,
   DELLINK: 2,
@@ -17,7 +19,7 @@ export const ItemKind = {
   RECV_ERROR: 6,
 } as const;
 
-/** Keep in step with enum ItemWord in parse.h. */
+/** enum ItemWord in parse.h. */
 export const Word = {
   KIND: 0,
   SEQ: 1,
@@ -38,8 +40,11 @@ export const Word = {
   FAMILY: 16,
 } as const;
 export const ITEM_WORDS = 17;
+/** Strings per link item: name, kind, address. */
+export const STRINGS_PER_LINK = 3;
 
-const HAS = {
+/** enum PresentBit in parse.h: which optional fields the kernel included. */
+export const HAS = {
   OPERSTATE: 1 << 0,
   LINKMODE: 1 << 1,
   IFLINK: 1 << 2,
@@ -52,12 +57,45 @@ const HAS = {
   KIND: 1 << 9,
 } as const;
 
-/** Item origin bit: arrived on the RTNLGRP_LINK multicast group, not as a reply. */
+/** Item origin bit (kOriginMulticast in parse.h): arrived on the RTNLGRP_LINK multicast group, not as a reply. */
 export const ORIGIN_MULTICAST = 1;
 /** include/uapi/linux/netlink.h: the dump was interrupted by a change and may be inconsistent. */
 export const NLM_F_DUMP_INTR = 0x10;
 
-/** Splits the batch's strings; three per link item, in item order. */
+/** The layout the netlink addon exports (native/netlink/src/addon.cc Layout). */
+export interface NativeLayout {
+  wordBytes: number;
+  itemWords: number;
+  stringsPerLink: number;
+  words: Record<string, number>;
+  kinds: Record<string, number>;
+  present: Record<string, number>;
+  originMulticast: number;
+}
+
+/** Every difference between TABLE (ours) and NATIVE (the addon's), as "name: ours != addon's". */
+function tableDiffs(what: string, table: Record<string, number>, native: Record<string, number>): string[] {
+  const names = new Set([...Object.keys(table), ...Object.keys(native)]);
+  return [...names].filter((n) => table[n] !== native[n]).map((n) => `${what}.${n}: ${table[n] ?? 'absent'} != ${native[n] ?? 'absent'}`);
+}
+
+/**
+ * Throws unless the addon's batch layout is the one this module reads: every word offset, kind,
+ * present bit, the word size and the strings per link item. A mismatch means the addon was built
+ * from other sources than this code (a stale build).
+ */
+export function checkLayout(native: NativeLayout): void {
+  const diffs = [
+    ...tableDiffs('words', Word, native.words),
+    ...tableDiffs('kinds', ItemKind, native.kinds),
+    ...tableDiffs('present', HAS, native.present),
+    ...tableDiffs('layout', { wordBytes: Uint32Array.BYTES_PER_ELEMENT, itemWords: ITEM_WORDS, stringsPerLink: STRINGS_PER_LINK, originMulticast: ORIGIN_MULTICAST },
+      { wordBytes: native.wordBytes, itemWords: native.itemWords, stringsPerLink: native.stringsPerLink, originMulticast: native.originMulticast }),
+  ];
+  if (diffs.length > 0) throw new Error(`the netlink addon's batch layout differs from src/netlink/batch.ts (${diffs.join('; ')}): rebuild it (npm ci)`);
+}
+
+/** Splits the batch's strings; STRINGS_PER_LINK per link item, in item order. */
 export function splitStrings(strings: string): string[] {
   return strings.length === 0 ? [] : strings.split('\0');
 }

@@ -16,13 +16,13 @@
  *   confirms state by query anyway: docs/kernel-contract.md#what-the-ack-proves).
  */
 import { EventEmitter } from 'node:events';
-import { loadAddon } from '../native-addon.js';
+import { loadAddon, osCall } from '../native-addon.js';
 import { constants as osConstants } from 'node:os';
 
 import { OsError } from '../errors.js';
 import type { LinkRecord, LinkSettings } from '../link.js';
 import { IF_OPER } from './constants.js';
-import { ITEM_WORDS, ItemKind, NLM_F_DUMP_INTR, ORIGIN_MULTICAST, Word, isLinkItem, linkRecordAt, splitStrings } from './batch.js';
+import { ITEM_WORDS, ItemKind, NLM_F_DUMP_INTR, ORIGIN_MULTICAST, STRINGS_PER_LINK, Word, checkLayout, isLinkItem, linkRecordAt, splitStrings, type NativeLayout } from './batch.js';
 
 export interface RouteSocketOptions {
   /** Path of a network namespace handle (e.g. /run/netns/NAME): the socket is opened inside it
@@ -38,25 +38,19 @@ type OnBatch = (words: Uint32Array, strings: string, malformed: number) => void;
 interface NativeRouteSocketHandle {
   /** The socket's netlink port id (sockaddr_nl.nl_pid the kernel assigned). */
   readonly portId: number;
-  /** Messages dropped as malformed or truncated since open. */
-  readonly malformed: number;
-  requestLink(seq: number, index: number, name: string | null, operation: string, target: string): void;
-  requestDump(seq: number, operation: string): void;
+  requestLink(seq: number, index: number, name: string | null): void;
+  requestDump(seq: number): void;
   /** -1 leaves an attribute out. */
-  requestSetLink(seq: number, index: number, linkmode: number, operstate: number, operation: string, target: string): void;
-  /** Benchmark baseline: same dump request, synchronous recv, returns the bytes received. */
-  rawDump(seq: number, capture?: false): number;
-  /** Parser tests: the same, returning the received bytes (datagrams concatenated). */
-  rawDump(seq: number, capture: true): Uint8Array;
+  requestSetLink(seq: number, index: number, linkmode: number, operstate: number): void;
   close(): void;
   ref(): void;
   unref(): void;
 }
 
+/** Every call that can fail throws an errno error: call it through osCall. */
 interface NativeAddon {
-  setErrorClass(cls: typeof OsError): void;
   parse(bytes: Uint8Array): { words: Uint32Array; strings: string; malformed: number };
-  readonly itemWords: number;
+  readonly layout: NativeLayout;
   RouteSocketHandle: new (netns: string | null, receiveBufferBytes: number, onBatch: OnBatch) => NativeRouteSocketHandle;
 }
 
@@ -64,8 +58,7 @@ let addonCache: NativeAddon | undefined;
 function addon(): NativeAddon {
   if (addonCache) return addonCache;
   const loaded = loadAddon<NativeAddon>('netlink', 'dot1x_netlink.node');
-  if (loaded.itemWords !== ITEM_WORDS) throw new Error(`netlink addon item layout ${loaded.itemWords} != ${ITEM_WORDS}: rebuild native/netlink`);
-  loaded.setErrorClass(OsError);
+  checkLayout(loaded.layout);
   addonCache = loaded;
   return loaded;
 }
@@ -122,13 +115,16 @@ export interface RouteSocketEvents {
   /** A link message of another family than AF_UNSPEC (e.g. AF_BRIDGE): it does not describe the interface. */
   otherFamily: [rec: LinkRecord];
   overrun: [];
+  /** Messages the parser dropped as truncated or inconsistent: COUNT in this read, TOTAL since open. */
+  malformed: [count: number, total: number];
   error: [err: OsError];
 }
 
 /**
  * A NETLINK_ROUTE socket joined to RTNLGRP_LINK. Events: 'link' (LinkRecord, every
  * RTM_NEWLINK/RTM_DELLINK multicast of family AF_UNSPEC), 'otherFamily' (the same messages of
- * any other family, e.g. AF_BRIDGE: not about the interface itself), 'overrun' (events were lost: dump again), 'error'
+ * any other family, e.g. AF_BRIDGE: not about the interface itself), 'overrun' (events were lost: dump again),
+ * 'malformed' (messages the parser dropped; not expected from a sane kernel), 'error'
  * (recvmsg failed otherwise; not expected in practice). Keeps the process alive while open
  * (see unref()).
  */
@@ -137,13 +133,15 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
   private readonly pending = new Map<number, Pending>();
   private lastSeq = 0;
   private closed = false;
+  private malformedTotal = 0;
   /** index -> name from every record seen: names interfaces in error messages. */
   private readonly names = new Map<number, string>();
 
   private constructor(options: RouteSocketOptions) {
     super();
     const rcvbuf = options.receiveBufferBytes ?? 1024 * 1024;
-    this.handle = new (addon().RouteSocketHandle)(options.netns ?? null, rcvbuf, (w, s, m) => this.onBatch(w, s, m));
+    const Handle = addon().RouteSocketHandle;
+    this.handle = osCall('open route socket', options.netns, () => new Handle(options.netns ?? null, rcvbuf, (w, s, m) => this.onBatch(w, s, m)));
   }
 
   /** Opens the socket (inside options.netns when given). Throws OsError. */
@@ -153,7 +151,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
 
   /** Netlink messages dropped as malformed or truncated since open. */
   get malformedCount(): number {
-    return this.handle.malformed;
+    return this.malformedTotal;
   }
 
   /** The socket's netlink port id. */
@@ -197,7 +195,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
       const seq = this.nextSeq();
       const req: SetRequest = { kind: 'set', index, target, resolve, reject };
       try {
-        this.handle.requestSetLink(seq, index, linkmode, operstate, 'setLink', target);
+        osCall('setLink', target, () => this.handle.requestSetLink(seq, index, linkmode, operstate));
       } catch (e) {
         return reject(e as Error);
       }
@@ -233,20 +231,6 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
     return this;
   }
 
-  /**
-   * Benchmark baseline only: the same dump request as dumpLinks(), received synchronously with
-   * nothing parsed; returns the bytes received. Blocks the thread; multicasts arriving meanwhile
-   * are discarded.
-   */
-  rawDump(): number {
-    return this.handle.rawDump(this.nextSeq());
-  }
-
-  /** Parser tests only: the bytes of a synchronous dump (datagrams concatenated, as received). */
-  captureDump(): Uint8Array {
-    return this.handle.rawDump(this.nextSeq(), true);
-  }
-
   private describe(index: number): string {
     return this.names.get(index) ?? `ifindex ${index}`;
   }
@@ -262,7 +246,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
     const seq = this.nextSeq();
     const byName = typeof req.nameOrIndex === 'string';
     try {
-      this.handle.requestLink(seq, byName ? 0 : (req.nameOrIndex as number), byName ? (req.nameOrIndex as string) : null, 'getLink', req.target);
+      osCall('getLink', req.target, () => this.handle.requestLink(seq, byName ? 0 : (req.nameOrIndex as number), byName ? (req.nameOrIndex as string) : null));
     } catch (e) {
       return req.reject(e as Error);
     }
@@ -275,7 +259,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
     req.records = [];
     req.interrupted = false;
     try {
-      this.handle.requestDump(seq, 'dumpLinks');
+      osCall('dumpLinks', undefined, () => this.handle.requestDump(seq));
     } catch (e) {
       return req.reject(e as Error);
     }
@@ -291,7 +275,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
     setImmediate(() => (req.kind === 'get' ? this.sendGet(req) : this.sendDump(req)));
   }
 
-  private onBatch(w: Uint32Array, strings: string, _malformed: number): void {
+  private onBatch(w: Uint32Array, strings: string, malformed: number): void {
     const parts = splitStrings(strings);
     let s = 0;
     // A throwing listener must not cost the rest of the batch (replies, other events): the
@@ -310,7 +294,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
       const seq = w[at + Word.SEQ]!;
       if (isLinkItem(w, at)) {
         const rec = linkRecordAt(w, at, parts, s);
-        s += 3;
+        s += STRINGS_PER_LINK;
         // rtnetlink sends a bridge port's bridge-port state as RTM_NEWLINK/RTM_DELLINK of family
         // AF_BRIDGE (net/bridge/br_netlink.c br_ifinfo_notify): `ip link set PORT nomaster`
         // sends an RTM_DELLINK of that family for a port that still exists. Only AF_UNSPEC
@@ -365,14 +349,17 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
           emitGuarded('overrun');
           break;
         case ItemKind.RECV_ERROR:
-          // recvmsg failed other than with ENOBUFS; after a POLLERR it could not explain,
-          // the socket has stopped receiving (route_socket.cc OnReadable). Say so loudly.
+          // recvmsg failed other than with ENOBUFS; after a POLLERR no read explained, the
+          // socket has stopped receiving (native/core/polled_fd.cc). Say so loudly.
           emitGuarded('error', new OsError(w[at + Word.ERRNO]!, 'recvmsg', 'receive on route socket'));
           break;
         default:
           break;
       }
     }
+    // After the records: what was dropped is said once per read, with the running total.
+    this.malformedTotal += malformed;
+    if (malformed > 0 && !this.closed) emitGuarded('malformed', malformed, this.malformedTotal);
     // Back in native code this becomes process 'uncaughtException' (napi_fatal_exception).
     if (thrown) throw thrown.error;
   }
@@ -398,6 +385,11 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> {
   }
 }
 
+/** Test entry point: the batch layout the addon exports (checked by checkLayout at load). */
+export function nativeLayout(): NativeLayout {
+  return addon().layout;
+}
+
 /** Test entry point: the errno words of the ACK and DONE items in BYTES, in order. */
 export function parseErrnos(bytes: Uint8Array): Array<{ kind: 'ack' | 'done'; errno: number }> {
   const { words } = addon().parse(bytes);
@@ -418,7 +410,7 @@ export function parseLinkMessages(bytes: Uint8Array): { records: LinkRecord[]; m
   for (let at = 0; at < words.length; at += ITEM_WORDS) {
     if (!isLinkItem(words, at)) continue;
     records.push(linkRecordAt(words, at, parts, s));
-    s += 3;
+    s += STRINGS_PER_LINK;
   }
   return { records, malformed };
 }

@@ -8,7 +8,8 @@
  * sockets. An 'error' without a listener is thrown the same way (EventEmitter rule).
  */
 import { EventEmitter } from 'node:events';
-import { loadAddon } from '../native-addon.js';
+import { constants as osConstants } from 'node:os';
+import { loadAddon, osCall } from '../native-addon.js';
 import { OsError } from '../errors.js';
 
 interface NativeSocket {
@@ -20,19 +21,18 @@ interface NativeSocket {
   unref(): void;
 }
 
+/** Every call that can fail throws an errno error: call it through osCall. */
 interface NativeModule {
-  init(osError: typeof OsError): void;
-  Socket: new (onMessage: (msg: Buffer) => void, onError: (err: OsError) => void) => NativeSocket;
+  /** onError: a receive failed (recv), or polling stopped for good (poll); errno positive. */
+  Socket: new (onMessage: (msg: Buffer) => void, onError: (errno: number, syscall: string) => void) => NativeSocket;
 }
 
 let native: NativeModule | undefined;
 
 function load(): NativeModule {
   if (native) return native;
-  const mod = loadAddon<NativeModule>('unix-dgram', 'dot1x_unix_dgram.node');
-  mod.init(OsError);
-  native = mod;
-  return mod;
+  native = loadAddon<NativeModule>('unix-dgram', 'dot1x_unix_dgram.node');
+  return native;
 }
 
 export interface UnixDgramSocketEvents {
@@ -40,17 +40,24 @@ export interface UnixDgramSocketEvents {
   error: [OsError];
 }
 
+const EMSGSIZE = osConstants.errno.EMSGSIZE;
+
 export class UnixDgramSocket extends EventEmitter<UnixDgramSocketEvents> {
   #sock: NativeSocket | undefined;
+  /** The connected peer's path: what receive errors name. */
+  #peer = '';
 
   /** Opens an unbound socket; throws OsError when the system refuses one. */
   constructor() {
     super();
     const { Socket } = load();
-    this.#sock = new Socket(
+    this.#sock = osCall('open unix datagram socket', undefined, () => new Socket(
       (msg) => { this.emit('message', msg); },
-      (err) => { this.emit('error', err); },
-    );
+      (errno, syscall) => {
+        const operation = errno === EMSGSIZE ? 'receive (datagram larger than 64 KiB dropped) from' : 'receive from';
+        this.emit('error', new OsError(errno, syscall, operation, this.#peer));
+      },
+    ));
   }
 
   get closed(): boolean { return this.#sock === undefined; }
@@ -59,13 +66,23 @@ export class UnixDgramSocket extends EventEmitter<UnixDgramSocketEvents> {
    * Binds the socket to a filesystem path (the caller removes the file after close()). Here and
    * in connect(), a path that starts with "\0" is an abstract name (unix(7)), which leaves no file.
    */
-  bind(path: string): void { this.#open().bind(path); }
+  bind(path: string): void {
+    const s = this.#open('bind', path);
+    osCall('bind socket to', path, () => s.bind(path));
+  }
 
   /** Sets the peer every send() goes to and the only source messages are accepted from. */
-  connect(path: string): void { this.#open().connect(path); }
+  connect(path: string): void {
+    const s = this.#open('connect', path);
+    osCall('connect to', path, () => s.connect(path));
+    this.#peer = path;
+  }
 
   /** Sends one datagram to the connected peer; throws OsError (ECONNREFUSED, EAGAIN, ...). */
-  send(data: Buffer | string): void { this.#open().send(data); }
+  send(data: Buffer | string): void {
+    const s = this.#open('send', this.#peer);
+    osCall('send to', this.#peer, () => s.send(data));
+  }
 
   /** Closes at once; no event is emitted afterwards. Idempotent. */
   close(): void {
@@ -78,8 +95,8 @@ export class UnixDgramSocket extends EventEmitter<UnixDgramSocketEvents> {
   ref(): this { this.#sock?.ref(); return this; }
   unref(): this { this.#sock?.unref(); return this; }
 
-  #open(): NativeSocket {
-    if (!this.#sock) throw new OsError(9 /* EBADF */, 'send', 'use closed socket');
+  #open(syscall: string, target: string): NativeSocket {
+    if (!this.#sock) throw new OsError(osConstants.errno.EBADF, syscall, 'use closed socket', target);
     return this.#sock;
   }
 }

@@ -4,7 +4,7 @@
  * Everything is measured inside ONE child process started with `ip netns exec`, so every
  * contender runs in the same namespace, process and loop:
  * - raw recv:  the same RTM_GETLINK dump request as dumpLinks(), received synchronously and
- *              only counted (RouteSocket#rawDump, native) — the baseline;
+ *              only counted (rawDump, the test build of the addon) — the baseline;
  * - ours:      RouteSocket#dumpLinks() (dump + parse + records);
  * - netlink:   the npm `netlink` package's getLinks(): the same request (ifinfomsg, no attributes);
  * - ip:        `ip -j link show` spawned, its JSON parsed.
@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 
 import { Netns } from '../lab/netns.js';
 import { RouteSocket } from '../../src/netlink/route-socket.js';
+import { rawDump } from '../netlink-raw-dump.js';
 
 export interface BenchRow {
   method: string;
@@ -56,7 +57,7 @@ async function measure(rounds: number): Promise<ChildResult> {
   const theirs = netlink.createRtNetlink();
 
   const contenders: Record<string, () => Promise<number>> = {
-    'raw recv': async () => { ours.rawDump(); return -1; },
+    'raw recv': async () => { rawDump(); return -1; },
     'ours dumpLinks()': async () => (await ours.dumpLinks()).length,
     'netlink getLinks()': async () => (await theirs.getLinks()).length,
     'ip -j link show (spawned)': () =>
@@ -77,7 +78,7 @@ async function measure(rounds: number): Promise<ChildResult> {
       links[name] = n;
     }
   }
-  const bytes = ours.rawDump();
+  const bytes = rawDump();
   ours.close();
   theirs.socket.close();
   return { links, bytes, samples };

@@ -1,8 +1,10 @@
-// Module entry: setErrorClass(), parse() (the parser's test entry point) and the
+// Module entry: parse() (the parser's test entry point) and the
 // RouteSocketHandle class (route_socket.cc).
 #include "addon.h"
 
 #include <cstring>
+#include <initializer_list>
+#include <utility>
 #include <memory>
 #include <vector>
 
@@ -10,38 +12,7 @@
 
 namespace dot1x {
 
-Napi::Value MakeOsError(Napi::Env env, int err, const char* syscall, const std::string& operation,
-                        const std::string& target) {
-  AddonData* data = env.GetInstanceData<AddonData>();
-  Napi::Value targetValue = target.empty() ? env.Undefined() : Napi::String::New(env, target);
-  if (data && !data->osError.IsEmpty()) {
-    return data->osError.New({Napi::Number::New(env, err), Napi::String::New(env, syscall),
-                              Napi::String::New(env, operation), targetValue});
-  }
-  Napi::Error e = Napi::Error::New(env, operation + " " + target + ": " + std::strerror(err));
-  e.Set("errno", Napi::Number::New(env, -err));
-  e.Set("syscall", Napi::String::New(env, syscall));
-  return e.Value();
-}
-
-void ThrowOsError(Napi::Env env, int err, const char* syscall, const std::string& operation,
-                  const std::string& target) {
-  Napi::Value e = MakeOsError(env, err, syscall, operation, target);
-  if (env.IsExceptionPending()) return;  // the constructor itself threw
-  napi_throw(env, e);
-}
-
 namespace {
-
-Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsFunction()) {
-    Napi::TypeError::New(env, "setErrorClass(OsError): a class is needed").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  env.GetInstanceData<AddonData>()->osError = Napi::Persistent(info[0].As<Napi::Function>());
-  return env.Undefined();
-}
 
 // Copies the bytes into an aligned buffer first: the uapi structs are read in place.
 Napi::Value Parse(const Napi::CallbackInfo& info) {
@@ -68,13 +39,40 @@ Napi::Value Parse(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// The item layout of parse.h, for src/netlink/batch.ts to check at load: every word's offset,
+// every kind and every present bit by name, the word size and the strings per link item.
+Napi::Object Layout(Napi::Env env) {
+  auto table = [&](std::initializer_list<std::pair<const char*, uint32_t>> entries) {
+    Napi::Object o = Napi::Object::New(env);
+    for (const auto& [name, value] : entries) o.Set(name, Napi::Number::New(env, value));
+    return o;
+  };
+  Napi::Object layout = Napi::Object::New(env);
+  layout.Set("wordBytes", Napi::Number::New(env, sizeof(uint32_t)));
+  layout.Set("itemWords", Napi::Number::New(env, kItemWords));
+  layout.Set("stringsPerLink", Napi::Number::New(env, kStringsPerLink));
+  layout.Set("words", table({{"KIND", kWordKind}, {"SEQ", kWordSeq}, {"NLFLAGS", kWordNlFlags},
+                             {"ORIGIN", kWordOrigin}, {"PRESENT", kWordPresent}, {"INDEX", kWordIndex},
+                             {"FLAGS", kWordFlags}, {"OPERSTATE", kWordOperstate}, {"LINKMODE", kWordLinkmode},
+                             {"IFLINK", kWordIflink}, {"MASTER", kWordMaster}, {"MTU", kWordMtu},
+                             {"CARRIER_CHANGES", kWordCarrierChanges}, {"CARRIER_UP", kWordCarrierUp},
+                             {"CARRIER_DOWN", kWordCarrierDown}, {"ERRNO", kWordErrno}, {"FAMILY", kWordFamily}}));
+  layout.Set("kinds", table({{"NEWLINK", kItemNewLink}, {"DELLINK", kItemDelLink}, {"DONE", kItemDone},
+                             {"ACK", kItemAck}, {"OVERRUN", kItemOverrun}, {"RECV_ERROR", kItemRecvError}}));
+  layout.Set("present", table({{"OPERSTATE", kHasOperstate}, {"LINKMODE", kHasLinkmode}, {"IFLINK", kHasIflink},
+                               {"MASTER", kHasMaster}, {"MTU", kHasMtu}, {"CARRIER_CHANGES", kHasCarrierChanges},
+                               {"CARRIER_UP", kHasCarrierUp}, {"CARRIER_DOWN", kHasCarrierDown},
+                               {"ADDRESS", kHasAddress}, {"KIND", kHasKind}}));
+  layout.Set("originMulticast", Napi::Number::New(env, kOriginMulticast));
+  return layout;
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
-  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("parse", Napi::Function::New(env, Parse, "parse"));
-  exports.Set("itemWords", Napi::Number::New(env, kItemWords));
+  exports.Set("layout", Layout(env));
   exports.Set("RouteSocketHandle", InitRouteSocket(env));
   return exports;
 }

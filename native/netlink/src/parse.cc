@@ -144,7 +144,7 @@ bool ParseLink(const struct nlmsghdr* nlh, bool multicast, Batch* batch) {
   v[kWordKind] = item[kWordKind];
   v[kWordSeq] = item[kWordSeq];
   v[kWordNlFlags] = nlh->nlmsg_flags;
-  v[kWordOrigin] = multicast ? 1u : 0u;
+  v[kWordOrigin] = multicast ? kOriginMulticast : 0u;
   v[kWordPresent] = present;
   v[kWordIndex] = static_cast<uint32_t>(ifi->ifi_index);
   v[kWordFlags] = ifi->ifi_flags;

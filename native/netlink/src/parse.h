@@ -10,7 +10,8 @@
 namespace dot1x {
 
 // One item per parsed netlink message, kItemWords uint32 each. The TypeScript side
-// (src/netlink/batch.ts) mirrors these offsets; keep them in step.
+// (src/netlink/batch.ts) mirrors these offsets and checks every one of them against the addon's
+// `layout` export (addon.cc) at load.
 enum ItemKind : uint32_t {
   kItemNewLink = 1,
   kItemDelLink = 2,
@@ -24,7 +25,7 @@ enum ItemWord : size_t {
   kWordKind = 0,
   kWordSeq,
   kWordNlFlags,   // nlmsghdr.nlmsg_flags (NLM_F_MULTI, NLM_F_DUMP_INTR, ...)
-  kWordOrigin,    // bit 0: arrived as a multicast (sockaddr_nl.nl_groups != 0)
+  kWordOrigin,    // kOriginMulticast: arrived as a multicast (sockaddr_nl.nl_groups != 0)
   kWordPresent,   // which optional fields the kernel included, kHas* bits
   kWordIndex,
   kWordFlags,
@@ -54,8 +55,12 @@ enum PresentBit : uint32_t {
   kHasKind = 1u << 9,
 };
 
-// Items plus the strings of the link records: for every link item, in order,
-// "name\0kind\0address\0" (empty when absent).
+constexpr uint32_t kOriginMulticast = 1;
+
+// Strings per link item: "name\0kind\0address\0" (empty when absent).
+constexpr uint32_t kStringsPerLink = 3;
+
+// Items plus the strings of the link records, kStringsPerLink for every link item, in order.
 struct Batch {
   std::vector<uint32_t> words;
   std::string strings;

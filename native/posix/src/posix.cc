@@ -1,5 +1,7 @@
 // Three system calls Node does not offer, as thin wrappers: each returns what the call
-// returned, or the negated errno, and decides nothing (src/posix.ts gives them meaning).
+// returned, or the negated errno, and decides nothing (src/posix.ts gives them meaning and
+// words). Returned, not thrown as native/core/errno_error.h does: EWOULDBLOCK from flock and
+// ECHILD from waitpid are answers here, not failures.
 //   flockExclusive(fd)   flock(2) LOCK_EX | LOCK_NB
 //   setChildSubreaper()  prctl(2) PR_SET_CHILD_SUBREAPER, 1
 //   reap(pid)            waitpid(2) pid, WNOHANG: the pid once it was reaped, 0 while it runs

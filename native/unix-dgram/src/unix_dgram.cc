@@ -2,15 +2,11 @@
 // Made for wpa_supplicant's control interface: the client binds its own path, connects to the
 // daemon's path, sends requests and receives replies and events as whole datagrams.
 //
-// Event loop: the fd sits on the loop of the environment that created it
-// (napi_get_uv_event_loop, so a Worker uses its own loop) through a uv_poll_t. No threads, no
-// timers. Closing: uv_close() and the state is freed in the close callback; an async cleanup
-// hook closes what is still open when the environment (a Worker) is torn down.
-// Errors: instances of the project's OsError class, handed over by init() at load time.
-// Exceptions thrown by JS listeners are passed to process 'uncaughtException'.
+// The fd is watched on the loop by the shared core (native/core/polled_fd.h); failures are
+// thrown or delivered as errno and syscall (native/core/errno_error.h), which src/wpa/unix-dgram.ts
+// words. Exceptions thrown by JS listeners are passed to process 'uncaughtException'.
 
 #include <napi.h>
-#include <uv.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -18,12 +14,17 @@
 #include <string>
 #include <vector>
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/errno_error.h"
+#include "core/loop_call.h"
+#include "core/polled_fd.h"
+
 namespace {
+
+using dot1x::core::ThrowErrno;
 
 // Largest datagram delivered. wpa_supplicant's replies fit in 4 KiB, but its event lines are
 // bounded only by their content and grow with peer-certificate events (docs/wpa-supplicant.md#sockets).
@@ -31,72 +32,7 @@ constexpr size_t kMaxMessage = 64 * 1024;
 // Datagrams read per readiness callback before yielding to the rest of the loop.
 constexpr int kBurst = 32;
 
-struct InstanceData {
-  Napi::FunctionReference osError;
-};
-
-// An OsError instance, or nullptr when JS cannot run (a Worker being terminated) or init() was
-// not called. Plain N-API calls with status checks: node-addon-api's error path would abort
-// the process when it meets an environment that can no longer run JS.
-napi_value NewOsError(napi_env env, int err, const char* syscall, const std::string& operation,
-                      const std::string& target) {
-  auto* data = static_cast<InstanceData*>(nullptr);
-  if (napi_get_instance_data(env, reinterpret_cast<void**>(&data)) != napi_ok || data == nullptr ||
-      data->osError.IsEmpty()) {
-    return nullptr;
-  }
-  napi_value ctor, argv[4], result;
-  if (napi_get_reference_value(env, data->osError, &ctor) != napi_ok || ctor == nullptr) return nullptr;
-  if (napi_create_int32(env, err, &argv[0]) != napi_ok ||
-      napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &argv[1]) != napi_ok ||
-      napi_create_string_utf8(env, operation.c_str(), operation.size(), &argv[2]) != napi_ok ||
-      napi_create_string_utf8(env, target.c_str(), target.size(), &argv[3]) != napi_ok ||
-      napi_new_instance(env, ctor, 4, argv, &result) != napi_ok) {
-    bool pending = false;
-    napi_value ignored;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
-    return nullptr;
-  }
-  return result;
-}
-
-[[noreturn]] void ThrowOsError(Napi::Env env, int err, const char* syscall,
-                               const std::string& operation, const std::string& target) {
-  napi_value e = NewOsError(env, err, syscall, operation, target);
-  if (e != nullptr) throw Napi::Error(env, e);
-  throw Napi::Error::New(env, operation + " " + target + ": " + std::strerror(err));
-}
-
-class Socket;
-
-// The part libuv points at. It outlives the JS wrapper when needed (close callbacks run later).
-struct Conn {
-  uv_poll_t poll;
-  int fd = -1;
-  bool closing = false;
-  Socket* wrap = nullptr;
-  napi_async_cleanup_hook_handle cleanupHook = nullptr;
-  std::vector<char> buf;
-};
-
-void OnClosed(uv_handle_t* handle);
-
-// Starts closing: the fd is closed now (uv_close has already stopped polling it and removed it
-// from epoll), the Conn is freed in OnClosed.
-void BeginClose(Conn* conn) {
-  if (conn->closing) return;
-  conn->closing = true;
-  uv_close(reinterpret_cast<uv_handle_t*>(&conn->poll), OnClosed);
-  ::close(conn->fd);
-  conn->fd = -1;
-}
-
-void OnEnvTeardown(napi_async_cleanup_hook_handle, void* arg) {
-  // The hook is removed (which tells Node the cleanup finished) in OnClosed.
-  BeginClose(static_cast<Conn*>(arg));
-}
-
-class Socket : public Napi::ObjectWrap<Socket> {
+class Socket : public Napi::ObjectWrap<Socket>, public dot1x::core::PollClient {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Socket",
@@ -108,42 +44,31 @@ class Socket : public Napi::ObjectWrap<Socket> {
                         InstanceMethod<&Socket::JsUnref>("unref")});
   }
 
-  // new Socket(onMessage(buffer), onError(osError))
-  explicit Socket(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<Socket>(info), async_(info.Env(), "dot1x_unix_dgram") {
+  // new Socket(onMessage(buffer), onError(errno, syscall))
+  explicit Socket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Socket>(info), env_(info.Env()) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction()) {
-      throw Napi::TypeError::New(env, "Socket(onMessage, onError): two functions expected");
+      Napi::TypeError::New(env, "Socket(onMessage, onError): two functions expected").ThrowAsJavaScriptException();
+      return;
     }
-    onMessage_ = Napi::Persistent(info[0].As<Napi::Function>());
-    onError_ = Napi::Persistent(info[1].As<Napi::Function>());
-
     int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) ThrowOsError(env, errno, "socket", "open unix datagram socket", "");
-
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      ::close(fd);
-      throw Napi::Error::New(env, "unix-dgram: no event loop");
+    if (fd < 0) {
+      ThrowErrno(env, errno, "socket");
+      return;
     }
-    auto* conn = new Conn();
-    conn->fd = fd;
-    conn->wrap = this;
-    conn->buf.resize(kMaxMessage);
-    int r = uv_poll_init(loop, &conn->poll, fd);
-    if (r != 0) {
+    if (!onMessage_.Init(env, info[0], "dot1x:UnixDgram") || !onError_.Init(env, info[1], "dot1x:UnixDgram")) {
       ::close(fd);
-      delete conn;
-      ThrowOsError(env, -r, "uv_poll_init", "watch unix datagram socket", "");
+      return;
     }
-    conn->poll.data = conn;
-    // From here on the Conn is freed only by OnClosed.
-    napi_add_async_cleanup_hook(env, OnEnvTeardown, conn, &conn->cleanupHook);
-    conn_ = conn;
-    r = uv_poll_start(&conn->poll, UV_READABLE, OnPoll);
-    if (r != 0) {
-      BeginClose(conn);
-      ThrowOsError(env, -r, "uv_poll_start", "watch unix datagram socket", "");
+    buf_.resize(kMaxMessage);
+    int err = 0;
+    const char* syscall = nullptr;
+    polled_ = dot1x::core::PolledFd::Open(env, fd, this, &err, &syscall);
+    if (polled_ == nullptr) {
+      onMessage_.Reset(env);
+      onError_.Reset(env);
+      ThrowErrno(env, err, syscall);
+      return;
     }
     // Keep the JS object (and its callbacks) alive while the fd is open, whatever the caller
     // keeps: the loop may call back at any time until close().
@@ -151,135 +76,122 @@ class Socket : public Napi::ObjectWrap<Socket> {
   }
 
   ~Socket() override {
-    if (conn_ != nullptr) {
-      conn_->wrap = nullptr;
-      BeginClose(conn_);
+    if (polled_ != nullptr) {
+      polled_->Forget();
+      polled_->Close();
     }
+    onMessage_.Reset(env_);
+    onError_.Reset(env_);
   }
-
-  // Called from OnClosed: the Conn is gone.
-  void Detach() { conn_ = nullptr; }
 
  private:
-  static void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
-    auto* conn = static_cast<Conn*>(handle->data);
-    if (conn->closing || conn->wrap == nullptr) return;
-    conn->wrap->Readable(status);
-  }
-
-  // Everything on this path uses plain N-API calls and gives up quietly when one fails: the
-  // loop can still report readiness while a Worker is being terminated and JS cannot run.
-  void Readable(int status) {
-    napi_env env = Env();
+  bool OnReadable() override {
+    bool readFailed = false;
     napi_handle_scope scope;
-    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-    if (status < 0) {
-      Deliver(onError_, NewOsError(env, -status, "poll", "receive from", peer_));
-    } else {
-      Drain(env);
-    }
-    napi_close_handle_scope(env, scope);
-  }
-
-  void Drain(napi_env env) {
-    for (int i = 0; i < kBurst && conn_ != nullptr && !conn_->closing; i++) {
+    if (napi_open_handle_scope(env_, &scope) != napi_ok) return false;
+    for (int i = 0; i < kBurst && polled_ != nullptr && !polled_->closing(); i++) {
       // MSG_TRUNC: the return value is the datagram's real length, so truncation is visible.
-      ssize_t n = ::recv(conn_->fd, conn_->buf.data(), conn_->buf.size(), MSG_DONTWAIT | MSG_TRUNC);
+      ssize_t n = ::recv(polled_->fd(), buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC);
       if (n < 0) {
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-        // e.g. ECONNREFUSED after the peer went away: reported, and the socket stays usable.
-        if (!Deliver(onError_, NewOsError(env, errno, "recv", "receive from", peer_))) return;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        // e.g. ECONNRESET, the pending error of a socket whose peer went away: reported, and
+        // the socket stays usable.
+        readFailed = true;
+        if (!DeliverError(errno, "recv")) break;
         continue;
       }
-      if (static_cast<size_t>(n) > conn_->buf.size()) {
-        if (!Deliver(onError_, NewOsError(env, EMSGSIZE, "recv",
-                                          "receive (datagram larger than 64 KiB dropped) from", peer_))) return;
+      if (static_cast<size_t>(n) > buf_.size()) {
+        if (!DeliverError(EMSGSIZE, "recv")) break;
         continue;
       }
-      napi_value buf;
+      napi_value msg;
       void* ignored;
-      if (napi_create_buffer_copy(env, static_cast<size_t>(n), conn_->buf.data(), &ignored, &buf) != napi_ok) return;
-      if (!Deliver(onMessage_, buf)) return;
+      if (napi_create_buffer_copy(env_, static_cast<size_t>(n), buf_.data(), &ignored, &msg) != napi_ok) break;
+      if (!onMessage_.Call(env_, 1, &msg)) break;
     }
+    napi_close_handle_scope(env_, scope);
+    return readFailed;
   }
 
-  // Calls into JS through MakeCallback (so promise jobs and nextTicks run afterwards) and hands
-  // a listener's exception to 'uncaughtException' instead of losing it. False when JS could
-  // not be run at all.
-  bool Deliver(Napi::FunctionReference& fn, napi_value arg) {
-    napi_env env = Env();
-    if (arg == nullptr) return false;
-    napi_value f, recv, result;
-    if (napi_get_reference_value(env, fn, &f) != napi_ok || f == nullptr) return false;
-    if (napi_get_reference_value(env, static_cast<napi_ref>(*this), &recv) != napi_ok || recv == nullptr) return false;
-    if (napi_make_callback(env, async_, recv, f, 1, &arg, &result) == napi_ok) return true;
-    bool pending = false;
-    napi_value exc;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
-        napi_get_and_clear_last_exception(env, &exc) == napi_ok) {
-      napi_fatal_exception(env, exc);
-      return true;
-    }
-    return false;
+  void OnPollStopped(int err) override {
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
+    DeliverError(err, "poll");
+    napi_close_handle_scope(env_, scope);
   }
 
-  static std::string PathArg(const Napi::CallbackInfo& info, const char* what) {
-    if (info.Length() < 1 || !info[0].IsString()) {
-      throw Napi::TypeError::New(info.Env(), std::string(what) + ": path string expected");
-    }
-    return info[0].As<Napi::String>().Utf8Value();
+  void OnDetached() override {
+    polled_ = nullptr;
+    onMessage_.Reset(env_);
+    onError_.Reset(env_);
+    Unref();
   }
 
-  // Fills a sockaddr_un. A path that starts with a NUL byte is an abstract name (unix(7)): its
-  // length is the address length, with no terminating NUL (systemd's NOTIFY_SOCKET "@name").
-  static socklen_t Address(Napi::Env env, const std::string& path, sockaddr_un* sun,
-                           const char* syscall, const char* operation) {
+  // onError(errno, syscall); false when JS could not run.
+  bool DeliverError(int err, const char* syscall) {
+    napi_value argv[2];
+    if (napi_create_int32(env_, err, &argv[0]) != napi_ok ||
+        napi_create_string_utf8(env_, syscall, NAPI_AUTO_LENGTH, &argv[1]) != napi_ok) {
+      return false;
+    }
+    return onError_.Call(env_, 2, argv);
+  }
+
+  // Fills a sockaddr_un; 0, or the errno the path deserves. A path that starts with a NUL byte
+  // is an abstract name (unix(7)): its length is the address length, with no terminating NUL
+  // (systemd's NOTIFY_SOCKET "@name").
+  static int Address(const std::string& path, sockaddr_un* sun, socklen_t* len) {
     std::memset(sun, 0, sizeof *sun);
     sun->sun_family = AF_UNIX;
     const bool abstract = !path.empty() && path[0] == '\0';
     if (abstract ? (path.size() < 2 || path.size() > sizeof sun->sun_path)
                  : (path.empty() || path.size() >= sizeof sun->sun_path || path.find('\0') != std::string::npos)) {
-      ThrowOsError(env, path.size() < (abstract ? 2u : 1u) ? EINVAL : ENAMETOOLONG, syscall, operation, path);
+      return path.size() < (abstract ? 2u : 1u) ? EINVAL : ENAMETOOLONG;
     }
     std::memcpy(sun->sun_path, path.data(), path.size());
-    return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
+    *len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
+    return 0;
   }
 
-  int OpenFd(Napi::Env env, const char* syscall, const std::string& target) {
-    if (conn_ == nullptr || conn_->closing) ThrowOsError(env, EBADF, syscall, "use closed socket", target);
-    return conn_->fd;
+  // The open fd, or -1 with EBADF thrown.
+  int OpenFd(Napi::Env env, const char* syscall) {
+    if (polled_ != nullptr && !polled_->closing()) return polled_->fd();
+    ThrowErrno(env, EBADF, syscall);
+    return -1;
   }
 
-  // bind() and connect(): a path argument made into an address, one call, OsError on failure.
+  // bind() and connect(): a path argument made into an address, one call.
   template <typename Call>
-  Napi::Value AddressCall(const Napi::CallbackInfo& info, const char* syscall, const char* operation, Call call) {
+  Napi::Value AddressCall(const Napi::CallbackInfo& info, const char* syscall, Call call) {
     Napi::Env env = info.Env();
-    std::string path = PathArg(info, syscall);
-    int fd = OpenFd(env, syscall, path);
+    if (info.Length() < 1 || !info[0].IsString()) {
+      Napi::TypeError::New(env, std::string(syscall) + ": path string expected").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    std::string path = info[0].As<Napi::String>().Utf8Value();
+    int fd = OpenFd(env, syscall);
+    if (fd < 0) return env.Undefined();
     sockaddr_un sun;
-    socklen_t len = Address(env, path, &sun, syscall, operation);
+    socklen_t len = 0;
+    if (int err = Address(path, &sun, &len)) {
+      ThrowErrno(env, err, syscall);
+      return env.Undefined();
+    }
     int r;
     do r = call(fd, reinterpret_cast<sockaddr*>(&sun), len);
     while (r != 0 && errno == EINTR);
-    if (r != 0) ThrowOsError(env, errno, syscall, operation, path);
+    if (r != 0) ThrowErrno(env, errno, syscall);
     return env.Undefined();
   }
 
-  Napi::Value Bind(const Napi::CallbackInfo& info) {
-    return AddressCall(info, "bind", "bind socket to", ::bind);
-  }
+  Napi::Value Bind(const Napi::CallbackInfo& info) { return AddressCall(info, "bind", ::bind); }
 
-  Napi::Value Connect(const Napi::CallbackInfo& info) {
-    Napi::Value r = AddressCall(info, "connect", "connect to", ::connect);
-    peer_ = info[0].As<Napi::String>().Utf8Value();
-    return r;
-  }
+  Napi::Value Connect(const Napi::CallbackInfo& info) { return AddressCall(info, "connect", ::connect); }
 
   // send(Buffer | string) -> bytes sent. Never blocks: a full peer queue is EAGAIN.
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    int fd = OpenFd(env, "send", peer_);
     std::string text;
     const char* data;
     size_t len;
@@ -292,60 +204,44 @@ class Socket : public Napi::ObjectWrap<Socket> {
       data = text.data();
       len = text.size();
     } else {
-      throw Napi::TypeError::New(env, "send: Buffer or string expected");
+      Napi::TypeError::New(env, "send: Buffer or string expected").ThrowAsJavaScriptException();
+      return env.Undefined();
     }
+    int fd = OpenFd(env, "send");
+    if (fd < 0) return env.Undefined();
     ssize_t n;
     do n = ::send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    if (n < 0) ThrowOsError(env, errno, "send", "send to", peer_);
+    if (n < 0) {
+      ThrowErrno(env, errno, "send");
+      return env.Undefined();
+    }
     return Napi::Number::New(env, static_cast<double>(n));
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (conn_ != nullptr && !conn_->closing) {
-      BeginClose(conn_);
-      Unref();
-    }
+    if (polled_ != nullptr) polled_->Close();
     return info.Env().Undefined();
   }
 
   // Whether an open socket keeps the process alive (like net.Socket ref/unref).
   Napi::Value JsRef(const Napi::CallbackInfo& info) {
-    if (conn_ != nullptr && !conn_->closing) uv_ref(reinterpret_cast<uv_handle_t*>(&conn_->poll));
+    if (polled_ != nullptr) polled_->Ref();
     return info.Env().Undefined();
   }
   Napi::Value JsUnref(const Napi::CallbackInfo& info) {
-    if (conn_ != nullptr && !conn_->closing) uv_unref(reinterpret_cast<uv_handle_t*>(&conn_->poll));
+    if (polled_ != nullptr) polled_->Unref();
     return info.Env().Undefined();
   }
 
-  Conn* conn_ = nullptr;
-  std::string peer_;
-  Napi::FunctionReference onMessage_;
-  Napi::FunctionReference onError_;
-  Napi::AsyncContext async_;
+  napi_env env_ = nullptr;
+  dot1x::core::PolledFd* polled_ = nullptr;
+  dot1x::core::LoopCallback onMessage_;
+  dot1x::core::LoopCallback onError_;
+  std::vector<char> buf_;
 };
 
-void OnClosed(uv_handle_t* handle) {
-  auto* conn = static_cast<Conn*>(handle->data);
-  if (conn->wrap != nullptr) conn->wrap->Detach();
-  if (conn->cleanupHook != nullptr) napi_remove_async_cleanup_hook(conn->cleanupHook);
-  delete conn;
-}
-
-// init(OsError): the class every failure is thrown as.
-Napi::Value Init(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsFunction()) {
-    throw Napi::TypeError::New(env, "init(OsError): a constructor expected");
-  }
-  env.GetInstanceData<InstanceData>()->osError = Napi::Persistent(info[0].As<Napi::Function>());
-  return env.Undefined();
-}
-
 Napi::Object Module(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData(new InstanceData());
-  exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("Socket", Socket::Define(env));
   return exports;
 }
