@@ -10,6 +10,8 @@ import { round, summarize } from './stats.js';
 import { cableCycle, openGateLab, type CableCycle, type GateLab } from './gate-labs.js';
 
 const carrierMs = (cs: CableCycle[]): number[] => cs.flatMap((c) => (c.upUs === null ? [] : [(c.upUs - c.carrierUs) / 1000]));
+const toSuccessMs = (cs: CableCycle[]): number[] =>
+  cs.flatMap((c) => (c.successUs === null ? [] : [(c.successUs - c.carrierUs) / 1000]));
 const successMs = (cs: CableCycle[]): number[] =>
   cs.flatMap((c) => (c.upUs === null || c.successUs === null ? [] : [(c.upUs - c.successUs) / 1000]));
 
@@ -39,6 +41,7 @@ export const enforceCost: Bench = {
       }
       const s = {
         plainCarrier: summarize(carrierMs(plain)), enforceCarrier: summarize(carrierMs(enforced)),
+        plainToSuccess: summarize(toSuccessMs(plain)), enforceToSuccess: summarize(toSuccessMs(enforced)),
         plainSuccess: summarize(successMs(plain)), enforceSuccess: summarize(successMs(enforced)),
       };
       const row = (name: string, x: ReturnType<typeof summarize>): Array<string | number | null> => [name, x.n, x.median, x.p90, x.min, x.max];
@@ -51,6 +54,8 @@ export const enforceCost: Bench = {
           rows: [
             row('carrier return -> UP', s.plainCarrier),
             row('carrier return -> UP, --enforce', s.enforceCarrier),
+            row('carrier return -> EAP-SUCCESS', s.plainToSuccess),
+            row('carrier return -> EAP-SUCCESS, --enforce', s.enforceToSuccess),
             row('EAP-SUCCESS -> UP', s.plainSuccess),
             row('EAP-SUCCESS -> UP, --enforce', s.enforceSuccess),
           ],
