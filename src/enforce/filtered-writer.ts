@@ -8,7 +8,11 @@
 import type { LinkSettings } from '../link.js';
 import type { WriteLinkInput } from '../../machines/contract.js';
 
-export interface Liftable { lift(): Promise<void> }
+export interface Liftable {
+  lift(): Promise<void>;
+  /** The lift within this turn: true once done, false when lift() must do it; throws its error. */
+  liftNow?(): boolean;
+}
 
 export function filteredWriter(
   setLink: (index: number, settings: LinkSettings) => Promise<void>,
@@ -16,7 +20,27 @@ export function filteredWriter(
   onLiftFailed: (input: WriteLinkInput, err: unknown) => void,
 ): (input: WriteLinkInput) => Promise<void> {
   let tail: Promise<unknown> = Promise.resolve();
+  let queued = 0;
   return (input) => {
+    // Nothing queued and the filter lifted within this turn (or not needed): the request goes
+    // out now, in the turn the machine issued it, as without --enforce. Deferred even by a
+    // microtask it would wait for the rest of that turn's work (transitions, logging: 0.2 ms).
+    let now = false;
+    if (queued === 0 && input.settings.operstate !== 'UP') now = true;
+    else if (queued === 0 && filter.liftNow !== undefined) {
+      try {
+        now = filter.liftNow();
+      } catch (err) {
+        onLiftFailed(input, err);
+        if (input.settings.linkmode !== 0) return Promise.reject(err);
+        now = true;
+      }
+    }
+    if (now) {
+      const sent = setLink(input.index, input.settings);
+      tail = sent.catch(() => {});
+      return sent;
+    }
     const send = async (): Promise<void> => {
       if (input.settings.operstate === 'UP') {
         try {
@@ -28,7 +52,10 @@ export function filteredWriter(
       }
       await setLink(input.index, input.settings);
     };
+    queued++;
     const next = tail.then(send, send);
+    const settled = (): void => { queued--; };
+    next.then(settled, settled);
     tail = next.catch(() => {});
     return next;
   };
