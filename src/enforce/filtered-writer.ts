@@ -7,6 +7,7 @@
  */
 import type { LinkSettings } from '../link.js';
 import type { WriteLinkInput } from '../../machines/contract.js';
+import { Turns } from './turns.js';
 
 export interface Liftable {
   lift(): Promise<void>;
@@ -19,15 +20,14 @@ export function filteredWriter(
   filter: Liftable,
   onLiftFailed: (input: WriteLinkInput, err: unknown) => void,
 ): (input: WriteLinkInput) => Promise<void> {
-  let tail: Promise<unknown> = Promise.resolve();
-  let queued = 0;
+  const turns = new Turns();
   return (input) => {
     // Nothing queued and the filter lifted within this turn (or not needed): the request goes
     // out now, in the turn the machine issued it, as without --enforce. Deferred even by a
     // microtask it would wait for the rest of that turn's work (transitions, logging: 0.2 ms).
     let now = false;
-    if (queued === 0 && input.settings.operstate !== 'UP') now = true;
-    else if (queued === 0 && filter.liftNow !== undefined) {
+    if (turns.idle && input.settings.operstate !== 'UP') now = true;
+    else if (turns.idle && filter.liftNow !== undefined) {
       try {
         now = filter.liftNow();
       } catch (err) {
@@ -38,7 +38,7 @@ export function filteredWriter(
     }
     if (now) {
       const sent = setLink(input.index, input.settings);
-      tail = sent.catch(() => {});
+      turns.follow(sent);
       return sent;
     }
     const send = async (): Promise<void> => {
@@ -52,11 +52,6 @@ export function filteredWriter(
       }
       await setLink(input.index, input.settings);
     };
-    queued++;
-    const next = tail.then(send, send);
-    const settled = (): void => { queued--; };
-    next.then(settled, settled);
-    tail = next.catch(() => {});
-    return next;
+    return turns.run(send);
   };
 }

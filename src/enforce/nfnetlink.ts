@@ -17,6 +17,7 @@
 import { closeSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { RuntimeFailure } from '../errors.js';
+import { Turns } from './turns.js';
 import { errnoName, openNetlink, receiveNetlink, sendNetlink } from '../posix.js';
 
 const NETLINK_NETFILTER = 12;
@@ -133,9 +134,8 @@ export class NfnetlinkSocket {
   private fd: number | null;
   private seq = 1;
   private readonly buffer = Buffer.alloc(8192);
-  private tail: Promise<unknown> = Promise.resolve();
   /** Batches queued or waiting for their answers. */
-  private busy = 0;
+  private readonly turns = new Turns();
 
   private constructor(fd: number) { this.fd = fd; }
 
@@ -150,7 +150,7 @@ export class NfnetlinkSocket {
       const sent = this.send(table, set, ifname, changes);
       await this.answered(sent);
     };
-    return this.inTurn(run);
+    return this.turns.run(run);
   }
 
   /**
@@ -160,25 +160,16 @@ export class NfnetlinkSocket {
    * (again: an add, or an add then a delete, may be repeated). Throws the kernel's error.
    */
   changeNow(table: string, set: string, ifname: string, changes: ElementChange[]): boolean {
-    if (this.busy > 0 || this.fd === null) return false;
+    if (!this.turns.idle || this.fd === null) return false;
     const sent = this.send(table, set, ifname, changes);
     if (this.collect(sent)) return true;
-    void this.inTurn(() => this.answered(sent)).catch(() => { /* the caller's change() reports */ });
+    void this.turns.run(() => this.answered(sent)).catch(() => { /* the caller's change() reports */ });
     return false;
   }
 
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
-  }
-
-  private inTurn(op: () => Promise<void>): Promise<void> {
-    this.busy++;
-    const next = this.tail.then(op, op);
-    const settled = (): void => { this.busy--; };
-    next.then(settled, settled);
-    this.tail = next.catch(() => {});
-    return next;
   }
 
   private send(table: string, set: string, ifname: string, changes: ElementChange[]): Sent {

@@ -18,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { NftSession } from './nft.js';
+import { Turns } from './turns.js';
 
 export const EAPOL_ETHERTYPE = '0x888e';
 /** Before anything else on the device (the netdev family's hooks run before the bridge and tc). */
@@ -82,9 +83,7 @@ export class PortFilter {
   /** What the last transaction sent asked for (the kernel has it once that resolved). */
   private open = false;
   private installed = false;
-  private tail: Promise<unknown> = Promise.resolve();
-  /** Operations queued and not settled. */
-  private busy = 0;
+  private readonly turns = new Turns();
 
   constructor(private ifname: string, private readonly session: NftSession, private readonly elements?: ElementWriter) {}
 
@@ -93,7 +92,7 @@ export class PortFilter {
   /** Create the table (fresh, replacing a leftover), open or closed. Rejects with nft's error. */
   install(open: boolean): Promise<void> {
     this.open = open;
-    return this.inTurn(async () => {
+    return this.turns.run(async () => {
       await this.session.run(installLine(this.ifname, open));
       this.installed = true;
     });
@@ -112,7 +111,7 @@ export class PortFilter {
    * must go through lift(). Throws the kernel's error (the filter then stays closed).
    */
   liftNow(): boolean {
-    if (this.busy > 0 || !this.installed) return false;
+    if (!this.turns.idle || !this.installed) return false;
     if (this.open) return true;
     if (this.elements?.changeNow === undefined) return false;
     const lifted = this.elements.changeNow(tableName(this.ifname), 'closed', this.ifname, ['add', 'delete']);
@@ -133,32 +132,23 @@ export class PortFilter {
     this.ifname = newName;
     this.installed = false;
     await this.install(open);
-    if (old !== newName) await this.inTurn(() => this.session.run(removeLine(old)));
+    if (old !== newName) await this.turns.run(() => this.session.run(removeLine(old)));
   }
 
   /** Delete the table. */
   remove(): Promise<void> {
     this.installed = false;
     this.open = false;
-    return this.inTurn(() => this.session.run(removeLine(this.ifname)));
+    return this.turns.run(() => this.session.run(removeLine(this.ifname)));
   }
 
   get name(): string { return this.ifname; }
 
   private toggle(open: boolean): Promise<void> {
     const ifname = this.ifname;
-    if (this.elements === undefined) return this.inTurn(() => this.session.run(filterLine(ifname, open)));
+    if (this.elements === undefined) return this.turns.run(() => this.session.run(filterLine(ifname, open)));
     const elements = this.elements;
     // The same changes as filterLine's, in one transaction.
-    return this.inTurn(() => elements.change(tableName(ifname), 'closed', ifname, open ? ['add', 'delete'] : ['add']));
-  }
-
-  private inTurn(op: () => Promise<void>): Promise<void> {
-    this.busy++;
-    const next = this.tail.then(op, op);
-    const settled = (): void => { this.busy--; };
-    next.then(settled, settled);
-    this.tail = next.catch(() => {});
-    return next;
+    return this.turns.run(() => elements.change(tableName(ifname), 'closed', ifname, open ? ['add', 'delete'] : ['add']));
   }
 }
