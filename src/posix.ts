@@ -10,6 +10,9 @@ interface NativePosix {
   flockExclusive(fd: number): number;
   setChildSubreaper(): number;
   reap(pid: number): number;
+  netlinkOpen(protocol: number): number;
+  netlinkSend(fd: number, buffer: Buffer): number;
+  netlinkRecv(fd: number, buffer: Buffer): number;
 }
 
 let native: NativePosix | undefined;
@@ -50,4 +53,31 @@ export function becomeChildSubreaper(): void {
 export function reapChild(pid: number): boolean {
   const r = load().reap(pid);
   return r !== 0;
+}
+
+/**
+ * A netlink datagram socket of PROTOCOL (e.g. NETLINK_NETFILTER), non-blocking, bound to a port
+ * id the kernel picks; the messages are built and read by the caller. Close it with fs.closeSync.
+ */
+export function openNetlink(protocol: number): number {
+  const r = load().netlinkOpen(protocol);
+  if (r < 0) throw Object.assign(new Error(`netlink socket: ${errnoName(r)}`), { code: errnoName(r) });
+  return r;
+}
+
+/** Sends one datagram (one or more netlink messages) to the kernel. */
+export function sendNetlink(fd: number, message: Buffer): void {
+  const r = load().netlinkSend(fd, message);
+  if (r < 0) throw Object.assign(new Error(`netlink send: ${errnoName(r)}`), { code: errnoName(r) });
+}
+
+/**
+ * One queued datagram into BUFFER without waiting: its length (which may exceed the buffer's: the
+ * rest was cut), or null when none is queued.
+ */
+export function receiveNetlink(fd: number, buffer: Buffer): number | null {
+  const r = load().netlinkRecv(fd, buffer);
+  if (r === -constants.errno.EAGAIN) return null;
+  if (r < 0) throw Object.assign(new Error(`netlink receive: ${errnoName(r)}`), { code: errnoName(r) });
+  return r;
 }

@@ -42,3 +42,31 @@ test('enforce writer: a failed lift fails the UP write, the restore goes out any
   assert.deepEqual(sent, [{ linkmode: 0, operstate: 'UP' }, { operstate: 'DORMANT' }]);
   assert.deepEqual(failures, ['UP: nft gone', 'UP: nft gone']);
 });
+
+test('enforce writer: a lift done at once sends UP within the same turn; one that cannot be waits for lift()', async () => {
+  const events: string[] = [];
+  let atOnce = true;
+  const write = filteredWriter(async (_i, s) => { events.push(`setLink ${s.operstate}`); },
+    { liftNow: () => { events.push(`liftNow ${atOnce}`); return atOnce; }, lift: async () => { events.push('lift'); } }, () => {});
+  const up = write(input({ operstate: 'UP' }));
+  assert.deepEqual(events, ['liftNow true', 'setLink UP'], 'UP did not go out in the turn it was issued');
+  await up;
+  atOnce = false;
+  events.length = 0;
+  const again = write(input({ operstate: 'UP' }));
+  assert.deepEqual(events, ['liftNow false'], 'UP went out before the lift');
+  await again;
+  assert.deepEqual(events, ['liftNow false', 'lift', 'setLink UP']);
+});
+
+test('enforce writer: a lift that fails at once fails the UP write, the restore goes out anyway', async () => {
+  const sent: LinkSettings[] = [];
+  const failures: string[] = [];
+  const write = filteredWriter(async (_i, s) => { sent.push(s); },
+    { liftNow: () => { throw new Error('ENOENT'); }, lift: () => Promise.reject(new Error('not to be called')) },
+    (i, e) => failures.push(`${i.settings.operstate}: ${(e as Error).message}`));
+  await assert.rejects(write(input({ operstate: 'UP' })), /ENOENT/);
+  await write(input({ linkmode: 0, operstate: 'UP' }));
+  assert.deepEqual(sent, [{ linkmode: 0, operstate: 'UP' }]);
+  assert.deepEqual(failures, ['UP: ENOENT', 'UP: ENOENT']);
+});

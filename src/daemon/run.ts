@@ -33,6 +33,7 @@ import { programVersion } from '../version.js';
 import { RuntimeFailure } from '../errors.js';
 import { NftSession, findNft, nftSync } from '../enforce/nft.js';
 import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
+import { NfnetlinkSocket } from '../enforce/nfnetlink.js';
 import { HookRunner } from './hooks.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
@@ -67,6 +68,8 @@ class Daemon {
   private readySent = false;
   private metrics: MetricsFile | null = null;
   private nft: NftSession | null = null;
+  /** --enforce: lifts and closes go straight to the kernel on this socket, when it could be had. */
+  private nfnetlink: NfnetlinkSocket | null = null;
   private nftProgram: string | null = null;
   /** --enforce filters by interface name given on the command line, once installed. */
   private readonly filters = new Map<string, PortFilter>();
@@ -148,8 +151,13 @@ class Daemon {
       throw new RuntimeFailure('ENFT', '--enforce needs the nft program (nftables), which is not installed: apt-get install nftables, or run without --enforce');
     }
     this.nft = new NftSession(this.nftProgram);
+    try {
+      this.nfnetlink = NfnetlinkSocket.open();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, '--enforce: no nfnetlink socket, the filter is lifted through nft (slower)');
+    }
     for (const ifname of config.ifnames) {
-      const filter = new PortFilter(ifname, this.nft);
+      const filter = new PortFilter(ifname, this.nft, this.nfnetlink ?? undefined);
       try {
         await filter.install(true);
       } catch (err) {
@@ -178,6 +186,8 @@ class Daemon {
     }
     this.filters.clear();
     this.nft?.close();
+    this.nfnetlink?.close();
+    this.nfnetlink = null;
     return ok;
   }
 

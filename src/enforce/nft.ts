@@ -5,8 +5,9 @@
  * a failed batch writes "Error: ..." to stderr and commits nothing. Every line this project
  * sends adds at least one object, so each gets exactly one of the two answers, in order.
  *
- * Why a long-lived child: spawning nft costs milliseconds, and the lift sits on the path from
- * EAP success to operstate UP. A line to a running nft is a parse and one netlink transaction.
+ * Why a long-lived child: spawning nft costs milliseconds, and where the daemon has no nfnetlink
+ * socket of its own (src/enforce/nfnetlink.ts) the lift goes through nft, on the path from EAP
+ * success to operstate UP. A line to a running nft is a parse and one netlink transaction.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';

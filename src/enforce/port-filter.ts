@@ -8,7 +8,8 @@
  *   chain ingress: meta protocol 0x888e accept; iifname @closed counter drop
  *   chain egress:  meta protocol 0x888e accept; oifname @closed counter drop
  *
- * Lifting and closing change one set element, in one transaction each. Every line sent changes
+ * Lifting and closing change one set element, in one transaction each, which the daemon sends
+ * itself where it can (src/enforce/nfnetlink.ts: it is on the path to UP). Every nft line sent changes
  * the ruleset, so that nft --echo answers it (src/enforce/nft.ts): nft stays silent about a
  * transaction that changes nothing. The order against the operstate is the daemon's
  * (src/daemon/managed-interface.ts): lift before UP is written, close once the kernel shows the
@@ -17,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { NftSession } from './nft.js';
+import { Turns } from './turns.js';
 
 export const EAPOL_ETHERTYPE = '0x888e';
 /** Before anything else on the device (the netdev family's hooks run before the bridge and tc). */
@@ -65,35 +67,63 @@ export function filterLine(ifname: string, open: boolean): string {
   return open ? toggle : `${toggle}; add element ${element}`;
 }
 
-/** The filter of one port; operations are serialized by the session (one nft, lines in order). */
+/** Changes the set element directly (src/enforce/nfnetlink.ts). */
+export interface ElementWriter {
+  change(table: string, set: string, ifname: string, changes: Array<'add' | 'delete'>): Promise<void>;
+  /** The change within this turn: true once committed, false when change() must do it. Throws the kernel's error. */
+  changeNow?(table: string, set: string, ifname: string, changes: Array<'add' | 'delete'>): boolean;
+}
+
+/**
+ * The filter of one port. Its operations go out one after the other in the order they were
+ * asked for: the table's through the nft session, the lift and the close through ELEMENTS when
+ * there is one (the nft session otherwise), after whatever of the table's is still under way.
+ */
 export class PortFilter {
   /** What the last transaction sent asked for (the kernel has it once that resolved). */
   private open = false;
   private installed = false;
+  private readonly turns = new Turns();
 
-  constructor(private ifname: string, private readonly session: NftSession) {}
+  constructor(private ifname: string, private readonly session: NftSession, private readonly elements?: ElementWriter) {}
 
   get isOpen(): boolean { return this.open; }
 
   /** Create the table (fresh, replacing a leftover), open or closed. Rejects with nft's error. */
-  async install(open: boolean): Promise<void> {
+  install(open: boolean): Promise<void> {
     this.open = open;
-    await this.session.run(installLine(this.ifname, open));
-    this.installed = true;
+    return this.turns.run(async () => {
+      await this.session.run(installLine(this.ifname, open));
+      this.installed = true;
+    });
   }
 
   /** Let everything pass. Resolves at once when the last request already did. */
   lift(): Promise<void> {
     if (this.open && this.installed) return Promise.resolve();
     this.open = true;
-    return this.installed ? this.session.run(filterLine(this.ifname, true)) : this.install(true);
+    return this.installed ? this.toggle(true) : this.install(true);
+  }
+
+  /**
+   * The lift within this turn of the event loop, where nothing of this filter is under way and
+   * the kernel commits it at once: true when the filter is lifted (now or before), false when it
+   * must go through lift(). Throws the kernel's error (the filter then stays closed).
+   */
+  liftNow(): boolean {
+    if (!this.turns.idle || !this.installed) return false;
+    if (this.open) return true;
+    if (this.elements?.changeNow === undefined) return false;
+    const lifted = this.elements.changeNow(tableName(this.ifname), 'closed', this.ifname, ['add', 'delete']);
+    if (lifted) this.open = true;
+    return lifted;
   }
 
   /** Pass only EAPOL again. */
   close(): Promise<void> {
     if (!this.open && this.installed) return Promise.resolve();
     this.open = false;
-    return this.installed ? this.session.run(filterLine(this.ifname, false)) : this.install(false);
+    return this.installed ? this.toggle(false) : this.install(false);
   }
 
   /** The interface was renamed or replaced: a fresh table for NEWNAME (the old one removed). */
@@ -102,15 +132,23 @@ export class PortFilter {
     this.ifname = newName;
     this.installed = false;
     await this.install(open);
-    if (old !== newName) await this.session.run(removeLine(old));
+    if (old !== newName) await this.turns.run(() => this.session.run(removeLine(old)));
   }
 
   /** Delete the table. */
-  async remove(): Promise<void> {
+  remove(): Promise<void> {
     this.installed = false;
     this.open = false;
-    await this.session.run(removeLine(this.ifname));
+    return this.turns.run(() => this.session.run(removeLine(this.ifname)));
   }
 
   get name(): string { return this.ifname; }
+
+  private toggle(open: boolean): Promise<void> {
+    const ifname = this.ifname;
+    if (this.elements === undefined) return this.turns.run(() => this.session.run(filterLine(ifname, open)));
+    const elements = this.elements;
+    // The same changes as filterLine's, in one transaction.
+    return this.turns.run(() => elements.change(tableName(ifname), 'closed', ifname, open ? ['add', 'delete'] : ['add']));
+  }
 }

@@ -5,14 +5,24 @@
 //   flockExclusive(fd)   flock(2) LOCK_EX | LOCK_NB
 //   setChildSubreaper()  prctl(2) PR_SET_CHILD_SUBREAPER, 1
 //   reap(pid)            waitpid(2) pid, WNOHANG: the pid once it was reaped, 0 while it runs
+// and a netlink datagram socket of any protocol, for messages built in TypeScript:
+//   netlinkOpen(protocol)      socket(2) AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, bound
+//                              (bind(2)) to a port id the kernel picks: the descriptor
+//   netlinkSend(fd, buffer)    sendto(2) the kernel (port id 0): the bytes sent
+//   netlinkRecv(fd, buffer)    recv(2) MSG_DONTWAIT into buffer: the bytes of one datagram
+//                              (-EAGAIN when none is queued); MSG_TRUNC reports a longer one
+// The descriptor is closed with fs.closeSync.
 #include <napi.h>
 
 #include <cerrno>
 
+#include <linux/netlink.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -53,10 +63,58 @@ Napi::Value Reap(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Result(r));
 }
 
+bool FdBufferArgs(const Napi::CallbackInfo& info, const char* usage, int32_t* fd, Napi::Buffer<uint8_t>* buffer) {
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBuffer()) {
+    Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+    return false;
+  }
+  *fd = info[0].As<Napi::Number>().Int32Value();
+  *buffer = info[1].As<Napi::Buffer<uint8_t>>();
+  return true;
+}
+
+Napi::Value NetlinkOpen(const Napi::CallbackInfo& info) {
+  int32_t protocol;
+  if (!Int32Arg(info, "netlinkOpen(protocol): a netlink protocol number is needed", &protocol)) return info.Env().Undefined();
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+  if (fd < 0) return Napi::Number::New(info.Env(), -errno);
+  sockaddr_nl local = {};
+  local.nl_family = AF_NETLINK;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) {
+    int e = errno;
+    close(fd);
+    return Napi::Number::New(info.Env(), -e);
+  }
+  return Napi::Number::New(info.Env(), fd);
+}
+
+Napi::Value NetlinkSend(const Napi::CallbackInfo& info) {
+  int32_t fd;
+  Napi::Buffer<uint8_t> buffer;
+  if (!FdBufferArgs(info, "netlinkSend(fd, buffer): a descriptor and a Buffer are needed", &fd, &buffer)) return info.Env().Undefined();
+  sockaddr_nl kernel = {};
+  kernel.nl_family = AF_NETLINK;
+  ssize_t r;
+  do r = sendto(fd, buffer.Data(), buffer.Length(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel); while (r < 0 && errno == EINTR);
+  return Napi::Number::New(info.Env(), r < 0 ? -errno : static_cast<double>(r));
+}
+
+Napi::Value NetlinkRecv(const Napi::CallbackInfo& info) {
+  int32_t fd;
+  Napi::Buffer<uint8_t> buffer;
+  if (!FdBufferArgs(info, "netlinkRecv(fd, buffer): a descriptor and a Buffer are needed", &fd, &buffer)) return info.Env().Undefined();
+  ssize_t r;
+  do r = recv(fd, buffer.Data(), buffer.Length(), MSG_DONTWAIT | MSG_TRUNC); while (r < 0 && errno == EINTR);
+  return Napi::Number::New(info.Env(), r < 0 ? -errno : static_cast<double>(r));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flockExclusive", Napi::Function::New(env, FlockExclusive, "flockExclusive"));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
   exports.Set("reap", Napi::Function::New(env, Reap, "reap"));
+  exports.Set("netlinkOpen", Napi::Function::New(env, NetlinkOpen, "netlinkOpen"));
+  exports.Set("netlinkSend", Napi::Function::New(env, NetlinkSend, "netlinkSend"));
+  exports.Set("netlinkRecv", Napi::Function::New(env, NetlinkRecv, "netlinkRecv"));
   return exports;
 }
 
