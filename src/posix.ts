@@ -61,14 +61,14 @@ export function reapChild(pid: number): boolean {
  */
 export function openNetlink(protocol: number): number {
   const r = load().netlinkOpen(protocol);
-  if (r < 0) throw Object.assign(new Error(`netlink socket: ${errnoName(r)}`), { code: errnoName(r) });
+  if (r < 0) throw Object.assign(new Error(`netlink socket: ${resultName(r)}`), { code: resultName(r) });
   return r;
 }
 
 /** Sends one datagram (one or more netlink messages) to the kernel. */
 export function sendNetlink(fd: number, message: Buffer): void {
   const r = load().netlinkSend(fd, message);
-  if (r < 0) throw Object.assign(new Error(`netlink send: ${errnoName(r)}`), { code: errnoName(r) });
+  if (r < 0) throw Object.assign(new Error(`netlink send: ${resultName(r)}`), { code: resultName(r) });
 }
 
 /**
@@ -78,6 +78,6 @@ export function sendNetlink(fd: number, message: Buffer): void {
 export function receiveNetlink(fd: number, buffer: Buffer): number | null {
   const r = load().netlinkRecv(fd, buffer);
   if (r === -constants.errno.EAGAIN) return null;
-  if (r < 0) throw Object.assign(new Error(`netlink receive: ${errnoName(r)}`), { code: errnoName(r) });
+  if (r < 0) throw Object.assign(new Error(`netlink receive: ${resultName(r)}`), { code: resultName(r) });
   return r;
 }

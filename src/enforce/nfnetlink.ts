@@ -16,9 +16,9 @@
  */
 import { closeSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { RuntimeFailure } from '../errors.js';
 import { Turns } from './turns.js';
-import { errnoName, openNetlink, receiveNetlink, sendNetlink } from '../posix.js';
+import { RuntimeFailure, errnoName } from '../errors.js';
+import { openNetlink, receiveNetlink, sendNetlink } from '../posix.js';
 
 const NETLINK_NETFILTER = 12;
 const NLMSG_HDRLEN = 16;
@@ -192,7 +192,7 @@ export class NfnetlinkSocket {
     while (waiting.size > 0 && (n = receiveNetlink(fd, this.buffer)) !== null) {
       for (const ack of parseAcks(this.buffer.subarray(0, Math.min(n, this.buffer.length)))) {
         if (ack.seq < batch.first || ack.seq > batch.last) continue;
-        if (ack.error !== 0) throw new RuntimeFailure('ENFT', `nfnetlink: ${errnoName(ack.error)} (in: ${what})`);
+        if (ack.error !== 0) throw new RuntimeFailure('ENFT', `nfnetlink: ${errnoName(-ack.error)} (in: ${what})`);
         waiting.delete(ack.seq);
       }
     }
