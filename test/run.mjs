@@ -21,5 +21,8 @@ if (files.length === 0) {
   console.error('no test files found under dist/test (did the build run?)');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-timeout=300000', ...files], { stdio: 'inherit' });
+// Most end-to-end tests wait on the daemon's default timers (5 s start periods, retries), not
+// on the CPU: run a few files at once (node's default is one fewer than the cores, 1 here).
+const concurrency = process.env.TEST_CONCURRENCY ?? '3';
+const r = spawnSync(process.execPath, ['--test', '--test-timeout=300000', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
