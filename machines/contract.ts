@@ -100,7 +100,8 @@ export interface SupplicantInput {
  * write (linkmode 0 + operstate UP) for the armed link. The machine arms it before its first
  * write to a link (and again after a rename), and disarms it when the link vanishes or when it
  * issues the restore write itself, so the restore is written exactly once either way.
- * machines/restore.ts `restoreGuardLogic(write)` builds one from a write function.
+ * machines/restore.ts `RestoreGuard` builds one from a write function; the daemon's other exit
+ * paths go through that guard too, so nothing else writes the restore.
  */
 export type RestoreGuardEvent =
   | { type: 'guard.arm'; target: { index: number; ifname: string } }

@@ -7,12 +7,12 @@ import { authenticateWithDeadline } from './auth-deadline.js';
 import { withTimeout } from './with-timeout.js';
 import { createActor, fromCallback, fromPromise } from 'xstate';
 import { supplicantMachine } from '../../machines/supplicant.js';
-import { restoreGuardLogic, stopAndRestore, type StopResult, type SupplicantActor } from '../../machines/restore.js';
+import { RestoreGuard, stopAndRestore, type StopResult, type SupplicantActor } from '../../machines/restore.js';
 import { paeState, portState, watchTransitions } from '../../machines/observe.js';
 import type {
   AuthReportEvent, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
 } from '../../machines/contract.js';
-import type { RouteSocket } from '../netlink/route-socket.js';
+import { RouteSocket } from '../netlink/route-socket.js';
 import type { LinkRecord } from '../link.js';
 import type { AuthOutcome, AuthRequest, Authenticator } from '../auth/authenticator.js';
 import { OsError } from '../errors.js';
@@ -70,6 +70,8 @@ export class ManagedInterface {
   /** The name given on the command line; `ifname` follows renames. */
   readonly startName: string;
   private readonly actor: SupplicantActor;
+  /** The one restore write on every exit that does not go through the machine's `stop`. */
+  private readonly guard: RestoreGuard;
   private readonly deps: ManagedInterfaceDeps;
   private state: string;
   private enteredAt = Date.now();
@@ -107,6 +109,19 @@ export class ManagedInterface {
       ? (input: WriteLinkInput): Promise<void> => socket.setLink(input.index, input.settings)
       : filteredWriter((index, settings) => socket.setLink(index, settings), deps.filter,
         (input, err) => log.error({ ifname: input.ifname, err: (err as Error).message }, 'could not lift the enforcement filter'));
+    this.guard = new RestoreGuard(async (input) => {
+      try {
+        await write(input);
+      } catch (err) {
+        if (err instanceof OsError && err.code === 'ENODEV') return;
+        // The shared socket may be what broke (the uncaught-error path): the same request, once,
+        // on a socket of its own. A retry of a request that failed, not a second restore.
+        const fresh = RouteSocket.open();
+        try { await fresh.setLink(input.index, input.settings); } finally { fresh.close(); }
+      }
+    }, (err, input) => {
+      log.error({ ifname: input.ifname, err: (err as Error).message }, 'could not restore the link');
+    });
     const machine = supplicantMachine.provide({
       actors: {
         linkSource: fromCallback<LinkSourceEvent>(({ sendBack }) => {
@@ -139,9 +154,7 @@ export class ManagedInterface {
           if (authenticator.watch === undefined) return undefined;
           return authenticator.watch(input.ifname, (report) => sendBack({ type: 'auth.report', report }));
         }),
-        restoreGuard: restoreGuardLogic(write, (err, input) => {
-          log.error({ ifname: input.ifname, err: (err as Error).message }, 'restore on stop failed');
-        }),
+        restoreGuard: this.guard.logic,
       },
     });
     this.actor = createActor(machine, { input: { ifname, timing: deps.timing, optional: deps.optional ?? false } });
@@ -176,7 +189,9 @@ export class ManagedInterface {
     // What the gate means to a consumer is what the kernel shows, not what was written: say at
     // info when the kernel has taken a new operstate the port wanted (the port region in sync).
     let shown: string | null = null;
-    const portWatch = this.actor.subscribe((snap) => {
+    // Error listeners on every observer: the constructor's handles a failure; one without would
+    // make XState rethrow it as an uncaught exception, which ends the daemon, not one interface.
+    const portWatch = this.actor.subscribe({ error: () => {}, next: (snap) => {
       if (snap.status !== 'active' || portState(snap.value) !== 'inSync') return;
       const link = snap.context.link;
       if (link === null || link.operstate === shown) return;
@@ -184,8 +199,8 @@ export class ManagedInterface {
       this.gateShown = true;
       this.deps.log.info({ ifname: snap.context.ifname, operstate: link.operstate, linkmode: link.linkmode, running: link.running }, 'kernel shows operstate');
       this.deps.onChange?.();
-    });
-    const gateWatch = this.actor.subscribe((snap) => this.observeGate(snap));
+    } });
+    const gateWatch = this.actor.subscribe({ next: (snap) => this.observeGate(snap), error: () => {} });
     const unwatchTransitions = this.unwatch;
     this.unwatch = () => { unwatchTransitions(); portWatch.unsubscribe(); gateWatch.unsubscribe(); };
     // The initial state, before start() can log any transition out of it.
@@ -287,6 +302,8 @@ export class ManagedInterface {
     this.unwatch();
     if (!this.started) return { restore: 'skipped' };
     const result = await stopAndRestore(this.actor, timeoutMs);
+    // Forced: the guard wrote the restore (or the machine had, before it hung); wait for its answer.
+    if (result.restore === 'forced') await this.guard.restoreNow();
     this.deps.log.info({ ifname: this.ifname, state: 'stopped', previous: this.state, restore: result.restore }, 'state');
     return result;
   }
@@ -308,10 +325,24 @@ export class ManagedInterface {
   /** Whether the machine ever ran (and so may have touched the link). */
   get wasStarted(): boolean { return this.started; }
 
-  /** Stop the actor without the machine's restore path (its restoreGuard still writes the restore). */
-  halt(): void {
+  /**
+   * Stop the actor without the machine's restore path (the uncaught-error path): its
+   * restoreGuard writes the restore, once. Settles when that write has been answered (false: it
+   * failed; the error is logged).
+   */
+  halt(): Promise<boolean> {
     this.unwatch();
     this.actor.stop();
+    return this.guard.restoreNow();
+  }
+
+  /**
+   * After the machine failed: its guard writes the restore (XState leaves the children of an
+   * actor whose transition threw running, so their cleanup may never come). Settles when that
+   * write has been answered.
+   */
+  restoredAfterFailure(): Promise<boolean> {
+    return this.guard.restoreNow();
   }
 
   /**
