@@ -14,8 +14,20 @@ export type LinkSourceEvent =
   /** The netlink socket overran (ENOBUFS): events were lost; re-query. */
   | { type: 'link.overrun' };
 
-/** Sent by the `authReports` callback actor (input: { ifname }). */
+/** Sent by the `authReports` callback actor (input: AuthReportsInput). */
 export type AuthReportEvent = { type: 'auth.report'; report: AuthReport };
+
+/** Input of the `authReports` callback actor: the port to watch (its ifindex and current name). */
+export interface AuthReportsInput {
+  ifname: string;
+  ifindex: number;
+}
+
+/**
+ * Sent by the machine to the `authReports` actor when the kernel renamed the link: the backend
+ * is to go on serving the same ifindex under the new name (Authenticator.watch).
+ */
+export type AuthReportsControl = { type: 'port.renamed'; ifname: string };
 
 /** Events the daemon sends to the machine. */
 export type ControlEvent =

@@ -47,7 +47,7 @@
  *   of our name if one exists (a crashed earlier run may have left linkmode 1), else writes nothing.
  * - Failed writes/queries (EPERM, ENODEV) are retried after writeRetryPeriod and emitted as
  *   `linkError`; whether EPERM is fatal is the daemon's call.
- * - Rename: the index is followed; `authReports` keeps the input it was started with.
+ * - Rename: the index is followed; `authReports` is told the new name (`port.renamed`).
  */
 import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup } from 'xstate';
 import type { LinkRecord, LinkSettings } from '../src/link.js';
@@ -56,6 +56,8 @@ import {
   ENTER_SETTINGS,
   RESTORE_SETTINGS,
   type AuthReportEvent,
+  type AuthReportsControl,
+  type AuthReportsInput,
   type AuthenticateInput,
   type AuthenticateOutput,
   type ControlEvent,
@@ -87,7 +89,9 @@ type InternalEvent =
   /** A link record restarted the flow: the PAE goes back to waitingForCarrier. */
   | { type: 'pae.restart' }
   /** A query by index found nothing: the link is gone (treated like RTM_DELLINK). */
-  | { type: 'link.vanished' };
+  | { type: 'link.vanished' }
+  /** The kernel renamed the link: tell the authReports actor. */
+  | { type: 'port.renamed' };
 
 export type SupplicantEvent = LinkSourceEvent | AuthReportEvent | ControlEvent | InternalEvent;
 
@@ -380,7 +384,7 @@ export const supplicantMachine = setup({
     queryLink: fromPromise<LinkRecord | null, QueryLinkInput>(async () => missing('queryLink')),
     writeLink: fromPromise<void, WriteLinkInput>(async () => missing('writeLink')),
     authenticate: fromPromise<AuthenticateOutput, AuthenticateInput>(async () => missing('authenticate')),
-    authReports: fromCallback<AuthReportEvent, { ifname: string }>(() => missing('authReports')),
+    authReports: fromCallback<AuthReportsControl, AuthReportsInput>(() => missing('authReports')),
     /** Optional safety net (contract.ts RestoreGuardEvent); the default does nothing. */
     restoreGuard: fromCallback<RestoreGuardEvent>(() => undefined),
   },
@@ -450,6 +454,9 @@ export const supplicantMachine = setup({
       if (link.name !== context.ifname) {
         enqueue.emit({ type: 'linkRenamed', index: link.index, from: context.ifname, to: link.name });
         enqueue.assign({ ifname: link.name, renamedFrom: context.ifname });
+        // Handled in `running` only, where the authReports actor lives; elsewhere it starts
+        // later with the new name anyway.
+        enqueue.raise({ type: 'port.renamed' });
         enqueue.sendTo('restoreGuard', { type: 'guard.arm', target: { index: link.index, ifname: link.name } });
       }
       enqueue.assign({ link, counters: countersOf(link, context.counters) });
@@ -761,7 +768,12 @@ export const supplicantMachine = setup({
 
     running: {
       type: 'parallel',
-      invoke: { id: 'authReports', src: 'authReports', input: ({ context }) => ({ ifname: context.ifname }) },
+      invoke: { id: 'authReports', src: 'authReports', input: ({ context }) => ({ ifname: context.ifname, ifindex: context.index! }) },
+      on: {
+        'port.renamed': {
+          actions: sendTo('authReports', ({ context }) => ({ type: 'port.renamed' as const, ifname: context.ifname })),
+        },
+      },
       states: {
         /** The Supplicant PAE (IEEE 802.1X-2004 8.2.11; wpa_supplicant eapol_supp_sm.c). */
         pae: {

@@ -9,6 +9,8 @@ import type { LinkRecord } from '../src/link.js';
 import type { AuthOutcome, AuthReport, AuthRequest } from '../src/auth/authenticator.js';
 import type {
   AuthReportEvent,
+  AuthReportsControl,
+  AuthReportsInput,
   LinkSourceEvent,
   QueryLinkInput,
   RestoreGuardEvent,
@@ -84,6 +86,8 @@ export class FakeKernel {
   /** Subscribers of linkSource at the moment of each query (subscribe-before-query check). */
   readonly listenersAtQuery: number[] = [];
   readonly guardLog: RestoreGuardEvent['type'][] = [];
+  /** The ports the authReports actor was asked to watch, in order (a rename adds the new name). */
+  readonly watched: AuthReportsInput[] = [];
   /** Echo an RTM_NEWLINK after each write that changed something (the kernel does). */
   echo = true;
   /** Pretend the kernel ignores operstate writes (ACKed with 0 all the same). */
@@ -297,7 +301,9 @@ export class FakeKernel {
           this.auths.push(pending);
         });
       }),
-      authReports: fromCallback<AuthReportEvent, { ifname: string }>(({ sendBack }) => {
+      authReports: fromCallback<AuthReportsControl, AuthReportsInput>(({ sendBack, input, receive }) => {
+        this.watched.push({ ...input });
+        receive((e) => this.watched.push({ ifname: e.ifname, ifindex: input.ifindex }));
         const l = (e: AuthReportEvent) => sendBack(e);
         this.reportListeners.add(l);
         return () => this.reportListeners.delete(l);

@@ -170,6 +170,21 @@ test('rename: follow the index, keep going, expose the new name', async () => {
   assert.equal(h.kernel.writes.at(-1)!.ifname, 'lan0');
 });
 
+test('rename: the backend is told to watch the same ifindex under the new name', async () => {
+  const h = startMachine();
+  await settle();
+  assert.deepEqual(h.kernel.watched, [{ ifname: 'eth0', ifindex: 7 }]);
+  h.kernel.rename(7, 'lan0');
+  await settle();
+  assert.deepEqual(h.kernel.watched, [{ ifname: 'eth0', ifindex: 7 }, { ifname: 'lan0', ifindex: 7 }]);
+  h.kernel.pendingAuth().resolve(SUCCESS);
+  await settle();
+  h.actor.send({ type: 'reauthenticate' });
+  await settle();
+  assert.equal(h.kernel.pendingAuth().input.ifname, 'lan0');
+  assert.equal(h.kernel.pendingAuth().input.ifindex, 7);
+});
+
 test('overrun: re-query and continue from the true state (a bounce hidden in lost events)', async () => {
   const h = await authorized();
   // Events lost: the counters rose and the link is UP again, nothing was delivered.

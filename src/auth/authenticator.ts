@@ -11,10 +11,18 @@
  */
 export type AuthReason = 'link-up' | 'retry' | 'reauthenticate' | 'switch';
 
-/** The link an authentication is for. */
-export interface AuthRequest {
+/**
+ * The port a backend serves. The ifindex identifies it; the name is the current one, which a
+ * rename changes while the ifindex stays (a backend that found its peer by the old name, like
+ * wpa_supplicant's control socket, keeps that peer).
+ */
+export interface AuthPort {
   ifname: string;
   ifindex: number;
+}
+
+/** The link an authentication is for. */
+export interface AuthRequest extends AuthPort {
   /** MAC address of the port, aa:bb:cc:dd:ee:ff, or '' when the kernel reports none. */
   mac: string;
   /** 1 for the first attempt after a carrier-up, counting up across retries. */
@@ -99,9 +107,11 @@ export interface Authenticator {
 
   /**
    * Optional: deliver unsolicited reports for one interface until the returned function is
-   * called. Reports may arrive at any time, also during authenticate().
+   * called. Reports may arrive at any time, also during authenticate(). After a rename the
+   * caller watches the same ifindex again under the new name (and then stops the old watch):
+   * the backend goes on serving the same port and names it by its new name from then on.
    */
-  watch?(ifname: string, onReport: (report: AuthReport) => void): () => void;
+  watch?(port: AuthPort, onReport: (report: AuthReport) => void): () => void;
 
   /** Optional: release everything (sockets, files, processes). Idempotent. */
   close?(): Promise<void>;

@@ -10,11 +10,11 @@ import { supplicantMachine } from '../../machines/supplicant.js';
 import { RestoreGuard, stopAndRestore, type StopResult, type SupplicantActor } from '../../machines/restore.js';
 import { paeState, portState, watchTransitions } from '../../machines/observe.js';
 import type {
-  AuthReportEvent, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
+  AuthReportEvent, AuthReportsControl, AuthReportsInput, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
 } from '../../machines/contract.js';
 import { RouteSocket } from '../netlink/route-socket.js';
 import type { LinkRecord } from '../link.js';
-import type { AuthOutcome, AuthRequest, Authenticator } from '../auth/authenticator.js';
+import type { AuthOutcome, AuthReport, AuthRequest, Authenticator } from '../auth/authenticator.js';
 import { OsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { DaemonStatus, LastOutcome } from '../status.js';
@@ -150,9 +150,19 @@ export class ManagedInterface {
           exchange.then(forget, forget);
           return exchange;
         }),
-        authReports: fromCallback<AuthReportEvent, { ifname: string }>(({ sendBack, input }) => {
-          if (authenticator.watch === undefined) return undefined;
-          return authenticator.watch(input.ifname, (report) => sendBack({ type: 'auth.report', report }));
+        authReports: fromCallback<AuthReportsControl, AuthReportsInput>(({ sendBack, input, receive }) => {
+          const watch = authenticator.watch?.bind(authenticator);
+          if (watch === undefined) return undefined;
+          // A function of its own per watch: a backend may keep its watchers in a Set.
+          const onReport = () => (report: AuthReport): void => sendBack({ type: 'auth.report', report });
+          let unwatch = watch(input, onReport());
+          // A rename: the same port (ifindex) under its new name, then the old watch goes.
+          receive((event) => {
+            const previous = unwatch;
+            unwatch = watch({ ifname: event.ifname, ifindex: input.ifindex }, onReport());
+            previous();
+          });
+          return () => unwatch();
         }),
         restoreGuard: this.guard.logic,
       },
