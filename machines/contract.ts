@@ -2,15 +2,15 @@
  * The supplicant machine's boundary: the actors src/ provides (real netlink, real backends)
  * and tests provide (fakes), and the events that cross. The machine itself does no I/O.
  */
-import type { LinkRecord, LinkSettings } from '../src/link.js';
-import type { AuthCause, AuthOutcome, AuthReport, AuthRequest } from '../src/auth/authenticator.js';
+import type { CallbackActorLogic, EventObject, PromiseActorLogic } from 'xstate';
+import type { AuthCause, AuthOutcome, AuthReason, AuthReport, AuthRequest, LinkSettings, LinkView } from './ports.js';
 
 /** Sent by the `linkSource` callback actor for every link message the kernel multicasts. */
 export type LinkSourceEvent =
   /** RTM_NEWLINK for any interface; the machine filters by index (or by name while it waits for one). */
-  | { type: 'link.changed'; link: LinkRecord }
+  | { type: 'link.changed'; link: LinkView }
   /** RTM_DELLINK for any interface. */
-  | { type: 'link.removed'; link: LinkRecord }
+  | { type: 'link.removed'; link: LinkView }
   /** The netlink socket overran (ENOBUFS): events were lost; re-query. */
   | { type: 'link.overrun' };
 
@@ -49,6 +49,33 @@ export interface WriteLinkInput {
 /** Input of the `authenticate` promise actor; the actor's AbortSignal aborts the exchange. */
 export type AuthenticateInput = AuthRequest;
 export type AuthenticateOutput = AuthOutcome;
+
+/**
+ * The machine's ports as the actors it is given (`.provide({ actors })`): src/daemon provides the
+ * real ones, test/machine-fakes.ts the fakes; both are typed by these interfaces.
+ */
+export interface KernelPort {
+  /** Every link message of the namespace, as LinkSourceEvents; receives nothing. */
+  linkSource: CallbackActorLogic<EventObject>;
+  /** One RTM_GETLINK. */
+  queryLink: PromiseActorLogic<LinkView | null, QueryLinkInput>;
+  /** One RTM_SETLINK (see the ordering requirement below). */
+  writeLink: PromiseActorLogic<void, WriteLinkInput>;
+}
+
+export interface AuthenticatorPort {
+  /** One exchange; the actor's AbortSignal aborts it. */
+  authenticate: PromiseActorLogic<AuthenticateOutput, AuthenticateInput>;
+  /** The backend's own reports, as AuthReportEvents; told of renames. */
+  authReports: CallbackActorLogic<AuthReportsControl, AuthReportsInput>;
+}
+
+export interface RestorePort {
+  /** The safety net (RestoreGuardEvent; machines/restore.ts RestoreGuard). */
+  restoreGuard: CallbackActorLogic<RestoreGuardEvent>;
+}
+
+export type SupplicantPorts = KernelPort & AuthenticatorPort & RestorePort;
 
 /** Timers and bounds, all in milliseconds. Names follow IEEE 802.1X where one exists. */
 export interface SupplicantTiming {
@@ -134,7 +161,7 @@ export const ENTER_SETTINGS = { linkmode: 1, operstate: 'DORMANT' } as const sat
  */
 export type SupplicantEmitted =
   /** An authentication exchange started. `epoch` is the carrierEpoch it belongs to. */
-  | { type: 'authStarted'; ifname: string; attempt: number; reason: import('../src/auth/authenticator.js').AuthReason; epoch: number; start: number }
+  | { type: 'authStarted'; ifname: string; attempt: number; reason: AuthReason; epoch: number; start: number }
   /** The authenticator answered (an EAP exchange began); `following` when the switch began it on its own. */
   | { type: 'authenticatorAnswered'; ifname: string; following: boolean }
   /** maxStart EAPOL-Starts went unanswered under `optional`: the port is open without 802.1X. */

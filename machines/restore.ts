@@ -31,6 +31,11 @@ export class RestoreGuard {
     private readonly onError: (error: unknown, input: WriteLinkInput) => void = () => {},
   ) {}
 
+  /** The link the guard would restore now, or null (disarmed). */
+  get armedFor(): { index: number; ifname: string } | null {
+    return this.armed;
+  }
+
   /**
    * Write the restore if the guard is armed (and disarm it). The actor's cleanup calls it; so
    * does the daemon after a machine failed, because XState does not stop the children of an

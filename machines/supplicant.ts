@@ -49,9 +49,8 @@
  *   `linkError`; whether EPERM is fatal is the daemon's call.
  * - Rename: the index is followed; `authReports` is told the new name (`port.renamed`).
  */
-import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup } from 'xstate';
-import type { LinkRecord, LinkSettings } from '../src/link.js';
-import type { AuthCause, AuthOutcome, AuthReason, AuthReport } from '../src/auth/authenticator.js';
+import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, type EventObject } from 'xstate';
+import type { AuthCause, AuthOutcome, AuthReason, AuthReport, LinkSettings, LinkView } from './ports.js';
 import {
   ENTER_SETTINGS,
   RESTORE_SETTINGS,
@@ -66,6 +65,7 @@ import {
   type RestoreGuardEvent,
   type SupplicantEmitted,
   type SupplicantInput,
+  type SupplicantPorts,
   type SupplicantTiming,
   type WriteLinkInput,
 } from './contract.js';
@@ -131,7 +131,7 @@ export interface SupplicantContext {
   /** ifindex of the link being driven; null before the first query and while the link is gone. */
   index: number | null;
   /** The last record of the link seen (event or query). */
-  link: LinkRecord | null;
+  link: LinkView | null;
   timing: SupplicantTiming;
   random: () => number;
   /** Last known carrier counters (a message may omit them). */
@@ -380,19 +380,19 @@ export const supplicantMachine = setup({
     emitted: {} as SupplicantEmitted,
   },
   actors: {
-    linkSource: fromCallback<LinkSourceEvent>(() => missing('linkSource')),
-    queryLink: fromPromise<LinkRecord | null, QueryLinkInput>(async () => missing('queryLink')),
+    linkSource: fromCallback<EventObject>(() => missing('linkSource')),
+    queryLink: fromPromise<LinkView | null, QueryLinkInput>(async () => missing('queryLink')),
     writeLink: fromPromise<void, WriteLinkInput>(async () => missing('writeLink')),
     authenticate: fromPromise<AuthenticateOutput, AuthenticateInput>(async () => missing('authenticate')),
     authReports: fromCallback<AuthReportsControl, AuthReportsInput>(() => missing('authReports')),
     /** Optional safety net (contract.ts RestoreGuardEvent); the default does nothing. */
     restoreGuard: fromCallback<RestoreGuardEvent>(() => undefined),
-  },
+  } satisfies SupplicantPorts,
   guards: {
     isOurLink: ({ context, event }) =>
       (event.type === 'link.changed' || event.type === 'link.removed') && context.index !== null && event.link.index === context.index,
     hasOurName: ({ context, event }) => event.type === 'link.changed' && event.link.name === context.ifname,
-    linkFound: ({ event }) => (event as unknown as { output: LinkRecord | null }).output !== null,
+    linkFound: ({ event }) => (event as unknown as { output: LinkView | null }).output !== null,
     linkReady: ({ context }) => isReady(context.link),
     indexKnown: ({ context }) => context.index !== null,
     /** A success that belongs to the current carrier epoch (see the invariant). */
@@ -447,7 +447,7 @@ export const supplicantMachine = setup({
      * the kernel changed carrier/admin/dormant/testing or the carrier counters rose. The epoch
      * bump and the wish for DORMANT happen in this one assignment (the invariant relies on it).
      */
-    recordLink: enqueueActions(({ context, enqueue }, params: { link: LinkRecord }) => {
+    recordLink: enqueueActions(({ context, enqueue }, params: { link: LinkView }) => {
       const link = params.link;
       const prev = context.link;
       const reason = prev !== null ? restartReason(prev, link, context.counters) : null;
@@ -482,7 +482,7 @@ export const supplicantMachine = setup({
       }
     }),
     /** A link of our name becomes the one we drive (at start or after a DELLINK). */
-    adoptLink: enqueueActions(({ context, enqueue }, params: { link: LinkRecord }) => {
+    adoptLink: enqueueActions(({ context, enqueue }, params: { link: LinkView }) => {
       const link = params.link;
       enqueue.assign({
         index: link.index,
@@ -703,7 +703,7 @@ export const supplicantMachine = setup({
                 actions: {
                   type: 'adoptLink',
                   params: ({ context, event }) => {
-                    const queried = event.output as LinkRecord;
+                    const queried = event.output as LinkView;
                     const seen = context.link;
                     return { link: seen !== null && seen.index === queried.index ? newerOf(queried, seen) : queried };
                   },
@@ -753,7 +753,7 @@ export const supplicantMachine = setup({
               {
                 guard: 'linkFound',
                 target: 'adopting',
-                actions: { type: 'adoptLink', params: ({ event }) => ({ link: event.output as LinkRecord }) },
+                actions: { type: 'adoptLink', params: ({ event }) => ({ link: event.output as LinkView }) },
               },
               { target: 'listening' },
             ],
@@ -935,7 +935,7 @@ export const supplicantMachine = setup({
                   {
                     guard: 'linkFound',
                     target: 'deciding',
-                    actions: { type: 'recordLink', params: ({ event }) => ({ link: event.output as LinkRecord }) },
+                    actions: { type: 'recordLink', params: ({ event }) => ({ link: event.output as LinkView }) },
                   },
                   { actions: raise({ type: 'link.vanished' as const }) },
                 ],
@@ -985,7 +985,7 @@ export const supplicantMachine = setup({
               {
                 guard: 'linkFound',
                 target: 'writing',
-                actions: assign({ index: ({ event }) => (event.output as LinkRecord).index }),
+                actions: assign({ index: ({ event }) => (event.output as LinkView).index }),
               },
               { target: '#supplicant.stopped', actions: assign({ restore: 'skipped' as const }) },
             ],

@@ -15,7 +15,10 @@ import { createLogger } from '../src/log.js';
 import { RESTORE_SETTINGS } from '../machines/contract.js';
 
 class FakeSocket extends EventEmitter {
-  link: LinkRecord = makeLink({ linkmode: 0, operstate: 'UP' });
+  link: LinkRecord = {
+    ...makeLink({ linkmode: 0, operstate: 'UP' }),
+    event: 'newlink', family: 0, flags: 0, iflink: null, master: null, kind: 'veth', mtu: 1500, carrierDownCount: 0,
+  };
   readonly writes: LinkSettings[] = [];
   /** Never answer the restore request (a hung kernel or socket). */
   holdRestore = false;

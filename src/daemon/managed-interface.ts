@@ -5,7 +5,7 @@
  */
 import { authenticateWithDeadline } from './auth-deadline.js';
 import { withTimeout } from './with-timeout.js';
-import { createActor, fromCallback, fromPromise } from 'xstate';
+import { createActor, fromCallback, fromPromise, type EventObject } from 'xstate';
 import { supplicantMachine } from '../../machines/supplicant.js';
 import { RestoreGuard, stopAndRestore, type StopResult, type SupplicantActor } from '../../machines/restore.js';
 import { paeState, portState, watchTransitions } from '../../machines/observe.js';
@@ -14,6 +14,7 @@ import type {
 } from '../../machines/contract.js';
 import { RouteSocket } from '../netlink/route-socket.js';
 import type { LinkRecord } from '../link.js';
+import type { LinkView } from '../../machines/ports.js';
 import type { AuthOutcome, AuthReport, AuthRequest, Authenticator } from '../auth/authenticator.js';
 import { OsError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -124,16 +125,17 @@ export class ManagedInterface {
     });
     const machine = supplicantMachine.provide({
       actors: {
-        linkSource: fromCallback<LinkSourceEvent>(({ sendBack }) => {
+        linkSource: fromCallback<EventObject>(({ sendBack }) => {
           const onLink = (link: LinkRecord): void => {
-            sendBack(link.event === 'dellink' ? { type: 'link.removed', link } : { type: 'link.changed', link });
+            const event: LinkSourceEvent = link.event === 'dellink' ? { type: 'link.removed', link } : { type: 'link.changed', link };
+            sendBack(event);
           };
-          const onOverrun = (): void => sendBack({ type: 'link.overrun' });
+          const onOverrun = (): void => sendBack({ type: 'link.overrun' } satisfies LinkSourceEvent);
           socket.on('link', onLink);
           socket.on('overrun', onOverrun);
           return () => { socket.off('link', onLink); socket.off('overrun', onOverrun); };
         }),
-        queryLink: fromPromise<LinkRecord | null, QueryLinkInput>(async ({ input }) => {
+        queryLink: fromPromise<LinkView | null, QueryLinkInput>(async ({ input }) => {
           try {
             return await socket.getLink('ifname' in input ? input.ifname : input.index);
           } catch (err) {
@@ -154,7 +156,7 @@ export class ManagedInterface {
           const watch = authenticator.watch?.bind(authenticator);
           if (watch === undefined) return undefined;
           // A function of its own per watch: a backend may keep its watchers in a Set.
-          const onReport = () => (report: AuthReport): void => sendBack({ type: 'auth.report', report });
+          const onReport = () => (report: AuthReport): void => sendBack({ type: 'auth.report', report } satisfies AuthReportEvent);
           let unwatch = watch(input, onReport());
           // A rename: the same port (ifindex) under its new name, then the old watch goes.
           receive((event) => {
