@@ -93,6 +93,12 @@ export interface SupplicantTiming {
   /** How many times a write the kernel did not apply is re-asserted before backing off. */
   reassertLimit: number;
   /**
+   * writeRetryPeriod: the wait after a failed RTM_SETLINK or RTM_GETLINK, or after reassertLimit
+   * re-assertions the kernel did not apply, before the port writer tries again. A kernel-side
+   * pace, unrelated to the authentication backoff (retryMinMs).
+   */
+  writeRetryMs: number;
+  /**
    * Extra time the machine allows past authTimeoutMs when the provided `authenticate` actor
    * enforces authTimeoutMs itself: the backend, aborted at the deadline, then still gets to say
    * why (e.g. no-authenticator: EAP never started) before the machine records a bare timeout.

@@ -49,7 +49,10 @@
  *   `linkError`; whether EPERM is fatal is the daemon's call.
  * - Rename: the index is followed; `authReports` is told the new name (`port.renamed`).
  */
-import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, type EventObject } from 'xstate';
+import {
+  assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup,
+  type DoneActorEvent, type ErrorActorEvent, type EventObject,
+} from 'xstate';
 import type { AuthCause, AuthOutcome, AuthReason, AuthReport, LinkSettings, LinkView } from './ports.js';
 import {
   ENTER_SETTINGS,
@@ -162,20 +165,25 @@ export interface SupplicantContext {
   failures: number;
   /** The current heldPeriod (wait before the next attempt), ms. */
   heldMs: number;
-  lastOutcome: 'authorized' | 'unauthorized' | null;
+  /** Cause of the last failure (null after a success); its message goes out in authFinished. */
   lastCause: AuthCause | null;
-  /** Message of the last failure (never a secret: it comes from the authenticator's outcome). */
-  lastMessage: string | null;
   /** Why the flow last restarted. */
   restartReason: RestartReason | null;
   /** False after the authenticator reported backend-down, until backend-up or a success. */
   backendAvailable: boolean;
-  /** The name before the last rename, if any. */
-  renamedFrom: string | null;
   port: PortContext;
   lastError: LinkError | null;
   /** Outcome of the restore on stop. */
   restore: 'written' | 'failed' | 'skipped' | null;
+}
+
+/**
+ * The one place the carrier epoch moves (see the invariant): a record that restarts the flow,
+ * or a takeover. Whatever was authorized belongs to the old epoch from here on, and the attempt
+ * counters start over.
+ */
+function newCarrierEpoch(context: SupplicantContext, reason: RestartReason) {
+  return { carrierEpoch: context.carrierEpoch + 1, failures: 0, startCount: 0, restartReason: reason };
 }
 
 function errorOf(operation: 'write' | 'query', error: unknown): LinkError {
@@ -228,11 +236,27 @@ function authRequest({ context }: { context: SupplicantContext }): AuthenticateI
   };
 }
 
+/** Guard params: the outcome of a finished `authenticate` actor. */
+function outcomeOf({ event }: { event: DoneActorEvent<AuthOutcome> }) {
+  return { outcome: event.output };
+}
+
+/** Guard and action params: the answer of a finished `queryLink` actor (null: no such link). */
+function queriedLink({ event }: { event: DoneActorEvent<LinkView | null> }) {
+  return { link: event.output };
+}
+
+/** The link a query found; only called behind the linkFound guard. */
+function foundLink({ event }: { event: DoneActorEvent<LinkView | null> }): LinkView {
+  if (event.output === null) throw new Error('supplicantMachine: queryLink found no link; the linkFound guard must come first');
+  return event.output;
+}
+
 /** recordFailure params for each way an exchange can fail. */
-const failed = {
-  outcome: ({ event }: { event: unknown }) => failureOf((event as { output: AuthOutcome }).output),
-  error: ({ event }: { event: unknown }) => {
-    const error = (event as { error: unknown }).error;
+const failure = {
+  outcome: ({ event }: { event: DoneActorEvent<AuthOutcome> }) => failureOf(event.output),
+  error: ({ event }: { event: ErrorActorEvent }) => {
+    const error = event.error;
     return { cause: 'failed' as const, message: error instanceof Error ? error.message : String(error) };
   },
   timeout: ({ context }: { context: SupplicantContext }) => ({
@@ -263,21 +287,21 @@ const failed = {
 const backendDownCloses = {
   guard: { type: 'reportIs', params: { type: 'backend-down' } },
   target: 'held',
-  actions: ['noteReport', { type: 'recordFailure', params: failed.backendDown }],
+  actions: ['noteReport', { type: 'recordFailure', params: failure.backendDown }],
 } as const;
 
 /** recordLinkError for the error event of a failed queryLink or writeLink actor. */
 function linkFailed(operation: 'write' | 'query') {
   return {
     type: 'recordLinkError',
-    params: ({ event }: { event: unknown }) => ({ operation, error: (event as { error: unknown }).error }),
+    params: ({ event }: { event: ErrorActorEvent }) => ({ operation, error: event.error }),
   } as const;
 }
 
 /**
  * One authentication exchange as a state: the attempt starts on entry, its actor is aborted on
  * exit (its signal), and it ends authorized only when the success belongs to the current carrier
- * epoch (guard authorizedNow); a failure, an actor error or authPeriod leads to `onFailure`.
+ * epoch (guard successInCurrentEpoch); a failure, an actor error or authPeriod leads to `onFailure`.
  */
 function exchange(onSuccess: string, onFailure: string) {
   return {
@@ -287,13 +311,13 @@ function exchange(onSuccess: string, onFailure: string) {
       src: 'authenticate',
       input: authRequest,
       onDone: [
-        { guard: 'authorizedNow', target: onSuccess, actions: 'recordSuccess' },
-        { target: onFailure, actions: { type: 'recordFailure', params: failed.outcome } },
+        { guard: { type: 'successInCurrentEpoch', params: outcomeOf }, target: onSuccess, actions: 'recordSuccess' },
+        { target: onFailure, actions: { type: 'recordFailure', params: failure.outcome } },
       ],
-      onError: { target: onFailure, actions: { type: 'recordFailure', params: failed.error } },
+      onError: { target: onFailure, actions: { type: 'recordFailure', params: failure.error } },
     },
     after: {
-      authPeriod: { target: onFailure, actions: { type: 'recordFailure', params: failed.timeout } },
+      authPeriod: { target: onFailure, actions: { type: 'recordFailure', params: failure.timeout } },
     },
   } as const;
 }
@@ -301,7 +325,7 @@ function exchange(onSuccess: string, onFailure: string) {
 const PAE = '#supplicant.running.pae';
 
 /** recordFailure into HELD, or, under `optional` on a silent port, into openNoAuthenticator. */
-function failTo(params: (args: { context: SupplicantContext; event: unknown }) => { cause: AuthCause; message: string }) {
+function failTo<E>(params: (args: { context: SupplicantContext; event: E }) => { cause: AuthCause; message: string }) {
   return [
     { guard: { type: 'opensWithoutAuthenticator', params }, target: `${PAE}.openNoAuthenticator`, actions: { type: 'recordFailure', params } },
     { target: `${PAE}.held`, actions: { type: 'recordFailure', params } },
@@ -324,8 +348,8 @@ const attemptState = {
     id: 'authenticate',
     src: 'authenticate',
     input: authRequest,
-    onDone: [{ guard: 'authorizedNow', target: `${PAE}.authorized`, actions: 'recordSuccess' }, ...failTo(failed.outcome)],
-    onError: failTo(failed.error),
+    onDone: [{ guard: { type: 'successInCurrentEpoch', params: outcomeOf }, target: `${PAE}.authorized`, actions: 'recordSuccess' }, ...failTo(failure.outcome)],
+    onError: failTo(failure.error),
   },
   on: { 'auth.report': backendDownCloses },
   initial: 'connecting',
@@ -351,19 +375,19 @@ const attemptState = {
         startPeriod: [
           { guard: 'startsLeft', target: `${PAE}.authenticating`, reenter: true },
           {
-            guard: { type: 'opensWithoutAuthenticator', params: failed.silent },
+            guard: { type: 'opensWithoutAuthenticator', params: failure.silent },
             target: `${PAE}.openNoAuthenticator`,
-            actions: { type: 'recordFailure', params: failed.silent },
+            actions: { type: 'recordFailure', params: failure.silent },
           },
-          { guard: 'startPeriodSet', target: `${PAE}.held`, actions: { type: 'recordFailure', params: failed.silent } },
+          { guard: 'startPeriodSet', target: `${PAE}.held`, actions: { type: 'recordFailure', params: failure.silent } },
           // No start period (the backend cannot say whether anyone answered): authPeriod alone.
-          { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failed.timeout } },
+          { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failure.timeout } },
         ],
       },
     },
     /** AUTHENTICATING: the authenticator answered; the exchange has authPeriod to finish. */
     exchanging: {
-      after: { authPeriod: { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failed.timeout } } },
+      after: { authPeriod: { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failure.timeout } } },
     },
   },
 } as const;
@@ -392,12 +416,12 @@ export const supplicantMachine = setup({
     isOurLink: ({ context, event }) =>
       (event.type === 'link.changed' || event.type === 'link.removed') && context.index !== null && event.link.index === context.index,
     hasOurName: ({ context, event }) => event.type === 'link.changed' && event.link.name === context.ifname,
-    linkFound: ({ event }) => (event as unknown as { output: LinkView | null }).output !== null,
+    linkFound: (_, params: { link: LinkView | null }) => params.link !== null,
     linkReady: ({ context }) => isReady(context.link),
     indexKnown: ({ context }) => context.index !== null,
     /** A success that belongs to the current carrier epoch (see the invariant). */
-    authorizedNow: ({ context, event }) =>
-      (event as unknown as { output: AuthOutcome }).output.authorized && context.authEpoch === context.carrierEpoch,
+    successInCurrentEpoch: ({ context }, params: { outcome: AuthOutcome }) =>
+      params.outcome.authorized && context.authEpoch === context.carrierEpoch,
     reportIs: ({ event }, params: { type: AuthReport['type']; authorized?: boolean }) => {
       if (event.type !== 'auth.report' || event.report.type !== params.type) return false;
       if (params.authorized === undefined || event.report.type !== 'reauthenticated') return true;
@@ -439,7 +463,7 @@ export const supplicantMachine = setup({
     /** How long a write may go unconfirmed by an echo before the link is queried. */
     confirmPeriod: ({ context }) => context.timing.confirmTimeoutMs,
     /** Wait after a failed write/query or exhausted re-assertions before trying again. */
-    writeRetryPeriod: ({ context }) => context.timing.retryMinMs,
+    writeRetryPeriod: ({ context }) => context.timing.writeRetryMs,
   },
   actions: {
     /**
@@ -453,7 +477,7 @@ export const supplicantMachine = setup({
       const reason = prev !== null ? restartReason(prev, link, context.counters) : null;
       if (link.name !== context.ifname) {
         enqueue.emit({ type: 'linkRenamed', index: link.index, from: context.ifname, to: link.name });
-        enqueue.assign({ ifname: link.name, renamedFrom: context.ifname });
+        enqueue.assign({ ifname: link.name });
         // Handled in `running` only, where the authReports actor lives; elsewhere it starts
         // later with the new name anyway.
         enqueue.raise({ type: 'port.renamed' });
@@ -461,15 +485,9 @@ export const supplicantMachine = setup({
       }
       enqueue.assign({ link, counters: countersOf(link, context.counters) });
       if (reason !== null) {
-        const epoch = context.carrierEpoch + 1;
-        enqueue.assign({
-          carrierEpoch: epoch,
-          failures: 0,
-          startCount: 0,
-          restartReason: reason,
-          port: { ...context.port, desired: 'DORMANT' },
-        });
-        enqueue.emit({ type: 'flowRestarted', ifname: link.name, reason, epoch });
+        const next = newCarrierEpoch(context, reason);
+        enqueue.assign({ ...next, port: { ...context.port, desired: 'DORMANT' } });
+        enqueue.emit({ type: 'flowRestarted', ifname: link.name, reason, epoch: next.carrierEpoch });
         if (reason === 'bounce') {
           enqueue.emit({
             type: 'bounceDetected',
@@ -489,10 +507,7 @@ export const supplicantMachine = setup({
         ifname: link.name,
         link,
         counters: countersOf(link, { carrierChanges: null, carrierUpCount: null }),
-        carrierEpoch: context.carrierEpoch + 1,
-        failures: 0,
-        startCount: 0,
-        restartReason: 'takeover',
+        ...newCarrierEpoch(context, 'takeover'),
         port: freshPort(),
       });
       enqueue.emit({ type: 'linkAppeared', ifname: link.name, index: link.index });
@@ -534,7 +549,7 @@ export const supplicantMachine = setup({
       writes: context.port.writes,
     })),
     desire: assign({ port: ({ context }, params: { wish: PortWish }) => ({ ...context.port, desired: params.wish }) }),
-    setReason: assign({ authReason: (_, params: { reason: AuthReason }) => params.reason }),
+    setAuthReason: assign({ authReason: (_, params: { reason: AuthReason }) => params.reason }),
     /** Entry of an exchange: its number and the epoch it belongs to. */
     beginAttempt: enqueueActions(({ context, enqueue }) => {
       const attempt = context.failures + 1;
@@ -577,9 +592,7 @@ export const supplicantMachine = setup({
         answeredEpoch: context.authEpoch,
         startCount: 0,
         failures: 0,
-        lastOutcome: 'authorized',
         lastCause: null,
-        lastMessage: null,
         backendAvailable: true,
       });
       enqueue.emit({
@@ -602,9 +615,7 @@ export const supplicantMachine = setup({
         startCount: 0,
         // Any verdict but silence or a missing backend means an authenticator answered.
         ...(params.cause !== 'no-authenticator' && params.cause !== 'backend-unavailable' ? { answeredEpoch: context.carrierEpoch, openEpoch: null } : {}),
-        lastOutcome: 'unauthorized',
         lastCause: params.cause,
-        lastMessage: params.message,
         ...(params.cause === 'backend-unavailable' ? { backendAvailable: false } : {}),
       });
       enqueue.emit({
@@ -657,12 +668,9 @@ export const supplicantMachine = setup({
     attempt: 0,
     failures: 0,
     heldMs: 0,
-    lastOutcome: null,
     lastCause: null,
-    lastMessage: null,
     restartReason: null,
     backendAvailable: true,
-    renamedFrom: null,
     port: freshPort(),
     lastError: null,
     restore: null,
@@ -698,12 +706,12 @@ export const supplicantMachine = setup({
             input: ({ context }) => ({ ifname: context.ifname }),
             onDone: [
               {
-                guard: 'linkFound',
+                guard: { type: 'linkFound', params: queriedLink },
                 target: 'enteringSupplicantMode',
                 actions: {
                   type: 'adoptLink',
                   params: ({ context, event }) => {
-                    const queried = event.output as LinkView;
+                    const queried = foundLink({ event });
                     const seen = context.link;
                     return { link: seen !== null && seen.index === queried.index ? newerOf(queried, seen) : queried };
                   },
@@ -751,9 +759,9 @@ export const supplicantMachine = setup({
             input: ({ context }) => ({ ifname: context.ifname }),
             onDone: [
               {
-                guard: 'linkFound',
+                guard: { type: 'linkFound', params: queriedLink },
                 target: 'adopting',
-                actions: { type: 'adoptLink', params: ({ event }) => ({ link: event.output as LinkView }) },
+                actions: { type: 'adoptLink', params: ({ event }) => ({ link: foundLink({ event }) }) },
               },
               { target: 'listening' },
             ],
@@ -785,7 +793,7 @@ export const supplicantMachine = setup({
           states: {
             /** DISCONNECTED: no carrier, admin down, driver dormant or testing. Nothing is authenticated. */
             waitingForCarrier: {
-              entry: [{ type: 'desire', params: { wish: 'DORMANT' } }, { type: 'setReason', params: { reason: 'link-up' } }, assign({ startCount: 0 })],
+              entry: [{ type: 'desire', params: { wish: 'DORMANT' } }, { type: 'setAuthReason', params: { reason: 'link-up' } }, assign({ startCount: 0 })],
               always: { guard: 'linkReady', target: 'authenticating' },
             },
             /** CONNECTING/AUTHENTICATING: one attempt (attemptState), aborted on exit (the actor's signal). */
@@ -798,15 +806,15 @@ export const supplicantMachine = setup({
              */
             following: {
               entry: [{ type: 'desire', params: { wish: 'DORMANT' } }, 'beginFollow', { type: 'noteAnswered', params: { following: true } }],
-              after: { authPeriod: { target: 'held', actions: { type: 'recordFailure', params: failed.timeout } } },
+              after: { authPeriod: { target: 'held', actions: { type: 'recordFailure', params: failure.timeout } } },
               on: {
-                reauthenticate: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } },
+                reauthenticate: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'reauthenticate' } } },
                 'auth.report': [
                   { guard: 'followedSuccessNow', target: 'authorized', actions: ['noteReport', 'recordSuccess'] },
                   {
                     guard: { type: 'reportIs', params: { type: 'reauthenticated', authorized: false } },
                     target: 'held',
-                    actions: ['noteReport', { type: 'recordFailure', params: failed.report }],
+                    actions: ['noteReport', { type: 'recordFailure', params: failure.report }],
                   },
                   backendDownCloses,
                 ],
@@ -820,9 +828,9 @@ export const supplicantMachine = setup({
              */
             openNoAuthenticator: {
               entry: 'openWithoutAuthenticator',
-              after: { heldPeriod: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'retry' } } } },
+              after: { heldPeriod: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'retry' } } } },
               on: {
-                reauthenticate: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } },
+                reauthenticate: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'reauthenticate' } } },
                 'auth.report': [
                   { guard: { type: 'reportIs', params: { type: 'eap-started' } }, target: 'following' },
                   {
@@ -830,7 +838,7 @@ export const supplicantMachine = setup({
                     // and authenticate (a report does not say when its exchange began).
                     guard: { type: 'reportIs', params: { type: 'reauthenticated' } },
                     target: 'authenticating',
-                    actions: ['noteReport', { type: 'noteAnswered', params: { following: false } }, { type: 'setReason', params: { reason: 'retry' } }],
+                    actions: ['noteReport', { type: 'noteAnswered', params: { following: false } }, { type: 'setAuthReason', params: { reason: 'retry' } }],
                   },
                   { actions: 'noteReport' },
                 ],
@@ -846,7 +854,7 @@ export const supplicantMachine = setup({
                     // Switch-initiated re-authentication failed: the switch closed the port.
                     guard: { type: 'reportIs', params: { type: 'reauthenticated', authorized: false } },
                     target: 'held',
-                    actions: ['noteReport', { type: 'recordFailure', params: failed.report }],
+                    actions: ['noteReport', { type: 'recordFailure', params: failure.report }],
                   },
                   backendDownCloses,
                   // A successful re-authentication keeps UP: pae's noteReport logs it.
@@ -854,7 +862,7 @@ export const supplicantMachine = setup({
               },
               states: {
                 steady: {
-                  on: { reauthenticate: { target: 'reauthenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } } },
+                  on: { reauthenticate: { target: 'reauthenticating', actions: { type: 'setAuthReason', params: { reason: 'reauthenticate' } } } },
                 },
                 /** Asked to re-authenticate (SIGHUP): UP is kept meanwhile; a failure closes the port. */
                 reauthenticating: exchange('steady', '#supplicant.running.pae.held'),
@@ -865,10 +873,10 @@ export const supplicantMachine = setup({
               entry: { type: 'desire', params: { wish: 'DORMANT' } },
               after: {
                 // HELD exists only while the link is ready: any change of readiness restarts the PAE.
-                heldPeriod: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'retry' } } },
+                heldPeriod: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'retry' } } },
               },
               on: {
-                reauthenticate: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } },
+                reauthenticate: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'reauthenticate' } } },
                 'auth.report': [
                   // The switch began an exchange (its quiet period is over, tx-period, reauth timer).
                   { guard: { type: 'reportIs', params: { type: 'eap-started' } }, target: 'following' },
@@ -878,7 +886,7 @@ export const supplicantMachine = setup({
                     // does not say when its exchange began, so it never opens the port itself.
                     guard: 'reportInvitesRetry',
                     target: 'authenticating',
-                    actions: ['noteReport', { type: 'setReason', params: { reason: 'retry' } }],
+                    actions: ['noteReport', { type: 'setAuthReason', params: { reason: 'retry' } }],
                   },
                   { actions: 'noteReport' },
                 ],
@@ -933,9 +941,9 @@ export const supplicantMachine = setup({
                 input: ({ context }) => ({ index: context.index! }),
                 onDone: [
                   {
-                    guard: 'linkFound',
+                    guard: { type: 'linkFound', params: queriedLink },
                     target: 'deciding',
-                    actions: { type: 'recordLink', params: ({ event }) => ({ link: event.output as LinkView }) },
+                    actions: { type: 'recordLink', params: ({ event }) => ({ link: foundLink({ event }) }) },
                   },
                   { actions: raise({ type: 'link.vanished' as const }) },
                 ],
@@ -983,9 +991,9 @@ export const supplicantMachine = setup({
             input: ({ context }) => ({ ifname: context.ifname }),
             onDone: [
               {
-                guard: 'linkFound',
+                guard: { type: 'linkFound', params: queriedLink },
                 target: 'writing',
-                actions: assign({ index: ({ event }) => (event.output as LinkView).index }),
+                actions: assign({ index: ({ event }) => foundLink({ event }).index }),
               },
               { target: '#supplicant.stopped', actions: assign({ restore: 'skipped' as const }) },
             ],

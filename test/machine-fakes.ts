@@ -30,6 +30,7 @@ export const TIMING: SupplicantTiming = {
   retryJitter: 0,
   confirmTimeoutMs: 500,
   reassertLimit: 2,
+  writeRetryMs: 1_000,
 };
 
 export function makeLink(patch: Partial<LinkView> = {}): LinkView {

@@ -409,8 +409,7 @@ export class ManagedInterface {
       starts: ctx.startCount,
       cause: ctx.lastCause,
       nextAttemptAt: this.nextAttempt !== null && WAITING_STATES.has(paeState(snap.value)) ? new Date(this.nextAttempt).toISOString() : null,
-      // Kept from authFinished, which the machine emits in the same step that sets
-      // ctx.lastOutcome: the event carries the moment the outcome arrived.
+      // Kept from authFinished: the event carries the outcome, its message and its moment.
       lastOutcome: this.outcome,
       lastError: ctx.lastError === null ? null : ctx.lastError.message,
       backendAvailable: ctx.backendAvailable,
