@@ -3,7 +3,7 @@
  * and tests provide (fakes), and the events that cross. The machine itself does no I/O.
  */
 import type { CallbackActorLogic, EventObject, PromiseActorLogic } from 'xstate';
-import type { AuthCause, AuthOutcome, AuthReason, AuthReport, AuthRequest, LinkSettings, LinkView } from './ports.js';
+import type { AuthCause, AuthOutcome, AuthPort, AuthReason, AuthReport, AuthRequest, LinkSettings, LinkView } from './ports.js';
 
 /** Sent by the `linkSource` callback actor for every link message the kernel multicasts. */
 export type LinkSourceEvent =
@@ -18,10 +18,7 @@ export type LinkSourceEvent =
 export type AuthReportEvent = { type: 'auth.report'; report: AuthReport };
 
 /** Input of the `authReports` callback actor: the port to watch (its ifindex and current name). */
-export interface AuthReportsInput {
-  ifname: string;
-  ifindex: number;
-}
+export type AuthReportsInput = AuthPort;
 
 /**
  * Sent by the machine to the `authReports` actor when the kernel renamed the link: the backend

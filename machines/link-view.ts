@@ -13,7 +13,7 @@ export function isReady(link: LinkView | null): boolean {
   return link !== null && link.up && link.lowerUp && !link.dormant && link.operstate !== 'TESTING';
 }
 
-/** Why the flow restarts from waitingForCarrier. */
+/** Why the flow restarts from disconnected. */
 export type RestartReason =
   | 'admin-up'
   | 'admin-down'

@@ -141,16 +141,16 @@ export const attemptState = {
   },
 } as const;
 
-/** The PAE: waitingForCarrier (DISCONNECTED), authenticating, following, openNoAuthenticator, authorized, held. */
+/** The PAE: disconnected (IEEE 802.1X DISCONNECTED: no carrier, admin down, driver dormant or testing), authenticating, following, openNoAuthenticator, authorized, held. */
 export const paeRegion = {
-    initial: 'waitingForCarrier',
+    initial: 'disconnected',
     on: {
-      'pae.restart': { target: '.waitingForCarrier' },
+      'pae.restart': { target: '.disconnected' },
       'auth.report': { actions: 'noteReport' },
     },
     states: {
       /** DISCONNECTED: no carrier, admin down, driver dormant or testing. Nothing is authenticated. */
-      waitingForCarrier: {
+      disconnected: {
         entry: [{ type: 'desire', params: { wish: 'DORMANT' } }, { type: 'setAuthReason', params: { reason: 'link-up' } }, 'resetStartCount'],
         always: { guard: 'linkReady', target: 'authenticating' },
       },

@@ -13,7 +13,7 @@ export const DEFAULT_MAX_START = 3;
 
 /** Events raised by the machine to itself. */
 export type InternalEvent =
-  /** A link record restarted the flow: the PAE goes back to waitingForCarrier. */
+  /** A link record restarted the flow: the PAE goes back to disconnected. */
   | { type: 'pae.restart' }
   /** A query by index found nothing: the link is gone (treated like RTM_DELLINK). */
   | { type: 'link.vanished' }

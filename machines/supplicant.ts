@@ -6,7 +6,7 @@
  *   initializing.querying                 subscribe (root invoke linkSource), then RTM_GETLINK once
  *   initializing.enteringSupplicantMode   ONE write {linkmode 1, operstate DORMANT}
  *   running (parallel)
- *     pae   waitingForCarrier -> authenticating -> authorized | held   (IEEE 802.1X Supplicant PAE:
+ *     pae   disconnected -> authenticating -> authorized | held   (IEEE 802.1X Supplicant PAE:
  *           DISCONNECTED, CONNECTING/AUTHENTICATING, AUTHENTICATED, HELD)
  *           authenticating.connecting: EAPOL-Start every startPeriod, maxStart times (then
  *           no-authenticator); authenticating.exchanging: the authenticator answered, authPeriod

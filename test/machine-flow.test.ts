@@ -41,7 +41,7 @@ test('no carrier: nothing is authenticated until LOWER_UP', async () => {
   const kernel = new FakeKernel(makeLink({ lowerUp: false, operstate: 'DOWN' }));
   const h = startMachine({ kernel });
   await settle();
-  assert.equal(h.state(), 'waitingForCarrier');
+  assert.equal(h.state(), 'disconnected');
   assert.equal(h.auth.auths.length, 0);
   assert.deepEqual(h.writes(), [ENTER]);
   await h.advance(120_000);
@@ -155,10 +155,10 @@ test('carrier flap during authentication aborts it; its late success is ignored'
   h.kernel.carrierOff();
   await settle();
   assert.equal(first.signal.aborted, true, 'aborted when LOWER_UP went away');
-  assert.equal(h.state(), 'waitingForCarrier');
+  assert.equal(h.state(), 'disconnected');
   first.resolve(SUCCESS);
   await settle();
-  assert.equal(h.state(), 'waitingForCarrier', 'a success after the link went down is ignored');
+  assert.equal(h.state(), 'disconnected', 'a success after the link went down is ignored');
   assert.ok(!h.writes().some((w) => w.operstate === 'UP'));
   h.kernel.carrierOn();
   await settle();
@@ -300,7 +300,7 @@ test('driver dormant flag: wait while set, authenticate when cleared', async () 
   const h = await authorized();
   h.kernel.driverDormant(true);
   await settle();
-  assert.equal(h.state(), 'waitingForCarrier');
+  assert.equal(h.state(), 'disconnected');
   assert.equal(h.kernel.link().operstate, 'DORMANT');
   await h.advance(60_000);
   assert.equal(h.auth.auths.filter((a) => !a.settled && !a.signal.aborted).length, 0);
@@ -317,21 +317,21 @@ test('testing condition: wait while TESTING, authenticate after', async () => {
   h.kernel.driverTesting(true);
   await settle();
   assert.equal(h.kernel.link().operstate, 'TESTING');
-  assert.equal(h.state(), 'waitingForCarrier');
+  assert.equal(h.state(), 'disconnected');
   assert.equal(h.snapshot().context.restartReason, 'testing-on');
   h.kernel.driverTesting(false);
   await settle();
   assert.equal(h.state(), 'authenticating.connecting');
 });
 
-test('admin down: back to waitingForCarrier, the exchange aborted', async () => {
+test('admin down: back to disconnected, the exchange aborted', async () => {
   const h = startMachine();
   await settle();
   const auth = h.auth.pendingAuth();
   h.kernel.adminDown();
   await settle();
   assert.equal(auth.signal.aborted, true);
-  assert.equal(h.state(), 'waitingForCarrier');
+  assert.equal(h.state(), 'disconnected');
   assert.equal(h.snapshot().context.restartReason, 'admin-down');
 });
 

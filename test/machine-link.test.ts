@@ -255,10 +255,10 @@ const STOP_FROM: Record<string, (h: Harness) => Promise<((h: Harness) => void) |
     await settle();
     assert.equal(h.state(), 'initializing.entryFailed');
   },
-  waitingForCarrier: async (h) => {
+  disconnected: async (h) => {
     h.kernel.carrierOff();
     await settle();
-    assert.equal(h.state(), 'waitingForCarrier');
+    assert.equal(h.state(), 'disconnected');
   },
   authenticating: async (h) => {
     const auth = h.auth.pendingAuth();
@@ -398,6 +398,6 @@ test('an event newer than the initial query answer wins (counters decide)', asyn
   kernel.answerQueries();
   await settle();
   assert.equal(h.snapshot().context.link?.carrierChanges, 5);
-  assert.equal(h.state(), 'waitingForCarrier');
+  assert.equal(h.state(), 'disconnected');
   assert.equal(h.auth.auths.length, 0);
 });

@@ -34,7 +34,7 @@ export function closeCause(snap: GateSnapshot): string {
   if (!link.lowerUp) return 'carrier-lost';
   const pae = paeState(snap.value);
   if (pae === 'held') return ctx.lastCause ?? 'failed';
-  if (pae === 'waitingForCarrier' || pae === 'authenticating') return ctx.restartReason ?? 'restarted';
+  if (pae === 'disconnected' || pae === 'authenticating') return ctx.restartReason ?? 'restarted';
   return 'closed';
 }
 

@@ -375,7 +375,7 @@ export class ManagedInterface {
       return `${ctx.ifname}: closed (${ctx.lastCause ?? 'failed'}), next attempt in ${Math.ceil(left / 1000)} s`;
     }
     if (state === 'authenticating') return `${ctx.ifname}: closed, authenticating (attempt ${ctx.attempt})`;
-    if (state === 'waitingForCarrier') return `${ctx.ifname}: closed, no carrier`;
+    if (state === 'disconnected') return `${ctx.ifname}: closed, no carrier`;
     return `${ctx.ifname}: closed (${state})`;
   }
 
