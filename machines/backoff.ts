@@ -5,7 +5,7 @@
  * exponential from retryMinMs, capped at retryMaxMs, spread by jitter so that many ports behind
  * one switch (all bounced by the same power cut) do not retry in lockstep.
  */
-import type { AuthCause } from '../src/auth/authenticator.js';
+import type { AuthCause } from './ports.js';
 import type { SupplicantTiming } from './contract.js';
 
 /**

@@ -2,20 +2,29 @@
  * The supplicant machine's boundary: the actors src/ provides (real netlink, real backends)
  * and tests provide (fakes), and the events that cross. The machine itself does no I/O.
  */
-import type { LinkRecord, LinkSettings } from '../src/link.js';
-import type { AuthCause, AuthOutcome, AuthReport, AuthRequest } from '../src/auth/authenticator.js';
+import type { CallbackActorLogic, EventObject, PromiseActorLogic } from 'xstate';
+import type { AuthCause, AuthOutcome, AuthPort, AuthReason, AuthReport, AuthRequest, LinkSettings, LinkView } from './ports.js';
 
 /** Sent by the `linkSource` callback actor for every link message the kernel multicasts. */
 export type LinkSourceEvent =
   /** RTM_NEWLINK for any interface; the machine filters by index (or by name while it waits for one). */
-  | { type: 'link.changed'; link: LinkRecord }
+  | { type: 'link.changed'; link: LinkView }
   /** RTM_DELLINK for any interface. */
-  | { type: 'link.removed'; link: LinkRecord }
+  | { type: 'link.removed'; link: LinkView }
   /** The netlink socket overran (ENOBUFS): events were lost; re-query. */
   | { type: 'link.overrun' };
 
-/** Sent by the `authReports` callback actor (input: { ifname }). */
+/** Sent by the `authReports` callback actor (input: AuthReportsInput). */
 export type AuthReportEvent = { type: 'auth.report'; report: AuthReport };
+
+/** Input of the `authReports` callback actor: the port to watch (its ifindex and current name). */
+export type AuthReportsInput = AuthPort;
+
+/**
+ * Sent by the machine to the `authReports` actor when the kernel renamed the link: the backend
+ * is to go on serving the same ifindex under the new name (Authenticator.watch).
+ */
+export type AuthReportsControl = { type: 'port.renamed'; ifname: string };
 
 /** Events the daemon sends to the machine. */
 export type ControlEvent =
@@ -38,6 +47,33 @@ export interface WriteLinkInput {
 export type AuthenticateInput = AuthRequest;
 export type AuthenticateOutput = AuthOutcome;
 
+/**
+ * The machine's ports as the actors it is given (`.provide({ actors })`): src/daemon provides the
+ * real ones, test/machine-fakes.ts the fakes; both are typed by these interfaces.
+ */
+export interface KernelPort {
+  /** Every link message of the namespace, as LinkSourceEvents; receives nothing. */
+  linkSource: CallbackActorLogic<EventObject>;
+  /** One RTM_GETLINK. */
+  queryLink: PromiseActorLogic<LinkView | null, QueryLinkInput>;
+  /** One RTM_SETLINK (see the ordering requirement below). */
+  writeLink: PromiseActorLogic<void, WriteLinkInput>;
+}
+
+export interface AuthenticatorPort {
+  /** One exchange; the actor's AbortSignal aborts it. */
+  authenticate: PromiseActorLogic<AuthenticateOutput, AuthenticateInput>;
+  /** The backend's own reports, as AuthReportEvents; told of renames. */
+  authReports: CallbackActorLogic<AuthReportsControl, AuthReportsInput>;
+}
+
+export interface RestorePort {
+  /** The safety net (RestoreGuardEvent; machines/restore.ts RestoreGuard). */
+  restoreGuard: CallbackActorLogic<RestoreGuardEvent>;
+}
+
+export type SupplicantPorts = KernelPort & AuthenticatorPort & RestorePort;
+
 /** Timers and bounds, all in milliseconds. Names follow IEEE 802.1X where one exists. */
 export interface SupplicantTiming {
   /** authPeriod-like bound on one authentication exchange (CLI --auth-timeout). */
@@ -53,6 +89,12 @@ export interface SupplicantTiming {
   confirmTimeoutMs: number;
   /** How many times a write the kernel did not apply is re-asserted before backing off. */
   reassertLimit: number;
+  /**
+   * writeRetryPeriod: the wait after a failed RTM_SETLINK or RTM_GETLINK, or after reassertLimit
+   * re-assertions the kernel did not apply, before the port writer tries again. A kernel-side
+   * pace, unrelated to the authentication backoff (retryMinMs).
+   */
+  writeRetryMs: number;
   /**
    * Extra time the machine allows past authTimeoutMs when the provided `authenticate` actor
    * enforces authTimeoutMs itself: the backend, aborted at the deadline, then still gets to say
@@ -100,7 +142,8 @@ export interface SupplicantInput {
  * write (linkmode 0 + operstate UP) for the armed link. The machine arms it before its first
  * write to a link (and again after a rename), and disarms it when the link vanishes or when it
  * issues the restore write itself, so the restore is written exactly once either way.
- * machines/restore.ts `restoreGuardLogic(write)` builds one from a write function.
+ * machines/restore.ts `RestoreGuard` builds one from a write function; the daemon's other exit
+ * paths go through that guard too, so nothing else writes the restore.
  */
 export type RestoreGuardEvent =
   | { type: 'guard.arm'; target: { index: number; ifname: string } }
@@ -121,7 +164,7 @@ export const ENTER_SETTINGS = { linkmode: 1, operstate: 'DORMANT' } as const sat
  */
 export type SupplicantEmitted =
   /** An authentication exchange started. `epoch` is the carrierEpoch it belongs to. */
-  | { type: 'authStarted'; ifname: string; attempt: number; reason: import('../src/auth/authenticator.js').AuthReason; epoch: number; start: number }
+  | { type: 'authStarted'; ifname: string; attempt: number; reason: AuthReason; epoch: number; start: number }
   /** The authenticator answered (an EAP exchange began); `following` when the switch began it on its own. */
   | { type: 'authenticatorAnswered'; ifname: string; following: boolean }
   /** maxStart EAPOL-Starts went unanswered under `optional`: the port is open without 802.1X. */

@@ -1,19 +1,19 @@
 /**
- * How the supplicant machine reads a link record: pure predicates over LinkRecord.
+ * How the supplicant machine reads a link record: pure predicates over LinkView.
  * Kernel facts: Documentation/networking/operstates.rst and docs/kernel-contract.md.
  */
-import type { LinkRecord } from '../src/link.js';
+import type { LinkView } from './ports.js';
 
 /**
  * The port may be authenticated: admin UP, carrier (IFF_LOWER_UP), no driver dormant flag
  * (IFF_DORMANT) and not in the testing condition (operstate TESTING; the testing flag has no
  * IFF_ bit). Flags other than IFF_UP are only meaningful while IFF_UP is set.
  */
-export function isReady(link: LinkRecord | null): boolean {
+export function isReady(link: LinkView | null): boolean {
   return link !== null && link.up && link.lowerUp && !link.dormant && link.operstate !== 'TESTING';
 }
 
-/** Why the flow restarts from waitingForCarrier. */
+/** Why the flow restarts from disconnected. */
 export type RestartReason =
   | 'admin-up'
   | 'admin-down'
@@ -34,7 +34,7 @@ export interface CarrierCounters {
   carrierUpCount: number | null;
 }
 
-export function countersOf(link: LinkRecord, previous: CarrierCounters): CarrierCounters {
+export function countersOf(link: LinkView, previous: CarrierCounters): CarrierCounters {
   return {
     carrierChanges: link.carrierChanges ?? previous.carrierChanges,
     carrierUpCount: link.carrierUpCount ?? previous.carrierUpCount,
@@ -54,7 +54,7 @@ function rose(before: number | null, after: number | null): boolean {
  * (docs/kernel-contract.md#linkwatch-batching-and-the-short-bounce).
  * Changes of operstate alone (DORMANT <-> UP, our own writes) do not restart anything.
  */
-export function restartReason(prev: LinkRecord, next: LinkRecord, counters: CarrierCounters): RestartReason | null {
+export function restartReason(prev: LinkView, next: LinkView, counters: CarrierCounters): RestartReason | null {
   if (prev.up !== next.up) return next.up ? 'admin-up' : 'admin-down';
   if (prev.lowerUp !== next.lowerUp) return next.lowerUp ? 'carrier-up' : 'carrier-down';
   if (prev.dormant !== next.dormant) return next.dormant ? 'dormant-on' : 'dormant-off';
@@ -71,7 +71,7 @@ export function restartReason(prev: LinkRecord, next: LinkRecord, counters: Carr
  * Which of two records of the same link is newer. Carrier counters only grow, so a record with
  * larger counters is the later one; with equal or missing counters the second one wins.
  */
-export function newerOf(a: LinkRecord, b: LinkRecord): LinkRecord {
+export function newerOf(a: LinkView, b: LinkView): LinkView {
   if (a.carrierChanges !== null && b.carrierChanges !== null && a.carrierChanges > b.carrierChanges) return a;
   return b;
 }
@@ -81,11 +81,11 @@ export function newerOf(a: LinkRecord, b: LinkRecord): LinkRecord {
  * other than UP and UNKNOWN (IFF_RUNNING = UP or UNKNOWN). A record without IFLA_LINKMODE
  * (null) is not held against us.
  */
-export function showsOperstate(link: LinkRecord, want: 'UP' | 'DORMANT'): boolean {
+export function showsOperstate(link: LinkView, want: 'UP' | 'DORMANT'): boolean {
   if (want === 'UP') return link.operstate === 'UP';
   return link.operstate !== 'UP' && link.operstate !== 'UNKNOWN';
 }
 
-export function inSupplicantMode(link: LinkRecord): boolean {
+export function inSupplicantMode(link: LinkView): boolean {
   return link.linkmode === null || link.linkmode === 1;
 }

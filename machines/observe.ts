@@ -43,12 +43,17 @@ export interface TransitionNote {
  */
 export function watchTransitions(actor: SupplicantActor, onChange: (note: TransitionNote) => void): () => void {
   let previous = paeState(actor.getSnapshot().value);
-  const sub = actor.subscribe((snapshot) => {
-    const next = paeState(snapshot.value);
-    if (next === previous) return;
-    const from = previous;
-    previous = next;
-    onChange({ from, to: next, context: snapshot.context });
+  const sub = actor.subscribe({
+    next: (snapshot) => {
+      const next = paeState(snapshot.value);
+      if (next === previous) return;
+      const from = previous;
+      previous = next;
+      onChange({ from, to: next, context: snapshot.context });
+    },
+    // The actor's owner handles its error; an observer without an error listener would make
+    // XState rethrow it as an uncaught exception.
+    error: () => {},
   });
   return () => sub.unsubscribe();
 }

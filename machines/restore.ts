@@ -9,31 +9,67 @@ import { RESTORE_SETTINGS, type RestoreGuardEvent, type WriteLinkInput } from '.
 import type { SupplicantMachine } from './supplicant.js';
 
 /**
- * The `restoreGuard` actor for `.provide({ actors: { restoreGuard } })`. `write` issues one
- * RTM_SETLINK (the same function behind `writeLink`); it is called at most once, from the
- * cleanup, and only when the machine is stopped while armed. A rejection is handed to
- * `onError` (the process is usually exiting; there is nothing left to retry).
+ * The `restoreGuard` actor of one machine, and the one place that writes the restore when the
+ * machine does not (`actor.stop()`, or a machine that failed). `write` issues one RTM_SETLINK
+ * (the same function behind `writeLink`); it is called at most once per arming, and only when the
+ * guard is still armed: the machine disarms it before it writes the restore itself. A rejection
+ * is handed to `onError` (the process is usually exiting; there is nothing left to retry).
  */
+export class RestoreGuard {
+  private armed: { index: number; ifname: string } | null = null;
+  private issued: Promise<boolean> | null = null;
+  /** For `.provide({ actors: { restoreGuard } })`; one machine actor per guard. */
+  readonly logic = fromCallback<RestoreGuardEvent>(({ receive }) => {
+    receive((event) => {
+      this.armed = event.type === 'guard.arm' && event.target.index >= 0 ? event.target : null;
+    });
+    return () => { this.restoreNow(); };
+  });
+
+  constructor(
+    private readonly write: (input: WriteLinkInput) => unknown,
+    private readonly onError: (error: unknown, input: WriteLinkInput) => void = () => {},
+  ) {}
+
+  /** The link the guard would restore now, or null (disarmed). */
+  get armedFor(): { index: number; ifname: string } | null {
+    return this.armed;
+  }
+
+  /**
+   * Write the restore if the guard is armed (and disarm it). The actor's cleanup calls it; so
+   * does the daemon after a machine failed, because XState does not stop the children of an
+   * actor whose transition threw. Settles once the write, when one was issued, has been
+   * answered: false when it failed, true otherwise (also when the machine wrote the restore
+   * itself or had no link).
+   */
+  restoreNow(): Promise<boolean> {
+    const armed = this.armed;
+    if (armed !== null) {
+      this.armed = null;
+      const input: WriteLinkInput = { ...armed, settings: { ...RESTORE_SETTINGS } };
+      let sent: Promise<unknown>;
+      try {
+        // Called synchronously: the request must go out before anything issued after the stop.
+        sent = Promise.resolve(this.write(input));
+      } catch (error) {
+        sent = Promise.reject(error);
+      }
+      this.issued = sent.then(() => true, (error: unknown) => {
+        this.onError(error, input);
+        return false;
+      });
+    }
+    return this.issued ?? Promise.resolve(true);
+  }
+}
+
+/** The `restoreGuard` actor logic alone, for a machine whose guard nobody needs to reach. */
 export function restoreGuardLogic(
   write: (input: WriteLinkInput) => unknown,
-  onError: (error: unknown, input: WriteLinkInput) => void = () => {},
+  onError?: (error: unknown, input: WriteLinkInput) => void,
 ) {
-  return fromCallback<RestoreGuardEvent>(({ receive }) => {
-    let armed: { index: number; ifname: string } | null = null;
-    receive((event) => {
-      armed = event.type === 'guard.arm' && event.target.index >= 0 ? event.target : null;
-    });
-    return () => {
-      if (armed === null) return;
-      const input: WriteLinkInput = { ...armed, settings: { ...RESTORE_SETTINGS } };
-      armed = null;
-      try {
-        Promise.resolve(write(input)).catch((error: unknown) => onError(error, input));
-      } catch (error) {
-        onError(error, input);
-      }
-    };
-  });
+  return new RestoreGuard(write, onError).logic;
 }
 
 export type SupplicantActor = Actor<SupplicantMachine>;

@@ -6,7 +6,7 @@
  *   initializing.querying                 subscribe (root invoke linkSource), then RTM_GETLINK once
  *   initializing.enteringSupplicantMode   ONE write {linkmode 1, operstate DORMANT}
  *   running (parallel)
- *     pae   waitingForCarrier -> authenticating -> authorized | held   (IEEE 802.1X Supplicant PAE:
+ *     pae   disconnected -> authenticating -> authorized | held   (IEEE 802.1X Supplicant PAE:
  *           DISCONNECTED, CONNECTING/AUTHENTICATING, AUTHENTICATED, HELD)
  *           authenticating.connecting: EAPOL-Start every startPeriod, maxStart times (then
  *           no-authenticator); authenticating.exchanging: the authenticator answered, authPeriod
@@ -31,6 +31,10 @@
  *
  * The machine does no I/O: every effect is an actor from contract.ts supplied with `.provide()`.
  *
+ * Files: this one holds the link's lifecycle (initializing, waitingForInterface, restoring), the
+ * root, and the actions and guards; pae.ts the PAE region, port-writer.ts the port region,
+ * supplicant-context.ts the context and the pure functions over it (portTarget, the epoch).
+ *
  * Decisions where the documents leave a choice:
  * - backend-down while authorized (wpa_supplicant died): DORMANT at once (fail closed), although
  *   the switch may still have the port authorized: nobody would answer its next
@@ -47,322 +51,48 @@
  *   of our name if one exists (a crashed earlier run may have left linkmode 1), else writes nothing.
  * - Failed writes/queries (EPERM, ENODEV) are retried after writeRetryPeriod and emitted as
  *   `linkError`; whether EPERM is fatal is the daemon's call.
- * - Rename: the index is followed; `authReports` keeps the input it was started with.
+ * - Rename: the index is followed; `authReports` is told the new name (`port.renamed`).
  */
-import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup } from 'xstate';
-import type { LinkRecord, LinkSettings } from '../src/link.js';
-import type { AuthCause, AuthOutcome, AuthReason, AuthReport } from '../src/auth/authenticator.js';
+import {
+  assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, type EventObject,
+} from 'xstate';
+import type { AuthCause, AuthOutcome, AuthReason, AuthReport, LinkSettings, LinkView } from './ports.js';
 import {
   ENTER_SETTINGS,
   RESTORE_SETTINGS,
-  type AuthReportEvent,
+  type AuthReportsControl,
+  type AuthReportsInput,
   type AuthenticateInput,
   type AuthenticateOutput,
-  type ControlEvent,
-  type LinkSourceEvent,
   type QueryLinkInput,
   type RestoreGuardEvent,
   type SupplicantEmitted,
   type SupplicantInput,
-  type SupplicantTiming,
+  type SupplicantPorts,
   type WriteLinkInput,
 } from './contract.js';
 import { heldPeriodMs } from './backoff.js';
-
-/** IEEE 802.1X maxStart default. */
-const DEFAULT_MAX_START = 3;
+import { countersOf, isReady, newerOf, restartReason } from './link-view.js';
 import {
-  countersOf,
-  inSupplicantMode,
-  isReady,
-  newerOf,
-  restartReason,
-  showsOperstate,
-  type CarrierCounters,
-  type RestartReason,
-} from './link-view.js';
+  DEFAULT_MAX_START,
+  errorOf,
+  foundLink,
+  freshPort,
+  linkFailed,
+  newCarrierEpoch,
+  portSettings,
+  queriedLink,
+  type PortWish,
+  type SupplicantContext,
+  type SupplicantEvent,
+} from './supplicant-context.js';
+import { paeRegion } from './pae.js';
+import { portWriterGuards, portWriterRegion } from './port-writer.js';
 
-/** Events raised by the machine to itself. */
-type InternalEvent =
-  /** A link record restarted the flow: the PAE goes back to waitingForCarrier. */
-  | { type: 'pae.restart' }
-  /** A query by index found nothing: the link is gone (treated like RTM_DELLINK). */
-  | { type: 'link.vanished' };
-
-export type SupplicantEvent = LinkSourceEvent | AuthReportEvent | ControlEvent | InternalEvent;
-
-/** The operstate the PAE wants the kernel to show. DORMANT here means "not RUNNING". */
-export type PortWish = 'UP' | 'DORMANT';
-
-export interface PortContext {
-  /** What the PAE decided. UP is only acted on while the safety invariant allows it (portTarget). */
-  desired: PortWish;
-  /** Writes issued for `lastTarget` that the kernel has not yet shown; reset when it does. */
-  writes: number;
-  /** The operstate of the last write. */
-  lastTarget: PortWish | null;
-  /** Settings of the last write issued (also while its ACK is pending). */
-  lastWritten: LinkSettings | null;
-}
-
-/** The port of a link not yet written to: at start, on takeover, and while the link is gone. */
-function freshPort(): PortContext {
-  return { desired: 'DORMANT', writes: 0, lastTarget: null, lastWritten: null };
-}
-
-export interface LinkError {
-  operation: 'write' | 'query';
-  message: string;
-  /** errno name (EPERM, ENODEV, ...) when the error carried one. */
-  code: string | null;
-}
-
-/**
- * Everything the daemon's `status` command and its log lines need. Read it from
- * `actor.getSnapshot().context`; together with `snapshot.value` it describes the port.
- */
-export interface SupplicantContext {
-  /** Interface name; follows renames. */
-  ifname: string;
-  /** ifindex of the link being driven; null before the first query and while the link is gone. */
-  index: number | null;
-  /** The last record of the link seen (event or query). */
-  link: LinkRecord | null;
-  timing: SupplicantTiming;
-  random: () => number;
-  /** Last known carrier counters (a message may omit them). */
-  counters: CarrierCounters;
-  /** Incremented by every record that restarts the flow and by each takeover. See the invariant. */
-  carrierEpoch: number;
-  /** carrierEpoch when the current (or last) authentication started. */
-  authEpoch: number | null;
-  /** carrierEpoch of the last successful authentication; UP requires it to equal carrierEpoch. */
-  authorizedEpoch: number | null;
-  /**
-   * carrierEpoch in which the port was opened without an authenticator (`optional`, maxStart
-   * EAPOL-Starts unanswered); UP on that ground requires it to equal carrierEpoch. Cleared the
-   * moment an authenticator answers.
-   */
-  openEpoch: number | null;
-  /** carrierEpoch in which an authenticator last answered (an EAP exchange began, or a verdict came). */
-  answeredEpoch: number | null;
-  /** Open without an authenticator when maxStart EAPOL-Starts go unanswered (SupplicantInput.optional). */
-  optional: boolean;
-  /** IEEE 802.1X startCount: EAPOL-Starts sent in the current attempt (0 outside one). */
-  startCount: number;
-  /** Why the current (or last) authentication was started. */
-  authReason: AuthReason;
-  /** Number of the current (or last) attempt: 1 after a carrier-up or a success, counting retries. */
-  attempt: number;
-  /** Consecutive failures since the last success or carrier change; drives the backoff. */
-  failures: number;
-  /** The current heldPeriod (wait before the next attempt), ms. */
-  heldMs: number;
-  lastOutcome: 'authorized' | 'unauthorized' | null;
-  lastCause: AuthCause | null;
-  /** Message of the last failure (never a secret: it comes from the authenticator's outcome). */
-  lastMessage: string | null;
-  /** Why the flow last restarted. */
-  restartReason: RestartReason | null;
-  /** False after the authenticator reported backend-down, until backend-up or a success. */
-  backendAvailable: boolean;
-  /** The name before the last rename, if any. */
-  renamedFrom: string | null;
-  port: PortContext;
-  lastError: LinkError | null;
-  /** Outcome of the restore on stop. */
-  restore: 'written' | 'failed' | 'skipped' | null;
-}
-
-function errorOf(operation: 'write' | 'query', error: unknown): LinkError {
-  const e = error as { message?: unknown; code?: unknown } | null;
-  return {
-    operation,
-    message: typeof e?.message === 'string' ? e.message : String(error),
-    code: typeof e?.code === 'string' ? e.code : null,
-  };
-}
-
-/**
- * The operstate the port should show now. UP only when the PAE wants it AND the last success
- * (or, under `optional`, the finding that no authenticator answers) belongs to the current
- * carrier epoch AND the link is ready (kernel rule: UP is taken only with
- * the driver's dormant and testing flags clear). This function is the single gate for UP.
- */
-export function portTarget(context: SupplicantContext): PortWish {
-  const granted = context.authorizedEpoch === context.carrierEpoch || context.openEpoch === context.carrierEpoch;
-  const upAllowed = context.port.desired === 'UP' && granted && isReady(context.link);
-  return upAllowed ? 'UP' : 'DORMANT';
-}
-
-/** The request that moves the kernel towards portTarget: linkmode too when it is not 1. */
-export function portSettings(context: SupplicantContext): LinkSettings {
-  const operstate = portTarget(context);
-  return context.link !== null && !inSupplicantMode(context.link) ? { linkmode: 1, operstate } : { operstate };
-}
-
-/** The kernel shows what we want (linkmode 1 and the target operstate). */
-export function portInSync(context: SupplicantContext): boolean {
-  const link = context.link;
-  if (link === null) return false;
-  return inSupplicantMode(link) && showsOperstate(link, portTarget(context));
-}
-
-function failureOf(outcome: AuthOutcome): { cause: AuthCause; message: string } {
-  return outcome.authorized ? { cause: 'failed', message: '' } : { cause: outcome.cause, message: outcome.message };
-}
-
-/** The AuthRequest for the exchange about to start (authenticating and reauthenticating). */
-function authRequest({ context }: { context: SupplicantContext }): AuthenticateInput {
-  return {
-    ifname: context.ifname,
-    ifindex: context.index!,
-    mac: context.link?.address ?? '',
-    attempt: context.attempt,
-    reason: context.authReason,
-    start: Math.max(1, context.startCount),
-  };
-}
-
-/** recordFailure params for each way an exchange can fail. */
-const failed = {
-  outcome: ({ event }: { event: unknown }) => failureOf((event as { output: AuthOutcome }).output),
-  error: ({ event }: { event: unknown }) => {
-    const error = (event as { error: unknown }).error;
-    return { cause: 'failed' as const, message: error instanceof Error ? error.message : String(error) };
-  },
-  timeout: ({ context }: { context: SupplicantContext }) => ({
-    cause: 'timeout' as const,
-    message: `no result within ${context.timing.authTimeoutMs} ms`,
-  }),
-  silent: ({ context }: { context: SupplicantContext }) => ({
-    cause: 'no-authenticator' as const,
-    message: `no answer to ${context.startCount} EAPOL-Start${context.startCount === 1 ? '' : 's'}, ${context.timing.startPeriodMs} ms apart`,
-  }),
-  backendDown: ({ event }: { event: SupplicantEvent }) => ({
-    cause: 'backend-unavailable' as const,
-    message: event.type === 'auth.report' && event.report.type === 'backend-down' ? event.report.message : '',
-  }),
-  report: ({ event }: { event: SupplicantEvent }) =>
-    event.type === 'auth.report' && event.report.type === 'reauthenticated'
-      ? failureOf(event.report.outcome)
-      : { cause: 'failed' as const, message: '' },
-};
-
-/**
- * backend-down (wpa_supplicant died) during an exchange or while authorized: fail closed to
- * HELD (DORMANT), although the switch may still have the port authorized. Nobody answers the
- * next re-authentication, and "RUNNING means authorized" must not depend on a process we cannot
- * see. backend-up (or the retry timer) authenticates again. A transition of authenticating and
- * of authorized, whose sibling is held.
- */
-const backendDownCloses = {
-  guard: { type: 'reportIs', params: { type: 'backend-down' } },
-  target: 'held',
-  actions: ['noteReport', { type: 'recordFailure', params: failed.backendDown }],
-} as const;
-
-/** recordLinkError for the error event of a failed queryLink or writeLink actor. */
-function linkFailed(operation: 'write' | 'query') {
-  return {
-    type: 'recordLinkError',
-    params: ({ event }: { event: unknown }) => ({ operation, error: (event as { error: unknown }).error }),
-  } as const;
-}
-
-/**
- * One authentication exchange as a state: the attempt starts on entry, its actor is aborted on
- * exit (its signal), and it ends authorized only when the success belongs to the current carrier
- * epoch (guard authorizedNow); a failure, an actor error or authPeriod leads to `onFailure`.
- */
-function exchange(onSuccess: string, onFailure: string) {
-  return {
-    entry: 'beginAttempt',
-    invoke: {
-      id: 'authenticate',
-      src: 'authenticate',
-      input: authRequest,
-      onDone: [
-        { guard: 'authorizedNow', target: onSuccess, actions: 'recordSuccess' },
-        { target: onFailure, actions: { type: 'recordFailure', params: failed.outcome } },
-      ],
-      onError: { target: onFailure, actions: { type: 'recordFailure', params: failed.error } },
-    },
-    after: {
-      authPeriod: { target: onFailure, actions: { type: 'recordFailure', params: failed.timeout } },
-    },
-  } as const;
-}
-
-const PAE = '#supplicant.running.pae';
-
-/** recordFailure into HELD, or, under `optional` on a silent port, into openNoAuthenticator. */
-function failTo(params: (args: { context: SupplicantContext; event: unknown }) => { cause: AuthCause; message: string }) {
-  return [
-    { guard: { type: 'opensWithoutAuthenticator', params }, target: `${PAE}.openNoAuthenticator`, actions: { type: 'recordFailure', params } },
-    { target: `${PAE}.held`, actions: { type: 'recordFailure', params } },
-  ] as const;
-}
-
-/**
- * The PAE's own attempt, IEEE 802.1X CONNECTING then AUTHENTICATING. Each EAPOL-Start is one
- * call of the `authenticate` actor (the backend sends the start when called): on startWhen
- * (startPeriod) with no EAP request yet, the state is re-entered, which aborts the call and
- * makes the next, up to maxStart. Deviation from IEEE 802.1X: after maxStart unanswered starts
- * the standard assumes no authenticator and authorizes the port; here the attempt fails as
- * no-authenticator and is retried (or, only when `optional` was asked for, the port opens in a
- * state of its own). The authenticator's answer ('eap-started') moves to AUTHENTICATING, whose
- * bound is authPeriod.
- */
-const attemptState = {
-  entry: 'beginAttempt',
-  invoke: {
-    id: 'authenticate',
-    src: 'authenticate',
-    input: authRequest,
-    onDone: [{ guard: 'authorizedNow', target: `${PAE}.authorized`, actions: 'recordSuccess' }, ...failTo(failed.outcome)],
-    onError: failTo(failed.error),
-  },
-  on: { 'auth.report': backendDownCloses },
-  initial: 'connecting',
-  states: {
-    /** CONNECTING: startCount EAPOL-Starts sent, no EAP request yet. */
-    connecting: {
-      on: {
-        'auth.report': [
-          {
-            guard: { type: 'reportIs', params: { type: 'eap-started' } },
-            target: 'exchanging',
-            actions: { type: 'noteAnswered', params: { following: false } },
-          },
-          {
-            // A verdict with no start seen still says an authenticator is there (closes a
-            // port open without one); our own exchange goes on.
-            guard: { type: 'reportIs', params: { type: 'reauthenticated' } },
-            actions: ['noteReport', { type: 'noteAnswered', params: { following: false } }],
-          },
-        ],
-      },
-      after: {
-        startPeriod: [
-          { guard: 'startsLeft', target: `${PAE}.authenticating`, reenter: true },
-          {
-            guard: { type: 'opensWithoutAuthenticator', params: failed.silent },
-            target: `${PAE}.openNoAuthenticator`,
-            actions: { type: 'recordFailure', params: failed.silent },
-          },
-          { guard: 'startPeriodSet', target: `${PAE}.held`, actions: { type: 'recordFailure', params: failed.silent } },
-          // No start period (the backend cannot say whether anyone answered): authPeriod alone.
-          { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failed.timeout } },
-        ],
-      },
-    },
-    /** AUTHENTICATING: the authenticator answered; the exchange has authPeriod to finish. */
-    exchanging: {
-      after: { authPeriod: { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failed.timeout } } },
-    },
-  },
-} as const;
+export {
+  portInSync, portSettings, portTarget,
+  type LinkError, type PortContext, type PortWish, type SupplicantContext, type SupplicantEvent,
+} from './supplicant-context.js';
 
 function missing(name: string): never {
   throw new Error(`supplicantMachine: actor "${name}" was not provided; supply it with .provide({ actors: { ${name} } })`);
@@ -376,31 +106,29 @@ export const supplicantMachine = setup({
     emitted: {} as SupplicantEmitted,
   },
   actors: {
-    linkSource: fromCallback<LinkSourceEvent>(() => missing('linkSource')),
-    queryLink: fromPromise<LinkRecord | null, QueryLinkInput>(async () => missing('queryLink')),
+    linkSource: fromCallback<EventObject>(() => missing('linkSource')),
+    queryLink: fromPromise<LinkView | null, QueryLinkInput>(async () => missing('queryLink')),
     writeLink: fromPromise<void, WriteLinkInput>(async () => missing('writeLink')),
     authenticate: fromPromise<AuthenticateOutput, AuthenticateInput>(async () => missing('authenticate')),
-    authReports: fromCallback<AuthReportEvent, { ifname: string }>(() => missing('authReports')),
+    authReports: fromCallback<AuthReportsControl, AuthReportsInput>(() => missing('authReports')),
     /** Optional safety net (contract.ts RestoreGuardEvent); the default does nothing. */
     restoreGuard: fromCallback<RestoreGuardEvent>(() => undefined),
-  },
+  } satisfies SupplicantPorts,
   guards: {
     isOurLink: ({ context, event }) =>
       (event.type === 'link.changed' || event.type === 'link.removed') && context.index !== null && event.link.index === context.index,
     hasOurName: ({ context, event }) => event.type === 'link.changed' && event.link.name === context.ifname,
-    linkFound: ({ event }) => (event as unknown as { output: LinkRecord | null }).output !== null,
+    linkFound: (_, params: { link: LinkView | null }) => params.link !== null,
     linkReady: ({ context }) => isReady(context.link),
     indexKnown: ({ context }) => context.index !== null,
     /** A success that belongs to the current carrier epoch (see the invariant). */
-    authorizedNow: ({ context, event }) =>
-      (event as unknown as { output: AuthOutcome }).output.authorized && context.authEpoch === context.carrierEpoch,
+    successInCurrentEpoch: ({ context }, params: { outcome: AuthOutcome }) =>
+      params.outcome.authorized && context.authEpoch === context.carrierEpoch,
     reportIs: ({ event }, params: { type: AuthReport['type']; authorized?: boolean }) => {
       if (event.type !== 'auth.report' || event.report.type !== params.type) return false;
       if (params.authorized === undefined || event.report.type !== 'reauthenticated') return true;
       return event.report.outcome.authorized === params.authorized;
     },
-    portInSync: ({ context }) => portInSync(context),
-    portOutOfSync: ({ context }) => !portInSync(context),
     /** In HELD: the backend is back, or it authorized on its own (e.g. wpa_supplicant's own retry). */
     reportInvitesRetry: ({ event }) =>
       event.type === 'auth.report' &&
@@ -421,9 +149,11 @@ export const supplicantMachine = setup({
     followedSuccessNow: ({ context, event }) =>
       event.type === 'auth.report' && event.report.type === 'reauthenticated' && event.report.outcome.authorized &&
       context.authEpoch === context.carrierEpoch,
-    portTargetChanged: ({ context }) => context.port.lastTarget !== null && portTarget(context) !== context.port.lastTarget,
-    reassertBudgetLeft: ({ context }) =>
-      portTarget(context) !== context.port.lastTarget || context.port.writes < 1 + context.timing.reassertLimit,
+    // The port writer's (port-writer.ts).
+    portInSync: ({ context }) => portWriterGuards.portInSync({ context }),
+    portOutOfSync: ({ context }) => portWriterGuards.portOutOfSync({ context }),
+    portTargetChanged: ({ context }) => portWriterGuards.portTargetChanged({ context }),
+    reassertBudgetLeft: ({ context }) => portWriterGuards.reassertBudgetLeft({ context }),
   },
   delays: {
     /** authPeriod-like bound on one exchange (IEEE 802.1X authPeriod is per-request; this is per-exchange). */
@@ -435,7 +165,7 @@ export const supplicantMachine = setup({
     /** How long a write may go unconfirmed by an echo before the link is queried. */
     confirmPeriod: ({ context }) => context.timing.confirmTimeoutMs,
     /** Wait after a failed write/query or exhausted re-assertions before trying again. */
-    writeRetryPeriod: ({ context }) => context.timing.retryMinMs,
+    writeRetryPeriod: ({ context }) => context.timing.writeRetryMs,
   },
   actions: {
     /**
@@ -443,26 +173,23 @@ export const supplicantMachine = setup({
      * the kernel changed carrier/admin/dormant/testing or the carrier counters rose. The epoch
      * bump and the wish for DORMANT happen in this one assignment (the invariant relies on it).
      */
-    recordLink: enqueueActions(({ context, enqueue }, params: { link: LinkRecord }) => {
+    recordLink: enqueueActions(({ context, enqueue }, params: { link: LinkView }) => {
       const link = params.link;
       const prev = context.link;
       const reason = prev !== null ? restartReason(prev, link, context.counters) : null;
       if (link.name !== context.ifname) {
         enqueue.emit({ type: 'linkRenamed', index: link.index, from: context.ifname, to: link.name });
-        enqueue.assign({ ifname: link.name, renamedFrom: context.ifname });
+        enqueue.assign({ ifname: link.name });
+        // Handled in `running` only, where the authReports actor lives; elsewhere it starts
+        // later with the new name anyway.
+        enqueue.raise({ type: 'port.renamed' });
         enqueue.sendTo('restoreGuard', { type: 'guard.arm', target: { index: link.index, ifname: link.name } });
       }
       enqueue.assign({ link, counters: countersOf(link, context.counters) });
       if (reason !== null) {
-        const epoch = context.carrierEpoch + 1;
-        enqueue.assign({
-          carrierEpoch: epoch,
-          failures: 0,
-          startCount: 0,
-          restartReason: reason,
-          port: { ...context.port, desired: 'DORMANT' },
-        });
-        enqueue.emit({ type: 'flowRestarted', ifname: link.name, reason, epoch });
+        const next = newCarrierEpoch(context, reason);
+        enqueue.assign({ ...next, port: { ...context.port, desired: 'DORMANT' } });
+        enqueue.emit({ type: 'flowRestarted', ifname: link.name, reason, epoch: next.carrierEpoch });
         if (reason === 'bounce') {
           enqueue.emit({
             type: 'bounceDetected',
@@ -475,17 +202,14 @@ export const supplicantMachine = setup({
       }
     }),
     /** A link of our name becomes the one we drive (at start or after a DELLINK). */
-    adoptLink: enqueueActions(({ context, enqueue }, params: { link: LinkRecord }) => {
+    adoptLink: enqueueActions(({ context, enqueue }, params: { link: LinkView }) => {
       const link = params.link;
       enqueue.assign({
         index: link.index,
         ifname: link.name,
         link,
         counters: countersOf(link, { carrierChanges: null, carrierUpCount: null }),
-        carrierEpoch: context.carrierEpoch + 1,
-        failures: 0,
-        startCount: 0,
-        restartReason: 'takeover',
+        ...newCarrierEpoch(context, 'takeover'),
         port: freshPort(),
       });
       enqueue.emit({ type: 'linkAppeared', ifname: link.name, index: link.index });
@@ -519,6 +243,9 @@ export const supplicantMachine = setup({
       });
     }),
     resetWrites: assign({ port: ({ context }) => ({ ...context.port, writes: 0 }) }),
+    /** A query by index found nothing: the link is gone. */
+    raiseVanished: raise({ type: 'link.vanished' }),
+    reportOverrun: emit(({ context }) => ({ type: 'overrun' as const, ifname: context.ifname })),
     reportReassertFailed: emit(({ context }) => ({
       type: 'reassertFailed' as const,
       ifname: context.ifname,
@@ -527,7 +254,8 @@ export const supplicantMachine = setup({
       writes: context.port.writes,
     })),
     desire: assign({ port: ({ context }, params: { wish: PortWish }) => ({ ...context.port, desired: params.wish }) }),
-    setReason: assign({ authReason: (_, params: { reason: AuthReason }) => params.reason }),
+    resetStartCount: assign({ startCount: 0 }),
+    setAuthReason: assign({ authReason: (_, params: { reason: AuthReason }) => params.reason }),
     /** Entry of an exchange: its number and the epoch it belongs to. */
     beginAttempt: enqueueActions(({ context, enqueue }) => {
       const attempt = context.failures + 1;
@@ -570,9 +298,7 @@ export const supplicantMachine = setup({
         answeredEpoch: context.authEpoch,
         startCount: 0,
         failures: 0,
-        lastOutcome: 'authorized',
         lastCause: null,
-        lastMessage: null,
         backendAvailable: true,
       });
       enqueue.emit({
@@ -595,9 +321,7 @@ export const supplicantMachine = setup({
         startCount: 0,
         // Any verdict but silence or a missing backend means an authenticator answered.
         ...(params.cause !== 'no-authenticator' && params.cause !== 'backend-unavailable' ? { answeredEpoch: context.carrierEpoch, openEpoch: null } : {}),
-        lastOutcome: 'unauthorized',
         lastCause: params.cause,
-        lastMessage: params.message,
         ...(params.cause === 'backend-unavailable' ? { backendAvailable: false } : {}),
       });
       enqueue.emit({
@@ -650,12 +374,9 @@ export const supplicantMachine = setup({
     attempt: 0,
     failures: 0,
     heldMs: 0,
-    lastOutcome: null,
     lastCause: null,
-    lastMessage: null,
     restartReason: null,
     backendAvailable: true,
-    renamedFrom: null,
     port: freshPort(),
     lastError: null,
     restore: null,
@@ -691,12 +412,12 @@ export const supplicantMachine = setup({
             input: ({ context }) => ({ ifname: context.ifname }),
             onDone: [
               {
-                guard: 'linkFound',
+                guard: { type: 'linkFound', params: queriedLink },
                 target: 'enteringSupplicantMode',
                 actions: {
                   type: 'adoptLink',
                   params: ({ context, event }) => {
-                    const queried = event.output as LinkRecord;
+                    const queried = foundLink({ event });
                     const seen = context.link;
                     return { link: seen !== null && seen.index === queried.index ? newerOf(queried, seen) : queried };
                   },
@@ -744,9 +465,9 @@ export const supplicantMachine = setup({
             input: ({ context }) => ({ ifname: context.ifname }),
             onDone: [
               {
-                guard: 'linkFound',
+                guard: { type: 'linkFound', params: queriedLink },
                 target: 'adopting',
-                actions: { type: 'adoptLink', params: ({ event }) => ({ link: event.output as LinkRecord }) },
+                actions: { type: 'adoptLink', params: ({ event }) => ({ link: foundLink({ event }) }) },
               },
               { target: 'listening' },
             ],
@@ -761,188 +482,16 @@ export const supplicantMachine = setup({
 
     running: {
       type: 'parallel',
-      invoke: { id: 'authReports', src: 'authReports', input: ({ context }) => ({ ifname: context.ifname }) },
+      invoke: { id: 'authReports', src: 'authReports', input: ({ context }) => ({ ifname: context.ifname, ifindex: context.index! }) },
+      on: {
+        'port.renamed': {
+          actions: sendTo('authReports', ({ context }) => ({ type: 'port.renamed' as const, ifname: context.ifname })),
+        },
+      },
       states: {
-        /** The Supplicant PAE (IEEE 802.1X-2004 8.2.11; wpa_supplicant eapol_supp_sm.c). */
-        pae: {
-          initial: 'waitingForCarrier',
-          on: {
-            'pae.restart': { target: '.waitingForCarrier' },
-            'auth.report': { actions: 'noteReport' },
-          },
-          states: {
-            /** DISCONNECTED: no carrier, admin down, driver dormant or testing. Nothing is authenticated. */
-            waitingForCarrier: {
-              entry: [{ type: 'desire', params: { wish: 'DORMANT' } }, { type: 'setReason', params: { reason: 'link-up' } }, assign({ startCount: 0 })],
-              always: { guard: 'linkReady', target: 'authenticating' },
-            },
-            /** CONNECTING/AUTHENTICATING: one attempt (attemptState), aborted on exit (the actor's signal). */
-            authenticating: attemptState,
-            /**
-             * The switch began an exchange on its own (after its quiet period, on tx-period or
-             * its re-authentication timer) while no attempt of ours ran: follow it rather than
-             * wait out heldPeriod. Its verdict comes as a 'reauthenticated' report; a success
-             * opens the port only in the carrier epoch the exchange began in.
-             */
-            following: {
-              entry: [{ type: 'desire', params: { wish: 'DORMANT' } }, 'beginFollow', { type: 'noteAnswered', params: { following: true } }],
-              after: { authPeriod: { target: 'held', actions: { type: 'recordFailure', params: failed.timeout } } },
-              on: {
-                reauthenticate: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } },
-                'auth.report': [
-                  { guard: 'followedSuccessNow', target: 'authorized', actions: ['noteReport', 'recordSuccess'] },
-                  {
-                    guard: { type: 'reportIs', params: { type: 'reauthenticated', authorized: false } },
-                    target: 'held',
-                    actions: ['noteReport', { type: 'recordFailure', params: failed.report }],
-                  },
-                  backendDownCloses,
-                ],
-              },
-            },
-            /**
-             * `optional` only: maxStart EAPOL-Starts went unanswered in this carrier epoch, so the
-             * port is open (UP) without 802.1X. Not AUTHENTICATED: starts go on at heldPeriod
-             * (the attempt keeps the port open until an authenticator answers), and an exchange
-             * the switch begins closes it at once (following).
-             */
-            openNoAuthenticator: {
-              entry: 'openWithoutAuthenticator',
-              after: { heldPeriod: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'retry' } } } },
-              on: {
-                reauthenticate: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } },
-                'auth.report': [
-                  { guard: { type: 'reportIs', params: { type: 'eap-started' } }, target: 'following' },
-                  {
-                    // A verdict with no start seen: an authenticator is there after all. Close,
-                    // and authenticate (a report does not say when its exchange began).
-                    guard: { type: 'reportIs', params: { type: 'reauthenticated' } },
-                    target: 'authenticating',
-                    actions: ['noteReport', { type: 'noteAnswered', params: { following: false } }, { type: 'setReason', params: { reason: 'retry' } }],
-                  },
-                  { actions: 'noteReport' },
-                ],
-              },
-            },
-            /** AUTHENTICATED: operstate UP (the port region writes it). */
-            authorized: {
-              entry: { type: 'desire', params: { wish: 'UP' } },
-              initial: 'steady',
-              on: {
-                'auth.report': [
-                  {
-                    // Switch-initiated re-authentication failed: the switch closed the port.
-                    guard: { type: 'reportIs', params: { type: 'reauthenticated', authorized: false } },
-                    target: 'held',
-                    actions: ['noteReport', { type: 'recordFailure', params: failed.report }],
-                  },
-                  backendDownCloses,
-                  // A successful re-authentication keeps UP: pae's noteReport logs it.
-                ],
-              },
-              states: {
-                steady: {
-                  on: { reauthenticate: { target: 'reauthenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } } },
-                },
-                /** Asked to re-authenticate (SIGHUP): UP is kept meanwhile; a failure closes the port. */
-                reauthenticating: exchange('steady', '#supplicant.running.pae.held'),
-              },
-            },
-            /** HELD: operstate DORMANT; wait heldPeriod (backoff) and try again, for as long as we run. */
-            held: {
-              entry: { type: 'desire', params: { wish: 'DORMANT' } },
-              after: {
-                // HELD exists only while the link is ready: any change of readiness restarts the PAE.
-                heldPeriod: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'retry' } } },
-              },
-              on: {
-                reauthenticate: { target: 'authenticating', actions: { type: 'setReason', params: { reason: 'reauthenticate' } } },
-                'auth.report': [
-                  // The switch began an exchange (its quiet period is over, tx-period, reauth timer).
-                  { guard: { type: 'reportIs', params: { type: 'eap-started' } }, target: 'following' },
-                  {
-                    // The backend is back, or it authorized on its own (wpa_supplicant's own
-                    // retry): authenticate now rather than at the end of heldPeriod. A report
-                    // does not say when its exchange began, so it never opens the port itself.
-                    guard: 'reportInvitesRetry',
-                    target: 'authenticating',
-                    actions: ['noteReport', { type: 'setReason', params: { reason: 'retry' } }],
-                  },
-                  { actions: 'noteReport' },
-                ],
-              },
-            },
-          },
-        },
+        pae: paeRegion,
 
-        /**
-         * The port: keeps the kernel's operstate equal to portTarget(). The ACK of RTM_SETLINK
-         * proves nothing (an ignored request is ACKed too), so a write counts as done when the
-         * kernel shows it, in an echo or in a query after confirmPeriod; otherwise it is
-         * re-asserted, at most reassertLimit times, then retried after writeRetryPeriod.
-         */
-        port: {
-          // running is entered right after the enteringSupplicantMode write.
-          initial: 'awaitingEcho',
-          on: {
-            'link.overrun': { target: '.querying', actions: emit(({ context }) => ({ type: 'overrun' as const, ifname: context.ifname })) },
-          },
-          states: {
-            deciding: {
-              always: [
-                { guard: 'portInSync', target: 'inSync' },
-                { guard: 'reassertBudgetLeft', target: 'writing' },
-                { target: 'backingOff', actions: 'reportReassertFailed' },
-              ],
-            },
-            writing: {
-              entry: { type: 'noteWrite', params: ({ context }) => ({ settings: portSettings(context) }) },
-              // The wish changed while the ACK is pending: issue the new request at once.
-              always: { guard: 'portTargetChanged', target: 'deciding' },
-              invoke: {
-                src: 'writeLink',
-                input: ({ context }) => ({ index: context.index!, ifname: context.ifname, settings: portSettings(context) }),
-                onDone: { target: 'awaitingEcho' },
-                onError: { target: 'backingOff', actions: linkFailed('write') },
-              },
-            },
-            awaitingEcho: {
-              // The echo may come in two messages (OPERSTATE is applied before LINKMODE) or
-              // as a stale transient: only the confirmPeriod query may lead to a re-assert.
-              always: [
-                { guard: 'portInSync', target: 'inSync' },
-                { guard: 'portTargetChanged', target: 'deciding' },
-              ],
-              after: { confirmPeriod: { target: 'querying' } },
-            },
-            querying: {
-              invoke: {
-                src: 'queryLink',
-                input: ({ context }) => ({ index: context.index! }),
-                onDone: [
-                  {
-                    guard: 'linkFound',
-                    target: 'deciding',
-                    actions: { type: 'recordLink', params: ({ event }) => ({ link: event.output as LinkRecord }) },
-                  },
-                  { actions: raise({ type: 'link.vanished' as const }) },
-                ],
-                onError: { target: 'backingOff', actions: linkFailed('query') },
-              },
-            },
-            inSync: {
-              entry: 'resetWrites',
-              always: { guard: 'portOutOfSync', target: 'deciding' },
-            },
-            backingOff: {
-              always: [
-                { guard: 'portInSync', target: 'inSync' },
-                { guard: 'portTargetChanged', target: 'deciding' },
-              ],
-              after: { writeRetryPeriod: { target: 'deciding', actions: 'resetWrites' } },
-            },
-          },
-        },
+        port: portWriterRegion,
       },
     },
 
@@ -971,9 +520,9 @@ export const supplicantMachine = setup({
             input: ({ context }) => ({ ifname: context.ifname }),
             onDone: [
               {
-                guard: 'linkFound',
+                guard: { type: 'linkFound', params: queriedLink },
                 target: 'writing',
-                actions: assign({ index: ({ event }) => (event.output as LinkRecord).index }),
+                actions: assign({ index: ({ event }) => foundLink({ event }).index }),
               },
               { target: '#supplicant.stopped', actions: assign({ restore: 'skipped' as const }) },
             ],

@@ -1,4 +1,5 @@
 import type { OperState, LinkMode } from './netlink/constants.js';
+import type { LinkMode as MachineLinkMode, LinkView, OperState as MachineOperState } from '../machines/ports.js';
 
 /**
  * One RTM_NEWLINK / RTM_DELLINK message from the kernel, parsed.
@@ -52,10 +53,12 @@ export interface LinkRecord {
   carrierDownCount: number | null;
 }
 
-/** What one RTM_SETLINK may carry: both together in one request when both are given. */
-export interface LinkSettings {
-  /** IFLA_LINKMODE */
-  linkmode?: LinkMode;
-  /** IFLA_OPERSTATE; the kernel takes only UP, DORMANT and TESTING from userspace. */
-  operstate?: OperState;
-}
+/** What the machine writes (machines/ports.ts); RouteSocket.setLink sends it. */
+export type { LinkSettings } from '../machines/ports.js';
+
+/**
+ * Checked at compile time: a LinkRecord is what the machine reads of a link, and the netlink
+ * layer's operstate and link mode names are the machine's.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+export const PORTS_CONFORM: [LinkRecord extends LinkView ? true : never, Same<OperState, MachineOperState>, Same<LinkMode, MachineLinkMode>] = [true, true, true];

@@ -7,7 +7,7 @@ import { AUTH_CAUSES } from './auth/authenticator.js';
 
 /** The states a port is reported in: the PAE's while running, else the machine's or the daemon's. */
 export const METRIC_STATES = [
-  'initializing', 'waitingForInterface', 'waitingForCarrier', 'authenticating', 'authorized', 'held', 'restoring', 'stopped', 'failed',
+  'initializing', 'waitingForInterface', 'disconnected', 'authenticating', 'authorized', 'held', 'restoring', 'stopped', 'failed',
 ] as const;
 
 /** Outcomes of an attempt: "success", or the cause of its failure. */

@@ -34,6 +34,8 @@ const RETRY_JITTER = 0.2;
 /** How long to wait for the kernel's echo of a write before asking it (machines/contract.ts). */
 const CONFIRM_TIMEOUT_MS = 1000;
 const REASSERT_LIMIT = 3;
+/** writeRetryPeriod (machines/contract.ts): the default --retry-min it used to follow. */
+const WRITE_RETRY_MS = 5000;
 /** IEEE 802.1X maxStart: EAPOL-Starts before a port counts as silent. */
 const MAX_START = 3;
 /** How long past --auth-timeout the machine waits for the aborted backend to say why (src/daemon/auth-deadline.ts). */
@@ -184,6 +186,7 @@ export function validateRunOptions(raw: RawRunOptions): RunConfig {
       retryJitter: RETRY_JITTER,
       confirmTimeoutMs: CONFIRM_TIMEOUT_MS,
       reassertLimit: REASSERT_LIMIT,
+      writeRetryMs: WRITE_RETRY_MS,
       authGraceMs: AUTH_GRACE_MS,
       ...(tellsSilence ? { startPeriodMs, maxStart: MAX_START } : {}),
     },

@@ -45,7 +45,7 @@ export interface LastOutcome {
 export interface DaemonStatus {
   ifname: string;
   pid: number;
-  /** The PAE's state while running (waitingForCarrier, authenticating, authorized..., held), else the machine's. */
+  /** The PAE's state while running (disconnected, authenticating, authorized..., held), else the machine's. */
   state: string;
   /** The port writer's step (inSync, awaitingEcho, ...) while running, else null. */
   port: string | null;

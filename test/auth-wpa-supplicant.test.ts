@@ -13,7 +13,7 @@ import { startSwitch, type EapUser, type Switch } from './lab/hostapd.js';
 import { createSupplicant, type Supplicant, type SupplicantOptions } from './lab/wpa-supplicant.js';
 import { makeCerts } from './lab/certs.js';
 import { labDir } from './lab/peer-process.js';
-import { authenticate, captureLogger, linkLab, ReportLog, request, timerCount, withTimeout, type LinkLab } from './lab/auth-lab.js';
+import { authenticate, captureLogger, linkLab, port, ReportLog, request, timerCount, withTimeout, type LinkLab } from './lab/auth-lab.js';
 import { WpaSupplicantAuthenticator, ctrlSocketPath, startCommands } from '../src/auth/wpa-supplicant.js';
 import { createAuthenticator } from '../src/auth/index.js';
 import { WpaCtrl } from '../src/wpa/ctrl.js';
@@ -106,7 +106,7 @@ test('--wpa-ctrl given as a symbolic link to the control directory: accepted at 
 test('EAP success taken at once where the network makes it an authorized port (eapol_flags 0), STATUS agreeing after', async (t) => {
   if (!needsRoot(t)) return;
   const s = await setup(t);
-  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  const reports = new ReportLog(s.auth, port(s.lab));
   const o = await authenticate(s.auth, request(s.lab));
   assertAuthorized(o);
   assert.equal(o.details?.verdict, 'eap-success');
@@ -135,7 +135,7 @@ test('after close() nothing keeps the process alive: a child that authenticates 
   const index = fileURLToPath(new URL('../src/auth/index.js', import.meta.url));
   const script = `import { createAuthenticator } from ${JSON.stringify(index)};
     const auth = await createAuthenticator({ kind: 'wpa-supplicant', ctrl: ${JSON.stringify(s.supp.ctrlDir)} });
-    const stop = auth.watch('eth0', () => {});
+    const stop = auth.watch(${JSON.stringify(port(s.lab))}, () => {});
     const o = await auth.authenticate(${JSON.stringify(request(s.lab))}, AbortSignal.timeout(10000));
     console.log(JSON.stringify(o));
     stop();
@@ -206,7 +206,7 @@ test('no authenticator on the wire: abort gives no-authenticator, nothing left b
 test('EAPOL-Start again from CONNECTING: the second call (LOGON) reaches a switch that came up after the first', async (t) => {
   if (!needsRoot(t)) return;
   const s = await setup(t, { switch: 'none' });
-  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  const reports = new ReportLog(s.auth, port(s.lab));
   const first = await authenticate(s.auth, request(s.lab), 500);
   assertCause(first, 'no-authenticator');
   assert.match(await s.supp.cli('STATUS'), /Supplicant PAE state=CONNECTING/);
@@ -242,7 +242,7 @@ test('abort during an exchange (EAP started, never finished): timeout', async (t
 test('wpa_supplicant started late: backend-unavailable, then success with the same authenticator', async (t) => {
   if (!needsRoot(t)) return;
   const s = await setup(t, { startSupplicant: false });
-  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  const reports = new ReportLog(s.auth, port(s.lab));
   const o = await authenticate(s.auth, request(s.lab));
   assertCause(o, 'backend-unavailable');
   await reports.next('backend-down');
@@ -256,7 +256,7 @@ test('wpa_supplicant started late: backend-unavailable, then success with the sa
 test('wpa_supplicant killed and restarted, and stopped (TERMINATING) and restarted: down, up, success', async (t) => {
   if (!needsRoot(t)) return;
   const s = await setup(t);
-  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  const reports = new ReportLog(s.auth, port(s.lab));
   assertAuthorized(await authenticate(s.auth, request(s.lab)));
 
   await s.supp.kill(); // no event, stale socket file: found by the health PING
@@ -280,7 +280,7 @@ test('wpa_supplicant killed and restarted, and stopped (TERMINATING) and restart
 test('switch-initiated re-authentication: success, then failure after the switch changes the password', async (t) => {
   if (!needsRoot(t)) return;
   const s = await setup(t);
-  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  const reports = new ReportLog(s.auth, port(s.lab));
   assertAuthorized(await authenticate(s.auth, request(s.lab)));
   await reports.next('eap-started'); // our own exchange: the authenticator answered
   await s.sw!.forceReauth(s.lab.hostMac);
@@ -304,7 +304,7 @@ test('switch-initiated re-authentication: success, then failure after the switch
 test('missing credentials: CTRL-REQ-PASSWORD gives credentials-missing, warned once, prompt never logged', async (t) => {
   if (!needsRoot(t)) return;
   const s = await setup(t, { supplicant: { password: undefined } });
-  const reports = new ReportLog(s.auth, s.lab.hostIf);
+  const reports = new ReportLog(s.auth, port(s.lab));
   const o1 = await authenticate(s.auth, request(s.lab));
   assertCause(o1, 'credentials-missing');
   assert.equal(o1.details?.field, 'PASSWORD');

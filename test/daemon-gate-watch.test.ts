@@ -38,8 +38,8 @@ test('gate watch: a link left UP in linkmode 1 is not open; open once the PAE au
 });
 
 test('gate watch: the cause of a close', () => {
-  assert.equal(closeCause(snap('waitingForCarrier', { operstate: 'DOWN', running: false, lowerUp: false })), 'carrier-lost');
-  assert.equal(closeCause(snap('waitingForCarrier', { operstate: 'DOWN', running: false, up: false })), 'admin-down');
+  assert.equal(closeCause(snap('disconnected', { operstate: 'DOWN', running: false, lowerUp: false })), 'carrier-lost');
+  assert.equal(closeCause(snap('disconnected', { operstate: 'DOWN', running: false, up: false })), 'admin-down');
   assert.equal(closeCause(snap('authenticating', DORMANT, { restartReason: 'bounce' })), 'bounce');
   assert.equal(closeCause({ ...snap('held', null), value: { waitingForInterface: 'listening' } }), 'link-removed');
   assert.equal(closeCause({ ...snap('held', DORMANT), status: 'done' }), 'stopped');

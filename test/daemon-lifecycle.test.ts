@@ -190,12 +190,9 @@ test('several interfaces in one process: one failing does not stop the other', a
   assert.equal(eth0.operstate, 'UP');
 });
 
-test('an uncaught error restores every link, says so in one line, and exits 1', async (t) => {
-  if (!needsRoot(t)) return;
-  const port = await createPort(t, 'crash');
-  const watch = await LinkWatch.open(port.host, 'eth0', { t });
-  // A buggy authenticator module: it throws outside any promise the daemon could catch.
-  const modulePath = join(port.dir, 'crashing.mjs');
+/** A buggy authenticator module: it throws outside any promise the daemon could catch. */
+function crashingModule(dir: string): string {
+  const modulePath = join(dir, 'crashing.mjs');
   writeFileSync(modulePath, [
     'export default {',
     "  name: 'crashing',",
@@ -206,6 +203,14 @@ test('an uncaught error restores every link, says so in one line, and exits 1', 
     '};',
     '',
   ].join('\n'));
+  return modulePath;
+}
+
+test('an uncaught error restores every link, says so in one line, and exits 1', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'crash');
+  const watch = await LinkWatch.open(port.host, 'eth0', { t });
+  const modulePath = crashingModule(port.dir);
   const daemon = DaemonProcess.start(port.host, ['eth0', '--auth', 'module', '--module', modulePath, '--run-dir', port.runDir], { t });
   await daemon.waitForState('eth0', /^authenticating/);
   const exit = await daemon.waitForExit();
@@ -217,6 +222,27 @@ test('an uncaught error restores every link, says so in one line, and exits 1', 
   await watch.until(is.restored(), 'linkmode 0 and UP after the crash');
   assert.throws(() => statSync(join(port.runDir, 'eth0.sock')), /ENOENT/, 'the socket outlived the daemon');
   assert.equal(lockFilesOf(daemon.pid).length, 0, 'the instance lock file outlived the daemon');
+});
+
+test('the uncaught-error path sends the restore request once', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'crash1');
+  const modulePath = crashingModule(port.dir);
+  // The kernel sends no notification for a request that changes nothing, so a repeated restore
+  // is visible only in the requests themselves: trace the daemon's netlink sends.
+  const trace = join(port.dir, 'sends.trace');
+  const daemon = DaemonProcess.start(port.host, ['eth0', '--auth', 'module', '--module', modulePath, '--run-dir', port.runDir], {
+    t, wrap: ['strace', '-f', '-qq', '-e', 'trace=sendto,sendmsg', '-e', 'signal=none', '-o', trace],
+  });
+  const exit = await daemon.waitForExit();
+  assert.equal(exit.code, 1, exit.stderr);
+  const setlinks = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('RTM_SETLINK'));
+  assert.ok(setlinks.some((l) => /IFLA_LINKMODE\}, 1\]/.test(l)), 'the trace shows no enter request');
+  const restores = setlinks.filter((l) => /IFLA_LINKMODE\}, 0\]/.test(l));
+  assert.equal(restores.length, 1, restores.join('\n'));
+  const eth0 = await port.link('eth0');
+  assert.equal(eth0.linkmode, 0);
+  assert.equal(eth0.operstate, 'UP');
 });
 
 test('a renamed interface: the lock and the status socket follow the new name', async (t) => {

@@ -98,7 +98,7 @@ test('metrics on the real lab: open, closed by a cable pull, a rejected re-authe
   assert.deepEqual(readdirSync(dir), ['dot1x.prom']);
 
   await lab.pullCable();
-  const closed = await untilMetrics(path, (m) => state(m, 'waitingForCarrier') === 1, 'waitingForCarrier after the pull');
+  const closed = await untilMetrics(path, (m) => state(m, 'disconnected') === 1, 'disconnected after the pull');
   assert.equal(sample(closed, `dot1x_operstate_authorized{${i}}`), 0);
   assert.ok(sample(closed, `dot1x_operstate_carrier_changes_total{${i}}`)! > carrierBefore, 'carrier changes did not rise');
 

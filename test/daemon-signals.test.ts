@@ -12,7 +12,7 @@ import { createPort, type Port } from './lab/cli-port.js';
 import { LinkWatch, is } from './lab/link-watch.js';
 import { DaemonProcess } from './lab/dot1x-daemon.js';
 
-type Scenario = 'waitingForCarrier' | 'authenticating' | 'authorized' | 'held';
+type Scenario = 'disconnected' | 'authenticating' | 'authorized' | 'held';
 
 interface Started { port: Port; daemon: DaemonProcess; watch: LinkWatch; carrier: boolean }
 
@@ -21,13 +21,13 @@ async function startIn(t: TestContext, scenario: Scenario): Promise<Started> {
   const port = await createPort(t, 'sig');
   const watch = await LinkWatch.open(port.host, 'eth0', { t });
   const scripts = {
-    waitingForCarrier: port.script('ok.sh', 'exit 0'),
+    disconnected: port.script('ok.sh', 'exit 0'),
     authorized: port.script('ok.sh', 'exit 0'),
     // Hangs until the daemon aborts it (SIGTERM to its process group).
     authenticating: port.script('hang.sh', 'exec sleep 60'),
     held: port.script('reject.sh', 'exit 1'),
   };
-  if (scenario === 'waitingForCarrier') {
+  if (scenario === 'disconnected') {
     await port.pullCable();
     await watch.until(is.noCarrier(), 'no carrier before the start');
   }
@@ -35,8 +35,8 @@ async function startIn(t: TestContext, scenario: Scenario): Promise<Started> {
   const extra = scenario === 'held' ? ['--retry-min', '30', '--retry-max', '30'] : [];
   const daemon = DaemonProcess.start(port.host, port.execArgs(scripts[scenario], extra), { t });
   switch (scenario) {
-    case 'waitingForCarrier':
-      await daemon.waitForState('eth0', 'waitingForCarrier');
+    case 'disconnected':
+      await daemon.waitForState('eth0', 'disconnected');
       await watch.until(is.linkmode(1), 'linkmode 1 (supplicant mode) without carrier');
       break;
     case 'authenticating':
@@ -52,11 +52,11 @@ async function startIn(t: TestContext, scenario: Scenario): Promise<Started> {
       await watch.until(is.gated(), 'the gate closed (DORMANT, linkmode 1)');
       break;
   }
-  return { port, daemon, watch, carrier: scenario !== 'waitingForCarrier' };
+  return { port, daemon, watch, carrier: scenario !== 'disconnected' };
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  for (const scenario of ['waitingForCarrier', 'authenticating', 'authorized', 'held'] as const) {
+  for (const scenario of ['disconnected', 'authenticating', 'authorized', 'held'] as const) {
     test(`${signal} in ${scenario} restores the link and exits 0`, async (t) => {
       if (!needsRoot(t)) return;
       const { port, daemon, watch, carrier } = await startIn(t, scenario);

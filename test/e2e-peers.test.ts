@@ -50,7 +50,7 @@ test('a macvlan whose lower device is dormant: no authentication until the dorma
   const lab = await Lab.create({ t, prefix: 'e8', macvlan: { lowerDormant: true } });
   // The daemon has taken the link over and waits: the driver's dormant flag is set.
   await lab.watch.until((r) => r.linkmode === 1 && r.dormant, 'linkmode 1 with IFF_DORMANT', { timeoutMs: 10_000 });
-  await lab.daemon.waitForState(lab.ifname, /waitingForCarrier/, { timeoutMs: 10_000 });
+  await lab.daemon.waitForState(lab.ifname, /disconnected/, { timeoutMs: 10_000 });
   const view = await lab.switchView();
   const clearedAt = lab.daemon.mark();
   assert.equal(lab.daemon.logs.filter((l) => l.msg === 'authentication started' && l.ifname === lab.ifname).length, 0,

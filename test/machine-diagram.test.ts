@@ -23,5 +23,5 @@ test('the diagram names every state of the machine', () => {
     assert.match(text, new RegExp(`\\b${key}\\b`), `state ${key} appears`);
   }
   assert.match(text, /^stateDiagram-v2/);
-  assert.match(text, /authenticating --> authorized : authenticate done \[authorizedNow\]/);
+  assert.match(text, /authenticating --> authorized : authenticate done \[successInCurrentEpoch\]/);
 });

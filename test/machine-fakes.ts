@@ -4,14 +4,18 @@
  * authenticator whose exchanges the test settles by hand, and a harness that starts the machine
  * on a SimulatedClock. Reusable by other tests that need the machine without I/O.
  */
-import { createActor, fromCallback, fromPromise, SimulatedClock, type AnyStateNode, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
-import type { LinkRecord } from '../src/link.js';
-import type { AuthOutcome, AuthReport, AuthRequest } from '../src/auth/authenticator.js';
+import { createActor, fromCallback, fromPromise, SimulatedClock, type EventObject, type AnyStateNode, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
+import type { AuthOutcome, AuthReport, AuthRequest, LinkView } from '../machines/ports.js';
+import { RestoreGuard } from '../machines/restore.js';
 import type {
   AuthReportEvent,
+  AuthReportsControl,
+  AuthReportsInput,
   LinkSourceEvent,
   QueryLinkInput,
-  RestoreGuardEvent,
+  AuthenticatorPort,
+  KernelPort,
+  RestorePort,
   SupplicantEmitted,
   SupplicantTiming,
   WriteLinkInput,
@@ -26,29 +30,22 @@ export const TIMING: SupplicantTiming = {
   retryJitter: 0,
   confirmTimeoutMs: 500,
   reassertLimit: 2,
+  writeRetryMs: 1_000,
 };
 
-export function makeLink(patch: Partial<LinkRecord> = {}): LinkRecord {
-  const link: LinkRecord = {
-    event: 'newlink',
-    family: 0,
+export function makeLink(patch: Partial<LinkView> = {}): LinkView {
+  const link: LinkView = {
     index: 7,
     name: 'eth0',
-    flags: 0,
     up: true,
     running: true,
     lowerUp: true,
     dormant: false,
     operstate: 'UP',
     linkmode: 0,
-    iflink: 7,
-    master: null,
     address: '02:00:00:00:00:07',
-    kind: 'veth',
-    mtu: 1500,
     carrierChanges: 1,
     carrierUpCount: 1,
-    carrierDownCount: 0,
     ...patch,
   };
   link.running = link.operstate === 'UP' || link.operstate === 'UNKNOWN';
@@ -78,12 +75,13 @@ export interface PendingAuth {
  * and the echo (RTM_NEWLINK) after a write.
  */
 export class FakeKernel {
-  readonly links = new Map<number, LinkRecord>();
+  readonly links = new Map<number, LinkView>();
   readonly writes: WriteRecord[] = [];
   readonly queries: QueryLinkInput[] = [];
   /** Subscribers of linkSource at the moment of each query (subscribe-before-query check). */
   readonly listenersAtQuery: number[] = [];
-  readonly guardLog: RestoreGuardEvent['type'][] = [];
+  /** The safety net of the last actors() set: the real one, writing into this kernel. */
+  guard: RestoreGuard | null = null;
   /** Echo an RTM_NEWLINK after each write that changed something (the kernel does). */
   echo = true;
   /** Pretend the kernel ignores operstate writes (ACKed with 0 all the same). */
@@ -96,16 +94,13 @@ export class FakeKernel {
   testing = new Set<number>();
   private seq = 0;
   private listeners = new Set<(event: LinkSourceEvent) => void>();
-  private reportListeners = new Set<(event: AuthReportEvent) => void>();
   private heldAcks: Array<() => void> = [];
   private heldQueries: Array<() => void> = [];
-  readonly auths: PendingAuth[] = [];
-
-  constructor(initial: LinkRecord | null = makeLink()) {
+  constructor(initial: LinkView | null = makeLink()) {
     if (initial) this.links.set(initial.index, { ...initial });
   }
 
-  link(index = 7): LinkRecord {
+  link(index = 7): LinkView {
     const link = this.links.get(index);
     if (!link) throw new Error(`fake kernel: no link ${index}`);
     return link;
@@ -120,7 +115,7 @@ export class FakeKernel {
   }
 
   /** Change a link as the kernel would report it, and multicast it (unless notify is false). */
-  set(index: number, patch: Partial<LinkRecord>, notify = true): LinkRecord {
+  set(index: number, patch: Partial<LinkView>, notify = true): LinkView {
     const link = { ...this.link(index), ...patch };
     link.running = link.up && (link.operstate === 'UP' || link.operstate === 'UNKNOWN');
     this.links.set(index, link);
@@ -132,7 +127,7 @@ export class FakeKernel {
    * linkwatch's derivation after a carrier/flag change
    * (docs/kernel-contract.md#how-the-kernel-derives-operstate).
    */
-  private derive(link: LinkRecord, index: number): LinkRecord['operstate'] {
+  private derive(link: LinkView, index: number): LinkView['operstate'] {
     if (!link.up) return 'DOWN';
     if (this.testing.has(index)) return 'TESTING';
     if (!link.lowerUp) return 'DOWN';
@@ -142,7 +137,7 @@ export class FakeKernel {
 
   carrierOff(index = 7): void {
     const l = this.link(index);
-    const next = { ...l, lowerUp: false, carrierChanges: (l.carrierChanges ?? 0) + 1, carrierDownCount: (l.carrierDownCount ?? 0) + 1 };
+    const next = { ...l, lowerUp: false, carrierChanges: (l.carrierChanges ?? 0) + 1 };
     this.set(index, { ...next, operstate: this.derive(next, index) });
   }
 
@@ -158,7 +153,6 @@ export class FakeKernel {
     this.set(index, {
       carrierChanges: (l.carrierChanges ?? 0) + 2,
       carrierUpCount: (l.carrierUpCount ?? 0) + 1,
-      carrierDownCount: (l.carrierDownCount ?? 0) + 1,
     });
   }
 
@@ -183,10 +177,10 @@ export class FakeKernel {
     const link = this.link(index);
     this.set(index, { up: false, lowerUp: false, operstate: 'DOWN' });
     this.links.delete(index);
-    this.send({ type: 'link.removed', link: { ...link, event: 'dellink' } });
+    this.send({ type: 'link.removed', link: { ...link } });
   }
 
-  create(patch: Partial<LinkRecord>): LinkRecord {
+  create(patch: Partial<LinkView>): LinkView {
     const link = makeLink(patch);
     this.links.set(link.index, link);
     this.notify(link.index);
@@ -202,7 +196,7 @@ export class FakeKernel {
   }
 
   /** Another link's traffic, which the machine must ignore. */
-  other(patch: Partial<LinkRecord>): void {
+  other(patch: Partial<LinkView>): void {
     this.send({ type: 'link.changed', link: makeLink({ index: 99, name: 'eth9', ...patch }) });
   }
 
@@ -243,30 +237,25 @@ export class FakeKernel {
     for (const a of answers) a();
   }
 
-  report(report: AuthReport): void {
-    for (const l of [...this.reportListeners]) l({ type: 'auth.report', report });
-  }
-
-  /** The exchange in progress (the last one started and not yet settled). */
-  pendingAuth(): PendingAuth {
-    const p = [...this.auths].reverse().find((a) => !a.settled && !a.signal.aborted);
-    if (!p) throw new Error('fake authenticator: no exchange in progress');
-    return p;
-  }
-
   get listenerCount(): number {
     return this.listeners.size;
   }
 
-  /** The actors for `.provide({ actors })`. */
-  actors() {
+  /** The kernel port and the restore guard for `.provide({ actors })`. */
+  actors(): KernelPort & RestorePort {
+    const guard = new RestoreGuard((input) => {
+      const record: WriteRecord = { ...input, settings: { ...input.settings }, seq: this.seq++, safetyNet: true, applied: null };
+      this.writes.push(record);
+      record.applied = this.applyWrite(input);
+    });
+    this.guard = guard;
     return {
-      linkSource: fromCallback<LinkSourceEvent>(({ sendBack }) => {
+      linkSource: fromCallback<EventObject>(({ sendBack }) => {
         const l = (e: LinkSourceEvent) => sendBack(e);
         this.listeners.add(l);
         return () => this.listeners.delete(l);
       }),
-      queryLink: fromPromise<LinkRecord | null, QueryLinkInput>(async ({ input }) => {
+      queryLink: fromPromise<LinkView | null, QueryLinkInput>(async ({ input }) => {
         this.queries.push(input);
         this.listenersAtQuery.push(this.listeners.size);
         this.seq++;
@@ -283,6 +272,32 @@ export class FakeKernel {
         if (record.applied === null) throw Object.assign(new Error(`setLink ${input.ifname}: no such device`), { code: 'ENODEV' });
         if (this.holdWrites) await new Promise<void>((r) => this.heldAcks.push(r));
       }),
+      restoreGuard: guard.logic,
+    };
+  }
+}
+
+/** The authentication backend's side: exchanges the test settles by hand, reports it sends. */
+export class FakeAuthenticator {
+  readonly auths: PendingAuth[] = [];
+  /** The ports the authReports actor was asked to watch, in order (a rename adds the new name). */
+  readonly watched: AuthReportsInput[] = [];
+  private reportListeners = new Set<(event: AuthReportEvent) => void>();
+
+  report(report: AuthReport): void {
+    for (const l of [...this.reportListeners]) l({ type: 'auth.report', report });
+  }
+
+  /** The exchange in progress (the last one started and not yet settled). */
+  pendingAuth(): PendingAuth {
+    const p = [...this.auths].reverse().find((a) => !a.settled && !a.signal.aborted);
+    if (!p) throw new Error('fake authenticator: no exchange in progress');
+    return p;
+  }
+
+  /** The authenticator port for `.provide({ actors })`. */
+  actors(): AuthenticatorPort {
+    return {
       authenticate: fromPromise<AuthOutcome, AuthRequest>(({ input, signal }) => {
         return new Promise<AuthOutcome>((resolve) => {
           const pending: PendingAuth = {
@@ -297,24 +312,12 @@ export class FakeKernel {
           this.auths.push(pending);
         });
       }),
-      authReports: fromCallback<AuthReportEvent, { ifname: string }>(({ sendBack }) => {
+      authReports: fromCallback<AuthReportsControl, AuthReportsInput>(({ sendBack, input, receive }) => {
+        this.watched.push({ ...input });
+        receive((e) => this.watched.push({ ifname: e.ifname, ifindex: input.ifindex }));
         const l = (e: AuthReportEvent) => sendBack(e);
         this.reportListeners.add(l);
         return () => this.reportListeners.delete(l);
-      }),
-      restoreGuard: fromCallback<RestoreGuardEvent>(({ receive }) => {
-        let armed: { index: number; ifname: string } | null = null;
-        receive((e) => {
-          this.guardLog.push(e.type);
-          armed = e.type === 'guard.arm' ? e.target : null;
-        });
-        return () => {
-          if (armed === null) return;
-          const input: WriteLinkInput = { ...armed, settings: { linkmode: 0, operstate: 'UP' } };
-          const record: WriteRecord = { ...input, seq: this.seq++, safetyNet: true, applied: null };
-          this.writes.push(record);
-          record.applied = this.applyWrite(input);
-        };
       }),
     };
   }
@@ -331,6 +334,7 @@ export async function settle(): Promise<void> {
 export interface HarnessOptions {
   timing?: Partial<SupplicantTiming>;
   kernel?: FakeKernel;
+  auth?: FakeAuthenticator;
   random?: () => number;
   ifname?: string;
   /** SupplicantInput.optional: open the port when no authenticator answers. */
@@ -344,9 +348,10 @@ export interface HarnessOptions {
 /** A started machine over a FakeKernel on a SimulatedClock, with every emitted event logged. */
 export function startMachine(options: HarnessOptions = {}) {
   const kernel = options.kernel ?? new FakeKernel();
+  const auth = options.auth ?? new FakeAuthenticator();
   const clock = new SimulatedClock();
   const emitted: SupplicantEmitted[] = [];
-  const machine = supplicantMachine.provide({ ...options.implementations, actors: kernel.actors() });
+  const machine = supplicantMachine.provide({ ...options.implementations, actors: { ...kernel.actors(), ...auth.actors() } });
   const actor = createActor(machine, {
     clock,
     ...(options.inspect ? { inspect: options.inspect } : {}),
@@ -359,6 +364,7 @@ export function startMachine(options: HarnessOptions = {}) {
   return {
     actor,
     kernel,
+    auth,
     clock,
     emitted,
     errors,

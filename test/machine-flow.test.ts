@@ -13,7 +13,7 @@ async function authorized(options: Parameters<typeof startMachine>[0] = {}) {
   const h = startMachine(options);
   await settle();
   assert.equal(h.state(), 'authenticating.connecting');
-  h.kernel.pendingAuth().resolve(SUCCESS);
+  h.auth.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.equal(h.state(), 'authorized.steady');
   assert.equal(h.kernel.link().operstate, 'UP');
@@ -30,7 +30,7 @@ test('start-up: subscribe, query once, ONE enter write, then authenticate', asyn
   assert.equal(kernel.link().operstate, 'DORMANT');
   assert.equal(kernel.link().linkmode, 1);
   assert.equal(h.state(), 'authenticating.connecting');
-  const auth = kernel.pendingAuth();
+  const auth = h.auth.pendingAuth();
   assert.deepEqual(auth.input, { ifname: 'eth0', ifindex: 7, mac: '02:00:00:00:00:07', attempt: 1, reason: 'link-up', start: 1 });
   const ctx = h.snapshot().context;
   assert.equal(ctx.index, 7);
@@ -41,11 +41,11 @@ test('no carrier: nothing is authenticated until LOWER_UP', async () => {
   const kernel = new FakeKernel(makeLink({ lowerUp: false, operstate: 'DOWN' }));
   const h = startMachine({ kernel });
   await settle();
-  assert.equal(h.state(), 'waitingForCarrier');
-  assert.equal(kernel.auths.length, 0);
+  assert.equal(h.state(), 'disconnected');
+  assert.equal(h.auth.auths.length, 0);
   assert.deepEqual(h.writes(), [ENTER]);
   await h.advance(120_000);
-  assert.equal(kernel.auths.length, 0, 'no authentication without carrier, however long');
+  assert.equal(h.auth.auths.length, 0, 'no authentication without carrier, however long');
   kernel.carrierOn();
   await settle();
   assert.equal(h.state(), 'authenticating.connecting');
@@ -56,7 +56,7 @@ test('success writes UP once; the kernel confirms it', async () => {
   const h = await authorized();
   assert.deepEqual(h.writes(), [ENTER, UP]);
   const ctx = h.snapshot().context;
-  assert.equal(ctx.lastOutcome, 'authorized');
+  assert.ok(h.emitted.some((e) => e.type === 'authFinished' && e.authorized));
   assert.equal(ctx.authorizedEpoch, ctx.carrierEpoch);
   assert.equal(ctx.failures, 0);
   assert.equal(ctx.attempt, 1);
@@ -70,29 +70,29 @@ test('failure keeps DORMANT and retries with exponential backoff up to the cap',
   await settle();
   const expected = [1_000, 2_000, 4_000, 5_000, 5_000];
   for (const [i, delay] of expected.entries()) {
-    h.kernel.pendingAuth().resolve(REJECTED);
+    h.auth.pendingAuth().resolve(REJECTED);
     await settle();
     assert.equal(h.state(), 'held');
     const ctx = h.snapshot().context;
     assert.equal(ctx.failures, i + 1);
     assert.equal(ctx.heldMs, delay);
     assert.equal(ctx.lastCause, 'credentials-rejected');
-    const before = h.kernel.auths.length;
+    const before = h.auth.auths.length;
     await h.advance(delay - 1);
-    assert.equal(h.kernel.auths.length, before, `no attempt before heldPeriod ${delay} ms`);
+    assert.equal(h.auth.auths.length, before, `no attempt before heldPeriod ${delay} ms`);
     await h.advance(1);
-    assert.equal(h.kernel.auths.length, before + 1, `attempt after heldPeriod ${delay} ms`);
+    assert.equal(h.auth.auths.length, before + 1, `attempt after heldPeriod ${delay} ms`);
     assert.deepEqual(
-      { attempt: h.kernel.pendingAuth().input.attempt, reason: h.kernel.pendingAuth().input.reason },
+      { attempt: h.auth.pendingAuth().input.attempt, reason: h.auth.pendingAuth().input.reason },
       { attempt: i + 2, reason: 'retry' },
     );
   }
   assert.ok(!h.writes().some((w) => w.operstate === 'UP'), 'no UP after failures');
   // Success resets the backoff: the next failure waits retryMin again.
-  h.kernel.pendingAuth().resolve(SUCCESS);
+  h.auth.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.equal(h.snapshot().context.failures, 0);
-  h.kernel.report({ type: 'reauthenticated', outcome: REJECTED });
+  h.auth.report({ type: 'reauthenticated', outcome: REJECTED });
   await settle();
   assert.equal(h.state(), 'held');
   assert.equal(h.snapshot().context.heldMs, 1_000);
@@ -102,17 +102,17 @@ test('a new carrier resets the backoff and the attempt count', async () => {
   const h = startMachine();
   await settle();
   for (let i = 0; i < 3; i++) {
-    h.kernel.pendingAuth().resolve(REJECTED);
+    h.auth.pendingAuth().resolve(REJECTED);
     await settle();
     await h.advance(h.snapshot().context.heldMs);
   }
-  assert.equal(h.kernel.pendingAuth().input.attempt, 4);
+  assert.equal(h.auth.pendingAuth().input.attempt, 4);
   h.kernel.carrierOff();
   h.kernel.carrierOn();
   await settle();
-  assert.equal(h.kernel.pendingAuth().input.attempt, 1);
-  assert.equal(h.kernel.pendingAuth().input.reason, 'link-up');
-  h.kernel.pendingAuth().resolve(REJECTED);
+  assert.equal(h.auth.pendingAuth().input.attempt, 1);
+  assert.equal(h.auth.pendingAuth().input.reason, 'link-up');
+  h.auth.pendingAuth().resolve(REJECTED);
   await settle();
   assert.equal(h.snapshot().context.heldMs, 1_000);
 });
@@ -120,11 +120,11 @@ test('a new carrier resets the backoff and the attempt count', async () => {
 test('jitter and per-cause floors shape heldPeriod', async () => {
   const h = startMachine({ random: () => 0.5, timing: { retryJitter: 0.2, causeDelayMs: { 'credentials-missing': 30_000 } } });
   await settle();
-  h.kernel.pendingAuth().resolve(REJECTED);
+  h.auth.pendingAuth().resolve(REJECTED);
   await settle();
   assert.equal(h.snapshot().context.heldMs, 1_100);
   await h.advance(1_100);
-  h.kernel.pendingAuth().resolve({ authorized: false, cause: 'credentials-missing', message: 'CTRL-REQ-PASSWORD' });
+  h.auth.pendingAuth().resolve({ authorized: false, cause: 'credentials-missing', message: 'CTRL-REQ-PASSWORD' });
   await settle();
   assert.equal(h.snapshot().context.heldMs, 30_000);
   assert.equal(heldPeriodMs({ retryMinMs: 1_000, retryMaxMs: 60_000, retryJitter: 0 }, 200, null, 0), 60_000, 'no overflow');
@@ -133,7 +133,7 @@ test('jitter and per-cause floors shape heldPeriod', async () => {
 test('timeout: the exchange is aborted after authPeriod and counted as cause "timeout"', async () => {
   const h = startMachine({ timing: { authTimeoutMs: 5_000 } });
   await settle();
-  const auth = h.kernel.pendingAuth();
+  const auth = h.auth.pendingAuth();
   await h.advance(4_999);
   assert.equal(auth.signal.aborted, false);
   await h.advance(1);
@@ -150,19 +150,19 @@ test('timeout: the exchange is aborted after authPeriod and counted as cause "ti
 test('carrier flap during authentication aborts it; its late success is ignored', async () => {
   const h = startMachine();
   await settle();
-  const first = h.kernel.pendingAuth();
+  const first = h.auth.pendingAuth();
   const epoch = h.snapshot().context.carrierEpoch;
   h.kernel.carrierOff();
   await settle();
   assert.equal(first.signal.aborted, true, 'aborted when LOWER_UP went away');
-  assert.equal(h.state(), 'waitingForCarrier');
+  assert.equal(h.state(), 'disconnected');
   first.resolve(SUCCESS);
   await settle();
-  assert.equal(h.state(), 'waitingForCarrier', 'a success after the link went down is ignored');
+  assert.equal(h.state(), 'disconnected', 'a success after the link went down is ignored');
   assert.ok(!h.writes().some((w) => w.operstate === 'UP'));
   h.kernel.carrierOn();
   await settle();
-  const second = h.kernel.pendingAuth();
+  const second = h.auth.pendingAuth();
   assert.notEqual(second, first);
   assert.ok(h.snapshot().context.carrierEpoch > epoch);
   second.resolve(SUCCESS);
@@ -181,7 +181,7 @@ test('bounce seen only in the carrier counters restarts authentication (kernel l
   assert.deepEqual(h.writes(), [ENTER, UP, DORMANT], 'the machine itself writes DORMANT');
   assert.equal(h.kernel.link().operstate, 'DORMANT');
   assert.equal(h.state(), 'authenticating.connecting');
-  h.kernel.pendingAuth().resolve(SUCCESS);
+  h.auth.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.deepEqual(h.writes(), [ENTER, UP, DORMANT, UP]);
 });
@@ -189,7 +189,7 @@ test('bounce seen only in the carrier counters restarts authentication (kernel l
 test('bounce during authentication: the old exchange cannot open the port', async () => {
   const h = startMachine();
   await settle();
-  const old = h.kernel.pendingAuth();
+  const old = h.auth.pendingAuth();
   h.kernel.hiddenBounce();
   await settle();
   assert.equal(old.signal.aborted, true);
@@ -207,19 +207,19 @@ test('visible bounce while authorized: kernel DORMANT, re-authentication, UP aga
   assert.equal(h.kernel.link().operstate, 'DORMANT');
   assert.equal(h.state(), 'authenticating.connecting');
   assert.deepEqual(h.writes(), [ENTER, UP], 'the kernel did the DORMANT itself: no write needed');
-  h.kernel.pendingAuth().resolve(SUCCESS);
+  h.auth.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.deepEqual(h.writes(), [ENTER, UP, UP]);
 });
 
 test('re-authentication by the switch: failure closes the port, success keeps it', async () => {
   const h = await authorized();
-  h.kernel.report({ type: 'reauthenticated', outcome: SUCCESS });
+  h.auth.report({ type: 'reauthenticated', outcome: SUCCESS });
   await settle();
   assert.equal(h.state(), 'authorized.steady');
   assert.deepEqual(h.writes(), [ENTER, UP]);
   assert.ok(h.emitted.some((e) => e.type === 'reauthenticated' && e.authorized));
-  h.kernel.report({ type: 'reauthenticated', outcome: REJECTED });
+  h.auth.report({ type: 'reauthenticated', outcome: REJECTED });
   await settle();
   assert.equal(h.state(), 'held');
   assert.deepEqual(h.writes(), [ENTER, UP, DORMANT]);
@@ -233,15 +233,15 @@ test('reauthenticate event: UP kept meanwhile; success keeps it, failure closes'
   h.actor.send({ type: 'reauthenticate' });
   await settle();
   assert.equal(h.state(), 'authorized.reauthenticating');
-  assert.equal(h.kernel.pendingAuth().input.reason, 'reauthenticate');
+  assert.equal(h.auth.pendingAuth().input.reason, 'reauthenticate');
   assert.equal(h.kernel.link().operstate, 'UP');
-  h.kernel.pendingAuth().resolve(SUCCESS);
+  h.auth.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.equal(h.state(), 'authorized.steady');
   assert.deepEqual(h.writes(), [ENTER, UP]);
   h.actor.send({ type: 'reauthenticate' });
   await settle();
-  h.kernel.pendingAuth().resolve(REJECTED);
+  h.auth.pendingAuth().resolve(REJECTED);
   await settle();
   assert.equal(h.state(), 'held');
   assert.deepEqual(h.writes(), [ENTER, UP, DORMANT]);
@@ -249,14 +249,14 @@ test('reauthenticate event: UP kept meanwhile; success keeps it, failure closes'
   h.actor.send({ type: 'reauthenticate' });
   await settle();
   assert.equal(h.state(), 'authenticating.connecting');
-  assert.equal(h.kernel.pendingAuth().input.reason, 'reauthenticate');
+  assert.equal(h.auth.pendingAuth().input.reason, 'reauthenticate');
 });
 
 test('reauthenticate times out like any exchange', async () => {
   const h = await authorized();
   h.actor.send({ type: 'reauthenticate' });
   await settle();
-  const auth = h.kernel.pendingAuth();
+  const auth = h.auth.pendingAuth();
   await h.advance(30_000);
   assert.equal(auth.signal.aborted, true);
   assert.equal(h.state(), 'held');
@@ -266,16 +266,16 @@ test('reauthenticate times out like any exchange', async () => {
 
 test('backend down while authorized: DORMANT while it is gone, UP after it returns', async () => {
   const h = await authorized();
-  h.kernel.report({ type: 'backend-down', message: 'wpa_supplicant terminated' });
+  h.auth.report({ type: 'backend-down', message: 'wpa_supplicant terminated' });
   await settle();
   assert.equal(h.state(), 'held');
   assert.equal(h.kernel.link().operstate, 'DORMANT');
   assert.equal(h.snapshot().context.lastCause, 'backend-unavailable');
   assert.equal(h.snapshot().context.backendAvailable, false);
-  h.kernel.report({ type: 'backend-up' });
+  h.auth.report({ type: 'backend-up' });
   await settle();
   assert.equal(h.state(), 'authenticating.connecting', 'backend-up authenticates at once');
-  h.kernel.pendingAuth().resolve(SUCCESS);
+  h.auth.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.equal(h.kernel.link().operstate, 'UP');
   assert.equal(h.snapshot().context.backendAvailable, true);
@@ -284,13 +284,13 @@ test('backend down while authorized: DORMANT while it is gone, UP after it retur
 test('backend down during authentication aborts it', async () => {
   const h = startMachine();
   await settle();
-  const auth = h.kernel.pendingAuth();
-  h.kernel.report({ type: 'backend-down', message: 'gone' });
+  const auth = h.auth.pendingAuth();
+  h.auth.report({ type: 'backend-down', message: 'gone' });
   await settle();
   assert.equal(auth.signal.aborted, true);
   assert.equal(h.state(), 'held');
   // The backend's own successful retry while HELD triggers an exchange, never UP directly.
-  h.kernel.report({ type: 'reauthenticated', outcome: SUCCESS });
+  h.auth.report({ type: 'reauthenticated', outcome: SUCCESS });
   await settle();
   assert.equal(h.state(), 'authenticating.connecting');
   assert.ok(!h.writes().some((w) => w.operstate === 'UP'));
@@ -300,14 +300,14 @@ test('driver dormant flag: wait while set, authenticate when cleared', async () 
   const h = await authorized();
   h.kernel.driverDormant(true);
   await settle();
-  assert.equal(h.state(), 'waitingForCarrier');
+  assert.equal(h.state(), 'disconnected');
   assert.equal(h.kernel.link().operstate, 'DORMANT');
   await h.advance(60_000);
-  assert.equal(h.kernel.auths.filter((a) => !a.settled && !a.signal.aborted).length, 0);
+  assert.equal(h.auth.auths.filter((a) => !a.settled && !a.signal.aborted).length, 0);
   h.kernel.driverDormant(false);
   await settle();
   assert.equal(h.state(), 'authenticating.connecting');
-  h.kernel.pendingAuth().resolve(SUCCESS);
+  h.auth.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.equal(h.kernel.link().operstate, 'UP');
 });
@@ -317,21 +317,21 @@ test('testing condition: wait while TESTING, authenticate after', async () => {
   h.kernel.driverTesting(true);
   await settle();
   assert.equal(h.kernel.link().operstate, 'TESTING');
-  assert.equal(h.state(), 'waitingForCarrier');
+  assert.equal(h.state(), 'disconnected');
   assert.equal(h.snapshot().context.restartReason, 'testing-on');
   h.kernel.driverTesting(false);
   await settle();
   assert.equal(h.state(), 'authenticating.connecting');
 });
 
-test('admin down: back to waitingForCarrier, the exchange aborted', async () => {
+test('admin down: back to disconnected, the exchange aborted', async () => {
   const h = startMachine();
   await settle();
-  const auth = h.kernel.pendingAuth();
+  const auth = h.auth.pendingAuth();
   h.kernel.adminDown();
   await settle();
   assert.equal(auth.signal.aborted, true);
-  assert.equal(h.state(), 'waitingForCarrier');
+  assert.equal(h.state(), 'disconnected');
   assert.equal(h.snapshot().context.restartReason, 'admin-down');
 });
 
@@ -373,7 +373,7 @@ test('start on a link already in supplicant mode and DORMANT: the enter write ch
 test('link deleted during authentication: the exchange is aborted', async () => {
   const h = startMachine();
   await settle();
-  const auth = h.kernel.pendingAuth();
+  const auth = h.auth.pendingAuth();
   h.kernel.remove(7);
   await settle();
   assert.equal(auth.signal.aborted, true);

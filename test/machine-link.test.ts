@@ -14,7 +14,7 @@ const RESTORE = { linkmode: 0, operstate: 'UP' };
 async function authorized(options: Parameters<typeof startMachine>[0] = {}) {
   const h = startMachine(options);
   await settle();
-  h.kernel.pendingAuth().resolve(SUCCESS);
+  h.auth.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.equal(h.state(), 'authorized.steady');
   return h;
@@ -28,7 +28,7 @@ test('ignored write: confirmed by query after confirmPeriod, re-asserted reasser
   const h = startMachine({ timing: { reassertLimit: 2, confirmTimeoutMs: 500, retryMinMs: 1_000 } });
   await settle();
   h.kernel.ignoreWrites = true;
-  h.kernel.pendingAuth().resolve(SUCCESS);
+  h.auth.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.deepEqual(h.writes(), [ENTER, UP]);
   assert.equal(portOf(h), 'awaitingEcho');
@@ -60,7 +60,7 @@ test('applied write without echo: the query confirms it, no re-assert', async ()
   assert.equal(portOf(h), 'awaitingEcho');
   await h.advance(500);
   assert.equal(portOf(h), 'inSync', 'the enter write confirmed by query');
-  kernel.pendingAuth().resolve(SUCCESS);
+  h.auth.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.equal(portOf(h), 'awaitingEcho');
   await h.advance(500);
@@ -81,7 +81,7 @@ test('authorized but the kernel shows LOWER_UP without RUNNING: UP is re-asserte
 test('unauthorized but the kernel shows UP without a carrier event: DORMANT is re-asserted', async () => {
   const h = startMachine();
   await settle();
-  h.kernel.pendingAuth().resolve(REJECTED);
+  h.auth.pendingAuth().resolve(REJECTED);
   await settle();
   h.kernel.set(7, { operstate: 'UP' });
   await settle();
@@ -112,12 +112,12 @@ test('the enter write echoed in two messages does not cause a second write', asy
 
 test('delete and re-create: wait for the name, take over the new index, enter supplicant mode again', async () => {
   const h = await authorized();
-  const auths = h.kernel.auths.length;
+  const auths = h.auth.auths.length;
   h.kernel.remove(7);
   await settle();
   assert.equal(h.state(), 'waitingForInterface.listening');
   assert.equal(h.snapshot().context.index, null);
-  assert.equal(h.kernel.guardLog.at(-1), 'guard.disarm', 'nothing to restore on a deleted link');
+  assert.equal(h.kernel.guard?.armedFor, null, 'nothing to restore on a deleted link');
   h.kernel.other({ index: 12, name: 'eth1' });
   await settle();
   assert.equal(h.state(), 'waitingForInterface.listening', 'another name is not ours');
@@ -128,9 +128,9 @@ test('delete and re-create: wait for the name, take over the new index, enter su
   assert.deepEqual({ index: last.index, settings: last.settings }, { index: 31, settings: ENTER });
   assert.equal(h.kernel.link(31).operstate, 'DORMANT');
   assert.equal(h.state(), 'authenticating.connecting');
-  assert.equal(h.kernel.auths.length, auths + 1);
-  assert.equal(h.kernel.pendingAuth().input.ifindex, 31);
-  h.kernel.pendingAuth().resolve(SUCCESS);
+  assert.equal(h.auth.auths.length, auths + 1);
+  assert.equal(h.auth.pendingAuth().input.ifindex, 31);
+  h.auth.pendingAuth().resolve(SUCCESS);
   await settle();
   assert.equal(h.kernel.link(31).operstate, 'UP');
   assert.ok(h.emitted.some((e) => e.type === 'linkRemoved') && h.emitted.some((e) => e.type === 'linkAppeared' && e.index === 31));
@@ -154,12 +154,11 @@ test('not there at start: wait for it (and an overrun makes it look)', async () 
 test('rename: follow the index, keep going, expose the new name', async () => {
   const h = startMachine();
   await settle();
-  const auth = h.kernel.pendingAuth();
+  const auth = h.auth.pendingAuth();
   h.kernel.rename(7, 'lan0');
   await settle();
   assert.equal(auth.signal.aborted, false, 'a rename does not restart the exchange');
   assert.equal(h.snapshot().context.ifname, 'lan0');
-  assert.equal(h.snapshot().context.renamedFrom, 'eth0');
   assert.ok(h.emitted.some((e) => e.type === 'linkRenamed' && e.from === 'eth0' && e.to === 'lan0'));
   auth.resolve(SUCCESS);
   await settle();
@@ -168,6 +167,21 @@ test('rename: follow the index, keep going, expose the new name', async () => {
   h.actor.send({ type: 'stop' });
   await settle();
   assert.equal(h.kernel.writes.at(-1)!.ifname, 'lan0');
+});
+
+test('rename: the backend is told to watch the same ifindex under the new name', async () => {
+  const h = startMachine();
+  await settle();
+  assert.deepEqual(h.auth.watched, [{ ifname: 'eth0', ifindex: 7 }]);
+  h.kernel.rename(7, 'lan0');
+  await settle();
+  assert.deepEqual(h.auth.watched, [{ ifname: 'eth0', ifindex: 7 }, { ifname: 'lan0', ifindex: 7 }]);
+  h.auth.pendingAuth().resolve(SUCCESS);
+  await settle();
+  h.actor.send({ type: 'reauthenticate' });
+  await settle();
+  assert.equal(h.auth.pendingAuth().input.ifname, 'lan0');
+  assert.equal(h.auth.pendingAuth().input.ifindex, 7);
 });
 
 test('overrun: re-query and continue from the true state (a bounce hidden in lost events)', async () => {
@@ -241,33 +255,33 @@ const STOP_FROM: Record<string, (h: Harness) => Promise<((h: Harness) => void) |
     await settle();
     assert.equal(h.state(), 'initializing.entryFailed');
   },
-  waitingForCarrier: async (h) => {
+  disconnected: async (h) => {
     h.kernel.carrierOff();
     await settle();
-    assert.equal(h.state(), 'waitingForCarrier');
+    assert.equal(h.state(), 'disconnected');
   },
   authenticating: async (h) => {
-    const auth = h.kernel.pendingAuth();
+    const auth = h.auth.pendingAuth();
     return () => assert.equal(auth.signal.aborted, true, 'the exchange was aborted');
   },
   'authorized.steady': async (h) => {
-    h.kernel.pendingAuth().resolve(SUCCESS);
+    h.auth.pendingAuth().resolve(SUCCESS);
     await settle();
   },
   'authorized.reauthenticating': async (h) => {
-    h.kernel.pendingAuth().resolve(SUCCESS);
+    h.auth.pendingAuth().resolve(SUCCESS);
     await settle();
     h.actor.send({ type: 'reauthenticate' });
     await settle();
     assert.equal(h.state(), 'authorized.reauthenticating');
   },
   held: async (h) => {
-    h.kernel.pendingAuth().resolve(REJECTED);
+    h.auth.pendingAuth().resolve(REJECTED);
     await settle();
   },
   'port writing (UP write in flight)': async (h) => {
     h.kernel.holdWrites = true;
-    h.kernel.pendingAuth().resolve(SUCCESS);
+    h.auth.pendingAuth().resolve(SUCCESS);
     await settle();
     assert.equal(portOf(h), 'writing');
     return (h) => {
@@ -278,13 +292,13 @@ const STOP_FROM: Record<string, (h: Harness) => Promise<((h: Harness) => void) |
   },
   'port awaitingEcho': async (h) => {
     h.kernel.echo = false;
-    h.kernel.pendingAuth().resolve(SUCCESS);
+    h.auth.pendingAuth().resolve(SUCCESS);
     await settle();
     assert.equal(portOf(h), 'awaitingEcho');
   },
   'port backingOff': async (h) => {
     h.kernel.ignoreWrites = true;
-    h.kernel.pendingAuth().resolve(SUCCESS);
+    h.auth.pendingAuth().resolve(SUCCESS);
     await settle();
     for (let i = 0; i < 3; i++) await h.advance(500);
     assert.equal(portOf(h), 'backingOff');
@@ -384,6 +398,6 @@ test('an event newer than the initial query answer wins (counters decide)', asyn
   kernel.answerQueries();
   await settle();
   assert.equal(h.snapshot().context.link?.carrierChanges, 5);
-  assert.equal(h.state(), 'waitingForCarrier');
-  assert.equal(kernel.auths.length, 0);
+  assert.equal(h.state(), 'disconnected');
+  assert.equal(h.auth.auths.length, 0);
 });

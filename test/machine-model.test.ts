@@ -178,8 +178,9 @@ function settle(auth: PendingAuth | undefined, outcome: Parameters<PendingAuth['
 /** Apply one world event to the fake kernel / authenticator / machine; false when it reached nobody. */
 function act(h: Harness, event: WorldEvent): boolean | void {
   const k = h.kernel;
+  const auth = h.auth;
   const index = currentIndex(h) ?? 0;
-  const live = (): PendingAuth | undefined => [...k.auths].reverse().find((a) => !a.settled && !a.signal.aborted);
+  const live = (): PendingAuth | undefined => [...auth.auths].reverse().find((a) => !a.settled && !a.signal.aborted);
   switch (event.type) {
     case 'CARRIER_OFF': return k.carrierOff(index);
     case 'CARRIER_ON': return k.carrierOn(index);
@@ -189,19 +190,19 @@ function act(h: Harness, event: WorldEvent): boolean | void {
     case 'AUTH_OK': return settle(live(), SUCCESS);
     case 'AUTH_FAIL': return settle(live(), REJECTED);
     case 'AUTH_SILENT': return settle(live(), SILENT);
-    case 'EAP_STARTED': return k.report({ type: 'eap-started' });
+    case 'EAP_STARTED': return auth.report({ type: 'eap-started' });
     // Exchanges the machine aborted answer "success" anyway, late.
-    case 'LATE_OK': for (const a of k.auths) if (a.signal.aborted && !a.settled) a.resolve(SUCCESS); return;
-    case 'REPORT_OK': return k.report({ type: 'reauthenticated', outcome: SUCCESS });
-    case 'REPORT_FAIL': return k.report({ type: 'reauthenticated', outcome: REJECTED });
-    case 'BACKEND_DOWN': return k.report({ type: 'backend-down', message: 'gone' });
-    case 'BACKEND_UP': return k.report({ type: 'backend-up' });
+    case 'LATE_OK': for (const a of auth.auths) if (a.signal.aborted && !a.settled) a.resolve(SUCCESS); return;
+    case 'REPORT_OK': return auth.report({ type: 'reauthenticated', outcome: SUCCESS });
+    case 'REPORT_FAIL': return auth.report({ type: 'reauthenticated', outcome: REJECTED });
+    case 'BACKEND_DOWN': return auth.report({ type: 'backend-down', message: 'gone' });
+    case 'BACKEND_UP': return auth.report({ type: 'backend-up' });
     case 'REAUTHENTICATE': return h.actor.send({ type: 'reauthenticate' });
     case 'OVERRUN': return k.overrun();
     case 'DELETE': return k.remove(index);
     case 'CREATE': {
       const next = Math.max(0, ...k.links.keys(), ...k.writes.map((w) => w.index)) + 1;
-      k.create({ index: next, name: 'eth0', iflink: next });
+      k.create({ index: next, name: 'eth0' });
       return;
     }
     case 'TOGGLE_DEAF': k.ignoreWrites = !k.ignoreWrites; return;
@@ -253,7 +254,7 @@ async function replay(events: WorldEvent[], options: Parameters<typeof startMach
   const where = (i: number) => `after [${events.slice(0, i + 1).map((e) => e.type).join(' ')}]`;
   for (let i = -1; i < events.length; i++) {
     const stepNo = i + 1;
-    const before = new Set(h.kernel.auths.filter((a) => !a.settled));
+    const before = new Set(h.auth.auths.filter((a) => !a.settled));
     if (i >= 0) {
       const event = events[i]!;
       const reached = act(h, event);
@@ -262,7 +263,7 @@ async function replay(events: WorldEvent[], options: Parameters<typeof startMach
       if (CARRIER_UP.has(event.type) && now !== null && h.kernel.link(now).lowerUp) lastCarrierUp = stepNo;
     }
     await flush();
-    for (const a of h.kernel.auths) {
+    for (const a of h.auth.auths) {
       if (!stamps.has(a)) stamps.set(a, { started: stepNo, succeededAt: null });
       const s = stamps.get(a)!;
       // A success counts only if the machine was still listening (not aborted before it answered).

@@ -19,7 +19,7 @@ test('watchTransitions reports PAE-level changes with the context a log line nee
   const notes: TransitionNote[] = [];
   const off = watchTransitions(h.actor, (n) => notes.push(n));
   await settle();
-  h.kernel.pendingAuth().resolve(REJECTED);
+  h.auth.pendingAuth().resolve(REJECTED);
   await settle();
   off();
   const held = notes.find((n) => n.to === 'held');

@@ -3,23 +3,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createActor, SimulatedClock } from 'xstate';
-import { FakeKernel, settle, SUCCESS, TIMING } from './machine-fakes.js';
+import { FakeAuthenticator, FakeKernel, settle, SUCCESS, TIMING } from './machine-fakes.js';
 import { restoreGuardLogic, stopAndRestore } from '../machines/restore.js';
 import { supplicantMachine } from '../machines/supplicant.js';
 import type { WriteLinkInput } from '../machines/contract.js';
 
-function withRealGuard(kernel: FakeKernel, write: (input: WriteLinkInput) => unknown) {
-  const machine = supplicantMachine.provide({ actors: { ...kernel.actors(), restoreGuard: restoreGuardLogic(write) } });
+function withRealGuard(kernel: FakeKernel, write: (input: WriteLinkInput) => unknown, auth = new FakeAuthenticator()) {
+  const machine = supplicantMachine.provide({ actors: { ...kernel.actors(), ...auth.actors(), restoreGuard: restoreGuardLogic(write) } });
   return createActor(machine, { clock: new SimulatedClock(), input: { ifname: 'eth0', timing: TIMING, random: () => 0 } });
 }
 
 test('restoreGuardLogic: actor.stop() while armed writes the restore once, for the armed link', async () => {
   const kernel = new FakeKernel();
+  const auth = new FakeAuthenticator();
   const calls: WriteLinkInput[] = [];
-  const actor = withRealGuard(kernel, (input) => calls.push(input));
+  const actor = withRealGuard(kernel, (input) => calls.push(input), auth);
   actor.start();
   await settle();
-  kernel.pendingAuth().resolve(SUCCESS);
+  auth.pendingAuth().resolve(SUCCESS);
   await settle();
   kernel.rename(7, 'lan0');
   await settle();

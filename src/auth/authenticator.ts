@@ -4,46 +4,12 @@
  * runs one authentication exchange when asked and reports what happened.
  */
 
-/**
- * Why an authentication was asked for. 'switch': the switch began the exchange on its own
- * (EAP-Request/Identity after its quiet period, on its tx-period or its re-authentication
- * timer); the machine follows it and never sends a request with this reason.
- */
-export type AuthReason = 'link-up' | 'retry' | 'reauthenticate' | 'switch';
+export type {
+  AuthCause, AuthDetails, AuthOutcome, AuthPort, AuthReason, AuthReport, AuthRequest,
+} from '../../machines/ports.js';
+import type { AuthCause, AuthOutcome, AuthPort, AuthReport, AuthRequest } from '../../machines/ports.js';
 
-/** The link an authentication is for. */
-export interface AuthRequest {
-  ifname: string;
-  ifindex: number;
-  /** MAC address of the port, aa:bb:cc:dd:ee:ff, or '' when the kernel reports none. */
-  mac: string;
-  /** 1 for the first attempt after a carrier-up, counting up across retries. */
-  attempt: number;
-  reason: AuthReason;
-  /**
-   * Which EAPOL-Start of the attempt this call sends: 1 for the first, counting up while
-   * nothing answers (IEEE 802.1X startCount). Absent: 1.
-   */
-  start?: number;
-}
-
-/**
- * Why an authentication did not authorize the port.
- * - credentials-rejected: the authenticator answered with EAP-Failure.
- * - credentials-missing: the backend needs credentials it has not got (wpa_supplicant CTRL-REQ-*).
- * - no-authenticator: nothing answered on the wire.
- * - backend-unavailable: the backend itself cannot be reached (wpa_supplicant not running, ...).
- * - timeout: no result within the time the machine allowed (the machine aborts the attempt).
- * - failed: any other failure; details say which.
- */
-export type AuthCause =
-  | 'credentials-rejected'
-  | 'credentials-missing'
-  | 'no-authenticator'
-  | 'backend-unavailable'
-  | 'timeout'
-  | 'failed';
-
+/** Every AuthCause, for validating what a module returns and for the metrics. */
 export const AUTH_CAUSES: readonly AuthCause[] = [
   'credentials-rejected',
   'credentials-missing',
@@ -52,36 +18,6 @@ export const AUTH_CAUSES: readonly AuthCause[] = [
   'timeout',
   'failed',
 ];
-
-export interface AuthDetails {
-  /** EAP method, when known (e.g. "MD5", "PEAP", "TLS"). */
-  method?: string;
-  /** Exit status or signal of an external program. */
-  exitCode?: number | null;
-  signal?: string | null;
-  /** Anything else worth a log line. Must never contain a secret. */
-  [key: string]: unknown;
-}
-
-export type AuthOutcome =
-  | { authorized: true; details?: AuthDetails }
-  | { authorized: false; cause: AuthCause; message: string; details?: AuthDetails };
-
-/** Something the backend noticed on its own, outside an authenticate() call. */
-export type AuthReport =
-  /** The switch re-authenticated the port (e.g. periodic reAuthPeriod): outcome of that exchange. */
-  | { type: 'reauthenticated'; outcome: AuthOutcome }
-  /** The backend went away (wpa_supplicant terminated or its socket vanished). */
-  | { type: 'backend-down'; message: string }
-  /** The backend is reachable again. */
-  | { type: 'backend-up' }
-  /**
-   * The authenticator answered: an EAP exchange began on the wire (the first EAP-Request
-   * arrived), whether one of our EAPOL-Starts or the switch itself began it. Backends that can
-   * see this report it for every exchange; the machine uses it to tell a silent port from a
-   * stalled exchange (IEEE 802.1X CONNECTING -> AUTHENTICATING on eapolEap).
-   */
-  | { type: 'eap-started' };
 
 export interface Authenticator {
   /** Short name for logs: "wpa-supplicant", "exec", "module". */
@@ -99,9 +35,11 @@ export interface Authenticator {
 
   /**
    * Optional: deliver unsolicited reports for one interface until the returned function is
-   * called. Reports may arrive at any time, also during authenticate().
+   * called. Reports may arrive at any time, also during authenticate(). After a rename the
+   * caller watches the same ifindex again under the new name (and then stops the old watch):
+   * the backend goes on serving the same port and names it by its new name from then on.
    */
-  watch?(ifname: string, onReport: (report: AuthReport) => void): () => void;
+  watch?(port: AuthPort, onReport: (report: AuthReport) => void): () => void;
 
   /** Optional: release everything (sockets, files, processes). Idempotent. */
   close?(): Promise<void>;

@@ -15,7 +15,7 @@ import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
-import { AUTH_CAUSES, type AuthOutcome, type AuthReport, type AuthRequest, type Authenticator } from './authenticator.js';
+import { AUTH_CAUSES, type AuthOutcome, type AuthPort, type AuthReport, type AuthRequest, type Authenticator } from './authenticator.js';
 import { silentLogger, type StructuredLogger } from '../log.js';
 import { checkTrustedFile } from './trusted-file.js';
 import { importModule } from '../import-module.js';
@@ -71,16 +71,21 @@ export async function loadModuleAuthenticator(o: ModuleOptions): Promise<Authent
   if (typeof impl !== 'object' || impl === null || typeof (impl as Authenticator).authenticate !== 'function') {
     throw new UsageError('auth-module-invalid', `authentication module ${abs}: its default export lacks authenticate(request, signal)`);
   }
-  return new ModuleAuthenticator(impl as Authenticator, abs, log);
+  return new ModuleAuthenticator(impl as AuthModule, abs, log);
+}
+
+/** What a module exports (README): its watch() takes the interface's current name. */
+interface AuthModule extends Omit<Authenticator, 'watch'> {
+  watch?(ifname: string, onReport: (report: AuthReport) => void): () => void;
 }
 
 class ModuleAuthenticator implements Authenticator {
   readonly name: string;
-  readonly watch?: (ifname: string, onReport: (report: AuthReport) => void) => () => void;
+  readonly watch?: (port: AuthPort, onReport: (report: AuthReport) => void) => () => void;
 
-  constructor(private readonly impl: Authenticator, private readonly path: string, private readonly log: StructuredLogger) {
+  constructor(private readonly impl: AuthModule, private readonly path: string, private readonly log: StructuredLogger) {
     this.name = typeof impl.name === 'string' && impl.name ? impl.name : 'module';
-    if (typeof impl.watch === 'function') this.watch = (ifname, onReport) => impl.watch!(ifname, onReport);
+    if (typeof impl.watch === 'function') this.watch = (port, onReport) => impl.watch!(port.ifname, onReport);
   }
 
   async authenticate(request: AuthRequest, signal: AbortSignal): Promise<AuthOutcome> {

@@ -18,7 +18,7 @@
  */
 import { realpathSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { AuthOutcome, AuthReport, AuthRequest, Authenticator } from './authenticator.js';
+import type { AuthOutcome, AuthPort, AuthReport, AuthRequest, Authenticator } from './authenticator.js';
 import { silentLogger, type StructuredLogger } from '../log.js';
 import { WpaMonitor, type WpaMonitorOptions } from '../wpa/monitor.js';
 import type { WpaCtrl } from '../wpa/ctrl.js';
@@ -83,7 +83,14 @@ interface Attempt {
 }
 
 interface Iface {
+  /** The port's current name, for log lines. */
   ifname: string;
+  /**
+   * The name wpa_supplicant knows the port by: its control socket is `<ctrl dir>/<ctrlName>`.
+   * wpa_supplicant keeps that socket when the kernel renames the interface, so a rename changes
+   * `ifname` only.
+   */
+  readonly ctrlName: string;
   monitor: WpaMonitor;
   watchers: Set<(r: AuthReport) => void>;
   attempt: Attempt | undefined;
@@ -105,7 +112,10 @@ export class WpaSupplicantAuthenticator implements Authenticator {
   readonly ctrl: string;
   readonly #opts: WpaSupplicantOptions;
   readonly #log: StructuredLogger;
+  /** By the name wpa_supplicant knows (ctrlName). */
   readonly #ifaces = new Map<string, Iface>();
+  /** Which Iface serves each ifindex seen: a rename keeps the index and the Iface. */
+  readonly #byIndex = new Map<number, Iface>();
   #closed = false;
 
   constructor(opts: WpaSupplicantOptions = {}) {
@@ -114,12 +124,34 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     this.#log = opts.logger ?? silentLogger;
   }
 
+  /**
+   * The Iface of a port: the one that served its ifindex before (under the name it had then: a
+   * renamed port), else the one of its name (a port deleted and made again under the same name
+   * gets a new ifindex and the same wpa_supplicant), else a new one.
+   */
+  #port(port: AuthPort): Iface {
+    const known = this.#byIndex.get(port.ifindex);
+    if (known) {
+      if (known.ifname !== port.ifname) {
+        this.#log.info({ ifname: port.ifname, previous: known.ifname, ctrl: ctrlSocketPath(this.ctrl, known.ctrlName) },
+          'interface renamed; wpa_supplicant keeps its control socket under the old name');
+        known.ifname = port.ifname;
+        known.monitor.ifname = port.ifname;
+      }
+      return known;
+    }
+    const st = this.#iface(port.ifname);
+    for (const [index, other] of this.#byIndex) if (other === st) this.#byIndex.delete(index);
+    this.#byIndex.set(port.ifindex, st);
+    return st;
+  }
+
   #iface(ifname: string): Iface {
     let st = this.#ifaces.get(ifname);
     if (st) return st;
     const mopts: WpaMonitorOptions = { ...this.#opts, ifname, logger: this.#log };
     const monitor = new WpaMonitor(() => ctrlSocketPath(this.ctrl, ifname), mopts);
-    const created: Iface = { ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false, lastBarrier: Number.MAX_SAFE_INTEGER, fastVerdict: undefined };
+    const created: Iface = { ifname, ctrlName: ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false, lastBarrier: Number.MAX_SAFE_INTEGER, fastVerdict: undefined };
     st = created;
     monitor.on('event', (ev, seq) => this.#onEvent(created, ev, seq));
     monitor.on('down', (message) => {
@@ -234,8 +266,8 @@ export class WpaSupplicantAuthenticator implements Authenticator {
    * authenticate() call was waiting for (switch-initiated, or wpa_supplicant's own retry).
    * Starts connecting to wpa_supplicant if nothing did yet.
    */
-  watch(ifname: string, onReport: (report: AuthReport) => void): () => void {
-    const st = this.#iface(ifname);
+  watch(port: AuthPort, onReport: (report: AuthReport) => void): () => void {
+    const st = this.#port(port);
     st.watchers.add(onReport);
     if (st.reported === 'down') {
       const message = st.monitor.lastError;
@@ -258,7 +290,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
    */
   async authenticate(request: AuthRequest, signal: AbortSignal): Promise<AuthOutcome> {
     if (this.#closed) return { authorized: false, cause: 'backend-unavailable', message: 'authenticator closed' };
-    const st = this.#iface(request.ifname);
+    const st = this.#port(request);
     const ctrl = await st.monitor.connectNow();
     if (!ctrl) {
       return { authorized: false, cause: 'backend-unavailable', message: st.monitor.lastError || 'wpa_supplicant not reachable' };
@@ -334,6 +366,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     this.#closed = true;
     const all = [...this.#ifaces.values()];
     this.#ifaces.clear();
+    this.#byIndex.clear();
     for (const st of all) {
       st.attempt?.end({ kind: 'down', message: 'authenticator closed' });
       st.watchers.clear();

@@ -4,13 +4,13 @@
  * the link gone) or the machine stopped. Derived from the machine's snapshots, so that hooks run
  * only after the kernel has taken the state (its echo is in the context), never before.
  */
-import type { LinkRecord } from '../link.js';
+import type { LinkView } from '../../machines/ports.js';
 import { portTarget, type SupplicantContext } from '../../machines/supplicant.js';
 import { paeState } from '../../machines/observe.js';
 import type { StateValue } from 'xstate';
 
 /** The kernel shows the port open: supplicant mode, operstate UP, IFF_RUNNING. */
-export function kernelShowsOpen(link: LinkRecord | null): boolean {
+export function kernelShowsOpen(link: LinkView | null): boolean {
   return link !== null && link.linkmode === 1 && link.operstate === 'UP' && link.running;
 }
 
@@ -34,7 +34,7 @@ export function closeCause(snap: GateSnapshot): string {
   if (!link.lowerUp) return 'carrier-lost';
   const pae = paeState(snap.value);
   if (pae === 'held') return ctx.lastCause ?? 'failed';
-  if (pae === 'waitingForCarrier' || pae === 'authenticating') return ctx.restartReason ?? 'restarted';
+  if (pae === 'disconnected' || pae === 'authenticating') return ctx.restartReason ?? 'restarted';
   return 'closed';
 }
 

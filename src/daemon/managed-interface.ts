@@ -5,16 +5,17 @@
  */
 import { authenticateWithDeadline } from './auth-deadline.js';
 import { withTimeout } from './with-timeout.js';
-import { createActor, fromCallback, fromPromise } from 'xstate';
+import { createActor, fromCallback, fromPromise, type EventObject } from 'xstate';
 import { supplicantMachine } from '../../machines/supplicant.js';
-import { restoreGuardLogic, stopAndRestore, type StopResult, type SupplicantActor } from '../../machines/restore.js';
+import { RestoreGuard, stopAndRestore, type StopResult, type SupplicantActor } from '../../machines/restore.js';
 import { paeState, portState, watchTransitions } from '../../machines/observe.js';
 import type {
-  AuthReportEvent, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
+  AuthReportEvent, AuthReportsControl, AuthReportsInput, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
 } from '../../machines/contract.js';
-import type { RouteSocket } from '../netlink/route-socket.js';
+import { RouteSocket } from '../netlink/route-socket.js';
 import type { LinkRecord } from '../link.js';
-import type { AuthOutcome, AuthRequest, Authenticator } from '../auth/authenticator.js';
+import type { LinkView } from '../../machines/ports.js';
+import type { AuthOutcome, AuthReport, AuthRequest, Authenticator } from '../auth/authenticator.js';
 import { OsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { DaemonStatus, LastOutcome } from '../status.js';
@@ -70,6 +71,8 @@ export class ManagedInterface {
   /** The name given on the command line; `ifname` follows renames. */
   readonly startName: string;
   private readonly actor: SupplicantActor;
+  /** The one restore write on every exit that does not go through the machine's `stop`. */
+  private readonly guard: RestoreGuard;
   private readonly deps: ManagedInterfaceDeps;
   private state: string;
   private enteredAt = Date.now();
@@ -107,18 +110,32 @@ export class ManagedInterface {
       ? (input: WriteLinkInput): Promise<void> => socket.setLink(input.index, input.settings)
       : filteredWriter((index, settings) => socket.setLink(index, settings), deps.filter,
         (input, err) => log.error({ ifname: input.ifname, err: (err as Error).message }, 'could not lift the enforcement filter'));
+    this.guard = new RestoreGuard(async (input) => {
+      try {
+        await write(input);
+      } catch (err) {
+        if (err instanceof OsError && err.code === 'ENODEV') return;
+        // The shared socket may be what broke (the uncaught-error path): the same request, once,
+        // on a socket of its own. A retry of a request that failed, not a second restore.
+        const fresh = RouteSocket.open();
+        try { await fresh.setLink(input.index, input.settings); } finally { fresh.close(); }
+      }
+    }, (err, input) => {
+      log.error({ ifname: input.ifname, err: (err as Error).message }, 'could not restore the link');
+    });
     const machine = supplicantMachine.provide({
       actors: {
-        linkSource: fromCallback<LinkSourceEvent>(({ sendBack }) => {
+        linkSource: fromCallback<EventObject>(({ sendBack }) => {
           const onLink = (link: LinkRecord): void => {
-            sendBack(link.event === 'dellink' ? { type: 'link.removed', link } : { type: 'link.changed', link });
+            const event: LinkSourceEvent = link.event === 'dellink' ? { type: 'link.removed', link } : { type: 'link.changed', link };
+            sendBack(event);
           };
-          const onOverrun = (): void => sendBack({ type: 'link.overrun' });
+          const onOverrun = (): void => sendBack({ type: 'link.overrun' } satisfies LinkSourceEvent);
           socket.on('link', onLink);
           socket.on('overrun', onOverrun);
           return () => { socket.off('link', onLink); socket.off('overrun', onOverrun); };
         }),
-        queryLink: fromPromise<LinkRecord | null, QueryLinkInput>(async ({ input }) => {
+        queryLink: fromPromise<LinkView | null, QueryLinkInput>(async ({ input }) => {
           try {
             return await socket.getLink('ifname' in input ? input.ifname : input.index);
           } catch (err) {
@@ -135,13 +152,21 @@ export class ManagedInterface {
           exchange.then(forget, forget);
           return exchange;
         }),
-        authReports: fromCallback<AuthReportEvent, { ifname: string }>(({ sendBack, input }) => {
-          if (authenticator.watch === undefined) return undefined;
-          return authenticator.watch(input.ifname, (report) => sendBack({ type: 'auth.report', report }));
+        authReports: fromCallback<AuthReportsControl, AuthReportsInput>(({ sendBack, input, receive }) => {
+          const watch = authenticator.watch?.bind(authenticator);
+          if (watch === undefined) return undefined;
+          // A function of its own per watch: a backend may keep its watchers in a Set.
+          const onReport = () => (report: AuthReport): void => sendBack({ type: 'auth.report', report } satisfies AuthReportEvent);
+          let unwatch = watch(input, onReport());
+          // A rename: the same port (ifindex) under its new name, then the old watch goes.
+          receive((event) => {
+            const previous = unwatch;
+            unwatch = watch({ ifname: event.ifname, ifindex: input.ifindex }, onReport());
+            previous();
+          });
+          return () => unwatch();
         }),
-        restoreGuard: restoreGuardLogic(write, (err, input) => {
-          log.error({ ifname: input.ifname, err: (err as Error).message }, 'restore on stop failed');
-        }),
+        restoreGuard: this.guard.logic,
       },
     });
     this.actor = createActor(machine, { input: { ifname, timing: deps.timing, optional: deps.optional ?? false } });
@@ -176,7 +201,9 @@ export class ManagedInterface {
     // What the gate means to a consumer is what the kernel shows, not what was written: say at
     // info when the kernel has taken a new operstate the port wanted (the port region in sync).
     let shown: string | null = null;
-    const portWatch = this.actor.subscribe((snap) => {
+    // Error listeners on every observer: the constructor's handles a failure; one without would
+    // make XState rethrow it as an uncaught exception, which ends the daemon, not one interface.
+    const portWatch = this.actor.subscribe({ error: () => {}, next: (snap) => {
       if (snap.status !== 'active' || portState(snap.value) !== 'inSync') return;
       const link = snap.context.link;
       if (link === null || link.operstate === shown) return;
@@ -184,8 +211,8 @@ export class ManagedInterface {
       this.gateShown = true;
       this.deps.log.info({ ifname: snap.context.ifname, operstate: link.operstate, linkmode: link.linkmode, running: link.running }, 'kernel shows operstate');
       this.deps.onChange?.();
-    });
-    const gateWatch = this.actor.subscribe((snap) => this.observeGate(snap));
+    } });
+    const gateWatch = this.actor.subscribe({ next: (snap) => this.observeGate(snap), error: () => {} });
     const unwatchTransitions = this.unwatch;
     this.unwatch = () => { unwatchTransitions(); portWatch.unsubscribe(); gateWatch.unsubscribe(); };
     // The initial state, before start() can log any transition out of it.
@@ -287,6 +314,8 @@ export class ManagedInterface {
     this.unwatch();
     if (!this.started) return { restore: 'skipped' };
     const result = await stopAndRestore(this.actor, timeoutMs);
+    // Forced: the guard wrote the restore (or the machine had, before it hung); wait for its answer.
+    if (result.restore === 'forced') await this.guard.restoreNow();
     this.deps.log.info({ ifname: this.ifname, state: 'stopped', previous: this.state, restore: result.restore }, 'state');
     return result;
   }
@@ -308,10 +337,24 @@ export class ManagedInterface {
   /** Whether the machine ever ran (and so may have touched the link). */
   get wasStarted(): boolean { return this.started; }
 
-  /** Stop the actor without the machine's restore path (its restoreGuard still writes the restore). */
-  halt(): void {
+  /**
+   * Stop the actor without the machine's restore path (the uncaught-error path): its
+   * restoreGuard writes the restore, once. Settles when that write has been answered (false: it
+   * failed; the error is logged).
+   */
+  halt(): Promise<boolean> {
     this.unwatch();
     this.actor.stop();
+    return this.guard.restoreNow();
+  }
+
+  /**
+   * After the machine failed: its guard writes the restore (XState leaves the children of an
+   * actor whose transition threw running, so their cleanup may never come). Settles when that
+   * write has been answered.
+   */
+  restoredAfterFailure(): Promise<boolean> {
+    return this.guard.restoreNow();
   }
 
   /**
@@ -332,7 +375,7 @@ export class ManagedInterface {
       return `${ctx.ifname}: closed (${ctx.lastCause ?? 'failed'}), next attempt in ${Math.ceil(left / 1000)} s`;
     }
     if (state === 'authenticating') return `${ctx.ifname}: closed, authenticating (attempt ${ctx.attempt})`;
-    if (state === 'waitingForCarrier') return `${ctx.ifname}: closed, no carrier`;
+    if (state === 'disconnected') return `${ctx.ifname}: closed, no carrier`;
     return `${ctx.ifname}: closed (${state})`;
   }
 
@@ -366,8 +409,7 @@ export class ManagedInterface {
       starts: ctx.startCount,
       cause: ctx.lastCause,
       nextAttemptAt: this.nextAttempt !== null && WAITING_STATES.has(paeState(snap.value)) ? new Date(this.nextAttempt).toISOString() : null,
-      // Kept from authFinished, which the machine emits in the same step that sets
-      // ctx.lastOutcome: the event carries the moment the outcome arrived.
+      // Kept from authFinished: the event carries the outcome, its message and its moment.
       lastOutcome: this.outcome,
       lastError: ctx.lastError === null ? null : ctx.lastError.message,
       backendAvailable: ctx.backendAvailable,

@@ -21,7 +21,6 @@ import { createLogger, type Logger } from '../log.js';
 import type { AuthConfig, RunConfig } from '../options.js';
 import { resolveRunDir, statusSocketPath, type DaemonOptions } from '../status.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
-import { RESTORE_SETTINGS } from '../../machines/contract.js';
 import { requireLink } from './links.js';
 import { logRouteSocket } from './route-socket-log.js';
 import { ManagedInterface } from './managed-interface.js';
@@ -269,10 +268,10 @@ class Daemon {
     process.on('unhandledRejection', (err) => this.emergency(err));
   }
 
-  /** One interface's machine failed: put its link back and carry on with the others. */
+  /** One interface's machine failed (its guard restores the link): carry on with the others. */
   private onInterfaceFailure(mi: ManagedInterface, err: unknown): void {
     this.log.error({ ifname: mi.ifname, err: describeFailure(err).message }, 'interface machine failed; restoring its link');
-    void this.restoreDirect(mi).then(() => {
+    void mi.restoredAfterFailure().then(() => {
       if (this.allFailed()) {
         this.failedExit = true;
         this.log.error({}, 'every interface failed; exiting');
@@ -281,34 +280,23 @@ class Daemon {
     });
   }
 
-  private async restoreDirect(mi: ManagedInterface): Promise<boolean> {
-    const socket = this.socket;
-    if (socket === null) return false;
-    try {
-      await socket.setLink(mi.index, RESTORE_SETTINGS);
-      this.log.info({ ifname: mi.ifname, index: mi.index }, 'link restored directly');
-      return true;
-    } catch (err) {
-      if (err instanceof OsError && err.code === 'ENODEV') return true;
-      this.log.error({ ifname: mi.ifname, err: describeFailure(err).message }, 'could not restore the link');
-      return false;
-    }
-  }
-
   private async shutdown(): Promise<ExitStatus> {
     this.notifier?.send('STOPPING=1', statusLine('stopping: restoring linkmode 0'));
     const results = await Promise.all(this.interfaces.map((mi) => mi.stop(STOP_TIMEOUT_MS)));
     let restored = true;
-    // The machines confirm their restore by ACK only; check what the kernel shows and finish
-    // the job directly where linkmode is still 1 (machine forced, failed or never started).
+    // The machines confirm their restore by ACK only, and the kernel ACKs requests it ignores
+    // (docs/kernel-contract.md#what-the-ack-proves): check what it shows. The restore has been
+    // written once (by the machine or its guard); a link still in link mode 1 is reported, not
+    // written again.
     for (const [i, mi] of this.interfaces.entries()) {
       if (!mi.wasStarted) continue;
       const socket = this.socket!;
       try {
         const link = await socket.getLink(mi.index);
         if (link.linkmode !== 0) {
-          this.log.warn({ ifname: mi.ifname, restore: results[i]!.restore, linkmode: link.linkmode }, 'linkmode still set after stop; restoring directly');
-          restored = (await this.restoreDirect(mi)) && restored;
+          restored = false;
+          this.log.error({ ifname: mi.ifname, restore: results[i]!.restore, linkmode: link.linkmode },
+            `linkmode still set after stop; put the link back with: dot1x-operstate reset ${mi.ifname}`);
         }
       } catch (err) {
         if (!(err instanceof OsError && err.code === 'ENODEV')) {
@@ -343,8 +331,9 @@ class Daemon {
   }
 
   /**
-   * An uncaught error: nothing can be trusted any more. Restore every managed link with one
-   * direct request each (bounded), remove the status sockets, say what happened, exit 1.
+   * An uncaught error: nothing can be trusted any more. Stop every machine, whose guard writes
+   * the restore of its link once (bounded wait), remove the status sockets, say what happened,
+   * exit 1.
    */
   private emergency(err: unknown): void {
     if (this.inEmergency) return;
@@ -355,26 +344,18 @@ class Daemon {
     try { this.metrics?.close(); } catch { /* the restore matters more */ }
     try { this.notifier?.send('STOPPING=1', statusLine(`internal error: ${message}`)); } catch { /* the restore matters more */ }
     for (const l of this.locks.values()) l.removeSync();
-    // Silence the machines first, or their port regions would re-assert linkmode 1 over the
-    // restore. Requests on one socket reach the kernel in order, so the restore comes last.
+    // Stopping a machine silences its port region and makes its guard write the restore; the
+    // guard's request goes out after every earlier one, so nothing re-asserts linkmode 1 over it.
+    const restores: Promise<boolean>[] = [];
     for (const mi of this.interfaces) {
-      try { mi.halt(); } catch { /* a broken machine must not stop the restore of the others */ }
+      try { restores.push(mi.halt()); } catch { /* a broken machine must not stop the restore of the others */ }
     }
     for (const filter of this.filters.values()) {
       if (this.nftProgram !== null) nftSync(this.nftProgram, [removeLine(filter.name)], EMERGENCY_TIMEOUT_MS);
     }
     this.filters.clear();
     this.hooks?.close();
-    const writes = this.interfaces.map(async (mi) => {
-      try {
-        await this.socket!.setLink(mi.index, RESTORE_SETTINGS);
-      } catch {
-        // The socket itself may be what broke: one fresh socket for the last attempt.
-        const fresh = RouteSocket.open();
-        try { await fresh.setLink(mi.index, RESTORE_SETTINGS); } finally { fresh.close(); }
-      }
-    });
-    void withTimeout(Promise.allSettled(writes), EMERGENCY_TIMEOUT_MS).finally(() => {
+    void withTimeout(Promise.allSettled(restores), EMERGENCY_TIMEOUT_MS).finally(() => {
       process.stderr.write(`dot1x-operstate: internal error: ${message}\n`);
       process.exit(EXIT.RUNTIME);
     });

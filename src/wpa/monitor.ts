@@ -18,7 +18,7 @@ export interface WpaMonitorOptions extends WpaCtrlOptions {
   backoffMaxMs?: number;
   /** PING interval while connected (default 5000 ms). */
   healthIntervalMs?: number;
-  /** For log lines. */
+  /** For log lines (see WpaMonitor.ifname). */
   ifname?: string;
 }
 
@@ -45,9 +45,13 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
   #closed = false;
   #lastError = '';
 
+  /** The interface's name in log lines; follows a rename (the socket path does not). */
+  ifname: string | undefined;
+
   /** resolvePath is asked before every attempt (the socket may be a dir entry that appears later). */
   constructor(resolvePath: () => string, opts: WpaMonitorOptions = {}) {
     super();
+    this.ifname = opts.ifname;
     this.#resolvePath = resolvePath;
     this.#opts = opts;
     this.#log = opts.logger ?? silentLogger;
@@ -115,7 +119,7 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
       ctrl.request('PING').catch(() => undefined);
     }, every);
     this.#state = 'up';
-    this.#log.info({ ifname: this.#opts.ifname, path: ctrl.path }, 'wpa_supplicant connected');
+    this.#log.info({ ifname: this.ifname, path: ctrl.path }, 'wpa_supplicant connected');
     this.emit('up', ctrl);
   }
 
@@ -139,7 +143,7 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
     const was = this.#state;
     this.#state = 'down';
     if (was !== 'down') {
-      this.#log.warn({ ifname: this.#opts.ifname, reason: this.#lastError }, 'wpa_supplicant unavailable');
+      this.#log.warn({ ifname: this.ifname, reason: this.#lastError }, 'wpa_supplicant unavailable');
       this.emit('down', this.#lastError);
     }
     const delay = this.#delay;

@@ -4,7 +4,7 @@
  * an authenticator with bounded waits and to capture what it logs.
  */
 import type { TestContext } from 'node:test';
-import type { AuthOutcome, AuthReport, AuthRequest, Authenticator } from '../../src/auth/authenticator.js';
+import type { AuthOutcome, AuthPort, AuthReport, AuthRequest, Authenticator } from '../../src/auth/authenticator.js';
 import type { StructuredLogger } from '../../src/log.js';
 import { Netns, vethPair } from './netns.js';
 
@@ -30,6 +30,11 @@ export async function linkLab(t: TestContext): Promise<LinkLab> {
     hostMac: String(link?.address ?? ''),
     hostIndex: Number(link?.ifindex ?? 0),
   };
+}
+
+/** The lab's host end as a backend sees it. */
+export function port(lab: LinkLab): AuthPort {
+  return { ifname: lab.hostIf, ifindex: lab.hostIndex };
 }
 
 export function request(lab: LinkLab, attempt = 1, reason: AuthRequest['reason'] = 'link-up'): AuthRequest {
@@ -62,9 +67,9 @@ export class ReportLog {
   #seen = 0;
   readonly stop: () => void;
 
-  constructor(auth: Authenticator, ifname: string) {
+  constructor(auth: Authenticator, port: AuthPort) {
     if (!auth.watch) throw new Error(`${auth.name} has no watch()`);
-    this.stop = auth.watch(ifname, (r) => {
+    this.stop = auth.watch(port, (r) => {
       this.all.push(r);
       for (const w of [...this.#waiters]) {
         if (w.match(r)) { this.#waiters.splice(this.#waiters.indexOf(w), 1); w.resolve(r); }

@@ -1,0 +1,101 @@
+// The restore request {linkmode 0, operstate UP} is written once on every way a managed
+// interface ends: stop, a stop that times out, the uncaught-error path (halt) and a machine that
+// failed. ManagedInterface over a fake route socket; the daemon's own uncaught-error path is
+// checked against the real kernel in daemon-lifecycle.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { openSync } from 'node:fs';
+import { makeLink, TIMING } from './machine-fakes.js';
+import { ManagedInterface } from '../src/daemon/managed-interface.js';
+import type { RouteSocket } from '../src/netlink/route-socket.js';
+import type { LinkRecord, LinkSettings } from '../src/link.js';
+import type { Authenticator } from '../src/auth/authenticator.js';
+import { createLogger } from '../src/log.js';
+import { RESTORE_SETTINGS } from '../machines/contract.js';
+
+class FakeSocket extends EventEmitter {
+  link: LinkRecord = {
+    ...makeLink({ linkmode: 0, operstate: 'UP' }),
+    event: 'newlink', family: 0, flags: 0, iflink: null, master: null, kind: 'veth', mtu: 1500, carrierDownCount: 0,
+  };
+  readonly writes: LinkSettings[] = [];
+  /** Never answer the restore request (a hung kernel or socket). */
+  holdRestore = false;
+
+  getLink(): Promise<LinkRecord> {
+    return Promise.resolve({ ...this.link });
+  }
+
+  setLink(index: number, settings: LinkSettings): Promise<void> {
+    this.writes.push(settings);
+    if (this.holdRestore && settings.linkmode === 0) return new Promise(() => {});
+    if (settings.linkmode !== undefined) this.link.linkmode = settings.linkmode;
+    if (settings.operstate !== undefined) this.link.operstate = settings.operstate;
+    const echo = { ...this.link, index };
+    setImmediate(() => this.emit('link', echo));
+    return Promise.resolve();
+  }
+
+  restores(): number {
+    return this.writes.filter((w) => w.linkmode === RESTORE_SETTINGS.linkmode && w.operstate === RESTORE_SETTINGS.operstate).length;
+  }
+}
+
+const devNull = openSync('/dev/null', 'w');
+const pending: Authenticator = { name: 'fake', authenticate: () => new Promise(() => {}) };
+
+function managed(socket: FakeSocket, onFailure: (err: unknown) => void = () => {}): ManagedInterface {
+  const log = createLogger({ level: 'error', format: 'json', fd: devNull });
+  const mi = new ManagedInterface('eth0', 7, {
+    socket: socket as unknown as RouteSocket, authenticator: pending, timing: TIMING, log,
+  }, (_mi, err) => onFailure(err));
+  mi.start();
+  return mi;
+}
+
+/** Until the machine has entered supplicant mode (its guard is armed). */
+async function entered(socket: FakeSocket): Promise<void> {
+  for (let i = 0; i < 200 && socket.link.linkmode !== 1; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(socket.link.linkmode, 1, 'the machine never entered supplicant mode');
+}
+
+test('stop: the machine writes the restore, once', async () => {
+  const socket = new FakeSocket();
+  const mi = managed(socket);
+  await entered(socket);
+  assert.deepEqual(await mi.stop(1_000), { restore: 'written' });
+  assert.equal(socket.restores(), 1);
+});
+
+test('a stop that times out: the restore already sent is not repeated by the guard', async () => {
+  const socket = new FakeSocket();
+  socket.holdRestore = true;
+  const mi = managed(socket);
+  await entered(socket);
+  assert.deepEqual(await mi.stop(50), { restore: 'forced' });
+  assert.equal(socket.restores(), 1);
+});
+
+test('halt (the uncaught-error path): the guard writes the restore once and says when it is answered', async () => {
+  const socket = new FakeSocket();
+  const mi = managed(socket);
+  await entered(socket);
+  assert.equal(await mi.halt(), true);
+  assert.equal(socket.restores(), 1);
+  assert.equal(socket.link.linkmode, 0);
+});
+
+test('a machine that fails: its guard writes the restore once', async () => {
+  const socket = new FakeSocket();
+  let onFailure: (err: unknown) => void = () => {};
+  const failed = new Promise<unknown>((resolve) => { onFailure = resolve; });
+  const mi = managed(socket, (err) => onFailure(err));
+  await entered(socket);
+  // A link record whose fields throw when read: the machine's guard fails, the actor errors.
+  const broken = Object.defineProperty({ ...socket.link }, 'index', { get() { throw new Error('broken record'); } });
+  socket.emit('link', broken);
+  assert.match(String(await failed), /broken record/);
+  assert.equal(await mi.restoredAfterFailure(), true);
+  assert.equal(socket.restores(), 1);
+});
