@@ -37,8 +37,14 @@ async function scenario(t: TestContext, prefix: string, hook: string, startConsu
   assert.deepEqual(await ipv4Addresses(lab.host, lab.ifname), []);
 
   const m = lab.note('credentials fixed');
+  const opened = d.mark();
   await lab.fixCredentials();
   await lab.watch.until(is.open(), 'UP', { since: m, timeoutMs: 30_000 });
+  // The consumer starts DHCP by itself on the open; a renew on top of that start could cut it.
+  const first = await d.waitForLog((l) => l.msg === 'hook finished' && l.event === 'open',
+    { from: opened, what: `${hook} on the open`, timeoutMs: 20_000 });
+  assert.equal(first.cause, '', JSON.stringify(first));
+  assert.match(String(first.output), /starts DHCP by itself/, `the hook acted on a plain open: ${String(first.output)}`);
   await server.child.waitLine(/DHCPACK/, 15_000);
 
   // The switch re-authenticates the open port: the hook makes the consumer confirm its lease.

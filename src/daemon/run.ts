@@ -30,7 +30,7 @@ import { SdNotifier, statusLine } from './sd-notify.js';
 import { MetricsFile } from './metrics-file.js';
 import { programVersion } from '../version.js';
 import { RuntimeFailure } from '../errors.js';
-import { NftSession, findNft, nftSync } from '../enforce/nft.js';
+import { NftSession, findNft, nftAsync, nftSync } from '../enforce/nft.js';
 import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
 import { NfnetlinkSocket } from '../enforce/nfnetlink.js';
 import { HookRunner } from './hooks.js';
@@ -70,6 +70,8 @@ class Daemon {
   /** --enforce: lifts and closes go straight to the kernel on this socket, when it could be had. */
   private nfnetlink: NfnetlinkSocket | null = null;
   private nftProgram: string | null = null;
+  /** Without --enforce: removing the tables a killed --enforce run left (see prepareFilters). */
+  private leftoverRemoval: Promise<void> | null = null;
   /** --enforce filters by interface name given on the command line, once installed. */
   private readonly filters = new Map<string, PortFilter>();
   private hooks: HookRunner | null = null;
@@ -138,12 +140,15 @@ class Daemon {
     const { config, log } = this;
     this.nftProgram = findNft();
     if (!config.enforce) {
-      if (this.nftProgram === null) return;
-      for (const ifname of config.ifnames) {
-        if (nftSync(this.nftProgram, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
+      const nft = this.nftProgram;
+      if (nft === null) return;
+      // Off the start path: an nft process costs more than the rest of the start-up (test/bench,
+      // start-to-managed), and a table left until it is gone only keeps the port closed longer.
+      this.leftoverRemoval = Promise.all(config.ifnames.map(async (ifname) => {
+        if (await nftAsync(nft, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
           log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
         }
-      }
+      })).then(() => {});
       return;
     }
     if (this.nftProgram === null) {
@@ -323,6 +328,7 @@ class Daemon {
     this.metrics?.close();
     // A start that failed half-way leaves no table behind either.
     if (this.filters.size > 0) await this.removeFilters();
+    await this.leftoverRemoval;
     this.hooks?.close();
     await withTimeout(Promise.resolve(this.authenticator?.close?.()).catch(() => {}), 2000);
     for (const s of this.servers.values()) await s.close();

@@ -9,7 +9,7 @@
  * socket of its own (src/enforce/nfnetlink.ts) the lift goes through nft, on the path from EAP
  * success to operstate UP. A line to a running nft is a parse and one netlink transaction.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { RuntimeFailure } from '../errors.js';
@@ -136,10 +136,26 @@ export class NftSession {
   }
 }
 
+const nftOptions = (timeoutMs: number) => ({ encoding: 'utf8' as const, timeout: timeoutMs, env: { PATH: process.env.PATH ?? '' } });
+
+/** nft's first line of complaint, from its stderr or its exit status. */
+function complaint(stderr: string, status: number | null): string {
+  return (stderr || `exit status ${String(status)}`).split('\n').filter((l) => l !== '')[0] ?? 'failed';
+}
+
 /** One nft command run to completion, synchronously (exit paths); returns its error text or null. */
 export function nftSync(program: string, args: string[], timeoutMs = 2000): string | null {
-  const r = spawnSync(program, args, { encoding: 'utf8', timeout: timeoutMs, env: { PATH: process.env.PATH ?? '' } });
+  const r = spawnSync(program, args, nftOptions(timeoutMs));
   if (r.error) return r.error.message;
-  if (r.status !== 0) return (r.stderr || `exit status ${String(r.status)}`).split('\n').filter((l) => l !== '')[0] ?? 'failed';
-  return null;
+  return r.status !== 0 ? complaint(r.stderr, r.status) : null;
+}
+
+/** nftSync without blocking the event loop (start-up work that must not delay the gate). */
+export function nftAsync(program: string, args: string[], timeoutMs = 2000): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(program, args, nftOptions(timeoutMs), (err, _stdout, stderr) => {
+      if (err === null) resolve(null);
+      else resolve(typeof err.code === 'number' ? complaint(stderr, err.code) : err.message);
+    });
+  });
 }
