@@ -13,6 +13,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { reapChild } from '../posix.js';
+import { isTrackedChild } from '../children.js';
 
 interface ProcStat {
   pid: number;
@@ -50,10 +51,10 @@ function environHas(pid: number, entry: string): boolean {
  * process in process group PGID. SPAWNED: the pids of programs still running (any interface).
  * Also any zombie orphan of ours: it is dead, and only we can reap it.
  */
-export function leftovers(pgid: number, ifname: string, spawned: ReadonlySet<number>): ProcStat[] {
+export function leftovers(pgid: number, ifname: string): ProcStat[] {
   const self = process.pid;
   const marker = `DOT1X_IFNAME=${ifname}`;
-  return allProcesses().filter((p) => p.pid !== self && !spawned.has(p.pid) &&
+  return allProcesses().filter((p) => p.pid !== self && !isTrackedChild(p.pid) &&
     (p.pgrp === pgid || (p.ppid === self && (p.state === 'Z' || environHas(p.pid, marker)))));
 }
 
@@ -67,10 +68,10 @@ function kill(pid: number): void {
  * our children, and repeat for their own children, which come back to us as they die. Resolves
  * true once none is left, false if some remain after BOUNDMS.
  */
-export async function killLeftovers(pgid: number, ifname: string, spawned: ReadonlySet<number>, boundMs: number): Promise<boolean> {
+export async function killLeftovers(pgid: number, ifname: string, boundMs: number): Promise<boolean> {
   const until = Date.now() + boundMs;
   for (;;) {
-    const left = leftovers(pgid, ifname, spawned);
+    const left = leftovers(pgid, ifname);
     for (const p of left) {
       if (p.ppid === process.pid && p.state === 'Z') reapChild(p.pid);
       else kill(p.pid);

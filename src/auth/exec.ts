@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process';
 import type { AuthOutcome, AuthRequest, Authenticator } from './authenticator.js';
 import { silentLogger, type StructuredLogger } from '../log.js';
 import { killLeftovers } from './descendants.js';
+import { track } from '../children.js';
 import { becomeChildSubreaper } from '../posix.js';
 import { firstLineForLog, signalGroup } from '../program-output.js';
 
@@ -70,8 +71,6 @@ function delay(ms: number): { promise: Promise<void>; cancel(): void } {
   return { promise, cancel() { clearTimeout(timer); done(); } };
 }
 
-/** Pids of programs still running, of every ExecAuthenticator: they are ours, not orphans. */
-const runningPrograms = new Set<number>();
 let subreaper: 'unset' | 'set' | 'failed' = 'unset';
 
 export class ExecAuthenticator implements Authenticator {
@@ -99,13 +98,12 @@ export class ExecAuthenticator implements Authenticator {
     const started = Date.now();
     if (signal.aborted) return { authorized: false, cause: 'timeout', message: 'aborted before the program ran' };
 
-    const child = spawn(this.#o.path, this.#o.args ?? [], {
+    const child = track(spawn(this.#o.path, this.#o.args ?? [], {
       detached: true, // own process group: see the module comment
       stdio: ['ignore', 'pipe', 'pipe'],
       env: programEnv(req),
-    });
+    }));
     const pid = child.pid;
-    if (pid !== undefined) runningPrograms.add(pid);
     const head: Buffer[] = [];
     let kept = 0;
     const collect = (b: Buffer): void => {
@@ -135,9 +133,8 @@ export class ExecAuthenticator implements Authenticator {
     }
     const exit = await exited;
     if (pid !== undefined) {
-      runningPrograms.delete(pid);
       // Whatever the program left running, in its group or escaped from it, goes now.
-      if (!(await killLeftovers(pid, req.ifname, runningPrograms, LEFTOVER_BOUND_MS))) {
+      if (!(await killLeftovers(pid, req.ifname, LEFTOVER_BOUND_MS))) {
         this.#log.warn({ ifname: req.ifname, program: this.#o.path }, 'processes the authentication program left behind are still there after SIGKILL');
       }
     }

@@ -14,6 +14,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StructuredLogger as Logger } from '../log.js';
 import { firstLineForLog, signalGroup } from '../program-output.js';
+import { track } from '../children.js';
 
 export type HookEventName = 'open' | 'close';
 
@@ -111,7 +112,7 @@ export class HookRunner {
     return new Promise((resolve) => {
       const started = performance.now();
       // detached: its own process group, so that a timeout kills whatever it started too.
-      const child = spawn(path, [e.ifname, e.event], { cwd: '/', env: hookEnv(e), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = track(spawn(path, [e.ifname, e.event], { cwd: '/', env: hookEnv(e), detached: true, stdio: ['ignore', 'pipe', 'pipe'] }));
       let first: string | null = null;
       let partial = '';
       const onData = (chunk: Buffer): void => {

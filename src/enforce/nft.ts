@@ -13,6 +13,7 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { RuntimeFailure } from '../errors.js';
+import { track } from '../children.js';
 
 /** Where nft lives on Debian (/usr/sbin), also for a daemon started with a user's PATH. */
 const SBIN = ['/usr/sbin', '/sbin'];
@@ -76,7 +77,7 @@ export class NftSession {
 
   private ensureChild(): ChildProcess {
     if (this.child !== null) return this.child;
-    const child = spawn(this.program, ['--echo', '--interactive'], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+    const child = track(spawn(this.program, ['--echo', '--interactive'], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } }));
     this.child = child;
     this.out = '';
     this.err = '';
@@ -153,9 +154,9 @@ export function nftSync(program: string, args: string[], timeoutMs = 2000): stri
 /** nftSync without blocking the event loop (start-up work that must not delay the gate). */
 export function nftAsync(program: string, args: string[], timeoutMs = 2000): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile(program, args, nftOptions(timeoutMs), (err, _stdout, stderr) => {
+    track(execFile(program, args, nftOptions(timeoutMs), (err, _stdout, stderr) => {
       if (err === null) resolve(null);
       else resolve(typeof err.code === 'number' ? complaint(stderr, err.code) : err.message);
-    });
+    }));
   });
 }
