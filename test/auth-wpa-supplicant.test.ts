@@ -85,8 +85,14 @@ test('EAP-MD5 success; a second call re-authenticates (PAE AUTHENTICATED -> REAU
   const s = await setup(t);
   assertAuthorized(await authenticate(s.auth, request(s.lab)), 'MD5');
   assertAuthorized(await authenticate(s.auth, request(s.lab, 1, 'reauthenticate')), 'MD5');
-  const debug = s.log.entries.filter((e) => e.msg === 'starting EAP exchange').map((e) => (e.obj as { commands: string[] }).commands);
-  assert.deepEqual(debug, [['LOGON'], ['REAUTHENTICATE']]);
+  const starts = s.log.entries.filter((e) => e.msg === 'starting EAP exchange').map((e) => e.obj as { pae: string; commands: string[] });
+  assert.equal(starts.length, 2, JSON.stringify(starts));
+  // The first start follows the PAE state wpa_supplicant happened to be in (startCommands);
+  // the second finds it AUTHENTICATED.
+  const firstPae = (starts[0]!.pae === 'absent' ? undefined : starts[0]!.pae) as Parameters<typeof startCommands>[0];
+  assert.deepEqual(starts[0]!.commands, startCommands(firstPae), JSON.stringify(starts[0]));
+  assert.equal(starts[0]!.commands.at(-1), 'LOGON', 'a first start sends EAPOL-Start at once');
+  assert.deepEqual(starts[1], { ...starts[1], pae: 'AUTHENTICATED', commands: ['REAUTHENTICATE'] });
   await s.finish();
 });
 

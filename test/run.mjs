@@ -1,5 +1,5 @@
 // Runs every compiled test file (node 20's --test does not expand globs).
-// Usage: node test/run.mjs [substring-filter...]
+// Usage: node test/run.mjs [substring-filter...] (matched against the path below dist/test/)
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ const files = [];
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) { if (name !== 'bench') walk(p); }
-    else if (name.endsWith('.test.js') && hasSource(p) && (filters.length === 0 || filters.some((f) => p.includes(f)))) files.push(p);
+    else if (name.endsWith('.test.js') && hasSource(p) && (filters.length === 0 || filters.some((f) => relative(root, p).includes(f)))) files.push(p);
   }
 })(root);
 if (files.length === 0) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import type { Netns } from './netns.js';
+import { readableCopy } from './readable-copy.js';
 import { DEFAULT_RUN_DIR } from '../../src/status.js';
 
 /** Instance lock files in DIR that record PID (src/daemon/instance-lock.ts writes "PID\n"). */
@@ -92,7 +93,9 @@ export class DaemonProcess {
 
   private constructor(ns: Netns, args: string[], options: StartOptions) {
     const wrap = options.wrap ?? [];
-    const cli = options.cli ?? CLI_PATH;
+    // A wrapper may drop privileges (setpriv), and the clone may sit where only root can read
+    // (/root): wrapped, the daemon runs from the readable copy unless told otherwise.
+    const cli = options.cli ?? (wrap.length > 0 ? readableCopy().cli : CLI_PATH);
     // The bin itself is executed, as a user or the systemd unit runs it: its shebang carries the
     // V8 options the daemon is meant to run with (src/cli.ts).
     const [cmd, argv] = wrap.length > 0
