@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Authenticator } from './authenticator.js';
 import type { StructuredLogger } from '../log.js';
-import { checkTrustedFile } from './trusted-file.js';
+import { checkTrustedFile } from '../trusted-file.js';
 import { ExecAuthenticator, type ExecOptions } from './exec.js';
 import { loadModuleAuthenticator } from './module.js';
 import { ctrlKind, DEFAULT_WPA_CTRL, resolveCtrl, WpaSupplicantAuthenticator, type WpaSupplicantOptions } from './wpa-supplicant.js';

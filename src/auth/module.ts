@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
 import { AUTH_CAUSES, type AuthOutcome, type AuthPort, type AuthReport, type AuthRequest, type Authenticator } from './authenticator.js';
 import { silentLogger, type StructuredLogger } from '../log.js';
-import { checkTrustedFile } from './trusted-file.js';
+import { checkTrustedFile } from '../trusted-file.js';
 import { importModule } from '../import-module.js';
 
 export interface ModuleOptions {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { StructuredLogger as Logger } from '../log.js';
 import { firstLineForLog, signalGroup } from '../program-output.js';
 import { track } from '../children.js';
+import { octalMode, othersCanChange } from '../trusted-file.js';
 
 export type HookEventName = 'open' | 'close';
 
@@ -87,13 +88,12 @@ export class HookRunner {
       throw err;
     }
     const hooks: string[] = [];
-    const uid = process.getuid?.() ?? 0;
     for (const name of entries) {
       const path = join(this.dir, name);
       const st = await stat(path).catch(() => null);
       if (st === null || !st.isFile() || (st.mode & 0o111) === 0) continue;
-      if ((st.mode & 0o022) !== 0 || (st.uid !== 0 && st.uid !== uid)) {
-        this.log.warn({ hook: path, mode: (st.mode & 0o777).toString(8), uid: st.uid }, 'hook skipped: others could change it (it must belong to root and not be group- or world-writable)');
+      if (othersCanChange(st) !== null) {
+        this.log.warn({ hook: path, mode: octalMode(st.mode), uid: st.uid }, 'hook skipped: others could change it (it must belong to root and not be group- or world-writable)');
         continue;
       }
       hooks.push(path);

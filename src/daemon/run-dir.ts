@@ -8,6 +8,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntimeFailure, UsageError } from '../errors.js';
+import { octalMode, othersCanChange } from '../trusted-file.js';
 
 export function prepareRunDir(dir: string): void {
   try {
@@ -24,11 +25,11 @@ export function prepareRunDir(dir: string): void {
   }
   const st = statSync(dir);
   if (!st.isDirectory()) throw new UsageError('ERUNDIR', `the run directory ${dir} is not a directory`);
-  const self = process.geteuid?.() ?? 0;
-  if (st.uid !== 0 && st.uid !== self) {
+  const problem = othersCanChange(st);
+  if (problem === 'owner') {
     throw new UsageError('ERUNDIR', `the run directory ${dir} belongs to uid ${st.uid}, not root: give a directory only root controls (chown root ${dir})`);
   }
-  if ((st.mode & 0o022) !== 0) {
-    throw new UsageError('ERUNDIR', `the run directory ${dir} is writable by group or others (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}): chmod go-w ${dir}, or give another directory`);
+  if (problem === 'mode') {
+    throw new UsageError('ERUNDIR', `the run directory ${dir} is writable by group or others (mode ${octalMode(st.mode)}): chmod go-w ${dir}, or give another directory`);
   }
 }

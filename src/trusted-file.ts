@@ -4,28 +4,41 @@
  * it, unless that directory is sticky (/tmp: others may add files there, not replace ours).
  * Otherwise whoever can write it runs code as root at the next authentication.
  */
-import { realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from './errors.js';
 
 const S_ISVTX = 0o1000;
 
-function mode(m: number): string {
+/** A mode as chmod(1) writes it, e.g. 0775. */
+export function octalMode(m: number): string {
   return (m & 0o7777).toString(8).padStart(4, '0');
+}
+
+/**
+ * What lets someone other than root (or this process's own user) change ST: its owner, or write
+ * permission for group or others; null when nothing does. The one rule for everything the
+ * daemon runs or creates files in as root (this module, src/daemon/run-dir.ts, the hooks).
+ */
+export function othersCanChange(st: Stats): 'owner' | 'mode' | null {
+  const self = process.geteuid?.() ?? 0;
+  if (st.uid !== 0 && st.uid !== self) return 'owner';
+  if ((st.mode & 0o022) !== 0) return 'mode';
+  return null;
 }
 
 /** Throws UsageError(CODE) saying what is wrong with PATH (an existing file) or a directory above it. */
 export function checkTrustedFile(path: string, what: string, code: string): void {
   const real = realpathSync(path);
-  const self = process.geteuid?.() ?? 0;
   for (let p = real, isFile = true; ; isFile = false) {
     const st = statSync(p);
     const subject = isFile ? `${what} ${path}` : `${what} ${path}: its directory ${p}`;
-    if (st.uid !== 0 && st.uid !== self) {
+    const problem = othersCanChange(st);
+    if (problem === 'owner') {
       throw new UsageError(code, `${subject} belongs to uid ${st.uid}, not root: only root may be able to change what runs as root (chown root)`);
     }
-    if ((st.mode & 0o022) !== 0 && (isFile || (st.mode & S_ISVTX) === 0)) {
-      throw new UsageError(code, `${subject} is writable by group or others (mode ${mode(st.mode)}): chmod go-w it`);
+    if (problem === 'mode' && (isFile || (st.mode & S_ISVTX) === 0)) {
+      throw new UsageError(code, `${subject} is writable by group or others (mode ${octalMode(st.mode)}): chmod go-w it`);
     }
     const up = dirname(p);
     if (up === p) return;
