@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HookRunner } from '../src/daemon/hooks.js';
 import { firstLineForLog } from '../src/program-output.js';
@@ -68,7 +68,7 @@ test('hooks: a hook past its timeout is killed with its process group; status an
   assert.doesNotMatch(log.text(), /hunter2/);
 });
 
-test('hooks: a group-writable hook is refused; a missing directory runs nothing', async (t) => {
+test('hooks: a group-writable hook, or one in a group-writable directory, is refused; a missing directory runs nothing', async (t) => {
   const dir = labDir('hooks', t);
   const out = join(dir, 'out');
   hook(dir, '10-writable', `echo ran >> ${out}`, 0o775);
@@ -79,6 +79,19 @@ test('hooks: a group-writable hook is refused; a missing directory runs nothing'
   await hooks.settled();
   assert.throws(() => readFileSync(out), { code: 'ENOENT' });
   assert.ok(log.entries.some((e) => /hook skipped/.test(e.msg ?? '')));
+
+  // A hook of root's own mode in a directory others may write: they could replace it.
+  const shared = join(dir, 'shared');
+  mkdirSync(shared);
+  hook(shared, '10-replaceable', `echo ran >> ${out}`);
+  chmodSync(shared, 0o775);
+  const sharedLog = captureLogger();
+  const inShared = new HookRunner(shared, 1000, sharedLog);
+  inShared.fire('eth0', EVENT);
+  await inShared.settled();
+  assert.throws(() => readFileSync(out), { code: 'ENOENT' });
+  assert.ok(sharedLog.entries.some((e) => /hook skipped/.test(e.msg ?? '') && /its directory .* is writable by group or others/.test(String((e.obj as { reason?: unknown }).reason))),
+    sharedLog.text());
 
   const none = new HookRunner(join(dir, 'absent'), 1000, captureLogger());
   none.fire('eth0', EVENT);

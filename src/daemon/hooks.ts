@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { StructuredLogger as Logger } from '../log.js';
 import { firstLineForLog, signalGroup } from '../program-output.js';
 import { track } from '../children.js';
-import { octalMode, othersCanChange } from '../trusted-file.js';
+import { checkTrustedFile, octalMode } from '../trusted-file.js';
 
 export type HookEventName = 'open' | 'close';
 
@@ -92,8 +92,12 @@ export class HookRunner {
       const path = join(this.dir, name);
       const st = await stat(path).catch(() => null);
       if (st === null || !st.isFile() || (st.mode & 0o111) === 0) continue;
-      if (othersCanChange(st) !== null) {
-        this.log.warn({ hook: path, mode: octalMode(st.mode), uid: st.uid }, 'hook skipped: others could change it (it must belong to root and not be group- or world-writable)');
+      // The directories above count too: whoever may write hooks.d may replace a hook in it.
+      try {
+        checkTrustedFile(path, 'hook', 'EHOOK');
+      } catch (err) {
+        this.log.warn({ hook: path, mode: octalMode(st.mode), uid: st.uid, reason: (err as Error).message },
+          'hook skipped: others could change it (it and the directories above must belong to root and not be group- or world-writable)');
         continue;
       }
       hooks.push(path);
