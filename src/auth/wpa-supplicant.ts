@@ -309,7 +309,11 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     try {
       this.#kickoff(st, ctrl, attempt, request).catch((err: Error) =>
         end({ kind: 'down', message: `wpa_supplicant request failed: ${err.message}` }));
-      return await this.#outcome(st, ctrl, attempt, await ended);
+      // A verdict known at once (EAP-Failure, a fast success) resolves this call without the
+      // turns of an awaited promise (docs/wpa-supplicant.md#where-the-time-goes); one that asks
+      // STATUS first is awaited, so that the attempt stays ours until it is answered.
+      const outcome = this.#outcome(st, ctrl, attempt, await ended);
+      return outcome instanceof Promise ? await outcome : outcome;
     } finally {
       signal.removeEventListener('abort', onAbort);
       if (st.attempt === attempt) st.attempt = undefined;
@@ -333,7 +337,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     }
   }
 
-  async #outcome(st: Iface, ctrl: WpaCtrl, a: Attempt, e: Ending): Promise<AuthOutcome> {
+  #outcome(st: Iface, ctrl: WpaCtrl, a: Attempt, e: Ending): AuthOutcome | Promise<AuthOutcome> {
     const details = a.method ? { method: a.method } : undefined;
     switch (e.kind) {
       case 'success': {
@@ -343,9 +347,10 @@ export class WpaSupplicantAuthenticator implements Authenticator {
           this.#confirmAfter(st, ctrl);
           return { authorized: true, details: { ...details, verdict: 'eap-success' } };
         }
-        const o = await this.#confirm(ctrl, a.method);
-        if (o.authorized) st.credentialsWarned = false;
-        return o;
+        return this.#confirm(ctrl, a.method).then((o) => {
+          if (o.authorized) st.credentialsWarned = false;
+          return o;
+        });
       }
       case 'failure':
         return { authorized: false, cause: 'credentials-rejected', message: 'EAP-Failure from the authenticator', details };

@@ -26,15 +26,19 @@ export function authenticateWithDeadline(
   if (outer.aborted) controller.abort(outer.reason);
   else outer.addEventListener('abort', onOuterAbort, { once: true });
 
-  return run(controller.signal)
-    .then((outcome): AuthOutcome => {
-      if (deadlinePassed && outcome.authorized) {
-        return { authorized: false, cause: 'timeout', message: `authorized only after the ${deadlineMs} ms deadline`, details: outcome.details };
-      }
-      return outcome;
-    })
-    .finally(() => {
-      clearTimeout(timer);
-      outer.removeEventListener('abort', onOuterAbort);
-    });
+  const cleanUp = (): void => {
+    clearTimeout(timer);
+    outer.removeEventListener('abort', onOuterAbort);
+  };
+  // One reaction, not then + finally: each turn is on the way from a verdict to the port write.
+  return run(controller.signal).then((outcome): AuthOutcome => {
+    cleanUp();
+    if (deadlinePassed && outcome.authorized) {
+      return { authorized: false, cause: 'timeout', message: `authorized only after the ${deadlineMs} ms deadline`, details: outcome.details };
+    }
+    return outcome;
+  }, (err: unknown) => {
+    cleanUp();
+    throw err;
+  });
 }
