@@ -36,12 +36,45 @@ export type ControlEvent =
 /** Input of the `queryLink` promise actor: one RTM_GETLINK. Resolves null when there is no such link (ENODEV). */
 export type QueryLinkInput = { ifname: string } | { index: number };
 
-/** Input of the `writeLink` promise actor: one RTM_SETLINK carrying all given settings together. */
+/** What one RTM_SETLINK carries: all given settings together, for one link. */
 export interface WriteLinkInput {
   index: number;
   ifname: string;
   settings: LinkSettings;
 }
+
+/** One request of the machine to the link writer; `seq` names it in the answer. */
+export interface LinkWriteRequest extends WriteLinkInput {
+  seq: number;
+}
+
+/**
+ * The link writer's answer to request `seq`: the kernel ACKed it (which proves only that it was
+ * accepted, docs/kernel-contract.md#what-the-ack-proves), or refused it / could not be reached.
+ */
+export type LinkWriteEvent =
+  | { type: 'link.written'; seq: number }
+  | { type: 'link.writeFailed'; seq: number; error: unknown };
+
+/**
+ * The link writer: issues one RTM_SETLINK and later calls `reply` once with its answer.
+ *
+ * Contract:
+ * - Requests reach the kernel in the order of the calls: each is sent before the call returns,
+ *   or queued behind earlier ones only (src/enforce/filtered-writer.ts holds an UP request
+ *   until the filter is lifted). The machine relies on it when it issues a new request before
+ *   the previous one was answered (the wish changed, or the restore on `stop`): the earlier
+ *   request cannot overtake it.
+ * - `reply` is called exactly once per request, also for a request the machine no longer waits
+ *   for (it ignores answers whose seq is not its latest). It may be called synchronously.
+ * - It never throws: a failure is a `link.writeFailed` reply.
+ *
+ * A function, not an actor, because of when it runs: XState starts the actors a step invokes
+ * only after the whole macrostep, and the verdict's remaining transitions and their log lines
+ * would delay the request that opens the port (docs/machine.md#the-port-writer). The machine
+ * calls it from its `writeLink` action, inside the step that decided the write.
+ */
+export type LinkWriter = (request: LinkWriteRequest, reply: (event: LinkWriteEvent) => void) => void;
 
 /** Input of the `authenticate` promise actor; the actor's AbortSignal aborts the exchange. */
 export type AuthenticateInput = AuthRequest;
@@ -49,15 +82,15 @@ export type AuthenticateOutput = AuthOutcome;
 
 /**
  * The machine's ports as the actors it is given (`.provide({ actors })`): src/daemon provides the
- * real ones, test/machine-fakes.ts the fakes; both are typed by these interfaces.
+ * real ones, test/machine-fakes.ts the fakes; both are typed by these interfaces. The link
+ * writer is the one port that is not an actor (LinkWriter above); it is given with
+ * `.provide({ actions: { writeLink: linkWriterAction(writer) } })` (machines/link-writer.ts).
  */
 export interface KernelPort {
   /** Every link message of the namespace, as LinkSourceEvents; receives nothing. */
   linkSource: CallbackActorLogic<EventObject>;
   /** One RTM_GETLINK. */
   queryLink: PromiseActorLogic<LinkView | null, QueryLinkInput>;
-  /** One RTM_SETLINK (see the ordering requirement below). */
-  writeLink: PromiseActorLogic<void, WriteLinkInput>;
 }
 
 export interface AuthenticatorPort {
@@ -124,16 +157,6 @@ export interface SupplicantInput {
    */
   optional?: boolean;
 }
-
-/*
- * Added by the machine's author; nothing above changed shape.
- *
- * Ordering requirement on `writeLink`: requests must reach the kernel in the order the actor
- * instances were started. The machine may stop a `writeLink` actor before its ACK (it then
- * ignores the ACK) and start the next one at once, e.g. the restore write on `stop`; that is
- * only safe when the earlier request cannot overtake the later one. A binding that sends
- * synchronously when the actor starts, or serializes requests on one socket, satisfies this.
- */
 
 /**
  * Messages the machine sends to the optional `restoreGuard` callback actor (invoked at the root,

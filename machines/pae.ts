@@ -52,7 +52,7 @@ export const backendDownCloses = {
  * exit (its signal), and it ends authorized only when the success belongs to the current carrier
  * epoch (guard successInCurrentEpoch); a failure, an actor error or authPeriod leads to `onFailure`.
  */
-export function exchange(onSuccess: string, onFailure: string) {
+export function exchange(onSuccess: string, onFailure: string | readonly string[]) {
   return {
     entry: 'beginAttempt',
     invoke: {
@@ -72,6 +72,15 @@ export function exchange(onSuccess: string, onFailure: string) {
 }
 
 export const PAE = '#supplicant.running.pae';
+
+/**
+ * A verdict that opens or closes the port also (re-)enters the port writer's `writing`, so that
+ * the request goes out in the step of the verdict itself. Left to the port region's eventless
+ * transitions it would go out a microstep later, which on this path costs about as much as the
+ * rest of the step (docs/machine.md#the-port-writer). Entered after the PAE's target (document
+ * order), `writing` sees the wish and the epoch the verdict has just set.
+ */
+export const PORT_WRITING = '#supplicant.running.port.writing';
 
 /** recordFailure into HELD, or, under `optional` on a silent port, into openNoAuthenticator. */
 export function failTo<E>(params: (args: { context: SupplicantContext; event: E }) => { cause: AuthCause; message: string }) {
@@ -97,7 +106,10 @@ export const attemptState = {
     id: 'authenticate',
     src: 'authenticate',
     input: authRequest,
-    onDone: [{ guard: { type: 'successInCurrentEpoch', params: outcomeOf }, target: `${PAE}.authorized`, actions: 'recordSuccess' }, ...failTo(failure.outcome)],
+    onDone: [
+      { guard: { type: 'successInCurrentEpoch', params: outcomeOf }, target: [`${PAE}.authorized`, PORT_WRITING], actions: 'recordSuccess' },
+      ...failTo(failure.outcome),
+    ],
     onError: failTo(failure.error),
   },
   on: { 'auth.report': backendDownCloses },
@@ -168,7 +180,7 @@ export const paeRegion = {
         on: {
           reauthenticate: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'reauthenticate' } } },
           'auth.report': [
-            { guard: 'followedSuccessNow', target: 'authorized', actions: ['noteReport', 'recordSuccess'] },
+            { guard: 'followedSuccessNow', target: [`${PAE}.authorized`, PORT_WRITING], actions: ['noteReport', 'recordSuccess'] },
             {
               guard: { type: 'reportIs', params: { type: 'reauthenticated', authorized: false } },
               target: 'held',
@@ -211,7 +223,7 @@ export const paeRegion = {
             {
               // Switch-initiated re-authentication failed: the switch closed the port.
               guard: { type: 'reportIs', params: { type: 'reauthenticated', authorized: false } },
-              target: 'held',
+              target: [`${PAE}.held`, PORT_WRITING],
               actions: ['noteReport', { type: 'recordFailure', params: failure.report }],
             },
             backendDownCloses,
@@ -223,7 +235,7 @@ export const paeRegion = {
             on: { reauthenticate: { target: 'reauthenticating', actions: { type: 'setAuthReason', params: { reason: 'reauthenticate' } } } },
           },
           /** Asked to re-authenticate (SIGHUP): UP is kept meanwhile; a failure closes the port. */
-          reauthenticating: exchange('steady', '#supplicant.running.pae.held'),
+          reauthenticating: exchange('steady', [`${PAE}.held`, PORT_WRITING]),
         },
       },
       /** HELD: operstate DORMANT; wait heldPeriod (backoff) and try again, for as long as we run. */

@@ -8,7 +8,7 @@
  */
 import type { DoneActorEvent } from 'xstate';
 import type { LinkView } from './ports.js';
-import { foundLink, linkFailed, portInSync, portSettings, portTarget, queriedLink, type SupplicantContext } from './supplicant-context.js';
+import { foundLink, issueWrite, linkFailed, portInSync, portSettings, portTarget, queriedLink, type SupplicantContext } from './supplicant-context.js';
 
 type Args = { context: SupplicantContext };
 
@@ -37,14 +37,14 @@ export const portWriterRegion = {
         ],
       },
       writing: {
-        entry: { type: 'noteWrite', params: ({ context }: { context: SupplicantContext }) => ({ settings: portSettings(context) }) },
-        // The wish changed while the ACK is pending: issue the new request at once.
+        // The request goes out in this step (contract.ts LinkWriter).
+        entry: issueWrite(portSettings),
+        // The wish changed while the ACK is pending: issue the new request at once (the
+        // writer keeps the order; the stale answer is ignored by its seq).
         always: { guard: 'portTargetChanged', target: 'deciding' },
-        invoke: {
-          src: 'writeLink',
-          input: ({ context }: { context: SupplicantContext }) => ({ index: context.index!, ifname: context.ifname, settings: portSettings(context) }),
-          onDone: { target: 'awaitingEcho' },
-          onError: { target: 'backingOff', actions: linkFailed('write') },
+        on: {
+          'link.written': { guard: 'currentWrite', target: 'awaitingEcho' },
+          'link.writeFailed': { guard: 'currentWrite', target: 'backingOff', actions: linkFailed('write') },
         },
       },
       awaitingEcho: {
@@ -73,7 +73,9 @@ export const portWriterRegion = {
       },
       inSync: {
         entry: 'resetWrites',
-        always: { guard: 'portOutOfSync', target: 'deciding' },
+        // Straight to writing, not through deciding: with the count just reset there is budget
+        // for a write, and the step saved is on the path from a verdict to the kernel.
+        always: { guard: 'portOutOfSync', target: 'writing' },
       },
       backingOff: {
         always: [

@@ -5,7 +5,7 @@
  */
 import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
 import type { AuthCause, AuthOutcome, AuthReason, LinkSettings, LinkView } from './ports.js';
-import type { AuthReportEvent, AuthenticateInput, ControlEvent, LinkSourceEvent, SupplicantTiming } from './contract.js';
+import type { AuthReportEvent, AuthenticateInput, ControlEvent, LinkSourceEvent, LinkWriteEvent, SupplicantTiming } from './contract.js';
 import { inSupplicantMode, isReady, showsOperstate, type CarrierCounters, type RestartReason } from './link-view.js';
 
 /** IEEE 802.1X maxStart default. */
@@ -20,7 +20,7 @@ export type InternalEvent =
   /** The kernel renamed the link: tell the authReports actor. */
   | { type: 'port.renamed' };
 
-export type SupplicantEvent = LinkSourceEvent | AuthReportEvent | ControlEvent | InternalEvent;
+export type SupplicantEvent = LinkSourceEvent | LinkWriteEvent | AuthReportEvent | ControlEvent | InternalEvent;
 
 /** The operstate the PAE wants the kernel to show. DORMANT here means "not RUNNING". */
 export type PortWish = 'UP' | 'DORMANT';
@@ -96,6 +96,11 @@ export interface SupplicantContext {
   /** False after the authenticator reported backend-down, until backend-up or a success. */
   backendAvailable: boolean;
   port: PortContext;
+  /**
+   * seq of the last request given to the link writer (contract.ts LinkWriter); only the answer
+   * to that one is acted on. Counts for the machine's whole life, across takeovers.
+   */
+  writeSeq: number;
   lastError: LinkError | null;
   /** Outcome of the restore on stop. */
   restore: 'written' | 'failed' | 'skipped' | null;
@@ -176,10 +181,31 @@ export function foundLink({ event }: { event: DoneActorEvent<LinkView | null> })
   return event.output;
 }
 
-/** recordLinkError for the error event of a failed queryLink or writeLink actor. */
+/**
+ * The actions that give the link writer (contract.ts LinkWriter) one request under the next
+ * seq, so that only its answer is acted on (guard currentWrite), and then note it (noteWrite
+ * takes that seq). The request goes first: every assign before it would cost a snapshot copy
+ * on the way from a verdict to the kernel (docs/machine.md#the-port-writer).
+ */
+export function issueWrite(settingsOf: (context: SupplicantContext) => LinkSettings) {
+  return [
+    {
+      type: 'writeLink',
+      params: ({ context }: { context: SupplicantContext }) => ({
+        seq: context.writeSeq + 1,
+        index: context.index ?? -1,
+        ifname: context.ifname,
+        settings: { ...settingsOf(context) },
+      }),
+    },
+    { type: 'noteWrite', params: ({ context }: { context: SupplicantContext }) => ({ settings: settingsOf(context) }) },
+  ] as const;
+}
+
+/** recordLinkError for the error event of a failed queryLink actor or a link.writeFailed answer. */
 export function linkFailed(operation: 'write' | 'query') {
   return {
     type: 'recordLinkError',
-    params: ({ event }: { event: ErrorActorEvent }) => ({ operation, error: event.error }),
+    params: ({ event }: { event: ErrorActorEvent | { type: 'link.writeFailed'; error: unknown } }) => ({ operation, error: event.error }),
   } as const;
 }

@@ -29,7 +29,8 @@
  * `authorizedEpoch === carrierEpoch` and the link is ready. An exchange begun before the last
  * carrier-up therefore can never open the port, even if its result arrives late.
  *
- * The machine does no I/O: every effect is an actor from contract.ts supplied with `.provide()`.
+ * The machine does no I/O: every effect is an actor from contract.ts, or the link writer (the
+ * `writeLink` action, contract.ts LinkWriter), supplied with `.provide()`.
  *
  * Files: this one holds the link's lifecycle (initializing, waitingForInterface, restoring), the
  * root, and the actions and guards; pae.ts the PAE region, port-writer.ts the port region,
@@ -54,7 +55,7 @@
  * - Rename: the index is followed; `authReports` is told the new name (`port.renamed`).
  */
 import {
-  assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, type EventObject,
+  assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, type AnyActorRef, type EventObject,
 } from 'xstate';
 import type { AuthCause, AuthOutcome, AuthReason, AuthReport, LinkSettings, LinkView } from './ports.js';
 import {
@@ -64,12 +65,12 @@ import {
   type AuthReportsInput,
   type AuthenticateInput,
   type AuthenticateOutput,
+  type LinkWriteRequest,
   type QueryLinkInput,
   type RestoreGuardEvent,
   type SupplicantEmitted,
   type SupplicantInput,
   type SupplicantPorts,
-  type WriteLinkInput,
 } from './contract.js';
 import { heldPeriodMs } from './backoff.js';
 import { countersOf, isReady, newerOf, restartReason } from './link-view.js';
@@ -78,6 +79,7 @@ import {
   errorOf,
   foundLink,
   freshPort,
+  issueWrite,
   linkFailed,
   newCarrierEpoch,
   portSettings,
@@ -94,8 +96,17 @@ export {
   type LinkError, type PortContext, type PortWish, type SupplicantContext, type SupplicantEvent,
 } from './supplicant-context.js';
 
-function missing(name: string): never {
-  throw new Error(`supplicantMachine: actor "${name}" was not provided; supply it with .provide({ actors: { ${name} } })`);
+function missing(name: string, kind: 'actors' | 'actions' = 'actors'): never {
+  throw new Error(`supplicantMachine: ${kind === 'actors' ? 'actor' : 'action'} "${name}" was not provided; supply it with .provide({ ${kind}: { ${name} } })`);
+}
+
+/**
+ * A message to the restoreGuard child, delivered before the action returns. XState's sendTo
+ * would deliver it only after the macrostep, and the first request of a link goes out inside the
+ * step that arms the guard (contract.ts LinkWriter): the safety net must be in place first.
+ */
+function tellRestoreGuard(self: AnyActorRef, event: RestoreGuardEvent): void {
+  (self.getSnapshot() as { children: Record<string, AnyActorRef | undefined> }).children.restoreGuard?.send(event);
 }
 
 export const supplicantMachine = setup({
@@ -108,13 +119,15 @@ export const supplicantMachine = setup({
   actors: {
     linkSource: fromCallback<EventObject>(() => missing('linkSource')),
     queryLink: fromPromise<LinkView | null, QueryLinkInput>(async () => missing('queryLink')),
-    writeLink: fromPromise<void, WriteLinkInput>(async () => missing('writeLink')),
     authenticate: fromPromise<AuthenticateOutput, AuthenticateInput>(async () => missing('authenticate')),
     authReports: fromCallback<AuthReportsControl, AuthReportsInput>(() => missing('authReports')),
     /** Optional safety net (contract.ts RestoreGuardEvent); the default does nothing. */
     restoreGuard: fromCallback<RestoreGuardEvent>(() => undefined),
   } satisfies SupplicantPorts,
   guards: {
+    /** The answer to the last request given to the link writer (earlier ones are stale). */
+    currentWrite: ({ context, event }) =>
+      (event.type === 'link.written' || event.type === 'link.writeFailed') && event.seq === context.writeSeq,
     isOurLink: ({ context, event }) =>
       (event.type === 'link.changed' || event.type === 'link.removed') && context.index !== null && event.link.index === context.index,
     hasOurName: ({ context, event }) => event.type === 'link.changed' && event.link.name === context.ifname,
@@ -217,23 +230,22 @@ export const supplicantMachine = setup({
     forgetLink: enqueueActions(({ context, enqueue }) => {
       if (context.index !== null) enqueue.emit({ type: 'linkRemoved', ifname: context.ifname, index: context.index });
       enqueue.assign({ index: null, link: null, port: freshPort() });
-      enqueue.sendTo('restoreGuard', { type: 'guard.disarm' });
     }),
-    armRestoreGuard: sendTo('restoreGuard', ({ context }) => ({
-      type: 'guard.arm' as const,
-      target: { index: context.index ?? -1, ifname: context.ifname },
-    })),
-    disarmRestoreGuard: sendTo('restoreGuard', { type: 'guard.disarm' as const }),
+    armRestoreGuard: ({ context, self }) =>
+      tellRestoreGuard(self, { type: 'guard.arm', target: { index: context.index ?? -1, ifname: context.ifname } }),
+    disarmRestoreGuard: ({ self }) => tellRestoreGuard(self, { type: 'guard.disarm' }),
+    /** The link writer (contract.ts LinkWriter); given by the daemon, or by the tests' fake kernel. */
+    writeLink: (_, _request: LinkWriteRequest) => missing('writeLink', 'actions'),
     recordLinkError: enqueueActions(({ context, enqueue }, params: { operation: 'write' | 'query'; error: unknown }) => {
       const error = errorOf(params.operation, params.error);
       enqueue.assign({ lastError: error });
       enqueue.emit({ type: 'linkError', ifname: context.ifname, operation: error.operation, message: error.message, code: error.code });
     }),
-    /** Note the write about to be issued (the port's writing state and enteringSupplicantMode). */
+    /** Note the request just given to the link writer: its seq (issueWrite), and what the port wrote. */
     noteWrite: enqueueActions(({ context, enqueue }, params: { settings: LinkSettings }) => {
       const target: PortWish = params.settings.operstate === 'UP' ? 'UP' : 'DORMANT';
       const writes = target === context.port.lastTarget ? context.port.writes + 1 : 1;
-      enqueue.assign({ port: { ...context.port, writes, lastTarget: target, lastWritten: params.settings } });
+      enqueue.assign({ writeSeq: context.writeSeq + 1, port: { ...context.port, writes, lastTarget: target, lastWritten: params.settings } });
       enqueue.emit({
         type: 'linkWritten',
         ifname: context.ifname,
@@ -378,6 +390,7 @@ export const supplicantMachine = setup({
     restartReason: null,
     backendAvailable: true,
     port: freshPort(),
+    writeSeq: 0,
     lastError: null,
     restore: null,
   }),
@@ -429,12 +442,13 @@ export const supplicantMachine = setup({
           },
         },
         enteringSupplicantMode: {
-          entry: ['armRestoreGuard', { type: 'noteWrite', params: { settings: ENTER_SETTINGS } }],
-          invoke: {
-            src: 'writeLink',
-            input: ({ context }) => ({ index: context.index!, ifname: context.ifname, settings: { ...ENTER_SETTINGS } }),
-            onDone: { target: '#supplicant.running' },
-            onError: { target: 'entryFailed', actions: linkFailed('write') },
+          entry: [
+            'armRestoreGuard',
+            ...issueWrite(() => ENTER_SETTINGS),
+          ],
+          on: {
+            'link.written': { guard: 'currentWrite', target: '#supplicant.running' },
+            'link.writeFailed': { guard: 'currentWrite', target: 'entryFailed', actions: linkFailed('write') },
           },
         },
         /** A query or the entering write failed (EPERM, ...): try again after writeRetryPeriod. */
@@ -446,7 +460,7 @@ export const supplicantMachine = setup({
 
     /** Our link was deleted: wait for a link of the same name and take it over. */
     waitingForInterface: {
-      entry: 'forgetLink',
+      entry: ['forgetLink', 'disarmRestoreGuard'],
       initial: 'listening',
       on: {
         'link.changed': {
@@ -533,17 +547,18 @@ export const supplicantMachine = setup({
           },
         },
         writing: {
-          invoke: {
-            src: 'writeLink',
-            input: ({ context }) => ({ index: context.index!, ifname: context.ifname, settings: { ...RESTORE_SETTINGS } }),
-            onDone: {
+          entry: issueWrite(() => RESTORE_SETTINGS),
+          on: {
+            'link.written': {
+              guard: 'currentWrite',
               target: '#supplicant.stopped',
               actions: [
                 assign({ restore: 'written' as const }),
                 emit(({ context }) => ({ type: 'restored' as const, ifname: context.ifname, index: context.index, ok: true, message: null })),
               ],
             },
-            onError: {
+            'link.writeFailed': {
+              guard: 'currentWrite',
               target: '#supplicant.stopped',
               actions: [
                 assign({ restore: 'failed' as const }),

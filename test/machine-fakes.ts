@@ -15,12 +15,14 @@ import type {
   QueryLinkInput,
   AuthenticatorPort,
   KernelPort,
+  LinkWriter,
   RestorePort,
   SupplicantEmitted,
   SupplicantTiming,
   WriteLinkInput,
 } from '../machines/contract.js';
 import { supplicantMachine } from '../machines/supplicant.js';
+import { linkWriterAction, promiseLinkWriter } from '../machines/link-writer.js';
 import { paeState as paeStateOf } from '../machines/observe.js';
 
 export const TIMING: SupplicantTiming = {
@@ -55,7 +57,7 @@ export function makeLink(patch: Partial<LinkView> = {}): LinkView {
 export interface WriteRecord extends WriteLinkInput {
   /** Position among all writes and queries, for ordering assertions. */
   seq: number;
-  /** Written by the restoreGuard's cleanup (the safety net), not by the writeLink actor. */
+  /** Written by the restoreGuard's cleanup (the safety net), not by the link writer. */
   safetyNet: boolean;
   /** Whether the fake kernel applied the operstate part. */
   applied: boolean | null;
@@ -264,16 +266,25 @@ export class FakeKernel {
           'index' in input ? this.links.get(input.index) : [...this.links.values()].find((l) => l.name === input.ifname);
         return found ? { ...found } : null;
       }),
-      writeLink: fromPromise<void, WriteLinkInput>(async ({ input }) => {
-        // Applied when the request is issued (synchronously at actor start), ACKed later.
-        const record: WriteRecord = { ...input, settings: { ...input.settings }, seq: this.seq++, safetyNet: false, applied: null };
-        this.writes.push(record);
-        record.applied = this.applyWrite(input);
-        if (record.applied === null) throw Object.assign(new Error(`setLink ${input.ifname}: no such device`), { code: 'ENODEV' });
-        if (this.holdWrites) await new Promise<void>((r) => this.heldAcks.push(r));
-      }),
       restoreGuard: guard.logic,
     };
+  }
+
+  /** The link writer (contract.ts LinkWriter) over this kernel. */
+  writer(): LinkWriter {
+    return promiseLinkWriter(async (input) => {
+      // Applied when the request is issued (synchronously, in the machine's step), ACKed later.
+      const record: WriteRecord = { ...input, settings: { ...input.settings }, seq: this.seq++, safetyNet: false, applied: null };
+      this.writes.push(record);
+      record.applied = this.applyWrite(input);
+      if (record.applied === null) throw Object.assign(new Error(`setLink ${input.ifname}: no such device`), { code: 'ENODEV' });
+      if (this.holdWrites) await new Promise<void>((r) => this.heldAcks.push(r));
+    });
+  }
+
+  /** The implementations the kernel side gives the machine: its actors and the writeLink action. */
+  implementations() {
+    return { actors: this.actors(), actions: { writeLink: linkWriterAction(this.writer()) } };
   }
 }
 
@@ -351,7 +362,12 @@ export function startMachine(options: HarnessOptions = {}) {
   const auth = options.auth ?? new FakeAuthenticator();
   const clock = new SimulatedClock();
   const emitted: SupplicantEmitted[] = [];
-  const machine = supplicantMachine.provide({ ...options.implementations, actors: { ...kernel.actors(), ...auth.actors() } });
+  const k = kernel.implementations();
+  const machine = supplicantMachine.provide({
+    ...options.implementations,
+    actions: { ...k.actions, ...options.implementations?.actions },
+    actors: { ...k.actors, ...auth.actors() },
+  });
   const actor = createActor(machine, {
     clock,
     ...(options.inspect ? { inspect: options.inspect } : {}),

@@ -9,7 +9,8 @@ import { supplicantMachine } from '../machines/supplicant.js';
 import type { WriteLinkInput } from '../machines/contract.js';
 
 function withRealGuard(kernel: FakeKernel, write: (input: WriteLinkInput) => unknown, auth = new FakeAuthenticator()) {
-  const machine = supplicantMachine.provide({ actors: { ...kernel.actors(), ...auth.actors(), restoreGuard: restoreGuardLogic(write) } });
+  const k = kernel.implementations();
+  const machine = supplicantMachine.provide({ actions: k.actions, actors: { ...k.actors, ...auth.actors(), restoreGuard: restoreGuardLogic(write) } });
   return createActor(machine, { clock: new SimulatedClock(), input: { ifname: 'eth0', timing: TIMING, random: () => 0 } });
 }
 

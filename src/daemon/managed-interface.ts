@@ -7,6 +7,7 @@ import { authenticateWithDeadline } from './auth-deadline.js';
 import { withTimeout } from './with-timeout.js';
 import { createActor, fromCallback, fromPromise, type EventObject } from 'xstate';
 import { supplicantMachine } from '../../machines/supplicant.js';
+import { linkWriterAction, promiseLinkWriter } from '../../machines/link-writer.js';
 import { RestoreGuard, stopAndRestore, type StopResult, type SupplicantActor } from '../../machines/restore.js';
 import { paeState, portState, watchTransitions } from '../../machines/observe.js';
 import type {
@@ -124,6 +125,7 @@ export class ManagedInterface {
       log.error({ ifname: input.ifname, err: (err as Error).message }, 'could not restore the link');
     });
     const machine = supplicantMachine.provide({
+      actions: { writeLink: linkWriterAction(promiseLinkWriter(write)) },
       actors: {
         linkSource: fromCallback<EventObject>(({ sendBack }) => {
           const onLink = (link: LinkRecord): void => {
@@ -143,7 +145,6 @@ export class ManagedInterface {
             throw err;
           }
         }),
-        writeLink: fromPromise<void, WriteLinkInput>(({ input }) => write(input)),
         authenticate: fromPromise<AuthOutcome, AuthRequest>(({ input, signal }) => {
           const exchange = authenticateWithDeadline(
             (deadline) => authenticator.authenticate(input, deadline), deps.timing.authTimeoutMs, signal);
@@ -172,7 +173,11 @@ export class ManagedInterface {
     this.actor = createActor(machine, { input: { ifname, timing: deps.timing, optional: deps.optional ?? false } });
     this.state = paeState(this.actor.getSnapshot().value);
 
-    this.actor.on('*', (event: SupplicantEmitted) => this.onEmitted(event));
+    // XState runs emit handlers inside the step, before the rest of it, and the step may be the
+    // one that decided to open or close the port: the request goes out in that step
+    // (contract.ts LinkWriter), so everything done for an emitted event (bookkeeping, log lines
+    // with synchronous stdout writes) waits for a microtask, in order, after it.
+    this.actor.on('*', (event: SupplicantEmitted) => queueMicrotask(() => this.onEmitted(event)));
     this.actor.subscribe({
       error: (err) => {
         this.failed = err instanceof Error ? err : new Error(String(err));
@@ -285,19 +290,13 @@ export class ManagedInterface {
       };
       this.nextAttempt = event.heldMs === null ? null : Date.now() + event.heldMs;
     }
-    // XState runs emit handlers before it starts the actors the same step invokes, so a log line
-    // written here would delay the RTM_SETLINK that opens or closes the port (synchronous stdout
-    // writes, measured in test/bench/auth-to-operstate). A microtask keeps the lines in order and
-    // lets the write go out first.
-    queueMicrotask(() => {
-      if (type === 'restored' && !event.ok) {
-        this.deps.log.error({ event: type, ...fields }, 'could not restore the link');
-      } else if (type === 'authFinished' && !event.authorized) {
-        this.deps.log.warn({ event: type, ...fields }, meta.msg);
-      } else {
-        this.deps.log[meta.level]({ event: type, ...fields }, meta.msg);
-      }
-    });
+    if (type === 'restored' && !event.ok) {
+      this.deps.log.error({ event: type, ...fields }, 'could not restore the link');
+    } else if (type === 'authFinished' && !event.authorized) {
+      this.deps.log.warn({ event: type, ...fields }, meta.msg);
+    } else {
+      this.deps.log[meta.level]({ event: type, ...fields }, meta.msg);
+    }
   }
 
   /** The interface's current name (the machine follows renames). */

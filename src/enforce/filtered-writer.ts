@@ -1,6 +1,6 @@
 /**
  * The link writer under --enforce. RTM_SETLINK requests go out one after the other, in the
- * order the machine issued them (its ordering requirement, machines/contract.ts), and a request
+ * order the machine issued them (machines/contract.ts LinkWriter), and a request
  * for UP waits until the filter is lifted, so that a consumer that sees RUNNING can use the port
  * at once. A lift that fails fails the write (the machine retries it), except the restore
  * (linkmode 0), which must go out anyway.
