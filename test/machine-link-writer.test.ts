@@ -23,13 +23,19 @@ function microsteps(kernel: FakeKernel) {
   return { steps, inspect };
 }
 
-test('the UP request goes out in the microstep of the success itself, not in a later step of the port region', async () => {
+/** A machine whose microsteps are recorded, after its first exchange succeeded. */
+async function authorizedWatched() {
   const kernel = new FakeKernel();
   const { steps, inspect } = microsteps(kernel);
   const h = startMachine({ kernel, inspect });
   await settle();
   h.auth.pendingAuth().resolve(SUCCESS);
   await settle();
+  return { h, steps };
+}
+
+test('the UP request goes out in the microstep of the success itself, not in a later step of the port region', async () => {
+  const { h, steps } = await authorizedWatched();
   const first = steps.find((s) => s.pae.startsWith('authorized'));
   assert.ok(first, 'a microstep reached authorized');
   assert.deepEqual(first.writes, ['DORMANT', 'UP'], 'UP was already requested when the PAE entered authorized');
@@ -38,12 +44,7 @@ test('the UP request goes out in the microstep of the success itself, not in a l
 });
 
 test('a failed re-authentication requests DORMANT in the microstep that leaves authorized', async () => {
-  const kernel = new FakeKernel();
-  const { steps, inspect } = microsteps(kernel);
-  const h = startMachine({ kernel, inspect });
-  await settle();
-  h.auth.pendingAuth().resolve(SUCCESS);
-  await settle();
+  const { h, steps } = await authorizedWatched();
   steps.length = 0;
   h.auth.report({ type: 'reauthenticated', outcome: REJECTED });
   await settle();
