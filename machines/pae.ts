@@ -214,9 +214,13 @@ export const paeRegion = {
           ],
         },
       },
-      /** AUTHENTICATED: operstate UP (the port region writes it). */
+      /**
+       * AUTHENTICATED: operstate UP (the port region writes it). The wish for UP comes with the
+       * success that enters this state (recordSuccess, the only way in), in the same assign as
+       * the epoch: every assign copies the snapshot on the way to the write
+       * (docs/machine.md#the-port-writer).
+       */
       authorized: {
-        entry: { type: 'desire', params: { wish: 'UP' } },
         initial: 'steady',
         on: {
           'auth.report': [

@@ -304,10 +304,12 @@ export const supplicantMachine = setup({
       enqueue.assign({ openEpoch: context.carrierEpoch, port: { ...context.port, desired: 'UP' } });
       enqueue.emit({ type: 'openedWithoutAuthenticator', ifname: context.ifname, starts: context.timing.maxStart ?? DEFAULT_MAX_START, heldMs: context.heldMs });
     }),
+    /** A success: the epoch it authorizes, and the wish for UP (see pae.ts `authorized`). */
     recordSuccess: enqueueActions(({ context, enqueue }) => {
       enqueue.assign({
         authorizedEpoch: context.authEpoch,
         answeredEpoch: context.authEpoch,
+        port: { ...context.port, desired: 'UP' },
         startCount: 0,
         failures: 0,
         lastCause: null,
