@@ -22,15 +22,21 @@ export function linkWriterAction(writer: LinkWriter) {
  */
 export function promiseLinkWriter(write: (input: WriteLinkInput) => Promise<unknown>): LinkWriter {
   return ({ seq, index, ifname, settings }, reply) => {
-    let sent: Promise<unknown>;
-    try {
-      sent = write({ index, ifname, settings });
-    } catch (error) {
-      sent = Promise.reject(error);
-    }
-    sent.then(
+    sentBy(() => write({ index, ifname, settings })).then(
       () => reply({ type: 'link.written', seq }),
       (error: unknown) => reply({ type: 'link.writeFailed', seq, error }),
     );
   };
+}
+
+/**
+ * Calls `send` now (the request must go out before anything issued after it) and gives its
+ * answer as a promise; a throw becomes a rejection. Shared with the restore guard (restore.ts).
+ */
+export function sentBy(send: () => unknown): Promise<unknown> {
+  try {
+    return Promise.resolve(send());
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

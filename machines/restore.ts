@@ -7,6 +7,7 @@
 import { fromCallback, waitFor, type Actor } from 'xstate';
 import { RESTORE_SETTINGS, type RestoreGuardEvent, type WriteLinkInput } from './contract.js';
 import type { SupplicantMachine } from './supplicant.js';
+import { sentBy } from './link-writer.js';
 
 /**
  * The `restoreGuard` actor of one machine, and the one place that writes the restore when the
@@ -48,14 +49,8 @@ export class RestoreGuard {
     if (armed !== null) {
       this.armed = null;
       const input: WriteLinkInput = { ...armed, settings: { ...RESTORE_SETTINGS } };
-      let sent: Promise<unknown>;
-      try {
-        // Called synchronously: the request must go out before anything issued after the stop.
-        sent = Promise.resolve(this.write(input));
-      } catch (error) {
-        sent = Promise.reject(error);
-      }
-      this.issued = sent.then(() => true, (error: unknown) => {
+      // Called synchronously: the request must go out before anything issued after the stop.
+      this.issued = sentBy(() => this.write(input)).then(() => true, (error: unknown) => {
         this.onError(error, input);
         return false;
       });
