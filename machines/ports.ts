@@ -1,7 +1,7 @@
 /**
  * The machine's ports, owned by the machine: what it reads of a link (LinkView), what it writes
  * (LinkSettings), and what an authentication backend is asked and answers (AuthRequest,
- * AuthOutcome, AuthReport). The adapters in src/ conform to these (src/link.ts's LinkRecord is a
+ * AuthOutcome, AuthReport). The adapters in src/ conform to these (src/netlink/link.ts's LinkRecord is a
  * LinkView; src/auth/authenticator.ts's Authenticator speaks these types); nothing under
  * machines/ imports from src/. Kernel field sources: include/uapi/linux/if.h, if_link.h.
  */

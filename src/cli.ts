@@ -4,18 +4,18 @@
 // (test/bench/memory: RSS with 64 interfaces 103 MB by default, under 100 MB with 1 MiB).
 /**
  * dot1x-operstate: the command line. yargs parses; everything it accepts is validated again in
- * src/options.ts before any link is touched. Every failure ends as one line on stderr and an
- * exit status from src/exit-codes.ts, never a stack trace.
+ * src/cli/options.ts before any link is touched. Every failure ends as one line on stderr and an
+ * exit status from src/cli/exit-codes.ts, never a stack trace.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { UsageError } from './errors.js';
-import { EXIT, type ExitStatus } from './exit-codes.js';
-import { describeFailure, oneLine } from './failure.js';
-import { validateRunOptions, DEFAULTS, type RawRunOptions } from './options.js';
-import { validateIfname } from './ifname.js';
-import { LOG_FORMATS, LOG_LEVELS } from './log.js';
-import { programVersion } from './version.js';
+import { UsageError } from './cli/errors.js';
+import { EXIT, type ExitStatus } from './cli/exit-codes.js';
+import { describeFailure, oneLine } from './cli/failure.js';
+import { validateRunOptions, DEFAULTS, type RawRunOptions } from './cli/options.js';
+import { validateIfname } from './cli/ifname.js';
+import { LOG_FORMATS, LOG_LEVELS } from './text/log.js';
+import { programVersion } from './cli/version.js';
 
 const PROG = 'dot1x-operstate';
 
@@ -140,17 +140,17 @@ async function run(action: Action): Promise<ExitStatus> {
     }
     case 'reset': {
       validateIfname(action.ifname);
-      const { resetLink } = await import('./daemon/reset.js');
+      const { resetLink } = await import('./commands/reset.js');
       return resetLink(action.ifname);
     }
     case 'status': {
       validateIfname(action.ifname);
-      const { showStatus } = await import('./daemon/status-command.js');
+      const { showStatus } = await import('./commands/status.js');
       return showStatus(action.ifname, { json: action.json, runDir: action.runDir });
     }
     case 'doctor': {
       for (const name of action.ifnames) validateIfname(name);
-      const { runDoctor } = await import('./daemon/doctor-command.js');
+      const { runDoctor } = await import('./commands/doctor.js');
       return runDoctor(action.ifnames, { json: action.json, runDir: action.runDir, auth: action.auth, wpaCtrl: action.wpaCtrl, enforce: action.enforce });
     }
   }

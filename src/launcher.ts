@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 // The shebang's V8 option: see src/cli.ts.
 /**
- * The installed entry point (copied to dist/src/cli.js by src/bundle/build.mjs). It runs the
+ * The installed entry point (copied to dist/src/cli.js by tools/bundle.mjs). It runs the
  * CLI bundled into one CommonJS file (dist/src/cli.bundle.cjs), compiled with the V8 code cache
  * made at build time beside it. Why: at boot the daemon's start-up is on the path to
  * network-pre.target, and loading the CLI as ~150 ES modules (yargs alone ~50) cost more than
@@ -15,7 +15,7 @@ import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { IMPORT_HOOK } from './import-module.js';
+import { IMPORT_HOOK } from './os/import-module.js';
 
 const bundle = fileURLToPath(new URL('./cli.bundle.cjs', import.meta.url));
 let cachedData: Buffer | undefined;
@@ -23,7 +23,7 @@ try { cachedData = readFileSync(`${bundle}.v8cache`); } catch { /* no cache: com
 // The shebang line is not JavaScript inside the CommonJS wrapper.
 const source = readFileSync(bundle, 'utf8').replace(/^#!.*/, '');
 const script = new Script((Module as unknown as { wrap(s: string): string }).wrap(source), { filename: bundle, cachedData });
-// import() inside the bundle (--auth module loads the user's module): see src/import-module.ts.
+// import() inside the bundle (--auth module loads the user's module): see src/os/import-module.ts.
 (globalThis as Record<symbol, unknown>)[IMPORT_HOOK] = (url: string) => import(url);
 const cacheOut = process.env.DOT1X_V8_CACHE_OUT;
 if (cacheOut !== undefined) {

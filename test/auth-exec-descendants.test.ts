@@ -1,14 +1,14 @@
 /**
  * The exec authenticator's orphan sweep (src/auth/descendants.ts) against the daemon's other
  * children: a child that node started and has not reaped yet must be passed over, or its exit
- * never reaches node (src/children.ts) and whatever awaits it (a hook, an nft command) hangs.
+ * never reaches node (src/os/children.ts) and whatever awaits it (a hook, an nft command) hangs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { leftovers } from '../src/auth/descendants.js';
-import { track } from '../src/children.js';
+import { track } from '../src/os/children.js';
 
 function state(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');

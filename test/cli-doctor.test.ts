@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createPort, openDaemon } from './lab/cli-port.js';
 import { runCli } from './lab/dot1x-daemon.js';
 import { withTimeout } from './lab/auth-lab.js';
-import type { CheckResult, DoctorReport } from '../src/doctor.js';
+import type { CheckResult, DoctorReport } from '../src/commands/doctor-report.js';
 
 interface DoctorOutput { ok: boolean; interfaces: DoctorReport[] }
 

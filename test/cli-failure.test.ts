@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeFailure } from '../src/failure.js';
-import { OsError, UsageError } from '../src/errors.js';
+import { describeFailure } from '../src/cli/failure.js';
+import { OsError, UsageError } from '../src/cli/errors.js';
 
 test('UsageError exits 2, everything else 1; always one line, never a stack', () => {
   assert.deepEqual(describeFailure(new UsageError('EUSAGE', 'bad\n  value')), { status: 2, message: 'bad value' });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ifnameProblem, validateIfname } from '../src/ifname.js';
-import { UsageError } from '../src/errors.js';
+import { ifnameProblem, validateIfname } from '../src/cli/ifname.js';
+import { UsageError } from '../src/cli/errors.js';
 
 test('interface names the kernel accepts (dev_valid_name)', () => {
   for (const name of ['eth0', 'a', 'enp0s31f6', 'x'.repeat(15), 'eth0.100', 'br-lan', 'ä', '...', '-']) {

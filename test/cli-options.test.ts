@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateRunOptions, DEFAULTS, type RawRunOptions } from '../src/options.js';
-import { UsageError } from '../src/errors.js';
+import { validateRunOptions, DEFAULTS, type RawRunOptions } from '../src/cli/options.js';
+import { UsageError } from '../src/cli/errors.js';
 
 function usage(raw: RawRunOptions, message: RegExp): void {
   assert.throws(() => validateRunOptions(raw), (err: unknown) => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { GateWatch, closeCause, type GateSnapshot } from '../src/daemon/gate-watch.js';
 import type { SupplicantContext } from '../machines/supplicant.js';
 import { makeLink } from './machine-fakes.js';
-import type { LinkRecord } from '../src/link.js';
+import type { LinkRecord } from '../src/netlink/link.js';
 
 function snap(pae: string, link: Partial<LinkRecord> | null, ctx: Partial<SupplicantContext> = {}): GateSnapshot {
   const wantsUp = pae.startsWith('authorized');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HookRunner } from '../src/daemon/hooks.js';
-import { firstLineForLog } from '../src/program-output.js';
+import { firstLineForLog } from '../src/text/program-output.js';
 import { captureLogger } from './lab/auth-lab.js';
 import { labDir } from './lab/peer-process.js';
 

@@ -16,8 +16,8 @@ import { runCli } from './lab/dot1x-daemon.js';
 import { labDir } from './lab/peer-process.js';
 import { withTimeout } from './lab/auth-lab.js';
 import { MetricsFile } from '../src/daemon/metrics-file.js';
-import { METRIC_STATES, renderMetrics, type InterfaceMetrics } from '../src/metrics.js';
-import { createLogger } from '../src/log.js';
+import { METRIC_STATES, renderMetrics, type InterfaceMetrics } from '../src/daemon/metrics.js';
+import { createLogger } from '../src/text/log.js';
 
 interface Exposition {
   /** 'name{label="v",...}' exactly as written -> value. */

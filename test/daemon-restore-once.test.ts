@@ -9,9 +9,9 @@ import { openSync } from 'node:fs';
 import { makeLink, TIMING } from './machine-fakes.js';
 import { ManagedInterface } from '../src/daemon/managed-interface.js';
 import type { RouteSocket } from '../src/netlink/route-socket.js';
-import type { LinkRecord, LinkSettings } from '../src/link.js';
+import type { LinkRecord, LinkSettings } from '../src/netlink/link.js';
 import type { Authenticator } from '../src/auth/authenticator.js';
-import { createLogger } from '../src/log.js';
+import { createLogger } from '../src/text/log.js';
 import { RESTORE_SETTINGS } from '../machines/contract.js';
 
 class FakeSocket extends EventEmitter {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { logRouteSocket } from '../src/daemon/route-socket-log.js';
 import type { RouteSocketEvents } from '../src/netlink/route-socket.js';
-import { OsError } from '../src/errors.js';
+import { OsError } from '../src/cli/errors.js';
 import { captureLogger } from './lab/auth-lab.js';
 
 test('messages the parser dropped are a warning with the count and the running total; receive failures an error', () => {

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { filteredWriter } from '../src/enforce/filtered-writer.js';
-import type { LinkSettings } from '../src/link.js';
+import type { LinkSettings } from '../src/netlink/link.js';
 
 function deferred(): { promise: Promise<void>; resolve(): void; reject(e: Error): void } {
   let resolve!: () => void;

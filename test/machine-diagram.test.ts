@@ -1,9 +1,9 @@
-// The README's machine diagram is generated from the machine (machines/diagram.ts); this test
+// The README's machine diagram is generated from the machine (tools/diagram.ts); this test
 // fails when the picture and the code disagree. Fix: `npm run diagram`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { README_PATH, readmeDiagram, renderDiagram } from '../machines/diagram.js';
+import { README_PATH, readmeDiagram, renderDiagram } from '../tools/diagram.js';
 import { supplicantMachine } from '../machines/supplicant.js';
 
 test('README diagram block equals renderDiagram() (run `npm run diagram` after changing the machine)', () => {

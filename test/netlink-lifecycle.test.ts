@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 
 import { Netns, needsRoot, vethPair } from './lab/netns.js';
 import { RouteSocket } from '../src/netlink/route-socket.js';
-import { OsError } from '../src/errors.js';
+import { OsError } from '../src/cli/errors.js';
 import { nextLink } from './netlink-support.js';
 import { withTimeout } from './lab/auth-lab.js';
 import { labDir } from './lab/peer-process.js';

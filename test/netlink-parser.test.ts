@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { needsRoot } from './lab/netns.js';
 import { RouteSocket, nativeLayout, parseErrnos, parseLinkMessages } from '../src/netlink/route-socket.js';
 import { checkLayout, type NativeLayout } from '../src/netlink/batch.js';
-import type { LinkRecord } from '../src/link.js';
+import type { LinkRecord } from '../src/netlink/link.js';
 import { LINK_DUMP_FIXTURE, LINK_DUMP_NAMES, captureLinkDump } from './netlink-support.js';
 
 const RTM_NEWLINK = 16;

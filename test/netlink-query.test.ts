@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 
 import { Netns, needsRoot, vethPair, haveProgram } from './lab/netns.js';
 import { RouteSocket } from '../src/netlink/route-socket.js';
-import { OsError } from '../src/errors.js';
+import { OsError } from '../src/cli/errors.js';
 import { assertAgreesWithIp, assertCarrierCountersAgreeWithSysfs, nextLink } from './netlink-support.js';
 import { labDir } from './lab/peer-process.js';
 import { AS_NOBODY, readableCopy } from './lab/readable-copy.js';

@@ -3,7 +3,7 @@
  * a link dump received synchronously with nothing parsed. The baseline of the dump benchmark
  * and the source of the parser tests' captures.
  */
-import { loadAddon, osCall } from '../src/native-addon.js';
+import { loadAddon, osCall } from '../src/os/native-addon.js';
 
 interface NativeRawDump {
   rawDump(netns: string | null, capture: false): number;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { RouteSocket } from '../src/netlink/route-socket.js';
-import type { LinkRecord } from '../src/link.js';
+import type { LinkRecord } from '../src/netlink/link.js';
 import { IFF } from '../src/netlink/constants.js';
 import { Netns, vethPair } from './lab/netns.js';
 import { captureDump } from './netlink-raw-dump.js';

@@ -1,5 +1,5 @@
 /**
- * The Debian package: built from this tree with dpkg-deb (src/bundle/deb.mjs), installed with
+ * The Debian package: built from this tree with dpkg-deb (tools/deb.mjs), installed with
  * dpkg, run (--help, --version, the unit as systemd sees it, one lab scenario with the
  * installed /usr/bin/dot1x-operstate against real wpa_supplicant and hostapd), removed again.
  */
@@ -16,7 +16,7 @@ import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
 import { labDir } from './lab/peer-process.js';
 
 const execFileP = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PKG = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string };
 const BIN = '/usr/bin/dot1x-operstate';
 
@@ -42,7 +42,7 @@ test('the .deb builds, installs, runs a lab scenario with the installed binary, 
   assert.ok(!/install ok installed/.test(installed.stdout), 'dot1x-operstate is already installed on this machine: the test would replace it; remove it first');
 
   const out = labDir('deb', t);
-  const built = await sh(process.execPath, [`${ROOT}src/bundle/deb.mjs`, '--out', out]);
+  const built = await sh(process.execPath, [`${ROOT}tools/deb.mjs`, '--out', out]);
   assert.equal(built.code, 0, built.stderr);
   const deb = built.stdout.trim();
   assert.match(deb, new RegExp(`/dot1x-operstate_${PKG.version.replace(/\./g, '\\.')}_[a-z0-9]+\\.deb$`));

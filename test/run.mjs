@@ -4,8 +4,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const root = new URL('../dist/test/', import.meta.url).pathname;
-const sources = new URL('./', import.meta.url).pathname;
+const root = new URL('../dist/test', import.meta.url).pathname;
+const sources = new URL('.', import.meta.url).pathname;
 // A compiled test whose .ts is gone (renamed, deleted) stays in dist until a clean build: skip it.
 const hasSource = (p) => existsSync(join(sources, relative(root, p)).replace(/\.js$/, '.ts'));
 const filters = process.argv.slice(2);

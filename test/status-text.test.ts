@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { createPort } from './lab/cli-port.js';
 import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
-import { formatStatus, type StatusReport } from '../src/status.js';
-import { printable } from '../src/printable.js';
+import { formatStatus, type StatusReport } from '../src/daemon/status-report.js';
+import { printable } from '../src/text/printable.js';
 
 // ESC ] 0 ; title BEL sets a terminal's title; CR + a forged line would look like our own output.
 const HOSTILE = '\x1b]0;owned\x07\rlast outcome: authorized\n\x9b2J';

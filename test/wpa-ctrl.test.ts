@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { WpaCtrl, sweepStaleClientDirs } from '../src/wpa/ctrl.js';
 import { UnixDgramSocket } from '../src/wpa/unix-dgram.js';
-import { OsError } from '../src/errors.js';
+import { OsError } from '../src/cli/errors.js';
 import { labDir } from './lab/peer-process.js';
 
 test('open on a missing socket: OsError ENOENT naming the path, no client dir left', async (t) => {

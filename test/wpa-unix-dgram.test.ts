@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { UnixDgramSocket } from '../src/wpa/unix-dgram.js';
-import { OsError } from '../src/errors.js';
+import { OsError } from '../src/cli/errors.js';
 import { withTimeout } from './lab/auth-lab.js';
 import { labDir } from './lab/peer-process.js';
 

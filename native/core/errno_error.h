@@ -1,6 +1,6 @@
 // How every addon reports a failed system call to JavaScript: one Error carrying `errno`
 // (negative, Node's convention) and `syscall`, and no words. The TypeScript face of each addon
-// turns it into an OsError that says which operation on what failed (src/native-addon.ts
+// turns it into an OsError that says which operation on what failed (src/os/native-addon.ts
 // osCall), so the wording of every message lives in TypeScript and no JavaScript class has to be
 // handed to the addon at load time.
 #pragma once

@@ -7,7 +7,7 @@
     },
     {
       # The test build: what only the tests and benchmarks use (a synchronous raw dump). Built
-      # beside the production addon and never loaded by the program nor shipped (src/bundle/deb.mjs).
+      # beside the production addon and never loaded by the program nor shipped (tools/deb.mjs).
       "target_name": "dot1x_netlink_test",
       "sources": ["src/rtnl_socket.cc", "src/raw_dump.cc"]
     }

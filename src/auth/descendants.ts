@@ -12,8 +12,8 @@
  * Orphans are our children, so we reap them ourselves (libuv waits only for the pids it spawned).
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { reapChild } from '../posix.js';
-import { isTrackedChild } from '../children.js';
+import { reapChild } from '../os/posix.js';
+import { isTrackedChild } from '../os/children.js';
 
 interface ProcStat {
   pid: number;

@@ -17,11 +17,11 @@
  */
 import { spawn } from 'node:child_process';
 import type { AuthOutcome, AuthRequest, Authenticator } from './authenticator.js';
-import { silentLogger, type StructuredLogger } from '../log.js';
+import { silentLogger, type StructuredLogger } from '../text/log.js';
 import { killLeftovers } from './descendants.js';
-import { track } from '../children.js';
-import { becomeChildSubreaper } from '../posix.js';
-import { firstLineForLog, signalGroup } from '../program-output.js';
+import { track } from '../os/children.js';
+import { becomeChildSubreaper } from '../os/posix.js';
+import { firstLineForLog, signalGroup } from '../text/program-output.js';
 
 export interface ExecOptions {
   /** Program to run (absolute, or relative to the working directory). */

@@ -5,10 +5,10 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../cli/errors.js';
 import type { Authenticator } from './authenticator.js';
-import type { StructuredLogger } from '../log.js';
-import { checkTrustedFile } from '../trusted-file.js';
+import type { StructuredLogger } from '../text/log.js';
+import { checkTrustedFile } from '../os/trusted-file.js';
 import { ExecAuthenticator, type ExecOptions } from './exec.js';
 import { loadModuleAuthenticator } from './module.js';
 import { ctrlKind, DEFAULT_WPA_CTRL, resolveCtrl, WpaSupplicantAuthenticator, type WpaSupplicantOptions } from './wpa-supplicant.js';

@@ -14,11 +14,11 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../cli/errors.js';
 import { AUTH_CAUSES, type AuthOutcome, type AuthPort, type AuthReport, type AuthRequest, type Authenticator } from './authenticator.js';
-import { silentLogger, type StructuredLogger } from '../log.js';
-import { checkTrustedFile } from '../trusted-file.js';
-import { importModule } from '../import-module.js';
+import { silentLogger, type StructuredLogger } from '../text/log.js';
+import { checkTrustedFile } from '../os/trusted-file.js';
+import { importModule } from '../os/import-module.js';
 
 export interface ModuleOptions {
   path: string;

@@ -19,7 +19,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AuthOutcome, AuthPort, AuthReport, AuthRequest, Authenticator } from './authenticator.js';
-import { silentLogger, type StructuredLogger } from '../log.js';
+import { silentLogger, type StructuredLogger } from '../text/log.js';
 import { WpaMonitor, type WpaMonitorOptions } from '../wpa/monitor.js';
 import type { WpaCtrl } from '../wpa/ctrl.js';
 import { EV, credentialRequest, eapMethodOf, type WpaEvent } from '../wpa/events.js';

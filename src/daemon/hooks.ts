@@ -12,10 +12,10 @@
 import { spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StructuredLogger as Logger } from '../log.js';
-import { firstLineForLog, signalGroup } from '../program-output.js';
-import { track } from '../children.js';
-import { checkTrustedFile, octalMode } from '../trusted-file.js';
+import type { StructuredLogger as Logger } from '../text/log.js';
+import { firstLineForLog, signalGroup } from '../text/program-output.js';
+import { track } from '../os/children.js';
+import { checkTrustedFile, octalMode } from '../os/trusted-file.js';
 
 export type HookEventName = 'open' | 'close';
 

@@ -13,9 +13,9 @@
  */
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
-import { tryLockExclusive } from '../posix.js';
-import { resolveRunDir } from '../status.js';
+import { UsageError } from '../cli/errors.js';
+import { tryLockExclusive } from '../os/posix.js';
+import { resolveRunDir } from './status-report.js';
 import { prepareRunDir } from './run-dir.js';
 
 export interface InstanceLock {

@@ -1,7 +1,7 @@
 /** Small link operations the commands share, on top of the netlink binding. */
 import { RouteSocket } from '../netlink/route-socket.js';
-import { OsError, UsageError } from '../errors.js';
-import type { LinkRecord } from '../link.js';
+import { OsError, UsageError } from '../cli/errors.js';
+import type { LinkRecord } from '../netlink/link.js';
 
 /** RTM_GETLINK for NAME; a missing interface is the user's input to correct (exit 2). */
 export async function requireLink(socket: Pick<RouteSocket, 'getLink'>, ifname: string): Promise<LinkRecord> {

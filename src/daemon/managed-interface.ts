@@ -14,13 +14,13 @@ import type {
   AuthReportEvent, AuthReportsControl, AuthReportsInput, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
 } from '../../machines/contract.js';
 import { RouteSocket } from '../netlink/route-socket.js';
-import type { LinkRecord } from '../link.js';
+import type { LinkRecord } from '../netlink/link.js';
 import type { LinkView } from '../../machines/ports.js';
 import type { AuthOutcome, AuthReport, AuthRequest, Authenticator } from '../auth/authenticator.js';
-import { OsError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { DaemonStatus, LastOutcome } from '../status.js';
-import type { InterfaceMetrics } from '../metrics.js';
+import { OsError } from '../cli/errors.js';
+import type { Logger } from '../text/log.js';
+import type { DaemonStatus, LastOutcome } from './status-report.js';
+import type { InterfaceMetrics } from './metrics.js';
 import { portTarget } from '../../machines/supplicant.js';
 import type { PortFilter } from '../enforce/port-filter.js';
 import { filteredWriter } from '../enforce/filtered-writer.js';

@@ -8,10 +8,10 @@
  */
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UsageError } from '../errors.js';
-import { describeFailure } from '../failure.js';
-import type { Logger } from '../log.js';
-import { renderMetrics, type InterfaceMetrics } from '../metrics.js';
+import { UsageError } from '../cli/errors.js';
+import { describeFailure } from '../cli/failure.js';
+import type { Logger } from '../text/log.js';
+import { renderMetrics, type InterfaceMetrics } from './metrics.js';
 
 export class MetricsFile {
   private written: string | null = null;

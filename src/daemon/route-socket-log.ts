@@ -4,7 +4,7 @@
  * parser dropped at warn, since a dropped message may be a link event the machine never saw.
  */
 import type { EventEmitter } from 'node:events';
-import type { StructuredLogger } from '../log.js';
+import type { StructuredLogger } from '../text/log.js';
 import type { RouteSocketEvents } from '../netlink/route-socket.js';
 
 export function logRouteSocket(socket: Pick<EventEmitter<RouteSocketEvents>, 'on'>, log: StructuredLogger, trace: boolean): void {

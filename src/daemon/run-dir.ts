@@ -7,8 +7,8 @@
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { RuntimeFailure, UsageError } from '../errors.js';
-import { octalMode, othersCanChange } from '../trusted-file.js';
+import { RuntimeFailure, UsageError } from '../cli/errors.js';
+import { octalMode, othersCanChange } from '../os/trusted-file.js';
 
 export function prepareRunDir(dir: string): void {
   try {

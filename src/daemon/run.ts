@@ -2,7 +2,7 @@
  * The run command: manage each named interface until SIGTERM/SIGINT.
  *
  * Order matters, because bad input must leave every link exactly as it was:
- *   1. options validated (src/options.ts, before this runs)
+ *   1. options validated (src/cli/options.ts, before this runs)
  *   2. the backend is made (createAuthenticator checks --exec / --module / --wpa-ctrl)
  *   3. every interface must exist (RTM_GETLINK; exit 2 when one does not)
  *   4. privilege probe: an RTM_SETLINK without attributes needs CAP_NET_ADMIN like any other
@@ -14,12 +14,12 @@
 import { RouteSocket } from '../netlink/route-socket.js';
 import { createAuthenticator, type AuthenticatorOptions } from '../auth/index.js';
 import type { Authenticator } from '../auth/authenticator.js';
-import { OsError } from '../errors.js';
-import { EXIT, type ExitStatus } from '../exit-codes.js';
-import { describeFailure } from '../failure.js';
-import { createLogger, type Logger } from '../log.js';
-import type { AuthConfig, RunConfig } from '../options.js';
-import { resolveRunDir, statusSocketPath, type DaemonOptions } from '../status.js';
+import { OsError } from '../cli/errors.js';
+import { EXIT, type ExitStatus } from '../cli/exit-codes.js';
+import { describeFailure } from '../cli/failure.js';
+import { createLogger, type Logger } from '../text/log.js';
+import type { AuthConfig, RunConfig } from '../cli/options.js';
+import { resolveRunDir, statusSocketPath, type DaemonOptions } from './status-report.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { requireLink } from './links.js';
 import { logRouteSocket } from './route-socket-log.js';
@@ -28,8 +28,8 @@ import { openStatusServer, type StatusServer } from './status-server.js';
 import { withTimeout } from './with-timeout.js';
 import { SdNotifier, statusLine } from './sd-notify.js';
 import { MetricsFile } from './metrics-file.js';
-import { programVersion } from '../version.js';
-import { RuntimeFailure } from '../errors.js';
+import { programVersion } from '../cli/version.js';
+import { RuntimeFailure } from '../cli/errors.js';
 import { NftSession, findNft, nftAsync, nftSync } from '../enforce/nft.js';
 import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
 import { NfnetlinkSocket } from '../enforce/nfnetlink.js';

@@ -10,8 +10,8 @@
  * WATCHDOG=1 every half of it, the interval sd_watchdog_enabled(3) recommends.
  */
 import { UnixDgramSocket } from '../wpa/unix-dgram.js';
-import { describeFailure } from '../failure.js';
-import type { Logger } from '../log.js';
+import { describeFailure } from '../cli/failure.js';
+import type { Logger } from '../text/log.js';
 
 export class SdNotifier {
   private readonly socket: UnixDgramSocket;

@@ -7,8 +7,8 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { unlinkSync, lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { UsageError } from '../errors.js';
-import type { DaemonStatus } from '../status.js';
+import { UsageError } from '../cli/errors.js';
+import type { DaemonStatus } from './status-report.js';
 import { prepareRunDir } from './run-dir.js';
 
 /** A status answer is one line; a client still connected after this is cut off. */

@@ -5,7 +5,7 @@
  * at once. A lift that fails fails the write (the machine retries it), except the restore
  * (linkmode 0), which must go out anyway.
  */
-import type { LinkSettings } from '../link.js';
+import type { LinkSettings } from '../netlink/link.js';
 import type { WriteLinkInput } from '../../machines/contract.js';
 import { Turns } from './turns.js';
 

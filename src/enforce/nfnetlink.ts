@@ -17,8 +17,8 @@
 import { closeSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Turns } from './turns.js';
-import { RuntimeFailure, errnoName } from '../errors.js';
-import { openNetlink, receiveNetlink, sendNetlink } from '../posix.js';
+import { RuntimeFailure, errnoName } from '../cli/errors.js';
+import { openNetlink, receiveNetlink, sendNetlink } from '../os/posix.js';
 
 const NETLINK_NETFILTER = 12;
 const NLMSG_HDRLEN = 16;

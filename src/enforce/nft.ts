@@ -12,8 +12,8 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { RuntimeFailure } from '../errors.js';
-import { track } from '../children.js';
+import { RuntimeFailure } from '../cli/errors.js';
+import { track } from '../os/children.js';
 
 /** Where nft lives on Debian (/usr/sbin), also for a daemon started with a user's PATH. */
 const SBIN = ['/usr/sbin', '/sbin'];

@@ -6,7 +6,7 @@
  * it into records here, with one object literal each, is what keeps a 1000-link dump cheap:
  * one crossing of N-API per batch instead of one per attribute.
  */
-import type { LinkRecord } from '../link.js';
+import type { LinkRecord } from './link.js';
 import { IFF, operStateName } from './constants.js';
 
 /** enum ItemKind in parse.h. */

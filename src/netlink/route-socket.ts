@@ -16,11 +16,11 @@
  *   confirms state by query anyway: docs/kernel-contract.md#what-the-ack-proves).
  */
 import { EventEmitter } from 'node:events';
-import { loadAddon, osCall } from '../native-addon.js';
+import { loadAddon, osCall } from '../os/native-addon.js';
 import { constants as osConstants } from 'node:os';
 
-import { OsError } from '../errors.js';
-import type { LinkRecord, LinkSettings } from '../link.js';
+import { OsError } from '../cli/errors.js';
+import type { LinkRecord, LinkSettings } from './link.js';
 import { IF_OPER } from './constants.js';
 import { ITEM_WORDS, ItemKind, NLM_F_DUMP_INTR, ORIGIN_MULTICAST, STRINGS_PER_LINK, Word, checkLayout, isLinkItem, linkRecordAt, splitStrings, type NativeLayout } from './batch.js';
 

@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger, type StructuredLogger } from '../log.js';
+import { silentLogger, type StructuredLogger } from '../text/log.js';
 import { UnixDgramSocket } from './unix-dgram.js';
 import { isEvent, loggable, parseEvent, type WpaEvent } from './events.js';
 

@@ -8,7 +8,7 @@
  * socket file behind, and a connected AF_UNIX datagram socket gets no error until it sends.
  */
 import { EventEmitter } from 'node:events';
-import { silentLogger, type StructuredLogger } from '../log.js';
+import { silentLogger, type StructuredLogger } from '../text/log.js';
 import { WpaCtrl, type WpaCtrlOptions } from './ctrl.js';
 import { EV, type WpaEvent } from './events.js';
 

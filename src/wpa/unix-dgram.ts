@@ -9,8 +9,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
-import { loadAddon, osCall } from '../native-addon.js';
-import { OsError } from '../errors.js';
+import { loadAddon, osCall } from '../os/native-addon.js';
+import { OsError } from '../cli/errors.js';
 
 interface NativeSocket {
   bind(path: string): void;

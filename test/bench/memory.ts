@@ -12,7 +12,7 @@ import { DaemonProcess } from '../lab/dot1x-daemon.js';
 import { Scope } from '../lab/lab.js';
 import { labDir } from '../lab/peer-process.js';
 import { RouteSocket } from '../../src/netlink/route-socket.js';
-import type { LinkRecord } from '../../src/link.js';
+import type { LinkRecord } from '../../src/netlink/link.js';
 import { below, info, type Bench, type BenchResult } from './report.js';
 import { killOwned, procSample, spawnIdleNode, window, type ProcSample } from './probes.js';
 

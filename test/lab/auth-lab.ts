@@ -5,7 +5,7 @@
  */
 import type { TestContext } from 'node:test';
 import type { AuthOutcome, AuthPort, AuthReport, AuthRequest, Authenticator } from '../../src/auth/authenticator.js';
-import type { StructuredLogger } from '../../src/log.js';
+import type { StructuredLogger } from '../../src/text/log.js';
 import { Netns, vethPair } from './netns.js';
 
 export interface LinkLab {

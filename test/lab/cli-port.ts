@@ -8,7 +8,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { RouteSocket } from '../../src/netlink/route-socket.js';
-import type { LinkRecord } from '../../src/link.js';
+import type { LinkRecord } from '../../src/netlink/link.js';
 import { Netns, vethPair } from './netns.js';
 import { labDir } from './peer-process.js';
 import { DaemonProcess } from './dot1x-daemon.js';

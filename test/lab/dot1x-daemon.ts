@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import type { Netns } from './netns.js';
 import { readableCopy } from './readable-copy.js';
-import { DEFAULT_RUN_DIR } from '../../src/status.js';
+import { DEFAULT_RUN_DIR } from '../../src/daemon/status-report.js';
 
 /** Instance lock files in DIR that record PID (src/daemon/instance-lock.ts writes "PID\n"). */
 function removeLockFiles(dir: string, pid: number | undefined): void {

@@ -11,7 +11,7 @@
  */
 import type { TestContext } from 'node:test';
 import { RouteSocket } from '../../src/netlink/route-socket.js';
-import type { LinkRecord } from '../../src/link.js';
+import type { LinkRecord } from '../../src/netlink/link.js';
 import type { OperState } from '../../src/netlink/constants.js';
 import type { Netns } from './netns.js';
 

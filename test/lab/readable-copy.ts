@@ -14,7 +14,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The clone's root, from dist/test/lab/ where this file runs. */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** Build-time packages: nothing at run time imports them. */
 const SKIP_PACKAGES = new Set(['typescript', '@types', 'undici-types', 'netlink', 'node-addon-api', 'node-gyp-build']);

@@ -1,5 +1,5 @@
 // Three system calls Node does not offer, as thin wrappers: each returns what the call
-// returned, or the negated errno, and decides nothing (src/posix.ts gives them meaning and
+// returned, or the negated errno, and decides nothing (src/os/posix.ts gives them meaning and
 // words). Returned, not thrown as native/core/errno_error.h does: EWOULDBLOCK from flock and
 // ECHILD from waitpid are answers here, not failures.
 //   flockExclusive(fd)   flock(2) LOCK_EX | LOCK_NB

@@ -9,7 +9,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
-import { DEFAULT_RUN_DIR } from '../status.js';
+import { DEFAULT_RUN_DIR } from '../daemon/status-report.js';
 
 export interface FoundDaemon {
   pid: number;

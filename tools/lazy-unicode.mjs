@@ -1,4 +1,4 @@
-// Stand-ins the bundle uses in string-width (src/bundle/build.mjs). string-width, which yargs'
+// Stand-ins the bundle uses in string-width (tools/bundle.mjs). string-width, which yargs'
 // help layout needs, builds an Intl.Segmenter and Unicode property regular expressions
 // (\p{RGI_Emoji} above all) when it is loaded: about 15 ms of ICU work on every start of the
 // daemon, though only --help and usage messages ever lay text out. These build the real

@@ -5,9 +5,9 @@
 import { connect } from 'node:net';
 import { lstatSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { LinkRecord } from './link.js';
-import type { AuthCause } from './auth/authenticator.js';
-import { printable } from './printable.js';
+import type { LinkRecord } from '../netlink/link.js';
+import type { AuthCause } from '../auth/authenticator.js';
+import { printable } from '../text/printable.js';
 
 export const DEFAULT_RUN_DIR = '/run/dot1x-operstate';
 

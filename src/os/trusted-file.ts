@@ -6,7 +6,7 @@
  */
 import { realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
-import { UsageError } from './errors.js';
+import { UsageError } from '../cli/errors.js';
 
 const S_ISVTX = 0o1000;
 

@@ -1,5 +1,5 @@
-import type { OperState, LinkMode } from './netlink/constants.js';
-import type { LinkMode as MachineLinkMode, LinkView, OperState as MachineOperState } from '../machines/ports.js';
+import type { OperState, LinkMode } from './constants.js';
+import type { LinkMode as MachineLinkMode, LinkView, OperState as MachineOperState } from '../../machines/ports.js';
 
 /**
  * One RTM_NEWLINK / RTM_DELLINK message from the kernel, parsed.
@@ -54,7 +54,7 @@ export interface LinkRecord {
 }
 
 /** What the machine writes (machines/ports.ts); RouteSocket.setLink sends it. */
-export type { LinkSettings } from '../machines/ports.js';
+export type { LinkSettings } from '../../machines/ports.js';
 
 /**
  * Checked at compile time: a LinkRecord is what the machine reads of a link, and the netlink

@@ -8,16 +8,16 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { RouteSocket } from '../netlink/route-socket.js';
-import { OsError, UsageError } from '../errors.js';
-import { EXIT, type ExitStatus } from '../exit-codes.js';
-import { describeFailure } from '../failure.js';
-import type { LinkRecord } from '../link.js';
-import { DEFAULTS } from '../options.js';
-import { resolveRunDir } from '../status.js';
-import { formatDoctor, ok, problem, skipped, type CheckResult, type DoctorReport } from '../doctor.js';
+import { OsError, UsageError } from '../cli/errors.js';
+import { EXIT, type ExitStatus } from '../cli/exit-codes.js';
+import { describeFailure } from '../cli/failure.js';
+import type { LinkRecord } from '../netlink/link.js';
+import { DEFAULTS } from '../cli/options.js';
+import { resolveRunDir } from '../daemon/status-report.js';
+import { formatDoctor, ok, problem, skipped, type CheckResult, type DoctorReport } from './doctor-report.js';
 import { ctrlSocketPath } from '../auth/wpa-supplicant.js';
 import { WpaCtrl } from '../wpa/ctrl.js';
-import { locateDaemon } from './status-command.js';
+import { locateDaemon } from './status.js';
 
 export interface DoctorOptions {
   json: boolean;

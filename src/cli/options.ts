@@ -7,10 +7,10 @@
 import { resolve } from 'node:path';
 import { UsageError } from './errors.js';
 import { validateIfname } from './ifname.js';
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
-import type { SupplicantTiming } from '../machines/contract.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../text/log.js';
+import type { SupplicantTiming } from '../../machines/contract.js';
 
-import { AUTH_KINDS, type AuthKind } from './auth/index.js';
+import { AUTH_KINDS, type AuthKind } from '../auth/index.js';
 
 export const DEFAULTS = {
   auth: 'wpa-supplicant' as AuthKind,

@@ -1,10 +1,10 @@
 /** `status IFNAME [--json]`: the kernel's view, plus the daemon's when one answers. */
 import { RouteSocket } from '../netlink/route-socket.js';
-import { EXIT, type ExitStatus } from '../exit-codes.js';
-import type { LinkRecord } from '../link.js';
-import { formatStatus, kernelStatus, queryDaemonStatus, resolveRunDir, statusSocketPath, type DaemonQuery, type StatusReport } from '../status.js';
+import { EXIT, type ExitStatus } from '../cli/exit-codes.js';
+import type { LinkRecord } from '../netlink/link.js';
+import { formatStatus, kernelStatus, queryDaemonStatus, resolveRunDir, statusSocketPath, type DaemonQuery, type StatusReport } from '../daemon/status-report.js';
 import { findDaemons } from './find-daemon.js';
-import { requireLink } from './links.js';
+import { requireLink } from '../daemon/links.js';
 
 export interface LocatedDaemon {
   /** The run directory whose socket answered (or was asked). */
@@ -16,7 +16,7 @@ export interface LocatedDaemon {
 
 /**
  * Asks the daemon for IFNAME in RUNDIR; when none listens there, one of this namespace that
- * uses another run directory (src/daemon/find-daemon.ts). LINK is the kernel's view, if any.
+ * uses another run directory (src/commands/find-daemon.ts). LINK is the kernel's view, if any.
  */
 export async function locateDaemon(ifname: string, runDir: string, link: LinkRecord | null): Promise<LocatedDaemon> {
   let daemon = await queryDaemonStatus(statusSocketPath(runDir, ifname));

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 const lazyModule = fileURLToPath(new URL('./lazy-unicode.mjs', import.meta.url));
 
 /**
@@ -27,7 +27,7 @@ const lazyUnicode = {
         return `const ${name} = new __LazyRegExp(String.raw\`${body}\`, ${JSON.stringify(flags)});`;
       });
       text = text.replace(/new Intl\.Segmenter\(\)/g, () => { n++; return 'new __LazySegmenter()'; });
-      if (n === 0) console.warn(`src/bundle/build.mjs: nothing to make lazy in ${args.path} (start-up pays for its Unicode tables)`);
+      if (n === 0) console.warn(`tools/bundle.mjs: nothing to make lazy in ${args.path} (start-up pays for its Unicode tables)`);
       return { contents: `import { LazyRegExp as __LazyRegExp, LazySegmenter as __LazySegmenter } from ${JSON.stringify(lazyModule)};\n${text}`, loader: 'js' };
     });
   },
@@ -41,7 +41,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // Loaded only for --log-format pretty (src/log.ts), from node_modules at run time.
+  // Loaded only for --log-format pretty (src/text/log.ts), from node_modules at run time.
   external: ['pino-pretty'],
   // import.meta does not exist in CommonJS: the modules that locate files from it get the bundle's URL.
   define: { 'import.meta.url': '__bundleUrl' },
@@ -68,5 +68,5 @@ const r = spawnSync(process.execPath, ['--max-semi-space-size=1', cli, 'status',
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 if (r.status !== 0) {
-  console.error(`src/bundle/build.mjs: the code-cache run of ${cli} failed (status ${r.status}); the CLI works without the cache, only slower`);
+  console.error(`tools/bundle.mjs: the code-cache run of ${cli} failed (status ${r.status}); the CLI works without the cache, only slower`);
 }

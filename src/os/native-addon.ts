@@ -1,15 +1,17 @@
 /**
  * Loads one of our native addons from native/<name>/build/Release, and turns what they throw for
- * a failed system call into an OsError. The path is taken relative to this module, which sits
- * one level below the package root both as compiled (dist/src/) and when bundled into
- * dist/src/cli.js, so the same path serves both.
+ * a failed system call into an OsError. The path is taken from our package's directory
+ * (src/os/package-root.ts), which serves the compiled tree, the bundle and the Debian package alike.
  */
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { OsError } from './errors.js';
+import { join } from 'node:path';
+import { OsError } from '../cli/errors.js';
+import { packageRoot } from './package-root.js';
 
 export function loadAddon<T>(name: string, file: string): T {
-  const path = fileURLToPath(new URL(`../../native/${name}/build/Release/${file}`, import.meta.url));
+  const root = packageRoot();
+  if (root === null) throw new Error(`cannot load the ${name} addon: no package.json of dot1x-operstate above ${import.meta.url}`);
+  const path = join(root.dir, 'native', name, 'build', 'Release', file);
   try {
     return createRequire(import.meta.url)(path) as T;
   } catch (e) {

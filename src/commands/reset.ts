@@ -4,12 +4,12 @@
  * because an ignored request is ACKed too (docs/kernel-contract.md#what-the-ack-proves). The
  * --enforce table of the interface goes too, when there is one.
  */
-import { RuntimeFailure } from '../errors.js';
+import { RuntimeFailure } from '../cli/errors.js';
 import { RouteSocket } from '../netlink/route-socket.js';
-import { EXIT, type ExitStatus } from '../exit-codes.js';
-import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
+import { EXIT, type ExitStatus } from '../cli/exit-codes.js';
+import { acquireInstanceLock, type InstanceLock } from '../daemon/instance-lock.js';
 import { RESTORE_SETTINGS } from '../../machines/contract.js';
-import { requireLink, explainNotUp } from './links.js';
+import { requireLink, explainNotUp } from '../daemon/links.js';
 import { findNft, nftSync } from '../enforce/nft.js';
 import { tableName } from '../enforce/port-filter.js';
 

@@ -3,7 +3,7 @@
  * what a fleet's monitoring reads about each managed port. Pure: the daemon hands in what each
  * interface says, src/daemon/metrics-file.ts writes the result.
  */
-import { AUTH_CAUSES } from './auth/authenticator.js';
+import { AUTH_CAUSES } from '../auth/authenticator.js';
 
 /** The states a port is reported in: the PAE's while running, else the machine's or the daemon's. */
 export const METRIC_STATES = [

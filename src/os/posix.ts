@@ -4,7 +4,7 @@
  */
 import { constants } from 'node:os';
 import { loadAddon } from './native-addon.js';
-import { errnoName } from './errors.js';
+import { errnoName } from '../cli/errors.js';
 
 interface NativePosix {
   flockExclusive(fd: number): number;

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AnyStateNode, TransitionDefinition } from 'xstate';
-import { supplicantMachine } from './supplicant.js';
+import { supplicantMachine } from '../machines/supplicant.js';
 
 export const DIAGRAM_START = '<!-- machine-diagram:start -->';
 export const DIAGRAM_END = '<!-- machine-diagram:end -->';

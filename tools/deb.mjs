@@ -4,21 +4,21 @@
 //   /usr/bin/dot1x-operstate   a link to the CLI
 //   /lib/systemd/system/dot1x-operstate@.service, /etc/dot1x-operstate/hooks.d,
 //   /usr/share/doc/dot1x-operstate (README, copyright, examples)
-// Usage: node src/bundle/deb.mjs [--out DIR]   (default: the package root)
+// Usage: node tools/deb.mjs [--out DIR]   (default: the package root)
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 const outIndex = process.argv.indexOf('--out');
 const outDir = outIndex > 0 ? process.argv[outIndex + 1] : root;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const NODE_MIN = pkg.engines.node.replace(/^>=\s*/, '');
 
 function fail(message) {
-  console.error(`src/bundle/deb.mjs: ${message}`);
+  console.error(`tools/deb.mjs: ${message}`);
   process.exit(1);
 }
 
@@ -35,7 +35,7 @@ function run(cmd, args) {
  */
 const ADDONS = ['native/netlink/build/Release/dot1x_netlink.node', 'native/unix-dgram/build/Release/dot1x_unix_dgram.node',
   'native/posix/build/Release/dot1x_posix.node'];
-const needed = ['dist/src/cli.js', 'dist/src/cli.bundle.cjs', 'dist/src/import-module.js', ...ADDONS];
+const needed = ['dist/src/cli.js', 'dist/src/cli.bundle.cjs', 'dist/src/os/import-module.js', ...ADDONS];
 for (const f of needed) if (!existsSync(join(root, f))) fail(`${f} is missing: run npm ci (or npm run build) first`);
 
 /** A package's directory as node would find it from FROM (node_modules of FROM and its parents). */
@@ -64,7 +64,7 @@ const arch = run('dpkg', ['--print-architecture']);
 const stage = mkdtempSync(join(tmpdir(), 'dot1x-deb-'));
 try {
   const lib = join(stage, 'usr/lib/dot1x-operstate');
-  for (const f of ['dist/src/cli.js', 'dist/src/cli.bundle.cjs', 'dist/src/cli.bundle.cjs.v8cache', 'dist/src/import-module.js', ...ADDONS]) {
+  for (const f of ['dist/src/cli.js', 'dist/src/cli.bundle.cjs', 'dist/src/cli.bundle.cjs.v8cache', 'dist/src/os/import-module.js', ...ADDONS]) {
     if (!existsSync(join(root, f))) continue; // the code cache is optional
     mkdirSync(dirname(join(lib, f)), { recursive: true });
     cpSync(join(root, f), join(lib, f));

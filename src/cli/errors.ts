@@ -4,7 +4,7 @@ import { constants } from 'node:os';
  * A failed system call or kernel request, with Node's conventions (like fs errors):
  * `code` ('EPERM', 'ENODEV', ...), negative `errno`, `syscall`, and a message that says which
  * operation on which interface failed. What the native addons report as an errno and a call
- * becomes one of these in TypeScript (src/native-addon.ts osCall), so every OS-level failure in
+ * becomes one of these in TypeScript (src/os/native-addon.ts osCall), so every OS-level failure in
  * the project is one type and every message is worded here.
  */
 export class OsError extends Error {
