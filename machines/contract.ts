@@ -109,7 +109,7 @@ export type SupplicantPorts = KernelPort & AuthenticatorPort & RestorePort;
 
 /** Timers and bounds, all in milliseconds. Names follow IEEE 802.1X where one exists. */
 export interface SupplicantTiming {
-  /** authPeriod-like bound on one authentication exchange (CLI --auth-timeout). */
+  /** --auth-timeout: bound on one authentication exchange (IEEE 802.1X authPeriod bounds each request instead). */
   authTimeoutMs: number;
   /** heldPeriod-like backoff after a failure: first delay and cap (CLI --retry-min/--retry-max). */
   retryMinMs: number;
@@ -132,14 +132,14 @@ export interface SupplicantTiming {
    * Extra time the machine allows past authTimeoutMs when the provided `authenticate` actor
    * enforces authTimeoutMs itself: the backend, aborted at the deadline, then still gets to say
    * why (e.g. no-authenticator: EAP never started) before the machine records a bare timeout.
-   * Default 0: the machine's own authPeriod is the deadline.
+   * Default 0: the machine's own authTimeout is the deadline.
    */
   authGraceMs?: number;
   /**
    * IEEE 802.1X startPeriod: while no EAP request has arrived (CONNECTING), the EAPOL-Start is
    * sent again after this long, maxStart times in all; then the attempt ends as
    * no-authenticator. Only for a backend that reports 'eap-started' (it is how the machine
-   * knows the authenticator answered). Absent: the exchange is bounded by authPeriod alone.
+   * knows the authenticator answered). Absent: the exchange is bounded by authTimeout alone.
    */
   startPeriodMs?: number;
   /** IEEE 802.1X maxStart: EAPOL-Starts per attempt before the port counts as silent. Default 3. */

@@ -50,7 +50,7 @@ export const backendDownCloses = {
 /**
  * One authentication exchange as a state: the attempt starts on entry, its actor is aborted on
  * exit (its signal), and it ends authorized only when the success belongs to the current carrier
- * epoch (guard successInCurrentEpoch); a failure, an actor error or authPeriod leads to `onFailure`.
+ * epoch (guard successInCurrentEpoch); a failure, an actor error or authTimeout leads to `onFailure`.
  */
 export function exchange(onSuccess: string, onFailure: string | readonly string[]) {
   return {
@@ -66,7 +66,7 @@ export function exchange(onSuccess: string, onFailure: string | readonly string[
       onError: { target: onFailure, actions: { type: 'recordFailure', params: failure.error } },
     },
     after: {
-      authPeriod: { target: onFailure, actions: { type: 'recordFailure', params: failure.timeout } },
+      authTimeout: { target: onFailure, actions: { type: 'recordFailure', params: failure.timeout } },
     },
   } as const;
 }
@@ -98,7 +98,7 @@ export function failTo<E>(params: (args: { context: SupplicantContext; event: E 
  * the standard assumes no authenticator and authorizes the port; here the attempt fails as
  * no-authenticator and is retried (or, only when `optional` was asked for, the port opens in a
  * state of its own). The authenticator's answer ('eap-started') moves to AUTHENTICATING, whose
- * bound is authPeriod.
+ * bound is authTimeout.
  */
 export const attemptState = {
   entry: 'beginAttempt',
@@ -141,14 +141,14 @@ export const attemptState = {
             actions: { type: 'recordFailure', params: failure.silent },
           },
           { guard: 'startPeriodSet', target: `${PAE}.held`, actions: { type: 'recordFailure', params: failure.silent } },
-          // No start period (the backend cannot say whether anyone answered): authPeriod alone.
+          // No start period (the backend cannot say whether anyone answered): authTimeout alone.
           { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failure.timeout } },
         ],
       },
     },
-    /** AUTHENTICATING: the authenticator answered; the exchange has authPeriod to finish. */
+    /** AUTHENTICATING: the authenticator answered; the exchange has authTimeout to finish. */
     exchanging: {
-      after: { authPeriod: { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failure.timeout } } },
+      after: { authTimeout: { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failure.timeout } } },
     },
   },
 } as const;
@@ -176,7 +176,7 @@ export const paeRegion = {
        */
       following: {
         entry: [{ type: 'desire', params: { wish: 'DORMANT' } }, 'beginFollow', { type: 'noteAnswered', params: { following: true } }],
-        after: { authPeriod: { target: 'held', actions: { type: 'recordFailure', params: failure.timeout } } },
+        after: { authTimeout: { target: 'held', actions: { type: 'recordFailure', params: failure.timeout } } },
         on: {
           reauthenticate: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'reauthenticate' } } },
           'auth.report': [

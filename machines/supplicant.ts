@@ -9,7 +9,7 @@
  *     pae   disconnected -> authenticating -> authorized | held   (IEEE 802.1X Supplicant PAE:
  *           DISCONNECTED, CONNECTING/AUTHENTICATING, AUTHENTICATED, HELD)
  *           authenticating.connecting: EAPOL-Start every startPeriod, maxStart times (then
- *           no-authenticator); authenticating.exchanging: the authenticator answered, authPeriod
+ *           no-authenticator); authenticating.exchanging: the authenticator answered, authTimeout
  *           following: an exchange the switch began on its own while we waited
  *           openNoAuthenticator: `optional` only, UP while no authenticator answers (not AUTHENTICATED)
  *     port  keeps the kernel's operstate equal to what the PAE decided (DORMANT or UP), and
@@ -169,9 +169,12 @@ export const supplicantMachine = setup({
     reassertBudgetLeft: ({ context }) => portWriterGuards.reassertBudgetLeft({ context }),
   },
   delays: {
-    /** authPeriod-like bound on one exchange (IEEE 802.1X authPeriod is per-request; this is per-exchange). */
-    authPeriod: ({ context }) => context.timing.authTimeoutMs + (context.timing.authGraceMs ?? 0),
-    /** startWhen: wait for an answer to one EAPOL-Start; without a start period, authPeriod. */
+    /**
+     * --auth-timeout, the bound on one exchange: IEEE 802.1X authPeriod, which bounds each
+     * request; this bounds the whole exchange (docs/machine.md).
+     */
+    authTimeout: ({ context }) => context.timing.authTimeoutMs + (context.timing.authGraceMs ?? 0),
+    /** --start-period (IEEE 802.1X startPeriod, timer startWhen): wait for an answer to one EAPOL-Start; without a start period, authTimeout. */
     startPeriod: ({ context }) => context.timing.startPeriodMs ?? context.timing.authTimeoutMs + (context.timing.authGraceMs ?? 0),
     /** HELD: wait after a failure (backoff, machines/backoff.ts). */
     heldPeriod: ({ context }) => context.heldMs,

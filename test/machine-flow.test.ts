@@ -130,7 +130,7 @@ test('jitter and per-cause floors shape heldPeriod', async () => {
   assert.equal(heldPeriodMs({ retryMinMs: 1_000, retryMaxMs: 60_000, retryJitter: 0 }, 200, null, 0), 60_000, 'no overflow');
 });
 
-test('timeout: the exchange is aborted after authPeriod and counted as cause "timeout"', async () => {
+test('timeout: the exchange is aborted after authTimeout and counted as cause "timeout"', async () => {
   const h = startMachine({ timing: { authTimeoutMs: 5_000 } });
   await settle();
   const auth = h.auth.pendingAuth();
