@@ -1,9 +1,10 @@
 /**
- * heldPeriod: how long the supplicant waits after a failed authentication before the next
- * attempt. IEEE 802.1X-2004 (8.2.11) holds a failed supplicant for a fixed heldPeriod (60 s);
- * this daemon runs unattended for as long as the machine is up, so the wait grows instead:
- * exponential from retryMinMs, capped at retryMaxMs, spread by jitter so that many ports behind
- * one switch (all bounced by the same power cut) do not retry in lockstep.
+ * heldMs: how long the supplicant waits after a failed authentication before the next attempt
+ * (the machine's `held` delay, logged as heldMs). IEEE 802.1X-2004 (8.2.11) holds a failed
+ * supplicant for a fixed heldPeriod (60 s); this daemon runs unattended for as long as the
+ * machine is up, so the wait grows instead: exponential from retryMinMs (--retry-min), capped
+ * at retryMaxMs (--retry-max), spread by jitter so that many ports behind one switch (all
+ * bounced by the same power cut) do not retry in lockstep.
  */
 import type { AuthCause } from './ports.js';
 import type { SupplicantTiming } from './contract.js';
@@ -25,7 +26,7 @@ export const SILENT_PORT_RETRY_CAP_MS = 30_000;
  * start period (jitter included).
  * `random` is in [0, 1). The result is a whole number of milliseconds.
  */
-export function heldPeriodMs(
+export function heldMsAfter(
   timing: Pick<SupplicantTiming, 'retryMinMs' | 'retryMaxMs' | 'retryJitter' | 'causeDelayMs' | 'startPeriodMs'>,
   failures: number,
   cause: AuthCause | null,

@@ -111,7 +111,7 @@ export type SupplicantPorts = KernelPort & AuthenticatorPort & RestorePort;
 export interface SupplicantTiming {
   /** --auth-timeout: bound on one authentication exchange (IEEE 802.1X authPeriod bounds each request instead). */
   authTimeoutMs: number;
-  /** heldPeriod-like backoff after a failure: first delay and cap (CLI --retry-min/--retry-max). */
+  /** --retry-min, --retry-max: the first and the longest wait after a failure (heldMs, machines/backoff.ts). */
   retryMinMs: number;
   retryMaxMs: number;
   /** Fraction of random spread added to each backoff delay, 0..1. */

@@ -171,7 +171,7 @@ export const paeRegion = {
       /**
        * The switch began an exchange on its own (after its quiet period, on tx-period or
        * its re-authentication timer) while no attempt of ours ran: follow it rather than
-       * wait out heldPeriod. Its verdict comes as a 'reauthenticated' report; a success
+       * wait out heldMs. Its verdict comes as a 'reauthenticated' report; a success
        * opens the port only in the carrier epoch the exchange began in.
        */
       following: {
@@ -192,13 +192,13 @@ export const paeRegion = {
       },
       /**
        * `optional` only: maxStart EAPOL-Starts went unanswered in this carrier epoch, so the
-       * port is open (UP) without 802.1X. Not AUTHENTICATED: starts go on at heldPeriod
+       * port is open (UP) without 802.1X. Not AUTHENTICATED: starts go on after heldMs
        * (the attempt keeps the port open until an authenticator answers), and an exchange
        * the switch begins closes it at once (following).
        */
       openNoAuthenticator: {
         entry: 'openWithoutAuthenticator',
-        after: { heldPeriod: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'retry' } } } },
+        after: { held: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'retry' } } } },
         on: {
           reauthenticate: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'reauthenticate' } } },
           'auth.report': [
@@ -242,12 +242,12 @@ export const paeRegion = {
           reauthenticating: exchange('steady', [`${PAE}.held`, PORT_WRITING]),
         },
       },
-      /** HELD: operstate DORMANT; wait heldPeriod (backoff) and try again, for as long as we run. */
+      /** HELD: operstate DORMANT; wait heldMs (the backoff, IEEE 802.1X heldPeriod) and try again, for as long as we run. */
       held: {
         entry: { type: 'desire', params: { wish: 'DORMANT' } },
         after: {
           // HELD exists only while the link is ready: any change of readiness restarts the PAE.
-          heldPeriod: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'retry' } } },
+          held: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'retry' } } },
         },
         on: {
           reauthenticate: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'reauthenticate' } } },
@@ -256,7 +256,7 @@ export const paeRegion = {
             { guard: { type: 'reportIs', params: { type: 'eap-started' } }, target: 'following' },
             {
               // The backend is back, or it authorized on its own (wpa_supplicant's own
-              // retry): authenticate now rather than at the end of heldPeriod. A report
+              // retry): authenticate now rather than at the end of heldMs. A report
               // does not say when its exchange began, so it never opens the port itself.
               guard: 'reportInvitesRetry',
               target: 'authenticating',

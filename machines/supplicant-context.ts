@@ -87,7 +87,7 @@ export interface SupplicantContext {
   attempt: number;
   /** Consecutive failures since the last success or carrier change; drives the backoff. */
   failures: number;
-  /** The current heldPeriod (wait before the next attempt), ms. */
+  /** The current wait before the next attempt (IEEE 802.1X heldPeriod; the `held` delay), ms. */
   heldMs: number;
   /** Cause of the last failure (null after a success); its message goes out in authFinished. */
   lastCause: AuthCause | null;

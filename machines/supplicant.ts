@@ -40,12 +40,12 @@
  * - backend-down while authorized (wpa_supplicant died): DORMANT at once (fail closed), although
  *   the switch may still have the port authorized: nobody would answer its next
  *   re-authentication, and "RUNNING means authorized" must not rest on a process that is gone.
- *   backend-up authenticates at once; heldPeriod retries also run meanwhile.
+ *   backend-up authenticates at once; held retries also run meanwhile.
  * - Reports while HELD: backend-up, or a successful re-authentication the backend did on its
  *   own, start an exchange now. A report never opens the port by itself: it does not say when
  *   its exchange began (the invariant needs that).
  * - `reauthenticate` is ignored without carrier and while an exchange runs; in HELD it skips the
- *   rest of heldPeriod; while authorized it keeps UP during the exchange.
+ *   rest of heldMs; while authorized it keeps UP during the exchange.
  * - Any carrier/admin/dormant/testing change or counter rise restarts the PAE, also a transient
  *   "RUNNING without LOWER_UP" (the carrier really was off at that moment).
  * - `stop` before the link is known (initializing.querying) or while it is gone restores the link
@@ -72,7 +72,7 @@ import {
   type SupplicantInput,
   type SupplicantPorts,
 } from './contract.js';
-import { heldPeriodMs } from './backoff.js';
+import { heldMsAfter } from './backoff.js';
 import { countersOf, isReady, newerOf, restartReason } from './link-view.js';
 import {
   DEFAULT_MAX_START,
@@ -176,8 +176,11 @@ export const supplicantMachine = setup({
     authTimeout: ({ context }) => context.timing.authTimeoutMs + (context.timing.authGraceMs ?? 0),
     /** --start-period (IEEE 802.1X startPeriod, timer startWhen): wait for an answer to one EAPOL-Start; without a start period, authTimeout. */
     startPeriod: ({ context }) => context.timing.startPeriodMs ?? context.timing.authTimeoutMs + (context.timing.authGraceMs ?? 0),
-    /** HELD: wait after a failure (backoff, machines/backoff.ts). */
-    heldPeriod: ({ context }) => context.heldMs,
+    /**
+     * HELD: the wait after a failure, the log's heldMs (IEEE 802.1X heldPeriod, which does not
+     * grow; here a backoff between --retry-min and --retry-max, machines/backoff.ts).
+     */
+    held: ({ context }) => context.heldMs,
     /** How long a write may go unconfirmed by an echo before the link is queried. */
     confirmPeriod: ({ context }) => context.timing.confirmTimeoutMs,
     /** Wait after a failed write/query or exhausted re-assertions before trying again. */
@@ -328,10 +331,10 @@ export const supplicantMachine = setup({
         heldMs: null,
       });
     }),
-    /** Any failure: count it, compute the next heldPeriod, say why. */
+    /** Any failure: count it, compute the next heldMs, say why. */
     recordFailure: enqueueActions(({ context, enqueue }, params: { cause: AuthCause; message: string }) => {
       const failures = context.failures + 1;
-      const heldMs = heldPeriodMs(context.timing, failures, params.cause, context.random());
+      const heldMs = heldMsAfter(context.timing, failures, params.cause, context.random());
       enqueue.assign({
         failures,
         heldMs,

@@ -21,7 +21,7 @@ async function openSilent() {
   return h;
 }
 
-/** Rejected, HELD for a long heldPeriod, then the switch begins an exchange of its own. */
+/** Rejected, HELD for a long heldMs, then the switch begins an exchange of its own. */
 async function followingAfterRejection() {
   const h = startMachine({ timing: { ...SILENT, retryMinMs: 60_000 } });
   await settle();

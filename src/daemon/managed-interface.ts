@@ -65,7 +65,7 @@ const EMITTED: Record<SupplicantEmitted['type'], { level: 'debug' | 'info' | 'wa
   restored: { level: 'info', msg: 'link restored' },
 };
 
-/** PAE states that wait for the next attempt (heldPeriod). */
+/** PAE states that wait for the next attempt (heldMs). */
 const WAITING_STATES = new Set(['held', 'openNoAuthenticator']);
 
 export class ManagedInterface {
