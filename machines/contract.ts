@@ -107,7 +107,12 @@ export interface RestorePort {
 
 export type SupplicantPorts = KernelPort & AuthenticatorPort & RestorePort;
 
-/** Timers and bounds, all in milliseconds. Names follow IEEE 802.1X where one exists. */
+/**
+ * Timers and bounds, all in milliseconds. One name per idea from the option to the machine: a
+ * field is named after the option that sets it (--auth-timeout: authTimeoutMs), and a delay of
+ * the machine after the field that gives its length, without the unit (authTimeout); where
+ * IEEE 802.1X has a name of its own (authPeriod, heldPeriod), the comment gives it.
+ */
 export interface SupplicantTiming {
   /** --auth-timeout: bound on one authentication exchange (IEEE 802.1X authPeriod bounds each request instead). */
   authTimeoutMs: number;
@@ -118,12 +123,12 @@ export interface SupplicantTiming {
   retryJitter: number;
   /** Optional floor per cause, e.g. a longer wait for credentials-missing. */
   causeDelayMs?: Partial<Record<AuthCause, number>>;
-  /** How long to wait for the kernel to echo a write before querying it. */
+  /** The `confirmTimeout` delay: how long to wait for the kernel to echo a write before querying it. */
   confirmTimeoutMs: number;
   /** How many times a write the kernel did not apply is re-asserted before backing off. */
   reassertLimit: number;
   /**
-   * writeRetryPeriod: the wait after a failed RTM_SETLINK or RTM_GETLINK, or after reassertLimit
+   * The `writeRetry` delay: the wait after a failed RTM_SETLINK or RTM_GETLINK, or after reassertLimit
    * re-assertions the kernel did not apply, before the port writer tries again. A kernel-side
    * pace, unrelated to the authentication backoff (retryMinMs).
    */

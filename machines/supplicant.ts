@@ -50,7 +50,7 @@
  *   "RUNNING without LOWER_UP" (the carrier really was off at that moment).
  * - `stop` before the link is known (initializing.querying) or while it is gone restores the link
  *   of our name if one exists (a crashed earlier run may have left linkmode 1), else writes nothing.
- * - Failed writes/queries (EPERM, ENODEV) are retried after writeRetryPeriod and emitted as
+ * - Failed writes/queries (EPERM, ENODEV) are retried after writeRetry and emitted as
  *   `linkError`; whether EPERM is fatal is the daemon's call.
  * - Rename: the index is followed; `authReports` is told the new name (`port.renamed`).
  */
@@ -182,9 +182,9 @@ export const supplicantMachine = setup({
      */
     held: ({ context }) => context.heldMs,
     /** How long a write may go unconfirmed by an echo before the link is queried. */
-    confirmPeriod: ({ context }) => context.timing.confirmTimeoutMs,
+    confirmTimeout: ({ context }) => context.timing.confirmTimeoutMs,
     /** Wait after a failed write/query or exhausted re-assertions before trying again. */
-    writeRetryPeriod: ({ context }) => context.timing.writeRetryMs,
+    writeRetry: ({ context }) => context.timing.writeRetryMs,
   },
   actions: {
     /**
@@ -459,9 +459,9 @@ export const supplicantMachine = setup({
             'link.writeFailed': { guard: 'currentWrite', target: 'entryFailed', actions: linkFailed('write') },
           },
         },
-        /** A query or the entering write failed (EPERM, ...): try again after writeRetryPeriod. */
+        /** A query or the entering write failed (EPERM, ...): try again after writeRetry. */
         entryFailed: {
-          after: { writeRetryPeriod: { target: 'querying' } },
+          after: { writeRetry: { target: 'querying' } },
         },
       },
     },
