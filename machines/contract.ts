@@ -14,11 +14,8 @@ export type LinkSourceEvent =
   /** The netlink socket overran (ENOBUFS): events were lost; re-query. */
   | { type: 'link.overrun' };
 
-/** Sent by the `authReports` callback actor (input: AuthReportsInput). */
+/** Sent by the `authReports` callback actor (input: the AuthPort to watch, its ifindex and current name). */
 export type AuthReportEvent = { type: 'auth.report'; report: AuthReport };
-
-/** Input of the `authReports` callback actor: the port to watch (its ifindex and current name). */
-export type AuthReportsInput = AuthPort;
 
 /**
  * Sent by the machine to the `authReports` actor when the kernel renamed the link: the backend
@@ -76,10 +73,6 @@ export type LinkWriteEvent =
  */
 export type LinkWriter = (request: LinkWriteRequest, reply: (event: LinkWriteEvent) => void) => void;
 
-/** Input of the `authenticate` promise actor; the actor's AbortSignal aborts the exchange. */
-export type AuthenticateInput = AuthRequest;
-export type AuthenticateOutput = AuthOutcome;
-
 /**
  * The machine's ports as the actors it is given (`.provide({ actors })`): src/daemon provides the
  * real ones, test/machine-fakes.ts the fakes; both are typed by these interfaces. The link
@@ -94,10 +87,10 @@ export interface KernelPort {
 }
 
 export interface AuthenticatorPort {
-  /** One exchange; the actor's AbortSignal aborts it. */
-  authenticate: PromiseActorLogic<AuthenticateOutput, AuthenticateInput>;
+  /** One exchange: the request in, the outcome out; the actor's AbortSignal aborts it. */
+  authenticate: PromiseActorLogic<AuthOutcome, AuthRequest>;
   /** The backend's own reports, as AuthReportEvents; told of renames. */
-  authReports: CallbackActorLogic<AuthReportsControl, AuthReportsInput>;
+  authReports: CallbackActorLogic<AuthReportsControl, AuthPort>;
 }
 
 export interface RestorePort {

@@ -4,8 +4,8 @@
  * epoch moves, and how actor results are read (docs/machine.md).
  */
 import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
-import type { AuthCause, AuthOutcome, AuthReason, LinkSettings, LinkView } from './ports.js';
-import type { AuthReportEvent, AuthenticateInput, ControlEvent, LinkSourceEvent, LinkWriteEvent, SupplicantTiming } from './contract.js';
+import type { AuthCause, AuthOutcome, AuthReason, AuthRequest, LinkSettings, LinkView } from './ports.js';
+import type { AuthReportEvent, ControlEvent, LinkSourceEvent, LinkWriteEvent, SupplicantTiming } from './contract.js';
 import { inSupplicantMode, isReady, showsOperstate, type CarrierCounters, type RestartReason } from './link-view.js';
 
 /** IEEE 802.1X maxStart default. */
@@ -154,7 +154,7 @@ export function failureOf(outcome: AuthOutcome): { cause: AuthCause; message: st
 }
 
 /** The AuthRequest for the exchange about to start (authenticating and reauthenticating). */
-export function authRequest({ context }: { context: SupplicantContext }): AuthenticateInput {
+export function authRequest({ context }: { context: SupplicantContext }): AuthRequest {
   return {
     ifname: context.ifname,
     ifindex: context.index!,

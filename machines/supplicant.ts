@@ -57,14 +57,11 @@
 import {
   assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, type AnyActorRef, type EventObject,
 } from 'xstate';
-import type { AuthCause, AuthOutcome, AuthReason, AuthReport, LinkSettings, LinkView } from './ports.js';
+import type { AuthCause, AuthOutcome, AuthPort, AuthReason, AuthReport, AuthRequest, LinkSettings, LinkView } from './ports.js';
 import {
   ENTER_SETTINGS,
   RESTORE_SETTINGS,
   type AuthReportsControl,
-  type AuthReportsInput,
-  type AuthenticateInput,
-  type AuthenticateOutput,
   type LinkWriteRequest,
   type QueryLinkInput,
   type RestoreGuardEvent,
@@ -119,8 +116,8 @@ export const supplicantMachine = setup({
   actors: {
     linkSource: fromCallback<EventObject>(() => missing('linkSource')),
     queryLink: fromPromise<LinkView | null, QueryLinkInput>(async () => missing('queryLink')),
-    authenticate: fromPromise<AuthenticateOutput, AuthenticateInput>(async () => missing('authenticate')),
-    authReports: fromCallback<AuthReportsControl, AuthReportsInput>(() => missing('authReports')),
+    authenticate: fromPromise<AuthOutcome, AuthRequest>(async () => missing('authenticate')),
+    authReports: fromCallback<AuthReportsControl, AuthPort>(() => missing('authReports')),
     /** Optional safety net (contract.ts RestoreGuardEvent); the default does nothing. */
     restoreGuard: fromCallback<RestoreGuardEvent>(() => undefined),
   } satisfies SupplicantPorts,
