@@ -114,8 +114,6 @@ export interface SupplicantTiming {
   retryMaxMs: number;
   /** Fraction of random spread added to each backoff delay, 0..1. */
   retryJitter: number;
-  /** Optional floor per cause, e.g. a longer wait for credentials-missing. */
-  causeDelayMs?: Partial<Record<AuthCause, number>>;
   /** The `confirmTimeout` delay: how long to wait for the kernel to echo a write before querying it. */
   confirmTimeoutMs: number;
   /** How many times a write the kernel did not apply is re-asserted before backing off. */
