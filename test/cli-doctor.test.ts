@@ -65,11 +65,11 @@ test('doctor after a killed daemon: linkmode 1 without a daemon, fix says reset;
   assert.equal(code, 1);
   assert.equal(report.ok, false);
   const daemon = check(report, 'daemon');
-  assert.equal(daemon.status, 'problem');
+  assert.equal(daemon.status, 'fail');
   assert.match(daemon.verdict, /no daemon runs .*but linkmode 1 is still set/);
   assert.match(daemon.fix ?? '', new RegExp(`^dot1x-operstate reset ${lab.ifname}`));
   // Only that: the rest of the port is fine.
-  assert.deepEqual(report.checks.filter((c) => c.status === 'problem').map((c) => c.check), ['daemon']);
+  assert.deepEqual(report.checks.filter((c) => c.status === 'fail').map((c) => c.check), ['daemon']);
 
   const human = await lab.cli(['doctor', lab.ifname, '--wpa-ctrl', lab.supplicant.ctrlDir]);
   assert.equal(human.code, 1);
@@ -87,7 +87,7 @@ test('doctor names a network block that does not suit a wired port; exit 1', asy
   const { code, report } = await doctor(lab);
   assert.equal(code, 1);
   const network = check(report, 'wpa-network');
-  assert.equal(network.status, 'problem');
+  assert.equal(network.status, 'fail');
   assert.match(network.verdict, /ap_scan=1 \(a wired port needs ap_scan=0\)/);
   assert.match(network.verdict, /network 0: eapol_flags=3 \(needs 0/);
   assert.doesNotMatch(network.verdict, /key_mgmt/);
@@ -111,7 +111,7 @@ test('doctor: an ISC dhclient on the port is a problem unless --enforce is used'
   const args = ['doctor', 'eth0', '--json', '--run-dir', port.runDir];
   const without = JSON.parse((await runCli(port.host, args)).stdout) as DoctorOutput;
   const dhcp = without.interfaces[0]!.checks.find((c) => c.check === 'dhcp-client')!;
-  assert.equal(dhcp.status, 'problem');
+  assert.equal(dhcp.status, 'fail');
   assert.match(dhcp.verdict, new RegExp(`dhclient \\(pid ${dhclient.pid}\\) runs for it.*ignores DORMANT`));
   assert.match(dhcp.fix ?? '', /--enforce/);
   const withEnforce = await runCli(port.host, [...args, '--enforce']);
