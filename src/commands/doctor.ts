@@ -19,6 +19,7 @@ import {
 import { locateDaemon } from './status.js';
 import { interfaceCheck } from './checks/interface.js';
 import { daemonCheck } from './checks/daemon.js';
+import { portCheck } from './checks/port.js';
 import { capabilityCheck } from './checks/capability.js';
 import { wpaSupplicantCheck } from './checks/wpa-supplicant.js';
 import { networkManagerCheck } from './checks/networkmanager.js';
@@ -36,13 +37,14 @@ export interface DoctorOptions {
 }
 
 /**
- * Every check, in the order a person looks: the interface, the daemon, its privileges, the
- * backend, then the neighbours that fight over the port. How to add one: DoctorCheck in
+ * Every check, in the order a person looks: the interface, the daemon, why it has not opened
+ * the port, its privileges, the backend, then the neighbours that fight over the port. How to add one: DoctorCheck in
  * doctor-report.ts.
  */
 export const CHECKS: readonly DoctorCheck[] = [
   interfaceCheck,
   daemonCheck,
+  portCheck,
   capabilityCheck,
   wpaSupplicantCheck,
   networkManagerCheck,

@@ -80,7 +80,7 @@ export function formatStatus(report: StatusReport): string {
   if (d === null) {
     lines.push(`  daemon:   ${report.daemonNote ?? 'not running'}`);
   } else {
-    lines.push(`  daemon:   pid ${d.pid}, auth ${printable(d.auth)}${d.backendAvailable ? '' : ' (backend unavailable)'}, state ${stateName(d.state)} for ${formatDuration(d.timeInStateMs)}, attempt ${d.attempt}`);
+    lines.push(`  daemon:   pid ${d.pid}, auth ${printable(d.auth)}${d.backendAvailable ? '' : ` (backend unavailable${d.backendMessage ? `: ${printable(d.backendMessage)}` : ''})`}, state ${stateName(d.state)} for ${formatDuration(d.timeInStateMs)}, attempt ${d.attempt}`);
     if (d.starts > 0) lines.push(`            EAPOL-Starts sent in this attempt: ${d.starts}`);
     if (d.nextAttemptAt !== null) lines.push(`            next attempt at ${d.nextAttemptAt}${d.cause !== null ? ` (after ${d.cause})` : ''}`);
     if (d.lastError !== null) lines.push(`            last link error: ${printable(d.lastError)}`);

@@ -49,6 +49,8 @@ export interface DaemonStatus {
   /** The last failed link write or query (e.g. EPERM), if any. */
   lastError: string | null;
   backendAvailable: boolean;
+  /** While the backend is unavailable: what it last said about it (e.g. wpa_supplicant's socket vanished), if anything. */
+  backendMessage?: string | null;
   auth: string;
   /** The options the daemon runs with (what `doctor` checks against); absent from older daemons. */
   options?: DaemonOptions;
