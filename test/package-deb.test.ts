@@ -98,6 +98,9 @@ test('the .deb ships what runs and nothing else, with the files Debian wants, an
   assert.match(depends, /^nodejs \(>= 20\.19\), /);
   assert.match(depends, /\blibc6 \(>= [\d.]+\)/, 'the addons need libc (dpkg-shlibdeps)');
 
+  // The manual page names the version it describes.
+  assert.match(readFileSync(join(ROOT, 'docs/dot1x-operstate.8'), 'utf8'), new RegExp(`^\\.TH DOT1X-OPERSTATE 8 \\S+ "dot1x-operstate ${PKG.version.replace(/\./g, '\\.')}"`, 'm'));
+
   const listed = await contents(deb);
   const ours = listed.filter((p) => !p.startsWith(`${LIB}/node_modules/`) && !p.startsWith(`${DOC}/examples/`));
   assert.deepEqual(ours.filter((p) => !OPTIONAL.includes(p)), [...EXPECTED].sort(), 'the package outside node_modules and examples');

@@ -2,8 +2,8 @@
 // Usage: node tools/deb.mjs [--out DIR]   (default: the package root). Prints the .deb's path.
 //
 // What the package holds is the SHIPPED table below (files of this tree) and the few files made
-// here (listed after it). The packaging files Debian wants (control, changelog, maintainer
-// scripts) are in tools/debian/; its README-like notes are at the top of each of them.
+// here (listed after it). The files Debian wants from a packager (control, changelog, maintainer
+// scripts, lintian overrides) are in tools/debian/, each saying at its top what it does.
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
