@@ -68,7 +68,7 @@ async function parse(argv: string[]): Promise<Action | null> {
         .option('log-format', { type: 'string', describe: `${LOG_FORMATS.join(' | ')} (default ${DEFAULTS.logFormat})` })
         .option('run-dir', runDirOption)
         .option('metrics-file', { type: 'string', describe: 'write Prometheus metrics to this node_exporter textfile (*.prom), rewritten on each change' })
-        .option('enforce', { type: 'boolean', describe: 'while a port is not open, an nftables netdev filter passes only EAPOL in and out of it (needs nft, Linux 5.16+)' })
+        .option('enforce', { type: 'boolean', describe: 'while a port is not open, an nftables netdev filter passes only EAPOL in and out of it (needs nft, Linux 5.16+); by default on where NetworkManager is enabled or runs, --no-enforce turns it off' })
         .option('hook-dir', { type: 'string', describe: `executables run on every open and close of a port (default ${DEFAULTS.hookDir}; absent is fine)` })
         .option('hook-timeout', { type: 'string', describe: `seconds a hook may run before it is killed with its process group (default ${DEFAULTS.hookTimeout})` }),
       (args) => { action = { command: 'run', raw: args as RawRunOptions }; },

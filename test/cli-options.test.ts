@@ -90,13 +90,15 @@ test('exec and module paths are made absolute; exec args are kept in order', () 
   assert.ok(m.auth.kind === 'module' && m.auth.path.startsWith('/'));
 });
 
-test('--enforce is off unless given; --hook-dir defaults to /etc/dot1x-operstate/hooks.d and is made absolute; --hook-timeout is seconds', () => {
+test('--enforce is on, --no-enforce off, neither auto (decided at start); --hook-dir defaults to /etc/dot1x-operstate/hooks.d and is made absolute; --hook-timeout is seconds', () => {
   const c = validateRunOptions({ ifname: ['eth0'] });
-  assert.equal(c.enforce, false);
+  assert.equal(c.enforce, 'auto');
+  assert.equal(validateRunOptions({ ifname: ['eth0'], enforce: false }).enforce, 'off');
+  assert.equal(validateRunOptions({ ifname: ['eth0'], enforce: [true, false] }).enforce, 'off', 'the last one wins');
   assert.equal(c.hookDir, '/etc/dot1x-operstate/hooks.d');
   assert.equal(c.hookTimeoutMs, DEFAULTS.hookTimeout * 1000);
   const d = validateRunOptions({ ifname: ['eth0'], enforce: true, hookDir: 'hooks', hookTimeout: '2.5' });
-  assert.equal(d.enforce, true);
+  assert.equal(d.enforce, 'on');
   assert.equal(d.hookDir, `${process.cwd()}/hooks`);
   assert.equal(d.hookTimeoutMs, 2500);
   usage({ ifname: ['eth0'], hookTimeout: '0' }, /--hook-timeout must be a positive number of seconds/);

@@ -9,6 +9,7 @@ import { UsageError } from './errors.js';
 import { validateIfname } from './ifname.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../text/log.js';
 import type { SupplicantTiming } from '../../machines/contract.js';
+import type { EnforceChoice } from '../enforce/auto.js';
 
 import { AUTH_KINDS, type AuthKind } from '../auth/index.js';
 
@@ -57,8 +58,12 @@ export interface RunConfig {
   runDir: string | undefined;
   /** node_exporter textfile (--metrics-file), absolute; undefined when not asked for. */
   metricsFile: string | undefined;
-  /** --enforce: an nftables filter passes only EAPOL while a port is not open (src/enforce). */
-  enforce: boolean;
+  /**
+   * --enforce (on), --no-enforce (off), neither (auto): an nftables filter passes only EAPOL while
+   * a port is not open (src/enforce); auto turns it on where NetworkManager manages the ports
+   * (src/enforce/auto.ts), which the daemon decides as it starts.
+   */
+  enforce: EnforceChoice;
   /** --hook-dir: executables run on every open and close (src/daemon/hooks.ts); absent is fine. */
   hookDir: string;
   /** --hook-timeout, ms: a hook still running then is killed with its process group. */
@@ -120,6 +125,10 @@ function seconds(name: string, value: unknown, dflt: number): number {
   if (ms < 1) throw new UsageError('EUSAGE', `--${name} must be at least 0.001 seconds (got ${n})`);
   if (ms > MAX_DELAY_MS) throw new UsageError('EUSAGE', `--${name} must be at most ${Math.floor(MAX_DELAY_MS / 1000)} seconds (got ${n})`);
   return ms;
+}
+
+function enforceChoice(v: unknown): EnforceChoice {
+  return v === true ? 'on' : v === false ? 'off' : 'auto';
 }
 
 function ifnameList(value: unknown): string[] {
@@ -195,7 +204,7 @@ export function validateRunOptions(raw: RawRunOptions): RunConfig {
     logFormat: oneOf('log-format', raw.logFormat, LOG_FORMATS, DEFAULTS.logFormat),
     runDir: runDir === undefined ? undefined : resolve(runDir),
     metricsFile: metricsFile === undefined ? undefined : resolve(metricsFile),
-    enforce: single('enforce', raw.enforce) === true,
+    enforce: enforceChoice(single('enforce', raw.enforce)),
     hookDir: resolve(str('hook-dir', raw.hookDir) ?? DEFAULTS.hookDir),
     hookTimeoutMs: seconds('hook-timeout', raw.hookTimeout, DEFAULTS.hookTimeout),
   };

@@ -33,6 +33,7 @@ import { RuntimeFailure } from '../cli/errors.js';
 import { NftSession, findNft, nftAsync, nftSync } from '../enforce/nft.js';
 import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
 import { NfnetlinkSocket } from '../enforce/nfnetlink.js';
+import { decideEnforce, type EnforceDecision } from '../enforce/auto.js';
 import { HookRunner } from './hooks.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
@@ -75,6 +76,8 @@ class Daemon {
   /** --enforce filters by interface name given on the command line, once installed. */
   private readonly filters = new Map<string, PortFilter>();
   private hooks: HookRunner | null = null;
+  /** --enforce in effect, and why (src/enforce/auto.ts); decided as the daemon starts. */
+  private enforce: EnforceDecision = { enforce: false, reason: 'not decided yet', auto: false };
 
   constructor(private readonly config: RunConfig, private readonly log: Logger) {}
 
@@ -110,7 +113,7 @@ class Daemon {
         this.interfaces.push(mi);
       }
       log.info({
-        ifnames: config.ifnames, auth: config.auth.kind, runDir, enforce: config.enforce, hookDir: config.hookDir,
+        ifnames: config.ifnames, auth: config.auth.kind, runDir, enforce: this.enforce.enforce, enforceReason: this.enforce.reason, hookDir: config.hookDir,
         authTimeoutMs: config.timing.authTimeoutMs, retryMinMs: config.timing.retryMinMs, retryMaxMs: config.timing.retryMaxMs,
         startPeriodMs: config.timing.startPeriodMs ?? null, optional: config.optional,
       }, 'starting');
@@ -131,26 +134,53 @@ class Daemon {
   }
 
   /**
-   * --enforce: one nft per daemon and a table per port, installed open here (which proves that
-   * nft, the netdev family and the egress hook work on this kernel, before any link is touched)
-   * and closed by the interface once the kernel shows the port DORMANT. Without --enforce, a
-   * table that a killed daemon left on one of our ports is removed: it would drop everything.
+   * --enforce, when given or on by default (src/enforce/auto.ts): one nft per daemon and a table
+   * per port, installed open here (which proves that nft, the netdev family and the egress hook
+   * work on this kernel, before any link is touched) and closed by the interface once the kernel
+   * shows the port DORMANT. Given and impossible: exit 1. On by default and impossible: every
+   * port without a filter, an error logged and reported (status, doctor). Without it, a table
+   * that a killed daemon left on one of our ports is removed: it would drop everything.
    */
   private async prepareFilters(): Promise<void> {
     const { config, log } = this;
     this.nftProgram = findNft();
-    if (!config.enforce) {
-      const nft = this.nftProgram;
-      if (nft === null) return;
-      // Off the start path: an nft process costs more than the rest of the start-up (test/bench,
-      // start-to-managed), and a table left until it is gone only keeps the port closed longer.
-      this.leftoverRemoval = Promise.all(config.ifnames.map(async (ifname) => {
-        if (await nftAsync(nft, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
-          log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
-        }
-      })).then(() => {});
+    this.enforce = decideEnforce(config.enforce);
+    if (!this.enforce.enforce) {
+      this.removeLeftoverTables();
       return;
     }
+    try {
+      await this.installFilters();
+    } catch (err) {
+      if (!this.enforce.auto) throw err;
+      // Switched on by default, not asked for: the daemon still gates the port (DORMANT, which
+      // every consumer but NetworkManager and packet sockets honours) rather than exit and leave
+      // it ungated, and says so. No port keeps a filter the others lack.
+      await this.removeFilters();
+      this.nft = null;
+      const reason = `${this.enforce.reason}, but the filter could not be installed (${(err as Error).message}); the ports are gated by DORMANT alone`;
+      this.enforce = { enforce: false, reason, auto: true };
+      log.error({ ifnames: config.ifnames, err: (err as Error).message }, `--enforce (on by default here) could not be set up: ${reason}`);
+      this.removeLeftoverTables();
+    }
+  }
+
+  /** Without --enforce: a table that a killed --enforce run left on one of our ports would drop everything. */
+  private removeLeftoverTables(): void {
+    const { config, log } = this;
+    const nft = this.nftProgram;
+    if (nft === null) return;
+    // Off the start path: an nft process costs more than the rest of the start-up (test/bench,
+    // start-to-managed), and a table left until it is gone only keeps the port closed longer.
+    this.leftoverRemoval = Promise.all(config.ifnames.map(async (ifname) => {
+      if (await nftAsync(nft, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
+        log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
+      }
+    })).then(() => {});
+  }
+
+  private async installFilters(): Promise<void> {
+    const { config, log } = this;
     if (this.nftProgram === null) {
       throw new RuntimeFailure('ENFT', '--enforce needs the nft program (nftables), which is not installed: apt-get install nftables, or run without --enforce');
     }
@@ -207,7 +237,9 @@ class Daemon {
       wpaCtrl: config.auth.kind === 'wpa-supplicant' ? config.auth.wpaCtrl : null,
       runDir: this.runDir,
       metricsFile: config.metricsFile ?? null,
-      enforce: config.enforce,
+      enforce: this.enforce.enforce,
+      enforceReason: this.enforce.reason,
+      hookDir: config.hookDir,
     };
   }
 

@@ -65,4 +65,8 @@ export interface DaemonOptions {
   metricsFile: string | null;
   /** --enforce: whether nftables also drops all but EAPOL until the port is open. */
   enforce: boolean;
+  /** Why --enforce is on or off (given, or the default for this host: src/enforce/auto.ts); absent from older daemons. */
+  enforceReason?: string;
+  /** --hook-dir (absolute); absent from older daemons. */
+  hookDir?: string;
 }
