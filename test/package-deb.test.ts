@@ -31,6 +31,7 @@ const DOC = '/usr/share/doc/dot1x-operstate';
  * SHIPPED in tools/deb.mjs is added here too: what ships is reviewed, not whatever a glob found.
  */
 const EXPECTED = [
+  '/etc/dot1x-operstate/hooks.d/50-networkmanager',
   '/lib/systemd/system/dot1x-operstate@.service',
   `${LIB}/dist/src/cli.bundle.cjs`,
   `${LIB}/dist/src/cli.js`,
@@ -115,11 +116,15 @@ test('the .deb ships what runs and nothing else, with the files Debian wants, an
   }
   for (const p of listed.filter((l) => l.startsWith(`${LIB}/`))) assert.doesNotMatch(p, NOT_SHIPPED, `${p}: not needed at run time`);
 
-  // The control archive: md5sums of every file (none is under /etc), the maintainer scripts.
+  // The control archive: md5sums of every file but the conffiles (those under /etc), the maintainer scripts.
   const control = labDir('deb-control', t);
   assert.equal((await sh('dpkg-deb', ['--control', deb, `${control}/DEBIAN`])).code, 0);
   const sums = readFileSync(join(control, 'DEBIAN/md5sums'), 'utf8').trim().split('\n').map((l) => `/${l.slice(34)}`).sort();
-  assert.deepEqual(sums, listed.filter((p) => !p.includes(' -> ')));
+  assert.deepEqual(sums, listed.filter((p) => !p.includes(' -> ') && !p.startsWith('/etc/')));
+  assert.deepEqual(readFileSync(join(control, 'DEBIAN/conffiles'), 'utf8').trim().split('\n'), listed.filter((p) => p.startsWith('/etc/')));
+  // A hook runs as root: the package installs it executable, and writable by root alone (src/daemon/hooks.ts).
+  const modes = (await sh('dpkg-deb', ['--contents', deb])).stdout.split('\n').filter((l) => l.includes('./etc/dot1x-operstate/hooks.d/'));
+  assert.ok(modes.length > 0 && modes.every((l) => /^[-d]rwxr-xr-x root\/root /.test(l)), modes.join('\n'));
   for (const script of ['postinst', 'prerm', 'postrm']) assert.ok(existsSync(join(control, 'DEBIAN', script)), `DEBIAN/${script}`);
 
   const lintian = await sh('lintian', ['--fail-on', 'error,warning', deb], 300_000);

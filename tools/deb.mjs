@@ -49,6 +49,7 @@ const SHIPPED = [
   { link: `../lib/dot1x-operstate/dist/src/cli.js`, to: 'usr/bin/dot1x-operstate', why: 'the command, where the unit and administrators call it' },
   { from: 'examples/dot1x-operstate@.service', to: 'lib/systemd/system/dot1x-operstate@.service', why: 'the systemd template unit, one instance per port' },
   { dir: true, to: 'etc/dot1x-operstate/hooks.d', why: "the default --hook-dir, owned by root, where an administrator's hooks go" },
+  { from: 'examples/hooks/50-networkmanager', to: 'etc/dot1x-operstate/hooks.d/50-networkmanager', mode: 0o755, why: 'active by default: where NetworkManager manages the port, its DHCP starts again the moment the port opens (a no-op elsewhere); a conffile, so an administrator may remove it' },
   { from: 'docs/dot1x-operstate.8', to: 'usr/share/man/man8/dot1x-operstate.8.gz', how: 'man', why: 'man dot1x-operstate; the unit names it in Documentation=' },
   { from: 'tools/debian/lintian-overrides', to: 'usr/share/lintian/overrides/dot1x-operstate', why: 'the lintian tags that do not apply, each with its reason' },
   { from: 'README.md', to: `${DOC}/README.md`, why: 'installing, configuring a port, checking it' },
