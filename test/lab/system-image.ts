@@ -48,6 +48,9 @@ const ALWAYS_MASKED = [
   'serial-getty@.service', 'console-getty.service', 'container-getty@.service', 'systemd-networkd-wait-online.service',
 ];
 
+/** A file the lab puts in place at boot: its content (mode 0644 or given), or a symbolic link (e.g. what `systemctl enable` makes). */
+export type LabFile = string | { content: string; mode: number } | { symlink: string };
+
 export interface ImageOptions {
   /** The lab's directory (mode 0700, under the host's /tmp). */
   dir: string;
@@ -59,8 +62,8 @@ export interface ImageOptions {
   ifname: string;
   /** wpa_supplicant's network block for that interface (its configuration file's content). */
   wpaConfig: string;
-  /** More files: absolute path in the lab -> content (mode 0644, or { content, mode }). */
-  files: Record<string, string | { content: string; mode: number }>;
+  /** More files: absolute path in the lab -> content (mode 0644, or { content, mode }), or a symbolic link ({ symlink: target }). */
+  files: Record<string, LabFile>;
 }
 
 /** The paths inside the lab directory. */
@@ -248,7 +251,9 @@ export function buildImage(o: ImageOptions): string[] {
   put(p.files, `etc/wpa_supplicant/wpa_supplicant-wired-${o.ifname}.conf`, o.wpaConfig, 0o600);
   for (const [path, f] of Object.entries(o.files)) {
     if (!path.startsWith('/')) throw new Error(`system lab file ${path}: give an absolute path`);
-    if (typeof f === 'string') put(p.files, path, f); else put(p.files, path, f.content, f.mode);
+    if (typeof f === 'string') put(p.files, path, f);
+    else if ('symlink' in f) { mkdirSync(dirname(join(p.files, path)), { recursive: true }); symlinkSync(f.symlink, join(p.files, path)); }
+    else put(p.files, path, f.content, f.mode);
   }
   writeFileSync(p.inner, innerScript(), { mode: 0o700 });
   return masked;

@@ -34,7 +34,7 @@ import { startSwitch, type EapUser, type Switch } from './hostapd.js';
 import { startDnsmasq, type DhcpServer } from './dhcp.js';
 import { printLog, testFailed } from './peer-process.js';
 import { LabCgroup } from './cgroup.js';
-import { buildImage, imagePaths } from './system-image.js';
+import { buildImage, imagePaths, type LabFile } from './system-image.js';
 import { JournalFollower } from './journal.js';
 import { SwitchEvents } from './switch-events.js';
 import { UnixDgramSocket } from '../../src/wpa/unix-dgram.js';
@@ -51,8 +51,8 @@ export interface SystemLabOptions {
   bootUnits?: string[];
   /** Units to keep that a host target pulls in and the lab would otherwise mask (e.g. dbus.socket). */
   keep?: string[];
-  /** Files in the lab's file system at boot: absolute path -> content. */
-  files?: Record<string, string | { content: string; mode: number }>;
+  /** Files in the lab's file system at boot: absolute path -> content, or a symbolic link ({ symlink: target }). */
+  files?: Record<string, LabFile>;
   /** dnsmasq on the switch end: 10.77.0.1/24, leases from .10 to .50 (started before the lab boots). */
   dhcp?: boolean;
   /** hostapd -d (default true). */
