@@ -14,6 +14,7 @@
  * - doctor outside the lab's network namespace does not count the lab's NetworkManager.
  */
 import { test } from 'node:test';
+import { chmodSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { needsRoot } from './lab/netns.js';
 import { is } from './lab/link-watch.js';
@@ -104,6 +105,13 @@ test('by default on a NetworkManager host --enforce is on: no DHCP reaches the s
   const before = await doctor(lab);
   assert.equal(nmCheck(before.report).status, 'ok', JSON.stringify(nmCheck(before.report)));
   assert.match(nmCheck(before.report).verdict, /NetworkManager manages eth0 .* --enforce holds its DHCP until the port opens, and \/etc\/dot1x-operstate\/hooks\.d\/50-networkmanager restarts/);
+  // Without the hook (an administrator removed it, or made it not executable), doctor warns.
+  chmodSync(lab.path(HOOK), 0o644);
+  const noHook = nmCheck((await doctor(lab)).report);
+  chmodSync(lab.path(HOOK), 0o755);
+  assert.equal(noHook.status, 'warn', JSON.stringify(noHook));
+  assert.match(noHook.verdict, /but no hook restarts its DHCP then: the lease waits for NetworkManager's next DHCP retransmission/);
+  assert.equal(noHook.fix, `install -m 0755 /usr/share/doc/dot1x-operstate/examples/hooks/50-networkmanager /etc/dot1x-operstate/hooks.d/`);
 
   // The switch accepts the host: the daemon's next attempt (default backoff) opens the port.
   const mark = lab.switchEvents.mark();
