@@ -166,6 +166,37 @@ test('--no-enforce on a NetworkManager host: NetworkManager leases through the D
   await lab.watch.until(is.open(), 'the port open again', { since: back, timeoutMs: 30_000 });
 });
 
+test('on by default but impossible (no nft for the unit): the daemon gates by DORMANT alone and says so; --enforce given and impossible exits 1', async (t) => {
+  if (!needsRoot(t)) return;
+  const lab = await labFor(t);
+  await lab.dropIn(UNIT, 'no-nft', '[Service]\nInaccessiblePaths=-/usr/sbin/nft -/sbin/nft\n');
+  t.after(async () => {
+    await lab.removeDropIn(UNIT, 'no-nft');
+    await lab.removeDropIn(UNIT, 'enforce');
+    await lab.systemctl('reset-failed', UNIT).catch(() => undefined);
+    await lab.systemctl('restart', UNIT);
+    await lab.watch.until(is.open(), 'the port open again', { timeoutMs: 30_000 });
+  });
+  const restarted = lab.note('systemctl restart dot1x-operstate@eth0 without nft');
+  await lab.systemctl('restart', UNIT);
+  await lab.watch.until(is.open(), 'the port open, gated by DORMANT alone', { since: restarted, timeoutMs: 30_000 });
+  assert.ok(lab.watch.findSince(restarted, is.gated()), 'the port was gated (DORMANT) before it opened');
+  assert.equal((await lab.show(UNIT, 'ActiveState')).ActiveState, 'active');
+  const status = JSON.parse((await lab.exec('dot1x-operstate', ['status', 'eth0', '--json'])).stdout) as { daemon: { options: { enforce: boolean; enforceReason: string } } };
+  assert.equal(status.daemon.options.enforce, false);
+  assert.match(status.daemon.options.enforceReason, /^on by default: NetworkManager (is enabled|runs) here .*, but the filter could not be installed \(--enforce needs the nft program/);
+  assert.equal((await lab.host.exec('nft', ['list', 'tables', 'netdev'])).includes('dot1x_operstate_eth0'), false, 'no half-installed filter');
+  const nm = nmCheck((await doctor(lab)).report);
+  assert.equal(nm.status, 'fail');
+  assert.match(nm.verdict, /ignores DORMANT.*--enforce is off \(on by default: .*could not be installed/);
+
+  // Asked for by name, the same is a failure to start (exit 1), as before.
+  await lab.dropIn(UNIT, 'enforce', '[Service]\nExecStart=\nExecStart=/usr/bin/dot1x-operstate %I --wpa-ctrl /run/wpa_supplicant --enforce\n');
+  await assert.rejects(lab.systemctl('restart', UNIT));
+  const main = await lab.show(UNIT, 'ExecMainStatus', 'Result');
+  assert.equal(main.ExecMainStatus, '1');
+});
+
 test('the hook leaves a port NetworkManager does not manage alone', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await labFor(t);
