@@ -22,6 +22,7 @@ import { DEFAULT_IDENTITY, DEFAULT_PASSWORD } from './lab/lab.js';
 import { entry } from './lab/journal.js';
 import { ingressCounter } from './lab/nft.js';
 import { runCli } from './lab/dot1x-daemon.js';
+import { testFailed } from './lab/peer-process.js';
 import { sharedSystemLab, type SystemLab } from './lab/system-lab.js';
 import type { CheckResult, DoctorReport } from '../src/commands/doctor-report.js';
 import type { EapUser } from './lab/hostapd.js';
@@ -88,6 +89,7 @@ async function egressDhcpCounter(lab: SystemLab): Promise<() => Promise<number>>
 test('by default on a NetworkManager host --enforce is on: no DHCP reaches the switch before EAP-Success, and the hook restarts NetworkManager\'s DHCP at the open', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await labFor(t);
+  t.after(async () => { if (testFailed(t)) await lab.setUsers(GOOD); });
   await lab.watch.until(is.gated(), 'the port closed (the switch rejects the host)', { timeoutMs: 20_000 });
   const status = JSON.parse((await lab.exec('dot1x-operstate', ['status', 'eth0', '--json'])).stdout) as { daemon: { options: { enforce: boolean; enforceReason: string } } };
   assert.equal(status.daemon.options.enforce, true, 'the unit as shipped, with no option added');
@@ -137,7 +139,14 @@ test('--no-enforce on a NetworkManager host: NetworkManager leases through the D
   if (!needsRoot(t)) return;
   const lab = await labFor(t);
   await lab.dropIn(UNIT, 'no-enforce', '[Service]\nExecStart=\nExecStart=/usr/bin/dot1x-operstate %I --wpa-ctrl /run/wpa_supplicant --no-enforce\n');
-  t.after(() => lab.removeDropIn(UNIT, 'no-enforce'));
+  // Back to the defaults and a switch that accepts the host, also when an assertion failed.
+  t.after(async () => {
+    await lab.removeDropIn(UNIT, 'no-enforce');
+    await lab.setUsers(GOOD);
+    const back = lab.note('systemctl restart dot1x-operstate@eth0 (defaults), the switch accepting the host');
+    await lab.systemctl('restart', UNIT);
+    await lab.watch.until(is.open(), 'the port open again', { since: back, timeoutMs: 30_000 });
+  });
   await lab.setUsers(BAD);
   const restarted = lab.note('systemctl restart dot1x-operstate@eth0 (--no-enforce), the switch rejecting the host');
   await lab.systemctl('restart', UNIT);
@@ -158,12 +167,6 @@ test('--no-enforce on a NetworkManager host: NetworkManager leases through the D
   assert.match(nm.verdict, /--enforce is off \(--no-enforce given\)/);
   assert.match(nm.fix ?? '', /--enforce/);
   assert.match(nm.fix ?? '', /nmcli device set eth0 managed no/);
-
-  await lab.removeDropIn(UNIT, 'no-enforce');
-  await lab.setUsers(GOOD);
-  const back = lab.note('systemctl restart dot1x-operstate@eth0 (defaults), the switch accepting the host');
-  await lab.systemctl('restart', UNIT);
-  await lab.watch.until(is.open(), 'the port open again', { since: back, timeoutMs: 30_000 });
 });
 
 test('on by default but impossible (no nft for the unit): the daemon gates by DORMANT alone and says so; --enforce given and impossible exits 1', async (t) => {
