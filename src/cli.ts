@@ -70,7 +70,9 @@ async function parse(argv: string[]): Promise<Action | null> {
         .option('metrics-file', { type: 'string', describe: 'write Prometheus metrics to this node_exporter textfile (*.prom), rewritten on each change' })
         .option('enforce', { type: 'boolean', describe: 'while a port is not open, an nftables netdev filter passes only EAPOL in and out of it (needs nft, Linux 5.16+)' })
         .option('hook-dir', { type: 'string', describe: `executables run on every open and close of a port (default ${DEFAULTS.hookDir}; absent is fine)` })
-        .option('hook-timeout', { type: 'string', describe: `seconds a hook may run before it is killed with its process group (default ${DEFAULTS.hookTimeout})` }),
+        .option('hook-timeout', { type: 'string', describe: `seconds a hook may run before it is killed with its process group (default ${DEFAULTS.hookTimeout})` })
+        .option('cert', { type: 'string', describe: '--auth exec or module: a certificate file the authenticator uses, watched for expiry: client=PATH (the port\'s own) or ca=PATH (repeatable; wpa-supplicant: read from its network block)' })
+        .option('cert-warn-days', { type: 'string', describe: `warn this many days before a certificate expires (default ${DEFAULTS.certWarnDays}; 0: only once expired)` }),
       (args) => { action = { command: 'run', raw: args as RawRunOptions }; },
     )
     .command(

@@ -7,6 +7,9 @@ import { lstatSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LinkRecord } from '../netlink/link.js';
 import type { AuthCause } from '../auth/authenticator.js';
+import { DEFAULT_WARN_DAYS, type CertificateFile } from '../certs/state.js';
+import { certificateLines } from '../certs/format.js';
+import type { CertificateFailure } from '../certs/tls-failure.js';
 import { printable } from '../text/printable.js';
 
 export const DEFAULT_RUN_DIR = '/run/dot1x-operstate';
@@ -39,6 +42,8 @@ export interface LastOutcome {
   message: string | null;
   /** ISO time the outcome arrived. */
   at: string;
+  /** The certificate a certificate cause names (whose, why, its subject); null otherwise. */
+  certificate?: CertificateFailure | null;
 }
 
 /** What a running daemon says about one interface (one JSON line on its status socket). */
@@ -68,6 +73,8 @@ export interface DaemonStatus {
   auth: string;
   /** The options the daemon runs with (what `doctor` checks against); absent from older daemons. */
   options?: DaemonOptions;
+  /** The certificate files the port authenticates with, as last read (src/certs/); absent when none are known. */
+  certificates?: CertificateFile[];
 }
 
 /** A running daemon's options as it reports them (paths, never a secret). */
@@ -79,6 +86,8 @@ export interface DaemonOptions {
   metricsFile: string | null;
   /** --enforce: whether nftables also drops all but EAPOL until the port is open. */
   enforce: boolean;
+  /** --cert-warn-days. */
+  certWarnDays?: number;
 }
 
 export interface StatusReport {
@@ -213,6 +222,8 @@ export function formatStatus(report: StatusReport): string {
     if (o === null) lines.push('            no authentication outcome yet');
     else if (o.authorized) lines.push(`            last outcome: authorized at ${o.at}`);
     else lines.push(`            last outcome: ${printable(o.cause ?? 'failed')} at ${printable(o.at)}${o.message ? `: ${printable(o.message)}` : ''}`);
+    const certs = certificateLines(d.certificates ?? [], Date.now(), d.options?.certWarnDays ?? DEFAULT_WARN_DAYS);
+    certs.forEach((l, i) => lines.push(`${i === 0 ? '  certs:    ' : '            '}${l}`));
   }
   if (report.advice !== null) lines.push(`  advice:   ${report.advice}`);
   return lines.join('\n');
