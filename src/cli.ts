@@ -12,7 +12,7 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from './cli/errors.js';
 import { EXIT, type ExitStatus } from './cli/exit-codes.js';
 import { describeFailure, oneLine } from './cli/failure.js';
-import { validateRunOptions, DEFAULTS, type RawRunOptions } from './cli/options.js';
+import { validateRunOptions, warnDays, DEFAULTS, type RawRunOptions } from './cli/options.js';
 import { validateIfname } from './cli/ifname.js';
 import { LOG_FORMATS, LOG_LEVELS } from './text/log.js';
 import { programVersion } from './cli/version.js';
@@ -23,7 +23,7 @@ type Action =
   | { command: 'run'; raw: RawRunOptions }
   | { command: 'reset'; ifname: string }
   | { command: 'status'; ifname: string; json: boolean; runDir: string | undefined }
-  | { command: 'doctor'; ifnames: string[]; json: boolean; runDir: string | undefined; auth: string | undefined; wpaCtrl: string | undefined; enforce: boolean };
+  | { command: 'doctor'; ifnames: string[]; json: boolean; runDir: string | undefined; auth: string | undefined; wpaCtrl: string | undefined; enforce: boolean; certWarnDays: unknown };
 
 /**
  * yargs names an unknown option twice, as given and camel-cased ("run-dir, runDir"): keep the
@@ -95,25 +95,26 @@ async function parse(argv: string[]): Promise<Action | null> {
     )
     .command(
       'doctor [ifname..]',
-      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, NetworkManager, DHCP clients, privileges (exit 1 when something is wrong)',
+      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, certificates, NetworkManager, DHCP clients, privileges; each check OK, WARN or FAIL with what to do (exit 1 on a FAIL, 3 on a WARN only)',
       (y) => y
         .positional('ifname', { type: 'string', array: true, describe: 'interface(s) to check (default: those with a daemon)' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
         .option('run-dir', runDirOption)
         .option('auth', { type: 'string', describe: 'backend to check when no daemon runs (default wpa-supplicant)' })
         .option('wpa-ctrl', { type: 'string', describe: `wpa_supplicant control directory or socket when no daemon runs (default ${DEFAULTS.wpaCtrl})` })
-        .option('enforce', { type: 'boolean', default: false, describe: 'the daemon uses --enforce (nftables): check for it' }),
+        .option('enforce', { type: 'boolean', default: false, describe: 'the daemon uses --enforce (nftables): check for it' })
+        .option('cert-warn-days', { type: 'string', describe: `warn about a certificate expiring within this many days when no daemon runs (default ${DEFAULTS.certWarnDays})` }),
       (args) => {
         const last = (v: unknown): string | undefined => (Array.isArray(v) ? String(v.at(-1)) : v as string | undefined);
         const ifnames = (Array.isArray(args.ifname) ? args.ifname : args.ifname === undefined ? [] : [args.ifname]).map(String);
-        action = { command: 'doctor', ifnames, json: Boolean(args.json), runDir: last(args.runDir), auth: last(args.auth), wpaCtrl: last(args.wpaCtrl), enforce: Boolean(args.enforce) };
+        action = { command: 'doctor', ifnames, json: Boolean(args.json), runDir: last(args.runDir), auth: last(args.auth), wpaCtrl: last(args.wpaCtrl), enforce: Boolean(args.enforce), certWarnDays: args.certWarnDays };
       },
     )
     .example('$0 eth0', 'gate eth0 on wpa_supplicant in /run/wpa_supplicant')
     .example('$0 eth0 --auth exec --exec /usr/local/bin/auth-eth0', 'gate eth0 on a program\'s exit status')
     .example('$0 status eth0 --json', 'what the kernel and the daemon say')
     .example('$0 doctor eth0', 'why is eth0 closed?')
-    .epilogue('Exit status: 0 clean stop, 1 runtime failure (e.g. missing CAP_NET_ADMIN) or a problem doctor found, 2 bad input.')
+    .epilogue('Exit status: 0 clean stop, 1 runtime failure (e.g. missing CAP_NET_ADMIN) or a FAIL doctor found, 2 bad input, 3 doctor found a WARN and no FAIL.')
     .help()
     // Given, not guessed: yargs looks for a package.json from the working directory.
     .version(programVersion())
@@ -153,7 +154,8 @@ async function run(action: Action): Promise<ExitStatus> {
     case 'doctor': {
       for (const name of action.ifnames) validateIfname(name);
       const { runDoctor } = await import('./commands/doctor.js');
-      return runDoctor(action.ifnames, { json: action.json, runDir: action.runDir, auth: action.auth, wpaCtrl: action.wpaCtrl, enforce: action.enforce });
+      const certWarnDays = action.certWarnDays === undefined ? undefined : warnDays(action.certWarnDays);
+      return runDoctor(action.ifnames, { json: action.json, runDir: action.runDir, auth: action.auth, wpaCtrl: action.wpaCtrl, enforce: action.enforce, certWarnDays });
     }
   }
 }
