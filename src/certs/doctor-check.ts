@@ -9,7 +9,7 @@
 import { describeFailure } from '../cli/failure.js';
 import { ctrlSocketPath } from '../auth/wpa-supplicant.js';
 import { DAY_MS, DEFAULT_WARN_DAYS, howFar, relevant, validity, type CertificateFile } from './state.js';
-import { queryWpaCertificateRefs } from './refs.js';
+import { FAST_REAUTH_NOTE, queryWpaCertificates } from './refs.js';
 import { readRefs } from './read.js';
 
 export type CertCheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
@@ -90,16 +90,24 @@ export interface CertCheckInput {
 export async function certificateDoctor(input: CertCheckInput, now = Date.now()): Promise<CertCheck[]> {
   const warnDays = input.warnDays ?? DEFAULT_WARN_DAYS;
   let files = input.files;
-  if (files === undefined) {
-    if (input.auth !== 'wpa-supplicant') {
-      return [{ check: NAME, status: 'skipped', verdict: `no daemon reports the certificates of the ${input.auth} authenticator (--cert)`, fix: null }];
-    }
+  let renewalNote: string | undefined;
+  if (input.auth === 'wpa-supplicant') {
+    // Asked here also when a daemon reports its files: whether a renewal will be used (fast_reauth).
     try {
-      files = await readRefs(await queryWpaCertificateRefs(ctrlSocketPath(input.wpaCtrl, input.ifname)), now);
+      const source = await queryWpaCertificates(ctrlSocketPath(input.wpaCtrl, input.ifname));
+      files ??= await readRefs(source.refs, now);
+      renewalNote = source.renewalNote;
     } catch (err) {
-      return [{ check: NAME, status: 'skipped', verdict: `wpa_supplicant does not answer, so its certificate paths are unknown (${describeFailure(err).message})`, fix: null }];
+      if (files === undefined) return [{ check: NAME, status: 'skipped', verdict: `wpa_supplicant does not answer, so its certificate paths are unknown (${describeFailure(err).message})`, fix: null }];
     }
+  } else if (files === undefined) {
+    return [{ check: NAME, status: 'skipped', verdict: `no daemon reports the certificates of the ${input.auth} authenticator (--cert)`, fix: null }];
   }
   if (files.length === 0) return [{ check: NAME, status: 'skipped', verdict: 'no certificate file configured (EAP-MD5, or certificates not in files)', fix: null }];
-  return certificateChecks(files, now, warnDays, input.ifname);
+  const lines = certificateChecks(files, now, warnDays, input.ifname);
+  if (renewalNote === FAST_REAUTH_NOTE) {
+    lines.push({ check: 'cert renewal', status: 'warn', verdict: 'wpa_supplicant has fast_reauth=1: a renewed client certificate is presented only after a failed exchange or a restart of wpa_supplicant',
+      fix: `put fast_reauth=0 in wpa_supplicant's configuration (before the network block) and restart wpa_supplicant-wired@${input.ifname}` });
+  }
+  return lines;
 }

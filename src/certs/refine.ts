@@ -26,7 +26,7 @@ export function refineFailure(outcome: AuthOutcome, client: CertInfo | null, now
   return {
     authorized: false,
     cause: 'client-certificate-expired',
-    message: `the client certificate ${client.subject} ${when}; the server refused it (${outcome.message})`,
+    message: `the client certificate ${client.subject} ${when}; the server refused it (${outcome.message.replace(/^the server refused the client certificate: /, '')})`,
     details: { ...outcome.details, certificate },
   };
 }

@@ -71,7 +71,35 @@ function networks(reply: string): { id: string; disabled: boolean }[] {
     .filter((n) => /^\d+$/.test(n.id));
 }
 
+/** What a port's certificates are, as its backend names them. */
+export interface CertSource {
+  refs: CertRef[];
+  /**
+   * Said when a client certificate is renewed while the backend will not use the new file at
+   * its next exchange (wpa_supplicant with fast_reauth=1; docs/wpa-supplicant.md#certificates).
+   */
+  renewalNote?: string;
+}
+
+/**
+ * wpa_supplicant keeps the EAP method's state, the client certificate it loaded included,
+ * across re-authentications that succeed ("maintaining EAP method data for fast
+ * reauthentication", eap.c EAP INITIALIZE) unless fast_reauth=0: a renewed file is then read
+ * only after a failed exchange or a restart. Measured with 2.10: SET_NETWORK of the same path
+ * changes nothing (an unchanged value is ignored), REASSOCIATE neither.
+ */
+export const FAST_REAUTH_NOTE = 'wpa_supplicant keeps presenting the client certificate it loaded while re-authentications succeed (fast_reauth=1): '
+  + 'it reads the renewed file only after a failed exchange or a restart; restart wpa_supplicant now, and set fast_reauth=0 in its configuration';
+
 /** The certificate files of wpa_supplicant's enabled networks, asked over its control socket. */
+export async function wpaCertificateSource(ctrl: Requester): Promise<CertSource> {
+  const refs = await wpaCertificateRefs(ctrl);
+  if (!refs.some((r) => r.role === 'client')) return { refs };
+  const fastReauth = (await ctrl.request('GET fast_reauth')).trim();
+  return fastReauth === '0' ? { refs } : { refs, renewalNote: FAST_REAUTH_NOTE };
+}
+
+/** The certificate files of wpa_supplicant's enabled networks. */
 export async function wpaCertificateRefs(ctrl: Requester): Promise<CertRef[]> {
   const nets = networks(await ctrl.request('LIST_NETWORKS')).filter((n) => !n.disabled);
   const refs: CertRef[] = [];
@@ -105,10 +133,10 @@ export function optionRefs(certs: ReadonlyArray<{ role: CertRole; path: string }
  * of its own, closed at once (the backend's connection is for the exchanges). Rejects when
  * wpa_supplicant does not answer.
  */
-export async function queryWpaCertificateRefs(socketPath: string, opts: WpaCtrlOptions = {}): Promise<CertRef[]> {
+export async function queryWpaCertificates(socketPath: string, opts: WpaCtrlOptions = {}): Promise<CertSource> {
   const ctrl = await WpaCtrl.open(socketPath, { requestTimeoutMs: 2000, ...opts });
   try {
-    return await wpaCertificateRefs(ctrl);
+    return await wpaCertificateSource(ctrl);
   } finally {
     ctrl.close();
   }

@@ -19,7 +19,7 @@ import type { StructuredLogger } from '../text/log.js';
 import { describeFailure } from '../cli/failure.js';
 import { everyDay } from './daily.js';
 import { readRefs } from './read.js';
-import type { CertRef, CertRole } from './refs.js';
+import type { CertRef, CertRole, CertSource } from './refs.js';
 import { DAY_MS, daysFrom, relevant, validity, type CertificateFile, type Validity } from './state.js';
 
 /** After a change in a watched directory: time for the writer to finish (a truncate-and-write is two events). */
@@ -29,7 +29,7 @@ export interface CertificateWatchOptions {
   /** The port's current name, for log lines. */
   ifname: () => string;
   /** Where the files are named (wpa_supplicant's network block, or --cert); rejects when it cannot say now. */
-  refs: () => Promise<CertRef[]>;
+  source: () => Promise<CertSource>;
   /** --cert-warn-days, in ms. */
   warnMs: number;
   log: StructuredLogger;
@@ -57,6 +57,7 @@ function identity(f: CertificateFile): string {
 
 export class CertificateWatch {
   private refsList: CertRef[] = [];
+  private renewalNote: string | undefined;
   private filesList: CertificateFile[] = [];
   /** Whether the references could be had at least once. */
   private known = false;
@@ -123,7 +124,9 @@ export class CertificateWatch {
     const ifname = this.o.ifname();
     if (refsToo) {
       try {
-        this.refsList = await this.o.refs();
+        const source = await this.o.source();
+        this.refsList = source.refs;
+        this.renewalNote = source.renewalNote;
         this.known = true;
       } catch (err) {
         // wpa_supplicant not reachable (yet): keep what was known; the daemon asks again when it is back.
@@ -147,6 +150,7 @@ export class CertificateWatch {
       }
       this.warn(ifname, f, reason === 'daily');
     }
+    if (renewed.has('client') && this.renewalNote !== undefined) this.o.log.warn({ ifname }, this.renewalNote);
     if (changed) this.o.onChange(renewed);
   }
 

@@ -29,7 +29,7 @@ import type { HookEvent, HookRunner } from './hooks.js';
 import { CertificateWatch } from '../certs/watch.js';
 import { CERTIFICATE_CAUSES, refineFailure } from '../certs/refine.js';
 import { clientCertificate, firstExpiry } from '../certs/state.js';
-import type { CertRef, CertRole } from '../certs/refs.js';
+import type { CertRole, CertSource } from '../certs/refs.js';
 import type { CertificateFailure } from '../certs/tls-failure.js';
 
 export interface ManagedInterfaceDeps {
@@ -48,7 +48,7 @@ export interface ManagedInterfaceDeps {
   /** --hook-dir: run on every open and close the kernel shows. */
   hooks?: HookRunner;
   /** The certificate files the port authenticates with (src/certs/), and how early to warn. */
-  certificates?: { refs: () => Promise<CertRef[]>; warnMs: number };
+  certificates?: { source: () => Promise<CertSource>; warnMs: number };
 }
 
 /** Log level and message of each emitted machine event (contract.ts SupplicantEmitted). */
@@ -120,7 +120,7 @@ export class ManagedInterface {
     this.lastIndex = initialIndex;
     const { socket, authenticator, log } = deps;
     this.certs = deps.certificates === undefined ? null : new CertificateWatch({
-      ifname: () => this.ifname, refs: deps.certificates.refs, warnMs: deps.certificates.warnMs, log,
+      ifname: () => this.ifname, source: deps.certificates.source, warnMs: deps.certificates.warnMs, log,
       onChange: (renewed) => this.onCertificatesChanged(renewed),
     });
 

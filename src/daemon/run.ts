@@ -35,7 +35,7 @@ import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
 import { NfnetlinkSocket } from '../enforce/nfnetlink.js';
 import { HookRunner } from './hooks.js';
 import { ctrlSocketPath, WpaSupplicantAuthenticator } from '../auth/wpa-supplicant.js';
-import { optionRefs, queryWpaCertificateRefs, type CertRef } from '../certs/refs.js';
+import { optionRefs, queryWpaCertificates, type CertSource } from '../certs/refs.js';
 import { checkCertOptions } from '../certs/start-check.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
@@ -182,13 +182,13 @@ class Daemon {
    * control socket, under the name the port had at start, as the backend does), or --cert;
    * undefined when there are none to watch (another backend without --cert).
    */
-  private certificateSource(ifname: string): { refs: () => Promise<CertRef[]>; warnMs: number } | undefined {
+  private certificateSource(ifname: string): { source: () => Promise<CertSource>; warnMs: number } | undefined {
     const auth = this.authenticator;
     const warnMs = this.config.certWarnMs;
-    if (auth instanceof WpaSupplicantAuthenticator) return { refs: () => queryWpaCertificateRefs(ctrlSocketPath(auth.ctrl, ifname)), warnMs };
+    if (auth instanceof WpaSupplicantAuthenticator) return { source: () => queryWpaCertificates(ctrlSocketPath(auth.ctrl, ifname)), warnMs };
     if (this.config.certs.length === 0) return undefined;
     const refs = optionRefs(this.config.certs);
-    return { refs: () => Promise.resolve(refs), warnMs };
+    return { source: () => Promise.resolve({ refs }), warnMs };
   }
 
   /** Delete every enforcement table (exit paths); the session first, a one-shot nft if it fails. */

@@ -154,6 +154,8 @@ export interface LabOptions {
   serverCerts?: ServerCerts;
   /** Further lines for the supplicant's network block. */
   networkLines?: string[];
+  /** Further global lines of the supplicant's configuration. */
+  supplicantGlobals?: string[];
 }
 
 export class Lab {
@@ -233,6 +235,7 @@ export class Lab {
       eap: opts.eap ?? 'MD5',
       certs: opts.certs,
       networkLines: opts.networkLines,
+      globalLines: opts.supplicantGlobals,
       identity: opts.identity ?? DEFAULT_IDENTITY,
       extraArgs: opts.supplicantArgs,
       debug: opts.peerDebug,

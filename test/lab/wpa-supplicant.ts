@@ -26,6 +26,8 @@ export interface SupplicantOptions {
   certs?: Pick<LabCerts, 'caCert' | 'clientCert' | 'clientKey'>;
   /** Further lines for the network block (e.g. `client_cert2="..."`). */
   networkLines?: string[];
+  /** Further global lines, before the network block (e.g. `fast_reauth=0`). */
+  globalLines?: string[];
   /** Pass -W: wait for the first control-interface monitor (ATTACH) before starting (default true). */
   waitForAttach?: boolean;
   /** wpa_supplicant -d debug output in the log (default true). */
@@ -74,6 +76,7 @@ function conf(o: SupplicantOptions, ctrlDir: string): string {
     `ctrl_interface=${ctrlDir}`,
     'ap_scan=0',
     'eapol_version=2',
+    ...(o.globalLines ?? []),
     'network={',
     ...net.map((l) => `\t${l}`),
     '}',
