@@ -63,32 +63,40 @@ const BEGIN = Buffer.from('-----BEGIN ');
 const DASHES = Buffer.from('-----');
 /** RFC 7468 labels of a certificate ("X509 CERTIFICATE": the older name, section 5.3). */
 const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE']);
+/** RFC 7468 labels are short; a longer run before the dashes is not one. */
+const MAX_LABEL = 64;
 
 /**
  * The CERTIFICATE blocks of a PEM text, decoded; labels of the other blocks (PRIVATE KEY,
- * EC PARAMETERS, ...) are listed, their bodies never touched. Linear in the size of the buffer.
+ * EC PARAMETERS, ...) are listed, their bodies never touched. Linear in the size of the buffer:
+ * a label is looked for within its line only, and where a certificate block's END line is found
+ * (or that there is none) is remembered, so no stretch of the buffer is searched twice for it.
  */
 export function pemCertificates(buf: Buffer): { certificates: X509Certificate[]; otherLabels: string[]; pem: boolean } {
   const certificates: X509Certificate[] = [];
   const otherLabels: string[] = [];
   let pem = false;
+  const nextEnd = new Map<string, number>();
   for (let at = buf.indexOf(BEGIN); at >= 0; at = buf.indexOf(BEGIN, at + 1)) {
     const labelStart = at + BEGIN.length;
-    const labelEnd = buf.indexOf(DASHES, labelStart);
-    if (labelEnd < 0 || labelEnd - labelStart > 64) continue;
-    const label = buf.toString('latin1', labelStart, labelEnd);
-    const end = Buffer.from(`-----END ${label}-----`);
-    const bodyStart = labelEnd + DASHES.length;
-    const bodyEnd = buf.indexOf(end, bodyStart);
-    if (bodyEnd < 0) continue;
+    const labelLength = buf.subarray(labelStart, labelStart + MAX_LABEL + DASHES.length).indexOf(DASHES);
+    if (labelLength < 0) continue;
+    const label = buf.toString('latin1', labelStart, labelStart + labelLength);
+    const bodyStart = labelStart + labelLength + DASHES.length;
     pem = true;
-    if (CERT_LABELS.has(label)) {
-      try {
-        certificates.push(new X509Certificate(Buffer.from(buf.toString('latin1', bodyStart, bodyEnd), 'base64')));
-      } catch { /* a damaged block: the file is reported by what it does hold */ }
-    } else {
+    if (!CERT_LABELS.has(label)) {
       otherLabels.push(label);
+      continue;
     }
+    let bodyEnd = nextEnd.get(label);
+    if (bodyEnd === undefined || (bodyEnd >= 0 && bodyEnd < bodyStart)) {
+      bodyEnd = buf.indexOf(`-----END ${label}-----`, bodyStart, 'latin1');
+      nextEnd.set(label, bodyEnd);
+    }
+    if (bodyEnd < 0) continue;
+    try {
+      certificates.push(new X509Certificate(Buffer.from(buf.toString('latin1', bodyStart, bodyEnd), 'base64')));
+    } catch { /* a damaged block: the file is reported by what it does hold */ }
     at = bodyEnd;
   }
   return { certificates, otherLabels, pem };
