@@ -28,8 +28,8 @@ export function certificateLines(files: readonly CertificateFile[], now: number,
       const dates = v === 'not-yet-valid'
         ? `not valid before ${c.notBefore} (${howFar(now, c.notBefore)})`
         : `notAfter ${c.notAfter} (${howFar(now, c.notAfter)})`;
-      const prefix = i === 0 ? head : ' '.repeat(head.length);
-      lines.push(`${prefix}: ${printable(c.subject)}, issuer ${printable(c.issuer)}, ${dates}${MARK[v]}`);
+      const prefix = i === 0 ? `${head}: ` : ' '.repeat(head.length + 2);
+      lines.push(`${prefix}${printable(c.subject)}, issuer ${printable(c.issuer)}, ${dates}${MARK[v]}`);
     }
   }
   return lines;

@@ -69,9 +69,12 @@ export function freshTlsEvidence(): TlsEvidence {
 /** The events noteTlsEvent() reads. */
 export const TLS_EVENTS: ReadonlySet<string> = new Set([EV_TLS_CERT_ERROR, EV_EAP_STATUS, EV.EAP_METHOD]);
 
-/** `key='value'` at FROM in TEXT, for a value that may itself hold quotes: up to `'` + NEXT, or the last `'`. */
-function quoted(text: string, key: string, next: string | null): { value: string; end: number } | null {
-  const open = text.indexOf(`${key}='`);
+/**
+ * `key='value'` in TEXT from FROM on, for a value that may itself hold quotes: up to the last
+ * `' NEXT='`, or to the last `'` when NEXT is null.
+ */
+function quoted(text: string, key: string, next: string | null, from = 0): { value: string; end: number } | null {
+  const open = text.indexOf(`${key}='`, from);
   if (open < 0) return null;
   const start = open + key.length + 2;
   const close = next === null ? text.lastIndexOf("'") : text.lastIndexOf(`' ${next}='`);
@@ -84,7 +87,7 @@ export function parseCertError(text: string): TlsEvidence['certError'] {
   const m = /^CTRL-EVENT-EAP-TLS-CERT-ERROR reason=(\d{1,3}) depth=(\d{1,3}) /.exec(text);
   if (!m) return null;
   const subject = quoted(text, 'subject', 'err');
-  const error = quoted(text, 'err', null);
+  const error = quoted(text, 'err', null, subject?.end ?? 0);
   const code = Number(m[1]);
   return { reason: REASONS[code] ?? 'unspecified', code, depth: Number(m[2]), subject: subject?.value ?? '', error: error?.value ?? '' };
 }
@@ -93,7 +96,7 @@ export function parseCertError(text: string): TlsEvidence['certError'] {
 export function parseEapStatus(text: string): { status: string; parameter: string } | null {
   if (!text.startsWith(`${EV_EAP_STATUS} status='`)) return null;
   const status = quoted(text, 'status', 'parameter');
-  const parameter = quoted(text, 'parameter', null);
+  const parameter = status === null ? null : quoted(text, 'parameter', null, status.end);
   return status === null || parameter === null ? null : { status: status.value, parameter: parameter.value };
 }
 
