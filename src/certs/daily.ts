@@ -31,3 +31,8 @@ export function everyDay(fn: () => void, periodMs = DAY_MS): () => void {
     }
   };
 }
+
+/** Whether the daily timer is armed (for tests: it is unref'd, so the event loop does not list it). */
+export function dailyTimerArmed(): boolean {
+  return timer !== null;
+}

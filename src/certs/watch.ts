@@ -66,6 +66,10 @@ export class CertificateWatch {
   private settle: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again: { refs: boolean } | null = null;
+  /** By file: what it held at its last good read, so that a file back after a problem is not taken for a renewal. */
+  private readonly lastGood = new Map<string, string>();
+  /** By file: the notAfter of its own certificate at the last good read (the renewal line says it). */
+  private readonly previousNotAfter = new Map<string, string>();
   /** When each warning (file and certificate, or file and problem) was last logged. */
   private readonly warned = new Map<string, number>();
   private readonly stopDaily: () => void;
@@ -145,8 +149,12 @@ export class CertificateWatch {
       const before = previous.get(keyOf(f));
       if (before === undefined || identity(before) !== identity(f)) {
         changed = true;
-        this.announce(ifname, f, before);
-        if (before !== undefined && f.problem === null) renewed.add(f.role);
+        const good = this.lastGood.get(keyOf(f));
+        if (f.problem === null) {
+          this.announce(ifname, f, good !== undefined && good !== identity(f));
+          if (good !== undefined && good !== identity(f)) renewed.add(f.role);
+          this.lastGood.set(keyOf(f), identity(f));
+        }
       }
       this.warn(ifname, f, reason === 'daily');
     }
@@ -154,19 +162,18 @@ export class CertificateWatch {
     if (changed) this.o.onChange(renewed);
   }
 
-  /** Says at info what a file holds now, or at warn why it holds nothing we can read. */
-  private announce(ifname: string, f: CertificateFile, before: CertificateFile | undefined): void {
+  /** Says at info what a file holds now: read, or renewed (another certificate than at its last good read). */
+  private announce(ifname: string, f: CertificateFile, renewal: boolean): void {
     const base = { ifname, role: f.role, source: f.source, path: f.path };
-    if (f.problem !== null) return; // warn() says it, with the daily repeat
     const own = relevant(f);
     const first = own[0]!;
     const fields = {
       ...base, format: f.format, subject: first.subject, issuer: first.issuer, notBefore: first.notBefore, notAfter: first.notAfter,
       ...(own.length > 1 ? { certificates: own.length } : {}),
     };
-    const was = before === undefined ? undefined : relevant(before)[0];
-    if (was === undefined) this.o.log.info(fields, 'certificate read');
-    else this.o.log.info({ ...fields, previousNotAfter: was.notAfter }, 'certificate renewed');
+    if (!renewal) this.o.log.info(fields, 'certificate read');
+    else this.o.log.info({ ...fields, previousNotAfter: this.previousNotAfter.get(keyOf(f)) }, 'certificate renewed');
+    this.previousNotAfter.set(keyOf(f), first.notAfter);
   }
 
   /** Warns about F now if it needs it and this warning was not logged within the last day (always when `daily`). */
