@@ -10,10 +10,11 @@ import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { Lab } from './lab/lab.js';
-import { is } from './lab/link-watch.js';
 import { LabCa, type IssuedCert, type Validity } from './lab/certs.js';
 import { labDir } from './lab/peer-process.js';
-import { LEVEL, type LogLine } from './lab/dot1x-daemon.js';
+import { DaemonProcess, LEVEL, runCli, type LogLine } from './lab/dot1x-daemon.js';
+import { createPort } from './lab/cli-port.js';
+import { LinkWatch, is } from './lab/link-watch.js';
 import { untilMetrics, type Exposition } from './lab/exposition.js';
 import type { DaemonStatus } from '../src/daemon/status-report.js';
 
@@ -71,8 +72,8 @@ async function status(lab: Lab): Promise<DaemonStatus> {
 
 interface DoctorLine { check: string; status: string; verdict: string; fix: string | null }
 
-async function doctor(lab: Lab): Promise<{ code: number | null; checks: DoctorLine[] }> {
-  const r = await lab.cli(['doctor', lab.ifname, '--json']);
+async function doctor(lab: Lab, extra: string[] = []): Promise<{ code: number | null; checks: DoctorLine[] }> {
+  const r = await lab.cli(['doctor', lab.ifname, '--json', ...extra]);
   const out = JSON.parse(r.stdout) as { interfaces: { checks: DoctorLine[] }[] };
   return { code: r.code, checks: out.interfaces[0]!.checks };
 }
@@ -105,11 +106,12 @@ test('EAP-TLS with a valid client certificate: open; status, metrics and doctor 
   assert.equal(expiry(m, lab.ifname, 'ca'), seconds(trusted.notAfter));
   const text = await lab.cli(['status', lab.ifname]);
   assert.match(text.stdout, new RegExp(`certs: +client client_cert ${client!.cert}: CN=${CLIENT}, issuer ${ca.subject}, notAfter \\S+ \\(in 36[45] days\\)\\n`));
-  const doc = await doctor(lab);
-  const certLines = doc.checks.filter((c) => c.check.startsWith('cert '));
-  assert.deepEqual(certLines.map((c) => [c.check, c.status]), [['cert client_cert', 'ok'], ['cert ca_cert', 'ok']]);
-  assert.equal(doc.code, 0, JSON.stringify(doc.checks));
+  const certLines = (doc: { checks: DoctorLine[] }): string[][] => doc.checks.filter((c) => c.check.startsWith('cert ')).map((c) => [c.check, c.status]);
+  assert.deepEqual(certLines(await doctor(lab)), [['cert client_cert', 'ok'], ['cert ca_cert', 'ok']]);
   assert.equal(lab.daemon.logs.filter((l) => l.level >= LEVEL.warn && /certificate/.test(l.msg ?? '')).length, 0, 'a certificate warning for valid certificates');
+  // Without a daemon, doctor asks wpa_supplicant for the paths and reads the files itself.
+  assert.equal((await lab.stopDaemon()).code, 0);
+  assert.deepEqual(certLines(await doctor(lab, ['--wpa-ctrl', lab.supplicant.ctrlDir])), [['cert client_cert', 'ok'], ['cert ca_cert', 'ok']]);
 });
 
 test('a client certificate that expires in 2 days: a warning in the log, WARN in doctor, its metric; the port still opens', async (t) => {
@@ -239,4 +241,36 @@ test('hooks hear the certificate cause: a re-authentication with an expired cert
   lab.daemon.signal('SIGHUP');
   await ran('close', 'client-certificate-expired', from);
   assert.deepEqual(readFileSync(out, 'utf8').trim().split('\n'), ['open ', 'close client-certificate-expired']);
+});
+
+test('--auth exec with --cert: the files named are watched; exit 1 while the client certificate has expired is client-certificate-expired; a renewal opens the port; a missing file is refused at start', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'cex');
+  const ca = await LabCa.create(t, 'exec-ca');
+  const client = await ca.issue('client', 'exec-host', 'clientAuth', { fromDays: -30, toDays: -1 });
+  // An authenticator that uses the certificate: it refuses an expired one, as a server would.
+  const script = port.script('auth.sh', `openssl x509 -checkend 0 -noout -in ${client.cert} >/dev/null`);
+  const metrics = join(port.dir, 'dot1x.prom');
+  const args = ['eth0', '--auth', 'exec', '--exec', script, '--run-dir', port.runDir, '--metrics-file', metrics, '--cert', `client=${client.cert}`, '--cert', `ca=${ca.cert}`];
+
+  const missing = await runCli(port.host, [...args.slice(0, 7), '--cert', `client=${join(port.dir, 'none.pem')}`]);
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr, `dot1x-operstate: --cert client=${join(port.dir, 'none.pem')}: ${join(port.dir, 'none.pem')} does not exist\n`);
+  assert.equal((await port.link()).linkmode, 0, 'the link was touched');
+
+  const watch = await LinkWatch.open(port.host, 'eth0', { t });
+  const d = DaemonProcess.start(port.host, args, { t });
+  const failed = await d.waitForLog((l) => l.msg === 'authentication finished' && l.authorized === false, { what: 'the refusal', timeoutMs: 20_000 });
+  assert.equal(failed.cause, 'client-certificate-expired');
+  assert.match(String(failed.message), new RegExp(`^the client certificate CN=exec-host expired at .*; the server refused it \\(${script} exited 1: credentials rejected\\)$`));
+  const r = await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir]);
+  const status = (JSON.parse(r.stdout) as { daemon: DaemonStatus }).daemon;
+  assert.deepEqual(status.certificates?.map((f) => [f.role, f.source, f.path, f.certificates[0]?.subject]), [
+    ['client', '--cert client', client.cert, 'CN=exec-host'], ['ca', '--cert ca', ca.cert, 'CN=exec-ca'],
+  ]);
+  const m = d.mark();
+  await ca.issue('client', 'exec-host', 'clientAuth', YEAR);
+  await d.waitForLog((l) => l.msg === 'certificate renewed after a certificate failure: authenticating now', { from: m, what: 'the retry after the renewal', timeoutMs: 10_000 });
+  await watch.until(is.open(), 'UP after the renewal', { timeoutMs: 10_000 });
+  await untilMetrics(metrics, (x) => (expiry(x, 'eth0', 'client') ?? 0) > Date.now() / 1000 + 300 * 86_400, 'the renewed expiry');
 });
