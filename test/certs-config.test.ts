@@ -13,6 +13,7 @@ import { firstExpiry, validity, type CertificateFile } from '../src/certs/state.
 import { certificateLines } from '../src/certs/format.js';
 import { renderMetrics, type InterfaceMetrics } from '../src/daemon/metrics.js';
 import type { CertInfo } from '../src/certs/x509.js';
+import { readFileSync } from 'node:fs';
 
 test('GET_NETWORK answers (measured): a quoted path, hex for a path with a quote or a non-ASCII byte, FAIL when unset, * for a secret', () => {
   assert.equal(networkValue('"/etc/ssl/host.pem"'), '/etc/ssl/host.pem');
@@ -137,4 +138,9 @@ test('metrics: dot1x_operstate_certificate_expiry_timestamp_seconds by interface
   assert.doesNotMatch(text, /^dot1x_operstate_certificate_expiry_timestamp_seconds\{[^}]*role="ca"/m);
   assert.doesNotMatch(text, /certificate_expiry_timestamp_seconds\{interface="eth1"/);
   assert.match(text, /^dot1x_operstate_attempts_total\{interface="eth0",cause="client-certificate-expired"\} 0$/m);
+});
+
+test('the example alert rules warn 14 days before a certificate expires', () => {
+  const rules = readFileSync(new URL('../../examples/prometheus-alerts.yml', import.meta.url), 'utf8');
+  assert.match(rules, /- alert: Dot1xCertificateExpiresSoon\n\s+expr: dot1x_operstate_certificate_expiry_timestamp_seconds - time\(\) < 14 \* 86400\n/);
 });
