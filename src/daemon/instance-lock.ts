@@ -13,13 +13,14 @@
  * Files of namespaces that no longer exist are never reused: the first lock a process takes
  * also removes those (sweepDeadNamespaces).
  */
-import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { tryLockExclusive } from '../os/posix.js';
 import { resolveRunDir } from './status-report.js';
 import { currentNetns, instanceName, parseInstanceName, prepareRunDir } from './run-dir.js';
 import { liveNetns } from '../os/namespaces.js';
+import { removeDeadSocket } from './status-server.js';
 
 export interface InstanceLock {
   readonly ifname: string;
@@ -62,9 +63,10 @@ function removeUnheldLock(path: string): boolean {
  *   root process, whose namespace src/os/namespaces.ts sees;
  * - only files of a namespace that no task is in, no open file refers to and no mount keeps:
  *   no daemon can run in it, and none can start there;
- * - a lock file only once we hold its lock ourselves, never one another process holds.
+ * - a lock file only once we hold its lock ourselves, never one another process holds; a socket
+ *   only when nothing answers on it (a daemon in a PID namespace we cannot see would).
  */
-export function sweepDeadNamespaces(dir: string): string[] {
+export async function sweepDeadNamespaces(dir: string): Promise<string[]> {
   if ((process.geteuid?.() ?? 0) !== 0) return [];
   let files: string[];
   try {
@@ -85,10 +87,8 @@ export function sweepDeadNamespaces(dir: string): string[] {
     const path = join(dir, file);
     if (file.endsWith('.lock')) {
       if (removeUnheldLock(path)) removed.push(file);
-    } else {
-      try {
-        if (lstatSync(path).isSocket()) { unlinkSync(path); removed.push(file); }
-      } catch { /* removed meanwhile */ }
+    } else if (await removeDeadSocket(path) === 'removed') {
+      removed.push(file);
     }
   }
   return removed;
@@ -126,7 +126,8 @@ export async function acquireInstanceLock(ifname: string, dir = lockDir()): Prom
       locked = true;
       if (!swept) {
         swept = true;
-        sweepDeadNamespaces(dir);
+        // A sweep that fails leaves files behind, nothing worse: never a reason to refuse the lock.
+        await sweepDeadNamespaces(dir).catch(() => []);
       }
     } finally {
       if (!locked) closeSync(fd);
