@@ -42,29 +42,28 @@ function rootOnly(dir: string): DaemonQuery {
   return noDaemon('denied', `cannot tell whether a daemon runs: ${dir} is root only; run as root`);
 }
 
+/** STAT(PATH), or what its failure means: no daemon (nothing there), or none we may see (DENIED is root only). */
+function statOrWhy(path: string, stat: (p: string) => Stats, denied: string): { st: Stats } | { why: DaemonQuery } {
+  try {
+    return { st: stat(path) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { why: noDaemon('none', NO_DAEMON) };
+    if (code === 'EACCES') return { why: rootOnly(denied) };
+    return { why: noDaemon('denied', `cannot tell whether a daemon runs: ${path}: ${code ?? String(err)}`) };
+  }
+}
+
 /** The run directory's and the socket file's checks (see the file comment); null when both pass. */
 function checkFiles(socketPath: string): DaemonQuery | null {
   const dir = dirname(socketPath);
-  let st: Stats;
-  try {
-    st = statSync(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return noDaemon('none', NO_DAEMON);
-    if (code === 'EACCES') return rootOnly(dirname(dir));
-    return noDaemon('denied', `cannot tell whether a daemon runs: ${dir}: ${code ?? String(err)}`);
-  }
-  const dirProblem = runDirProblem(dir, st);
+  const dirStat = statOrWhy(dir, statSync, dirname(dir));
+  if ('why' in dirStat) return dirStat.why;
+  const dirProblem = runDirProblem(dir, dirStat.st);
   if (dirProblem !== null) return noDaemon('untrusted', `not asking ${socketPath}: ${dirProblem}`);
-  let sock: Stats;
-  try {
-    sock = lstatSync(socketPath);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return noDaemon('none', NO_DAEMON);
-    if (code === 'EACCES') return rootOnly(dir);
-    return noDaemon('denied', `cannot tell whether a daemon runs: ${socketPath}: ${code ?? String(err)}`);
-  }
+  const sockStat = statOrWhy(socketPath, lstatSync, dir);
+  if ('why' in sockStat) return sockStat.why;
+  const sock = sockStat.st;
   if (!sock.isSocket()) return noDaemon('untrusted', `not asking ${socketPath}: it is not a socket`);
   const problem = othersCanChange(sock);
   if (problem === 'owner') return noDaemon('untrusted', `not asking ${socketPath}: it belongs to uid ${sock.uid}, not root, so no daemon of ours made it`);
