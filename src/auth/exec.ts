@@ -1,5 +1,6 @@
 /**
- * The external-program backend: runs PATH (no shell) once per attempt. Exit 0 = authorized,
+ * The external-program backend: runs PATH (no shell) once per attempt, each time checked first
+ * that only root can change it (src/os/trusted-file.ts), by the path it resolves to. Exit 0 = authorized,
  * exit 1 = credentials rejected, anything else (another status, a signal, a spawn failure) =
  * failed with the status in the details.
  *
@@ -21,6 +22,7 @@ import { silentLogger, type StructuredLogger } from '../text/log.js';
 import { killLeftovers } from './descendants.js';
 import { track } from '../os/children.js';
 import { becomeChildSubreaper } from '../os/posix.js';
+import { checkTrustedFile } from '../os/trusted-file.js';
 import { firstLineForLog, signalGroup } from '../text/program-output.js';
 
 export interface ExecOptions {
@@ -97,8 +99,18 @@ export class ExecAuthenticator implements Authenticator {
     const grace = this.#o.killGraceMs ?? 1000;
     const started = Date.now();
     if (signal.aborted) return { authorized: false, cause: 'timeout', message: 'aborted before the program ran' };
+    // Checked again before every run (a later chmod, a swapped link), and the path run is the
+    // one checked: what the name resolves to (src/os/trusted-file.ts).
+    let program: string;
+    try {
+      program = checkTrustedFile(this.#o.path, '--exec', 'exec-unsafe');
+    } catch (err) {
+      const message = `not run: ${(err as Error).message}`;
+      this.#log.error({ ifname: req.ifname, program: this.#o.path, err: message }, 'authentication program refused');
+      return { authorized: false, cause: 'failed', message };
+    }
 
-    const child = track(spawn(this.#o.path, this.#o.args ?? [], {
+    const child = track(spawn(program, this.#o.args ?? [], {
       detached: true, // own process group: see the module comment
       stdio: ['ignore', 'pipe', 'pipe'],
       env: programEnv(req),
