@@ -11,6 +11,7 @@ import { UsageError } from '../src/cli/errors.js';
 import { certificateChecks } from '../src/certs/doctor-check.js';
 import { firstExpiry, validity, type CertificateFile } from '../src/certs/state.js';
 import { certificateLines } from '../src/certs/format.js';
+import { formatStatus, type StatusReport } from '../src/commands/status-report.js';
 import { renderMetrics, type InterfaceMetrics } from '../src/daemon/metrics.js';
 import type { CertInfo } from '../src/certs/x509.js';
 import { readFileSync } from 'node:fs';
@@ -116,7 +117,7 @@ test('doctor: FAIL for expired, not yet valid or unusable, WARN inside the margi
   assert.ok(lines.every((l) => (l.status === 'ok' || l.status === 'skipped') === (l.fix === null)), 'a fix with every WARN and FAIL, none otherwise');
 });
 
-test('status lines: each certificate with subject, issuer and notAfter, marked when it needs attention; a problem in words', () => {
+test('status lines: each certificate with subject, issuer and notAfter, marked when it needs attention; a problem in words; escaped as status prints them', () => {
   const lines = certificateLines([
     file('client', 'client_cert', [info('CN=host', -300, 10)]),
     file('ca', 'ca_cert', [info('CN=ca\x1b[31m', -300, 400), info('CN=ca2', -1, -1)]),
@@ -124,10 +125,21 @@ test('status lines: each certificate with subject, issuer and notAfter, marked w
   ], NOW, 14);
   assert.deepEqual(lines, [
     `client client_cert /etc/ssl/client_cert.pem: CN=host, issuer CN=ca, notAfter ${at(10)} (in 10 days) EXPIRES SOON`,
-    `ca     ca_cert /etc/ssl/ca_cert.pem: CN=ca\\x1b[31m, issuer CN=ca, notAfter ${at(400)} (in 400 days)`,
+    `ca     ca_cert /etc/ssl/ca_cert.pem: CN=ca\x1b[31m, issuer CN=ca, notAfter ${at(400)} (in 400 days)`,
     `                                     CN=ca2, issuer CN=ca, notAfter ${at(-1)} (24 hours ago) EXPIRED`,
     'client --cert client /etc/ssl/--cert client.pem: /x.pem does not exist',
   ]);
+  const report: StatusReport = {
+    kernel: null, daemonNote: null, runDir: '/run/dot1x-operstate', advice: null,
+    daemon: {
+      ifname: 'eth0', pid: 1, state: 'authorized.steady', port: null, since: '', timeInStateMs: 0, attempt: 1, failures: 0, lastOutcome: null,
+      lastError: null, backendAvailable: true, auth: 'wpa-supplicant', starts: 0, cause: null, nextAttemptAt: null,
+      certificates: [file('ca', 'ca_cert', [info('CN=ca\x1b]0;owned\x07\rforged', -300, 400)])],
+    },
+  };
+  const text = formatStatus(report);
+  assert.match(text, /^ {2}certs: {4}ca {5}ca_cert \/etc\/ssl\/ca_cert\.pem: CN=ca\\x1b\]0;owned\\x07\\x0dforged, issuer CN=ca, notAfter /m);
+  assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
 });
 
 test('metrics: dot1x_operstate_certificate_expiry_timestamp_seconds by interface and role, absent for a role without a certificate', () => {

@@ -1,9 +1,8 @@
 /**
  * The certificate lines of `status`: per file its role, where it is named, and per certificate
- * subject, issuer and notAfter with how far off that is; a problem in words. No trailing newline;
- * every string escaped (it may come from a file or wpa_supplicant's configuration).
+ * subject, issuer and notAfter with how far off that is; a problem in words. Not escaped here:
+ * `status` escapes every line it prints (src/commands/status-report.ts), these included.
  */
-import { printable } from '../text/printable.js';
 import { DAY_MS, howFar, relevant, validity, type CertificateFile, type Validity } from './state.js';
 
 const MARK: Record<Validity, string> = {
@@ -17,9 +16,9 @@ const MARK: Record<Validity, string> = {
 export function certificateLines(files: readonly CertificateFile[], now: number, warnDays: number): string[] {
   const lines: string[] = [];
   for (const f of files) {
-    const head = `${f.role.padEnd(6)} ${printable(f.source)} ${printable(f.path)}`;
+    const head = `${f.role.padEnd(6)} ${f.source} ${f.path}`;
     if (f.problem !== null) {
-      lines.push(`${head}: ${printable(f.problem.message)}`);
+      lines.push(`${head}: ${f.problem.message}`);
       continue;
     }
     const certs = relevant(f);
@@ -29,7 +28,7 @@ export function certificateLines(files: readonly CertificateFile[], now: number,
         ? `not valid before ${c.notBefore} (${howFar(now, c.notBefore)})`
         : `notAfter ${c.notAfter} (${howFar(now, c.notAfter)})`;
       const prefix = i === 0 ? `${head}: ` : ' '.repeat(head.length + 2);
-      lines.push(`${prefix}${printable(c.subject)}, issuer ${printable(c.issuer)}, ${dates}${MARK[v]}`);
+      lines.push(`${prefix}${c.subject}, issuer ${c.issuer}, ${dates}${MARK[v]}`);
     }
   }
   return lines;
