@@ -12,6 +12,7 @@ import { certificateChecks } from '../src/certs/doctor-check.js';
 import { firstExpiry, validity, type CertificateFile } from '../src/certs/state.js';
 import { certificateLines } from '../src/certs/format.js';
 import { formatStatus, type StatusReport } from '../src/commands/status-report.js';
+import { readDaemonStatus } from '../src/commands/daemon-query.js';
 import { renderMetrics, type InterfaceMetrics } from '../src/daemon/metrics.js';
 import type { CertInfo } from '../src/certs/x509.js';
 import { readFileSync } from 'node:fs';
@@ -155,4 +156,23 @@ test('metrics: dot1x_operstate_certificate_expiry_timestamp_seconds by interface
 test('the example alert rules warn 14 days before a certificate expires', () => {
   const rules = readFileSync(new URL('../../examples/prometheus-alerts.yml', import.meta.url), 'utf8');
   assert.match(rules, /- alert: Dot1xCertificateExpiresSoon\n\s+expr: dot1x_operstate_certificate_expiry_timestamp_seconds - time\(\) < 14 \* 86400\n/);
+});
+
+test("status clients read a daemon's certificate report field by field, and refuse a malformed one", () => {
+  const base = {
+    ifname: 'eth0', pid: 7, state: 'held', port: 'inSync', since: '', timeInStateMs: 1, attempt: 1, failures: 1, starts: 0,
+    cause: 'server-certificate-rejected', nextAttemptAt: null, lastError: null, backendAvailable: true, auth: 'wpa-supplicant',
+    lastOutcome: { authorized: false, cause: 'server-certificate-rejected', message: 'm', at: 'now', certificate: { whose: 'server', reason: 'untrusted', subject: '/CN=s', depth: 0 } },
+    options: { auth: 'wpa-supplicant', wpaCtrl: '/run/wpa_supplicant', runDir: '/run/dot1x-operstate', metricsFile: null, enforce: false, certWarnDays: 30 },
+    certificates: [file('client', 'client_cert', [info('CN=host', -1, 100)]), file('ca', 'ca_cert', [], { code: 'missing', message: 'gone' })],
+  };
+  const read = readDaemonStatus(JSON.parse(JSON.stringify({ ...base, extra: 'dropped' })));
+  assert.deepEqual(read?.certificates, base.certificates);
+  assert.deepEqual(read?.lastOutcome?.certificate, base.lastOutcome.certificate);
+  assert.equal(read?.options?.certWarnDays, 30);
+  assert.equal((read as unknown as Record<string, unknown>).extra, undefined);
+  assert.equal(readDaemonStatus({ ...base, certificates: [{ ...base.certificates[0], certificates: [{ subject: 1 }] }] }), null);
+  assert.equal(readDaemonStatus({ ...base, certificates: {} }), null);
+  assert.equal(readDaemonStatus({ ...base, lastOutcome: { ...base.lastOutcome, certificate: { whose: 'nobody' } } }), null);
+  assert.equal(readDaemonStatus({ ...base, options: { ...base.options, certWarnDays: -1 } }), null);
 });
