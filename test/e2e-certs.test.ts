@@ -6,7 +6,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { Lab } from './lab/lab.js';
@@ -273,4 +273,25 @@ test('--auth exec with --cert: the files named are watched; exit 1 while the cli
   await d.waitForLog((l) => l.msg === 'certificate renewed after a certificate failure: authenticating now', { from: m, what: 'the retry after the renewal', timeoutMs: 10_000 });
   await watch.until(is.open(), 'UP after the renewal', { timeoutMs: 10_000 });
   await untilMetrics(metrics, (x) => (expiry(x, 'eth0', 'client') ?? 0) > Date.now() / 1000 + 300 * 86_400, 'the renewed expiry');
+});
+
+test('as the unit runs it (CAP_NET_ADMIN alone), a certificate file root does not own and others cannot read is refused at start with what to do', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'cdac');
+  const ca = await LabCa.create(t, 'dac-ca');
+  const client = await ca.issue('client', 'dac-host', 'clientAuth', YEAR);
+  const dir = labDir('dac', t);
+  chmodSync(dir, 0o755);
+  const cert = join(dir, 'host.pem');
+  writeFileSync(cert, readFileSync(client.cert), { mode: 0o600 });
+  chownSync(cert, 65534, 65534);
+  const args = ['eth0', '--auth', 'exec', '--exec', port.script('ok.sh', 'exit 0'), '--run-dir', port.runDir, '--cert', `client=${cert}`];
+  // The unit's CapabilityBoundingSet=CAP_NET_ADMIN: root without CAP_DAC_OVERRIDE.
+  const r = await runCli(port.host, args, { wrap: ['setpriv', '--bounding-set=-all,+net_admin'] });
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, `dot1x-operstate: --cert client=${cert}: cannot read ${cert}: permission denied (the daemon runs as root with CAP_NET_ADMIN only: make the file, and the directories above it, readable by root as owner or group, e.g. chown root ${cert})\n`);
+  assert.equal((await port.link()).linkmode, 0, 'the link was touched');
+  chownSync(cert, 0, 0);
+  const ok = DaemonProcess.start(port.host, args, { t, wrap: ['setpriv', '--bounding-set=-all,+net_admin'] });
+  await ok.waitForLog((l) => l.msg === 'certificate read' && l.role === 'client', { what: 'the file read once root owns it' });
 });

@@ -116,6 +116,14 @@ export function looksLikePkcs12(buf: Buffer): boolean {
 
 function errnoProblem(err: NodeJS.ErrnoException, path: string): ReadResult {
   if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return { ok: false, code: 'missing', message: `${path} does not exist` };
+  if (err.code === 'EACCES' || err.code === 'EPERM') {
+    // The example unit keeps CAP_NET_ADMIN alone: without CAP_DAC_OVERRIDE root reads only
+    // what the owner, group or other bits let uid 0 / gid 0 read (wpa_supplicant's unit has it).
+    return {
+      ok: false, code: 'unreadable',
+      message: `cannot read ${path}: permission denied (the daemon runs as root with CAP_NET_ADMIN only: make the file, and the directories above it, readable by root as owner or group, e.g. chown root ${path})`,
+    };
+  }
   return { ok: false, code: 'unreadable', message: `cannot read ${path}: ${err.code ?? err.message}` };
 }
 
