@@ -120,3 +120,13 @@ test('refine: a refusal while the client certificate has expired or is not valid
   const ok: AuthOutcome = { authorized: true };
   assert.equal(refineFailure(ok, cert('2026-01-01T00:00:00Z', '2026-06-10T00:00:00Z'), NOW), ok);
 });
+
+test('refine: a passphrase asked for while a client certificate is known also names a key that does not belong to it (measured after a renewal without the key)', () => {
+  const missing: AuthOutcome = { authorized: false, cause: 'credentials-missing', message: 'wpa_supplicant needs PASSPHRASE (CTRL-REQ-PASSPHRASE); add it to its network block', details: { field: 'PASSPHRASE' } };
+  const r = refineFailure(missing, cert('2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z'), NOW);
+  assert.equal(!r.authorized && r.cause, 'credentials-missing');
+  assert.match(!r.authorized ? r.message : '', /; wpa_supplicant asks this too when private_key does not belong to client_cert CN=host\.example \(a certificate renewed without its key\?\) or cannot be read$/);
+  assert.equal(refineFailure(missing, null, NOW), missing, 'no client certificate: nothing to add');
+  const password: AuthOutcome = { ...missing, details: { field: 'PASSWORD' } };
+  assert.equal(refineFailure(password, cert('2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z'), NOW), password);
+});

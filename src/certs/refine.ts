@@ -16,6 +16,12 @@ export const CERTIFICATE_CAUSES: ReadonlySet<AuthCause> = new Set(['server-certi
 const REFUSALS: ReadonlySet<AuthCause> = new Set(['credentials-rejected', 'client-certificate-rejected', 'client-certificate-expired']);
 
 export function refineFailure(outcome: AuthOutcome, client: CertInfo | null, now: number): AuthOutcome {
+  if (!outcome.authorized && client !== null && outcome.cause === 'credentials-missing' && outcome.details?.field === 'PASSPHRASE') {
+    // Measured with wpa_supplicant 2.10: a private_key that does not belong to client_cert (a
+    // certificate renewed without its key), or one it cannot read, also ends in
+    // CTRL-REQ-PASSPHRASE (docs/wpa-supplicant.md#tls-failures).
+    return { ...outcome, message: `${outcome.message}; wpa_supplicant asks this too when private_key does not belong to client_cert ${client.subject} (a certificate renewed without its key?) or cannot be read` };
+  }
   if (outcome.authorized || client === null || !REFUSALS.has(outcome.cause)) return outcome;
   const v = validity(client, now, 0);
   if (v !== 'expired' && v !== 'not-yet-valid') return outcome;
