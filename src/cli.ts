@@ -93,7 +93,7 @@ async function parse(argv: string[]): Promise<Action | null> {
     )
     .command(
       'doctor [ifname..]',
-      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, NetworkManager, DHCP clients, privileges (exit 1 when something is wrong)',
+      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, NetworkManager, DHCP clients, privileges; each check OK, WARN or FAIL with what to do (exit 1 on a FAIL, 3 on a WARN only)',
       (y) => y
         .positional('ifname', { type: 'string', array: true, describe: 'interface(s) to check (default: those with a daemon)' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
@@ -111,7 +111,7 @@ async function parse(argv: string[]): Promise<Action | null> {
     .example('$0 eth0 --auth exec --exec /usr/local/bin/auth-eth0', 'gate eth0 on a program\'s exit status')
     .example('$0 status eth0 --json', 'what the kernel and the daemon say')
     .example('$0 doctor eth0', 'why is eth0 closed?')
-    .epilogue('Exit status: 0 clean stop, 1 runtime failure (e.g. missing CAP_NET_ADMIN) or a problem doctor found, 2 bad input.')
+    .epilogue('Exit status: 0 clean stop, 1 runtime failure (e.g. missing CAP_NET_ADMIN) or a FAIL doctor found, 2 bad input, 3 doctor found a WARN and no FAIL.')
     .help()
     // Given, not guessed: yargs looks for a package.json from the working directory.
     .version(programVersion())

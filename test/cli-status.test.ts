@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { createPort, openDaemon } from './lab/cli-port.js';
 import { runCli } from './lab/dot1x-daemon.js';
-import type { StatusReport } from '../src/daemon/status-report.js';
+import type { StatusReport } from '../src/commands/status-report.js';
 
 const nobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 

@@ -12,7 +12,8 @@ import { createPort } from './lab/cli-port.js';
 import { LinkWatch, is } from './lab/link-watch.js';
 import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
 import { AS_NOBODY, readableCopy } from './lab/readable-copy.js';
-import { DEFAULT_RUN_DIR, type KernelStatus, type StatusReport } from '../src/daemon/status-report.js';
+import { DEFAULT_RUN_DIR } from '../src/daemon/status-report.js';
+import type { KernelStatus, StatusReport } from '../src/commands/status-report.js';
 
 /** Instance lock files (in /run/dot1x-operstate) that still name PID. */
 function lockFilesOf(pid: number): string[] {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { createPort } from './lab/cli-port.js';
 import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
-import { formatStatus, type StatusReport } from '../src/daemon/status-report.js';
+import { formatStatus, type StatusReport } from '../src/commands/status-report.js';
 import { printable } from '../src/text/printable.js';
 
 // ESC ] 0 ; title BEL sets a terminal's title; CR + a forged line would look like our own output.

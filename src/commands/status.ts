@@ -2,7 +2,9 @@
 import { RouteSocket } from '../netlink/route-socket.js';
 import { EXIT, type ExitStatus } from '../cli/exit-codes.js';
 import type { LinkRecord } from '../netlink/link.js';
-import { formatStatus, kernelStatus, queryDaemonStatus, resolveRunDir, statusSocketPath, type DaemonQuery, type StatusReport } from '../daemon/status-report.js';
+import { resolveRunDir, statusSocketPath } from '../daemon/status-report.js';
+import { queryDaemonStatus, type DaemonQuery } from './daemon-query.js';
+import { formatStatus, kernelStatus, type StatusReport } from './status-report.js';
 import { findDaemons } from './find-daemon.js';
 import { requireLink } from '../daemon/links.js';
 

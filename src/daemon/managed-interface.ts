@@ -78,6 +78,8 @@ export class ManagedInterface {
   private state: string;
   private enteredAt = Date.now();
   private outcome: LastOutcome | null = null;
+  /** Why the backend is down (its backend-down report), while it is. */
+  private backendMessage: string | null = null;
   /** Date.now() of the next attempt after the last failure (authFinished heldMs). */
   private nextAttempt: number | null = null;
   /** Last ifindex known, for the emergency restore when the machine can no longer say. */
@@ -290,6 +292,8 @@ export class ManagedInterface {
       };
       this.nextAttempt = event.heldMs === null ? null : Date.now() + event.heldMs;
     }
+    if (event.type === 'backendDown') this.backendMessage = event.message;
+    if (event.type === 'backendUp') this.backendMessage = null;
     if (type === 'restored' && !event.ok) {
       this.deps.log.error({ event: type, ...fields }, 'could not restore the link');
     } else if (type === 'authFinished' && !event.authorized) {
@@ -412,6 +416,7 @@ export class ManagedInterface {
       lastOutcome: this.outcome,
       lastError: ctx.lastError === null ? null : ctx.lastError.message,
       backendAvailable: ctx.backendAvailable,
+      backendMessage: ctx.backendAvailable ? null : this.backendMessage,
       auth: authName,
     };
   }

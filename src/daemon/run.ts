@@ -116,7 +116,7 @@ class Daemon {
       }, 'starting');
       if (config.metricsFile !== undefined) {
         this.metrics = new MetricsFile(config.metricsFile, programVersion(), () => this.interfaces.map((mi) => mi.metrics()), log);
-        this.metrics.writeFirst();
+        await this.metrics.writeFirst();
       }
       if (this.stopRequested === null) for (const mi of this.interfaces) mi.start();
 

@@ -27,6 +27,21 @@ export function othersCanChange(st: Stats): 'owner' | 'mode' | null {
   return null;
 }
 
+/**
+ * What is wrong with DIR as a directory root creates files in (the run directory, the metrics
+ * file's directory): not a directory, or one another user controls. Null when it is fine. Only
+ * DIR itself is looked at: what lies above it is the administrator's (Debian's
+ * /var/lib/prometheus belongs to the prometheus user, its node-exporter directory to root).
+ */
+export function directoryProblem(dir: string): string | null {
+  const st = statSync(dir);
+  if (!st.isDirectory()) return `${dir} is not a directory`;
+  const problem = othersCanChange(st);
+  if (problem === 'owner') return `${dir} belongs to uid ${st.uid}, not root: give a directory only root controls (chown root ${dir})`;
+  if (problem === 'mode') return `${dir} is writable by group or others (mode ${octalMode(st.mode)}): chmod go-w ${dir}, or give another directory`;
+  return null;
+}
+
 /** Throws UsageError(CODE) saying what is wrong with PATH (an existing file) or a directory above it. */
 export function checkTrustedFile(path: string, what: string, code: string): void {
   const real = realpathSync(path);
