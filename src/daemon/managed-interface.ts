@@ -20,7 +20,7 @@ import type { AuthOutcome, AuthPort, AuthReport, AuthRequest, Authenticator } fr
 import { OsError } from '../cli/errors.js';
 import type { Logger } from '../text/log.js';
 import type { DaemonStatus, LastOutcome } from './status-report.js';
-import type { InterfaceMetrics } from './metrics.js';
+import { portGauges, type InterfaceMetrics } from './metrics.js';
 import { portTarget } from '../../machines/supplicant.js';
 import type { PortFilter } from '../enforce/port-filter.js';
 import { filteredWriter } from '../enforce/filtered-writer.js';
@@ -388,7 +388,7 @@ export class ManagedInterface {
     const state = this.failed !== null ? 'failed' : snap.status === 'done' ? 'stopped' : paeState(snap.value);
     return {
       ifname: snap.context.ifname,
-      authorized: state.startsWith('authorized') && link !== null && link.linkmode === 1 && link.operstate === 'UP',
+      ...portGauges(state, link),
       state,
       attempts: { ...this.attempts },
       lastSuccessAt: this.lastSuccessAt,
