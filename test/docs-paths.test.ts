@@ -6,8 +6,8 @@
 // tools/), so a token counts as ours only when
 // - it ends in an extension our files in that folder have (src/ holds only .ts: hostap's
 //   src/eapol_supp/eapol_supp_sm.c is not ours), or
-// - it has no extension (a folder, or a name like test/bench/idle-cost) and its first folder
-//   below the root exists here (hostap's src/eapol_auth/ is not ours).
+// - it has no extension (a folder, a file like .ci/run, a name like test/bench/idle-cost) and
+//   its first part below the root exists here (hostap's src/eapol_auth/ is not ours).
 // A folder of ours that moves away is therefore not caught by its citations; a file is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,8 +37,9 @@ const FILE_SET = new Set(FILES);
 /** Extensions our files have under each root (".ts", ".md", ...; "" for none). */
 const EXTENSIONS = new Map(ROOTS.map((r) => [r, new Set(FILES.filter((f) => f.startsWith(`${r}/`)).map((f) => extname(f)))]));
 
-function isDir(rel: string): boolean {
-  return FILES.some((f) => f.startsWith(rel.endsWith('/') ? rel : `${rel}/`));
+/** A file, a folder, or a name without its extension (test/bench/idle-cost) of ours. */
+function known(rel: string): boolean {
+  return FILE_SET.has(rel) || FILES.some((f) => f.startsWith(`${rel}/`) || f.startsWith(`${rel}.`));
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -60,8 +61,8 @@ function missingPath(token: string): boolean {
   }
   const first = path.split('/')[1];
   if (first === undefined || first === '') return false;
-  if (!isDir(`${root}/${first}`) && !FILES.some((f) => f.startsWith(`${root}/${first}.`))) return false; // upstream
-  return !isDir(path) && !FILES.some((f) => f.startsWith(`${path}.`));
+  if (!known(`${root}/${first}`)) return false; // upstream
+  return !known(path);
 }
 
 /** The paths of ours cited in `text` that do not exist. */
@@ -118,6 +119,8 @@ test('the check flags a planted bad path and leaves upstream citations alone', (
   assert.deepEqual(missingPaths(page), [planted]);
   assert.deepEqual(missingPaths(['test', 'nowhere-*.test.ts'].join('/')), [['test', 'nowhere-*.test.ts'].join('/')]);
   assert.deepEqual(missingPaths(['docs', 'gone.md'].join('/')), [['docs', 'gone.md'].join('/')]);
+  assert.deepEqual(missingPaths(['test', 'lab', 'gone-helper'].join('/')), [['test', 'lab', 'gone-helper'].join('/')], 'a name without extension in a folder of ours');
+  assert.deepEqual(missingPaths('`.ci/run`, `tools/debian/changelog`, `native/NAME/build/Release`'), []);
   assert.deepEqual(missingPaths(['tools', 'gone', ''].join('/')), [], 'a folder of ours that is not there cannot be told from upstream');
   assert.deepEqual(brokenLinks('docs/README.md', '[a](kernel-contract.md#x) [b](../README.md) [c](https://x/y) [d](gone.md)'), ['gone.md']);
   assert.equal(citingText('x.ts', `const a = 1; // see ${planted}\n/* and docs/machine.md */`).includes(planted), true);

@@ -1,13 +1,12 @@
-// The README's machine diagram is generated from the machine (tools/diagram.ts). These tests fail
-// when the picture and the code disagree: the README against the generator (fix: `npm run
-// diagram`), and the generator's edges against the machine's transitions, read back from the
+// The machine diagram in docs/machine.md is generated from the machine (tools/diagram.ts). These
+// tests fail when the picture and the code disagree: the page against the generator (fix: `npm
+// run diagram`), and the generator's edges against the machine's transitions, read back from the
 // Mermaid text by the drawing rules written on tools/diagram.ts collectEdges.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { AnyStateNode, TransitionDefinition } from 'xstate';
-import { fileURLToPath } from 'node:url';
-import { README_PATH, readmeDiagram, renderDiagram, transitionLabel } from '../tools/diagram.js';
+import { DIAGRAM_PATH, pageDiagram, renderDiagram, transitionLabel } from '../tools/diagram.js';
 import { supplicantMachine } from '../machines/supplicant.js';
 
 const root = supplicantMachine.root as AnyStateNode;
@@ -126,11 +125,10 @@ function diagramProblems(text: string): string[] {
   return problems;
 }
 
-test('README diagram block equals renderDiagram() (run `npm run diagram` after changing the machine)', () => {
-  const readme = readFileSync(README_PATH, 'utf8');
-  const inReadme = readmeDiagram(readme);
-  assert.notEqual(inReadme, null, 'README has a mermaid block between the machine-diagram markers');
-  assert.equal(inReadme, renderDiagram());
+test('the diagram block of docs/machine.md equals renderDiagram() (run `npm run diagram` after changing the machine)', () => {
+  const inPage = pageDiagram(readFileSync(DIAGRAM_PATH, 'utf8'));
+  assert.notEqual(inPage, null, 'docs/machine.md has a mermaid block between the machine-diagram markers');
+  assert.equal(inPage, renderDiagram());
 });
 
 test('the diagram shows every transition of the machine, to its target, and nothing else', () => {
@@ -156,7 +154,7 @@ test('the check fails on an edge dropped, invented or mis-targeted, and on the l
 });
 
 test('docs/machine.md places every state of the PAE region against IEEE 802.1X', () => {
-  const page = readFileSync(fileURLToPath(new URL('../../docs/machine.md', import.meta.url)), 'utf8');
+  const page = readFileSync(DIAGRAM_PATH, 'utf8');
   const pae = allNodes(root).find((n) => n.key === 'pae')!;
   const unnamed = allNodes(pae).slice(1).map((n) => n.key).filter((key) => !page.includes(`\`${key}\``));
   assert.deepEqual(unnamed, [], 'states docs/machine.md does not name (in backticks)');
