@@ -144,7 +144,7 @@ test('status lines: each certificate with subject, issuer and notAfter, marked w
 });
 
 test('metrics: dot1x_operstate_certificate_expiry_timestamp_seconds by interface and role, absent for a role without a certificate', () => {
-  const base: InterfaceMetrics = { ifname: 'eth0', authorized: true, state: 'authorized.steady', attempts: {}, lastSuccessAt: null, lastAuthorizeMs: null, carrierChanges: 1 };
+  const base: InterfaceMetrics = { ifname: 'eth0', open: true, authorized: true, state: 'authorized.steady', attempts: {}, lastSuccessAt: null, lastAuthorizeMs: null, carrierChanges: 1 };
   const text = renderMetrics('1.0.0', [{ ...base, certificateExpiry: { client: Date.parse('2027-01-02T03:04:05.678Z'), ca: null } }, { ...base, ifname: 'eth1' }]);
   assert.match(text, /^# TYPE dot1x_operstate_certificate_expiry_timestamp_seconds gauge$/m);
   assert.match(text, /^dot1x_operstate_certificate_expiry_timestamp_seconds\{interface="eth0",role="client"\} 1798859045$/m);
