@@ -72,7 +72,7 @@ export class CertificateWatch {
   private readonly previousNotAfter = new Map<string, string>();
   /** When each warning (file and certificate, or file and problem) was last logged. */
   private readonly warned = new Map<string, number>();
-  private readonly stopDaily: () => void;
+  private stopDaily: () => void = () => {};
   private closed = false;
   private readonly now: () => number;
   private firstRead: Promise<void> | null = null;
@@ -80,12 +80,12 @@ export class CertificateWatch {
 
   constructor(private readonly o: CertificateWatchOptions) {
     this.now = o.now ?? Date.now;
-    this.stopDaily = everyDay(() => { void this.reload('daily'); }, o.dayMs);
   }
 
-  /** Starts the first read; idempotent. */
+  /** Starts the first read and the daily one; idempotent. */
   start(): void {
-    if (this.firstRead !== null) return;
+    if (this.firstRead !== null || this.closed) return;
+    this.stopDaily = everyDay(() => { void this.reload('daily'); }, this.o.dayMs);
     this.firstRead = this.reload('start').then(() => { this.firstDone = true; });
   }
 
