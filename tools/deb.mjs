@@ -2,7 +2,9 @@
 //   /usr/lib/dot1x-operstate   the bundled CLI (src/launcher.ts), its code cache, the native
 //                              addons, and pino-pretty with what it needs (--log-format pretty)
 //   /usr/bin/dot1x-operstate   a link to the CLI
-//   /lib/systemd/system/dot1x-operstate@.service, /etc/dot1x-operstate/hooks.d,
+//   /lib/systemd/system/dot1x-operstate@.service, the drop-in that restarts a crashed
+//   wpa_supplicant (/lib/systemd/system/wpa_supplicant-wired@.service.d/dot1x-operstate.conf),
+//   /etc/dot1x-operstate/hooks.d,
 //   /usr/share/doc/dot1x-operstate (README, copyright, examples)
 // Usage: node tools/deb.mjs [--out DIR]   (default: the package root)
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -81,6 +83,9 @@ try {
   symlinkSync('../lib/dot1x-operstate/dist/src/cli.js', join(stage, 'usr/bin/dot1x-operstate'));
   mkdirSync(join(stage, 'lib/systemd/system'), { recursive: true });
   cpSync(join(root, 'examples/dot1x-operstate@.service'), join(stage, 'lib/systemd/system/dot1x-operstate@.service'));
+  mkdirSync(join(stage, 'lib/systemd/system/wpa_supplicant-wired@.service.d'));
+  cpSync(join(root, 'examples/wpa_supplicant-wired@.service.d/dot1x-operstate.conf'),
+    join(stage, 'lib/systemd/system/wpa_supplicant-wired@.service.d/dot1x-operstate.conf'));
   mkdirSync(join(stage, 'etc/dot1x-operstate/hooks.d'), { recursive: true });
   const doc = join(stage, 'usr/share/doc/dot1x-operstate');
   mkdirSync(doc, { recursive: true });

@@ -18,6 +18,7 @@ import { formatDoctor, ok, problem, skipped, type CheckResult, type DoctorReport
 import { ctrlSocketPath } from '../auth/wpa-supplicant.js';
 import { WpaCtrl } from '../wpa/ctrl.js';
 import { locateDaemon } from './status.js';
+import { orphanedGateUnderSystemd } from './orphaned-gate.js';
 
 export interface DoctorOptions {
   json: boolean;
@@ -189,7 +190,9 @@ async function diagnose(ifname: string, options: DoctorOptions): Promise<DoctorR
   } else if (!located.daemon.absent) {
     checks.push(problem('daemon', located.daemon.note, 'run doctor as root'));
   } else if (link?.linkmode === 1) {
-    checks.push(problem('daemon', `no daemon runs for ${ifname}, but linkmode 1 is still set (one was killed?): the port stays DORMANT`,
+    const underSystemd = await orphanedGateUnderSystemd(ifname);
+    if (underSystemd !== null) checks.push(problem('daemon', underSystemd.verdict, underSystemd.fix));
+    else checks.push(problem('daemon', `no daemon runs for ${ifname}, but linkmode 1 is still set (one was killed?): the port stays DORMANT`,
       `dot1x-operstate reset ${ifname}, then start the daemon (systemctl start dot1x-operstate@${ifname})`));
   } else {
     checks.push(problem('daemon', `no daemon runs for ${ifname}: the port is not gated on 802.1X`,

@@ -5,6 +5,7 @@ import type { LinkRecord } from '../netlink/link.js';
 import { formatStatus, kernelStatus, queryDaemonStatus, resolveRunDir, statusSocketPath, type DaemonQuery, type StatusReport } from '../daemon/status-report.js';
 import { findDaemons } from './find-daemon.js';
 import { requireLink } from '../daemon/links.js';
+import { orphanedGateUnderSystemd } from './orphaned-gate.js';
 
 export interface LocatedDaemon {
   /** The run directory whose socket answered (or was asked). */
@@ -29,7 +30,9 @@ export async function locateDaemon(ifname: string, runDir: string, link: LinkRec
       advice = `the daemon (pid ${elsewhere.pid}) uses run directory ${elsewhere.runDir}, not ${runDir}: give --run-dir ${elsewhere.runDir} or set DOT1X_RUN_DIR`;
       if (asked.status !== null) return { runDir: elsewhere.runDir, daemon: asked, advice };
     } else if (link?.linkmode === 1) {
-      advice = `linkmode 1 is still set but no daemon manages ${ifname} (one was killed?): the port stays DORMANT for everything that honours it; run "dot1x-operstate reset ${ifname}" as root, or start the daemon`;
+      const underSystemd = await orphanedGateUnderSystemd(ifname);
+      if (underSystemd !== null) advice = `${underSystemd.verdict}; ${underSystemd.fix}`;
+      else advice = `linkmode 1 is still set but no daemon manages ${ifname} (one was killed?): the port stays DORMANT for everything that honours it; run "dot1x-operstate reset ${ifname}" as root, or start the daemon`;
     }
   }
   return { runDir, daemon, advice };
