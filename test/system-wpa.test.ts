@@ -84,7 +84,7 @@ test('wpa_supplicant stopped by an administrator: it stays stopped, the daemon k
   assert.equal(doctor.code, 1);
   const wpa = (JSON.parse(doctor.stdout) as { interfaces: Array<{ checks: Array<{ check: string; status: string; fix: string }> }> })
     .interfaces[0]!.checks.find((c) => c.check === 'wpa-supplicant')!;
-  assert.equal(wpa.status, 'problem');
+  assert.equal(wpa.status, 'fail');
   assert.match(wpa.fix, /wpa_supplicant-wired@eth0/);
   const status = await l.show(UNIT, 'StatusText');
   assert.match(status.StatusText ?? '', /^eth0: closed/);
