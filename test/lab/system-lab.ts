@@ -168,6 +168,10 @@ export class SystemLab {
     const dhcp = opts.dhcp
       ? await startDnsmasq(sw, swIfname, { serverCidr: '10.77.0.1/24', range: ['10.77.0.10', '10.77.0.50'], noPing: true, t: scope.ctx })
       : undefined;
+    // What the switch's DHCP server receives goes on the port's timeline too ("dhcp server:
+    // DHCPDISCOVER(sw...) MAC"), beside the switch's EAP events: one order for "no DHCP before
+    // EAP-SUCCESS".
+    dhcp?.child.onLine((line) => { if (/\bDHCP[A-Z]+\(/.test(line)) watch.mark(`dhcp server: ${line.replace(/^dnsmasq-dhcp\[\d+\]: /, '')}`); });
 
     const cgroup = LabCgroup.create(`${prefix}-${sfx}`);
     scope.after(() => cgroup.remove());
