@@ -1,7 +1,8 @@
-// The restore request {linkmode 0, operstate UP} is written once on every way a managed
-// interface ends: stop, a stop that times out, the uncaught-error path (halt) and a machine that
-// failed. ManagedInterface over a fake route socket; the daemon's own uncaught-error path is
-// checked against the real kernel in daemon-lifecycle.test.ts.
+// The last request is written once on every way a managed interface ends: the restore
+// {linkmode 0, operstate UP} on a stop, a stop that times out and a machine that failed; on the
+// uncaught-error path (halt), a crash, the close {linkmode 1, operstate DORMANT} instead.
+// ManagedInterface over a fake route socket; the daemon's own uncaught-error path is checked
+// against the real kernel in daemon-lifecycle.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -12,7 +13,7 @@ import type { RouteSocket } from '../src/netlink/route-socket.js';
 import type { LinkRecord, LinkSettings } from '../src/netlink/link.js';
 import type { Authenticator } from '../src/auth/authenticator.js';
 import { createLogger } from '../src/text/log.js';
-import { RESTORE_SETTINGS } from '../machines/contract.js';
+import { ENTER_SETTINGS, RESTORE_SETTINGS } from '../machines/contract.js';
 
 class FakeSocket extends EventEmitter {
   link: LinkRecord = {
@@ -77,13 +78,15 @@ test('a stop that times out: the restore already sent is not repeated by the gua
   assert.equal(socket.restores(), 1);
 });
 
-test('halt (the uncaught-error path): the guard writes the restore once and says when it is answered', async () => {
+test('halt (the uncaught-error path, a crash): the guard writes the close once, never the restore, and says when it is answered', async () => {
   const socket = new FakeSocket();
   const mi = managed(socket);
   await entered(socket);
+  const before = socket.writes.length;
   assert.equal(await mi.halt(), true);
-  assert.equal(socket.restores(), 1);
-  assert.equal(socket.link.linkmode, 0);
+  assert.deepEqual(socket.writes.slice(before), [ENTER_SETTINGS]);
+  assert.equal(socket.restores(), 0);
+  assert.equal(socket.link.linkmode, 1);
 });
 
 test('a machine that fails: its guard writes the restore once', async () => {

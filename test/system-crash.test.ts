@@ -132,3 +132,39 @@ test('a daemon that keeps crashing: after 5 starts in a minute systemd gives up,
   await l.openWith(UNIT);
   assertReopenedAfterFreshSuccess(l.watch, back);
 });
+
+test('an internal error (an uncaught exception): the daemon leaves the port closed itself, never in linkmode 0, and systemd restarts it', async (t) => {
+  if (!needsRoot(t)) return;
+  const l = await lab(t);
+  // An --auth module that authorizes, then throws where nothing can catch it.
+  l.writeFile('/etc/dot1x-operstate/crash-after-open.mjs', [
+    'export default {',
+    "  name: 'crash-after-open',",
+    '  authenticate() {',
+    "    setTimeout(() => { throw new Error('boom from the module'); }, 300);",
+    '    return Promise.resolve({ authorized: true });',
+    '  },',
+    '};',
+    '',
+  ].join('\n'));
+  const dropIn = '/etc/systemd/system/dot1x-operstate@eth0.service.d/module.conf';
+  l.writeFile(dropIn, '[Service]\nExecStart=\nExecStart=/usr/bin/dot1x-operstate %I --auth module --module /etc/dot1x-operstate/crash-after-open.mjs\n');
+  t.after(async () => {
+    await l.exec('systemctl', ['stop', UNIT]);
+    await l.exec('rm', ['-f', dropIn]);
+    await l.exec('systemctl', ['daemon-reload']);
+    await l.exec('systemctl', ['reset-failed', UNIT]);
+  });
+  await l.systemctl('stop', UNIT);
+  await l.exec('systemctl', ['reset-failed', UNIT]);
+  await l.systemctl('daemon-reload');
+  const j = l.journal.mark();
+  const start = l.note('start with the crashing module');
+  await l.systemctl('start', UNIT);
+  await l.watch.until(is.open(), 'the port open', { since: start, timeoutMs: 20_000 });
+  const open = l.watch.timeline.length;
+  assert.equal(await ended(l, j), 'exit-code');
+  await l.watch.until(is.gated(), 'the port closed after the crash', { since: open, timeoutMs: 1000 });
+  await l.journal.waitFor(entry.aboutUnit(UNIT, { id: MESSAGE_ID.unitRestartScheduled }), 'a restart', { from: j });
+  assertGateKept(l.watch, open);
+});

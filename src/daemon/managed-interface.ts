@@ -341,12 +341,14 @@ export class ManagedInterface {
   get wasStarted(): boolean { return this.started; }
 
   /**
-   * Stop the actor without the machine's restore path (the uncaught-error path): its
-   * restoreGuard writes the restore, once. Settles when that write has been answered (false: it
-   * failed; the error is logged).
+   * Stop the actor without the machine's restore path (the uncaught-error path, a crash): its
+   * restoreGuard writes, once, the request that leaves the port closed (linkmode 1, DORMANT), not
+   * the restore: a crash never opens the port. Settles when that write has been answered (false:
+   * it failed; the error is logged).
    */
   halt(): Promise<boolean> {
     this.unwatch();
+    this.guard.leaveClosed();
     this.actor.stop();
     return this.guard.restoreNow();
   }
