@@ -5,35 +5,21 @@
  * daemon systemd starts again authenticates it afresh, so that no crash opens it
  * (docs/systemd.md). `reset` is the opposite: linkmode 0, operstate UP, no gate.
  *
- * One request {linkmode 1, operstate DORMANT}, as the daemon enters supplicant mode, then the
- * kernel's answer is checked, since an ignored request is ACKed too
- * (docs/kernel-contract.md#what-the-ack-proves). The kernel takes DORMANT only from UP or
- * UNKNOWN; a port without carrier keeps DOWN and becomes DORMANT when carrier returns, because
- * linkmode 1 is set. An --enforce table the daemon left is closed as well (only EAPOL passes).
+ * One request {linkmode 1, operstate DORMANT}, as the daemon enters supplicant mode, checked
+ * against the kernel's answer (src/commands/unmanaged-link.ts). The kernel takes DORMANT only from
+ * UP or UNKNOWN; a port without carrier keeps DOWN and becomes DORMANT when carrier returns,
+ * because linkmode 1 is set. An --enforce table the daemon left passes only EAPOL again, and the
+ * status socket it left goes.
  */
 import { RuntimeFailure } from '../cli/errors.js';
-import { RouteSocket } from '../netlink/route-socket.js';
 import { EXIT, type ExitStatus } from '../cli/exit-codes.js';
-import { acquireInstanceLock, type InstanceLock } from '../daemon/instance-lock.js';
 import { ENTER_SETTINGS } from '../../machines/contract.js';
-import { requireLink } from '../daemon/links.js';
 import { findNft, nftSync } from '../enforce/nft.js';
 import { filterLine, tableName } from '../enforce/port-filter.js';
+import { removeLeftStatusSocket, writeUnmanagedLink } from './unmanaged-link.js';
 
-export async function closeLink(ifname: string, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<ExitStatus> {
-  const socket = await RouteSocket.open();
-  let lock: InstanceLock | undefined;
-  try {
-    const before = await requireLink(socket, ifname);
-    // The privilege probe first (a SETLINK without attributes changes nothing), as in reset.
-    await socket.setLink(before.index, {});
-    // A running daemon opens and closes the port itself: say so instead of racing it.
-    lock = await acquireInstanceLock(ifname);
-    await socket.setLink(before.index, ENTER_SETTINGS);
-    const after = await socket.getLink(before.index);
-    if (after.linkmode !== 1) {
-      throw new RuntimeFailure('ELINKMODE', `close: the kernel still reports linkmode ${String(after.linkmode)} on ${ifname}; try again, or check what else manages it`);
-    }
+export function closeLink(ifname: string, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<ExitStatus> {
+  return writeUnmanagedLink('close', ifname, ENTER_SETTINGS, async (after) => {
     if (after.running) {
       throw new RuntimeFailure('EOPERSTATE', `close: the kernel still shows ${ifname} running (operstate ${after.operstate}) in linkmode 1; check ip -d link show ${ifname}`);
     }
@@ -41,11 +27,9 @@ export async function closeLink(ifname: string, out: (line: string) => void = (l
     if (nft !== null && nftSync(nft, [filterLine(ifname, false)]) === null) {
       out(`${ifname}: the enforcement table ${tableName(ifname)} passes only EAPOL again`);
     }
+    await removeLeftStatusSocket(ifname, out);
     out(`${ifname}: linkmode 1 (dormant), operstate ${after.operstate}: closed until dot1x-operstate authenticates it` +
       ` (dot1x-operstate reset ${ifname} opens it without 802.1X)`);
     return EXIT.OK;
-  } finally {
-    await socket.close();
-    await lock?.release();
-  }
+  });
 }
