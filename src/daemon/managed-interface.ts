@@ -13,14 +13,14 @@ import { paeState, portState, watchTransitions } from '../../machines/observe.js
 import type {
   AuthReportEvent, AuthReportsControl, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
 } from '../../machines/contract.js';
-import { RouteSocket } from '../netlink/route-socket.js';
+import type { LinkSocket } from '../netlink/route-socket.js';
 import type { LinkRecord } from '../netlink/link.js';
 import type { LinkView } from '../../machines/ports.js';
 import type { AuthOutcome, AuthPort, AuthReport, AuthRequest, Authenticator } from '../auth/authenticator.js';
 import { OsError } from '../cli/errors.js';
 import type { Logger } from '../text/log.js';
 import type { DaemonStatus, LastOutcome } from './status-report.js';
-import type { InterfaceMetrics } from './metrics.js';
+import { portGauges, type InterfaceMetrics } from './metrics.js';
 import { portTarget } from '../../machines/supplicant.js';
 import type { PortFilter } from '../enforce/port-filter.js';
 import { filteredWriter } from '../enforce/filtered-writer.js';
@@ -28,7 +28,13 @@ import { GateWatch } from './gate-watch.js';
 import type { HookEvent, HookRunner } from './hooks.js';
 
 export interface ManagedInterfaceDeps {
-  socket: RouteSocket;
+  /** The kernel's links: the daemon's shared RouteSocket. */
+  socket: LinkSocket;
+  /**
+   * A socket of its own for the one retry of a restore write the shared socket failed (that
+   * socket may be what broke): RouteSocket.open for real. Closed after the retry.
+   */
+  freshSocket: () => LinkSocket & { close(): void };
   authenticator: Authenticator;
   timing: SupplicantTiming;
   /** Open the port while no authenticator answers (--optional). */
@@ -120,11 +126,11 @@ export class ManagedInterface {
         if (err instanceof OsError && err.code === 'ENODEV') return;
         // The shared socket may be what broke (the uncaught-error path): the same request, once,
         // on a socket of its own. A retry of a request that failed, not a second restore.
-        const fresh = RouteSocket.open();
+        const fresh = deps.freshSocket();
         try { await fresh.setLink(input.index, input.settings); } finally { fresh.close(); }
       }
     }, (err, input) => {
-      log.error({ ifname: input.ifname, err: (err as Error).message }, 'could not restore the link');
+      log.error({ ifname: input.ifname, err: (err as Error).message }, input.settings.linkmode === 0 ? 'could not restore the link' : 'could not close the link');
     });
     const machine = supplicantMachine.provide({
       actions: { writeLink: linkWriterAction(promiseLinkWriter(write)) },
@@ -390,7 +396,7 @@ export class ManagedInterface {
     const state = this.failed !== null ? 'failed' : snap.status === 'done' ? 'stopped' : paeState(snap.value);
     return {
       ifname: snap.context.ifname,
-      authorized: state.startsWith('authorized') && link !== null && link.linkmode === 1 && link.operstate === 'UP',
+      ...portGauges(state, link),
       state,
       attempts: { ...this.attempts },
       lastSuccessAt: this.lastSuccessAt,

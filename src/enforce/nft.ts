@@ -50,7 +50,24 @@ interface Pending { line: string; resolve(): void; reject(err: Error): void }
 /** A line nft has not answered by then fails, and the child is replaced. */
 const ANSWER_TIMEOUT_MS = 3000;
 
-export class NftSession {
+/**
+ * What a port's filter needs of nftables (src/enforce/port-filter.ts): one line at a time, each
+ * one transaction. NftSession is the real one; a test gives a fake that keeps the contract.
+ *
+ * Contract:
+ * - run(line) hands nft one line, which nft runs as one batch: all of it is committed, or none.
+ * - It resolves once nft committed the line, and rejects with a RuntimeFailure (code ENFT)
+ *   carrying nft's error when it committed nothing, or when no answer came in time.
+ * - Lines are answered in the order they were given; a line given before the answer to the
+ *   previous one is queued, not refused.
+ * - Every line must change the ruleset (nft --echo answers only such lines; the callers'
+ *   lines in port-filter.ts do).
+ */
+export interface NftRunner {
+  run(line: string): Promise<void>;
+}
+
+export class NftSession implements NftRunner {
   private child: ChildProcess | null = null;
   private readonly queue: Pending[] = [];
   private out = '';
