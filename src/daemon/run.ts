@@ -30,11 +30,14 @@ import { SdNotifier, statusLine } from './sd-notify.js';
 import { MetricsFile } from './metrics-file.js';
 import { programVersion } from '../cli/version.js';
 import { RuntimeFailure } from '../cli/errors.js';
-import { NftSession, findNft, nftAsync, nftSync } from '../enforce/nft.js';
-import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
+import { NftSession, findNft, nftAsync, nftSync, noNftReason } from '../enforce/nft.js';
+import { PortFilter, filterLine, removeLine, tableName } from '../enforce/port-filter.js';
 import { NfnetlinkSocket } from '../enforce/nfnetlink.js';
 import { decideEnforce, type EnforceDecision } from '../enforce/auto.js';
 import { HookRunner } from './hooks.js';
+import { ctrlSocketPath, WpaSupplicantAuthenticator } from '../auth/wpa-supplicant.js';
+import { optionRefs, queryWpaCertificates, type CertSource } from '../certs/refs.js';
+import { checkCertOptions } from '../certs/start-check.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
 const STOP_TIMEOUT_MS = 5000;
@@ -89,6 +92,7 @@ class Daemon {
     log.debug({ ifnames: config.ifnames, auth: config.auth.kind }, 'preparing');
     try {
       this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
+      await checkCertOptions(config.certs);
 
       const socket = RouteSocket.open();
       this.socket = socket;
@@ -104,10 +108,11 @@ class Daemon {
       this.runDir = runDir;
       for (const ifname of config.ifnames) {
         const mi = new ManagedInterface(ifname, indexes.get(ifname)!, {
-          socket, authenticator: this.authenticator, timing: config.timing, optional: config.optional, log,
+          socket, freshSocket: () => RouteSocket.open(), authenticator: this.authenticator, timing: config.timing, optional: config.optional, log,
           onRenamed: (from, to) => { void this.onRenamed(mi, from, to); },
           onChange: () => this.onInterfaceChange(mi),
           filter: this.filters.get(ifname), hooks: this.hooks,
+          certificates: this.certificateSource(ifname),
         }, (failed, err) => this.onInterfaceFailure(failed, err));
         this.servers.set(mi, await this.openStatus(mi, ifname));
         this.interfaces.push(mi);
@@ -182,7 +187,7 @@ class Daemon {
   private async installFilters(): Promise<void> {
     const { config, log } = this;
     if (this.nftProgram === null) {
-      throw new RuntimeFailure('ENFT', '--enforce needs the nft program (nftables), which is not installed: apt-get install nftables, or run without --enforce');
+      throw new RuntimeFailure('ENFT', `--enforce needs the system's nft program (nftables), only root able to change it: ${noNftReason()}; or run without --enforce`);
     }
     this.nft = new NftSession(this.nftProgram);
     try {
@@ -200,6 +205,20 @@ class Daemon {
       }
       this.filters.set(ifname, filter);
     }
+  }
+
+  /**
+   * Where the certificates of IFNAME are named: wpa_supplicant's network block (asked on its
+   * control socket, under the name the port had at start, as the backend does), or --cert;
+   * undefined when there are none to watch (another backend without --cert).
+   */
+  private certificateSource(ifname: string): { source: () => Promise<CertSource>; warnMs: number } | undefined {
+    const auth = this.authenticator;
+    const warnMs = this.config.certWarnMs;
+    if (auth instanceof WpaSupplicantAuthenticator) return { source: () => queryWpaCertificates(ctrlSocketPath(auth.ctrl, ifname)), warnMs };
+    if (this.config.certs.length === 0) return undefined;
+    const refs = optionRefs(this.config.certs);
+    return { source: () => Promise.resolve({ refs }), warnMs };
   }
 
   /** Delete every enforcement table (exit paths); the session first, a one-shot nft if it fails. */
@@ -240,6 +259,7 @@ class Daemon {
       enforce: this.enforce.enforce,
       enforceReason: this.enforce.reason,
       hookDir: config.hookDir,
+      certWarnDays: Math.round(config.certWarnMs / 86_400_000),
     };
   }
 
@@ -298,8 +318,11 @@ class Daemon {
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
     process.on('SIGHUP', () => {
-      this.log.info({ signal: 'SIGHUP' }, 're-authenticating every interface');
-      for (const mi of this.interfaces) mi.reauthenticate();
+      this.log.info({ signal: 'SIGHUP' }, 're-authenticating every interface and re-reading its certificates');
+      for (const mi of this.interfaces) {
+        mi.reloadCertificates('SIGHUP');
+        mi.reauthenticate();
+      }
     });
     process.on('uncaughtException', (err) => this.emergency(err));
     process.on('unhandledRejection', (err) => this.emergency(err));
@@ -369,31 +392,34 @@ class Daemon {
   }
 
   /**
-   * An uncaught error: nothing can be trusted any more. Stop every machine, whose guard writes
-   * the restore of its link once (bounded wait), remove the status sockets, say what happened,
-   * exit 1.
+   * An uncaught error: nothing can be trusted any more. It is a crash, and a crash never opens
+   * a port (docs/systemd.md): stop every machine, whose guard writes, once, the request that
+   * leaves its link closed (linkmode 1, DORMANT; bounded wait), put --enforce's filters back to
+   * EAPOL only, remove the status sockets, say what happened, exit 1. Under the unit,
+   * ExecStopPost= closes the port too and systemd restarts the daemon; without it,
+   * `dot1x-operstate reset` gives the port back.
    */
   private emergency(err: unknown): void {
     if (this.inEmergency) return;
     this.inEmergency = true;
     const message = describeFailure(err).message;
-    try { this.log.fatal({ err: message }, 'uncaught error; restoring links and exiting'); } catch { /* logging must not stop the restore */ }
+    try { this.log.fatal({ err: message }, 'uncaught error; leaving the links closed and exiting'); } catch { /* logging must not stop the close */ }
     for (const s of this.servers.values()) s.removeSync();
-    try { this.metrics?.close(); } catch { /* the restore matters more */ }
-    try { this.notifier?.send('STOPPING=1', statusLine(`internal error: ${message}`)); } catch { /* the restore matters more */ }
+    try { this.metrics?.close(); } catch { /* the close matters more */ }
+    try { this.notifier?.send('STOPPING=1', statusLine(`internal error: ${message}`)); } catch { /* the close matters more */ }
     for (const l of this.locks.values()) l.removeSync();
-    // Stopping a machine silences its port region and makes its guard write the restore; the
-    // guard's request goes out after every earlier one, so nothing re-asserts linkmode 1 over it.
-    const restores: Promise<boolean>[] = [];
+    // Stopping a machine silences its port region and makes its guard write the close; the
+    // guard's request goes out after every earlier one, so no earlier UP lands after it.
+    const closes: Promise<boolean>[] = [];
     for (const mi of this.interfaces) {
-      try { restores.push(mi.halt()); } catch { /* a broken machine must not stop the restore of the others */ }
+      try { closes.push(mi.halt()); } catch { /* a broken machine must not stop the close of the others */ }
     }
     for (const filter of this.filters.values()) {
-      if (this.nftProgram !== null) nftSync(this.nftProgram, [removeLine(filter.name)], EMERGENCY_TIMEOUT_MS);
+      if (this.nftProgram !== null) nftSync(this.nftProgram, [filterLine(filter.name, false)], EMERGENCY_TIMEOUT_MS);
     }
     this.filters.clear();
     this.hooks?.close();
-    void withTimeout(Promise.allSettled(restores), EMERGENCY_TIMEOUT_MS).finally(() => {
+    void withTimeout(Promise.allSettled(closes), EMERGENCY_TIMEOUT_MS).finally(() => {
       process.stderr.write(`dot1x-operstate: internal error: ${message}\n`);
       process.exit(EXIT.RUNTIME);
     });

@@ -76,9 +76,11 @@ function twoSupplicants(ctx: DoctorContext, withEap: Profile[], nmOwns: boolean)
   const choose = `let one supplicant own the port: either ${remove} (NetworkManager then runs DHCP only, and this daemon gates it), ` +
     `or leave 802.1X to NetworkManager alone: systemctl disable --now dot1x-operstate@${ifname} wpa_supplicant-wired@${ifname}`;
   if (nmOwns) {
+    const daemon = ctx.daemon !== null
+      ? `; this daemon (pid ${ctx.daemon.pid}) asks that same supplicant on ${ctx.wpaCtrl}, so two programs drive one exchange`
+      : '';
     return fail(NAME, `two supplicants for ${ifname}: NetworkManager's connection ${names} does 802.1X itself, and NetworkManager's supplicant ` +
-      `(wpa_supplicant over D-Bus) owns the exchange: it took ${ifname} first, so wpa_supplicant-wired@${ifname} cannot (its control socket is taken) ` +
-      'and this daemon does not gate the port', choose);
+      `(wpa_supplicant over D-Bus) owns the exchange: it took ${ifname} first, so wpa_supplicant-wired@${ifname} cannot start (the control socket is taken)${daemon}`, choose);
   }
   const ours = ctx.daemon !== null ? `this daemon's wpa_supplicant (pid ${ctx.daemon.pid} asks it on ${ctx.wpaCtrl})` : `wpa_supplicant-wired@${ifname}`;
   return fail(NAME, `two supplicants for ${ifname}: NetworkManager's connection ${names} has 802-1x settings, and ${ours} owns the exchange: ` +
