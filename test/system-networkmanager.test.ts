@@ -187,7 +187,7 @@ test('on by default but impossible (no nft for the unit): the daemon gates by DO
   assert.equal((await lab.show(UNIT, 'ActiveState')).ActiveState, 'active');
   const status = JSON.parse((await lab.exec('dot1x-operstate', ['status', 'eth0', '--json'])).stdout) as { daemon: { options: { enforce: boolean; enforceReason: string } } };
   assert.equal(status.daemon.options.enforce, false);
-  assert.match(status.daemon.options.enforceReason, /^on by default: NetworkManager (is enabled|runs) here .*, but the filter could not be installed \(--enforce needs the nft program/);
+  assert.match(status.daemon.options.enforceReason, /^on by default: NetworkManager (is enabled|runs) here .*, but the filter could not be installed \(.*nft.*\); the ports are gated by DORMANT alone$/);
   assert.equal((await lab.host.exec('nft', ['list', 'tables', 'netdev'])).includes('dot1x_operstate_eth0'), false, 'no half-installed filter');
   const nm = nmCheck((await doctor(lab)).report);
   assert.equal(nm.status, 'fail');
@@ -249,6 +249,13 @@ test('two supplicants on one port (a NetworkManager connection with 802-1x setti
   const theirs = nmCheck((await doctor(lab)).report);
   assert.equal(theirs.status, 'fail');
   assert.match(theirs.verdict, /^two supplicants for eth0: NetworkManager's connection '[^']+' \(802-1x\.eap md5\) does 802\.1X itself, and NetworkManager's supplicant \(wpa_supplicant over D-Bus\) owns the exchange/);
+  // Our unit started now: its wpa_supplicant cannot (the control socket is NetworkManager's
+  // supplicant's), and the daemon, which only wants it, asks NetworkManager's supplicant instead.
+  await lab.systemctl('start', UNIT);
+  const both = nmCheck((await doctor(lab)).report);
+  assert.match(both.verdict, /owns the exchange: it took eth0 first, so wpa_supplicant-wired@eth0 cannot start \(the control socket is taken\); this daemon \(pid \d+\) asks that same supplicant on \/run\/wpa_supplicant, so two programs drive one exchange$/);
+  assert.notEqual((await lab.show('wpa_supplicant-wired@eth0.service', 'ActiveState')).ActiveState, 'active');
+  await lab.systemctl('stop', UNIT);
 
   // Back to one supplicant, ours.
   assert.equal((await modify('remove', '802-1x')).code, 0);

@@ -92,9 +92,12 @@ function readOptions(v: unknown): DaemonOptions | undefined {
   const o = v as Record<string, unknown>;
   if (!isString(o.auth) || !isStringOrNull(o.wpaCtrl) || !isString(o.runDir) || !isStringOrNull(o.metricsFile) || typeof o.enforce !== 'boolean') return undefined;
   if (o.certWarnDays !== undefined && !isCount(o.certWarnDays)) return undefined;
+  if ((o.enforceReason !== undefined && !isString(o.enforceReason)) || (o.hookDir !== undefined && !isString(o.hookDir))) return undefined;
   return {
     auth: o.auth, wpaCtrl: o.wpaCtrl, runDir: o.runDir, metricsFile: o.metricsFile, enforce: o.enforce,
     ...(o.certWarnDays === undefined ? {} : { certWarnDays: o.certWarnDays }),
+    ...(o.enforceReason === undefined ? {} : { enforceReason: o.enforceReason }),
+    ...(o.hookDir === undefined ? {} : { hookDir: o.hookDir }),
   };
 }
 
