@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { decideEnforce, networkManagerEvidence, type HostPaths } from '../src/enforce/auto.js';
 
 /** A fake / with what NetworkManager's package, systemctl enable / mask and its start leave. */
-function host(t: TestContext, parts: { installed?: boolean; enabled?: boolean; masked?: 'etc' | 'run'; running?: boolean; netns?: readonly [string, string] | 'unreadable' }): HostPaths {
+function host(t: TestContext, parts: { installed?: boolean; enabled?: boolean; masked?: 'etc' | 'run'; running?: boolean; netns?: readonly [string, string] | 'unreadable'; service?: boolean }): HostPaths {
   const root = mkdtempSync(join(tmpdir(), 'd1x-auto-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const put = (p: string, link?: string): void => {
@@ -24,7 +24,7 @@ function host(t: TestContext, parts: { installed?: boolean; enabled?: boolean; m
   const [self, init] = parts.netns === 'unreadable' ? [undefined, undefined] : parts.netns ?? ['net:[1]', 'net:[1]'];
   if (self !== undefined) put('ns/self', self);
   if (init !== undefined) put('ns/init', init);
-  return { root, selfNetns: join(root, 'ns/self'), initNetns: join(root, 'ns/init') };
+  return { root, selfNetns: join(root, 'ns/self'), initNetns: join(root, 'ns/init'), service: parts.service ?? false };
 }
 
 test('--enforce and --no-enforce decide by themselves, whatever the host', (t) => {
@@ -40,8 +40,8 @@ test('auto: on where NetworkManager is enabled or has run since boot, in PID 1\'
   assert.equal(enabled.auto, true);
   assert.match(enabled.reason, /^on by default: NetworkManager is enabled here \(\/etc\/systemd\/system\/multi-user\.target\.wants\/NetworkManager\.service\).*--no-enforce turns it off/);
   assert.match(decideEnforce('auto', host(t, { running: true })).reason, /NetworkManager runs here \(\/run\/NetworkManager\)/);
-  // The unit's sandbox hides /proc/1/ns: unsure counts NetworkManager in.
-  assert.equal(decideEnforce('auto', host(t, { enabled: true, netns: 'unreadable' })).enforce, true);
+  // The unit's sandbox hides /proc/1/ns: a service shares PID 1's namespace unless told otherwise.
+  assert.equal(decideEnforce('auto', host(t, { enabled: true, netns: 'unreadable', service: true })).enforce, true);
 });
 
 test('auto: off where NetworkManager is not installed, masked, neither enabled nor running, or in another network namespace', (t) => {
@@ -50,7 +50,8 @@ test('auto: off where NetworkManager is not installed, masked, neither enabled n
     ['masked in /etc', { enabled: true, masked: 'etc' }],
     ['masked in /run (as a lab masks it)', { enabled: true, running: true, masked: 'run' }],
     ['installed only', {}],
-    ['another network namespace', { enabled: true, running: true, netns: ['net:[2]', 'net:[1]'] }],
+    ['another network namespace', { enabled: true, running: true, netns: ['net:[2]', 'net:[1]'], service: true }],
+    ['a namespace it cannot compare, not a service', { enabled: true, running: true, netns: 'unreadable' }],
   ] as const) {
     const paths = host(t, parts);
     assert.equal(networkManagerEvidence(paths), null, what);

@@ -10,9 +10,12 @@
  * enabled and not masked, or it has run since boot (/run/NetworkManager). Every one of these is a
  * file only root can make. NetworkManager manages the ports of the network namespace it runs
  * in, which is PID 1's; a daemon in another namespace (a container, a test lab) does not count
- * it, where that can be seen. Where it cannot (the unit's sandbox hides /proc/1/ns), the
- * daemon counts NetworkManager in: unsure means the filter, which costs 0.1 ms at the open
- * (docs/consumers.md#--enforce), rather than a gate NetworkManager walks through.
+ * it, where that can be seen. Where it cannot (the unit's sandbox hides /proc/1/ns, and so do
+ * some containers from root itself), a daemon that systemd runs as a service counts
+ * NetworkManager in: a service shares PID 1's network namespace unless its unit says
+ * otherwise, and unsure there means the filter, which costs 0.1 ms at the open
+ * (docs/consumers.md#--enforce), rather than a gate NetworkManager walks through. A daemon
+ * started otherwise, in a namespace it cannot compare, does not: --enforce says it.
  */
 import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,9 +36,13 @@ export interface HostPaths {
   /** This process's network namespace link and PID 1's (namespaces(7)). */
   selfNetns: string;
   initNetns: string;
+  /** Run by systemd as a service ($INVOCATION_ID, systemd.exec(5)). */
+  service: boolean;
 }
 
-export const HOST: HostPaths = { root: '/', selfNetns: '/proc/self/ns/net', initNetns: '/proc/1/ns/net' };
+export const HOST: HostPaths = {
+  root: '/', selfNetns: '/proc/self/ns/net', initNetns: '/proc/1/ns/net', service: (process.env.INVOCATION_ID ?? '') !== '',
+};
 
 const PROGRAM = 'usr/sbin/NetworkManager';
 const UNIT = 'NetworkManager.service';
@@ -76,9 +83,9 @@ function enabledBy(root: string): string | null {
   return null;
 }
 
-/** false only when both namespace links can be read and differ. */
+/** Whether this is PID 1's network namespace: the two links compared, else whether systemd runs us as a service. */
 function inInitNetns(paths: HostPaths): boolean {
-  try { return readlinkSync(paths.selfNetns) === readlinkSync(paths.initNetns); } catch { return true; }
+  try { return readlinkSync(paths.selfNetns) === readlinkSync(paths.initNetns); } catch { return paths.service; }
 }
 
 /**
