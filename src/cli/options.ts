@@ -24,7 +24,7 @@ export const DEFAULTS = {
   // silent (README "Switch behaviour" says why 5 s).
   startPeriod: 5,
   logLevel: 'info' as LogLevel,
-  logFormat: 'json' as LogFormat,
+  logFormat: 'auto' as LogFormat,
   hookDir: '/etc/dot1x-operstate/hooks.d',
   hookTimeout: 30,
 };

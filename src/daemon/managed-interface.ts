@@ -44,19 +44,25 @@ export interface ManagedInterfaceDeps {
   hooks?: HookRunner;
 }
 
-/** Log level and message of each emitted machine event (contract.ts SupplicantEmitted). */
+/**
+ * Log level and message of each emitted machine event (contract.ts SupplicantEmitted). warn and
+ * error are for what an administrator should act on (`journalctl -p warning`); what a port does
+ * in its ordinary life (authenticate, lose carrier, be unplugged) is info or below.
+ */
 const EMITTED: Record<SupplicantEmitted['type'], { level: 'debug' | 'info' | 'warn' | 'error'; msg: string }> = {
   authStarted: { level: 'debug', msg: 'authentication started' },
   authFinished: { level: 'info', msg: 'authentication finished' },
   authenticatorAnswered: { level: 'info', msg: 'authenticator answered' },
-  openedWithoutAuthenticator: { level: 'warn', msg: 'open: no authenticator' },
+  // What --optional is for (a port where 802.1X may be absent): routine, not a warning.
+  openedWithoutAuthenticator: { level: 'info', msg: 'open: no authenticator' },
   reauthenticated: { level: 'info', msg: 'switch re-authenticated the port' },
   backendDown: { level: 'warn', msg: 'authenticator backend down' },
   backendUp: { level: 'info', msg: 'authenticator backend up' },
   flowRestarted: { level: 'info', msg: 'flow restarted' },
   bounceDetected: { level: 'info', msg: 'carrier bounce detected from the counters' },
   linkRenamed: { level: 'info', msg: 'link renamed' },
-  linkRemoved: { level: 'warn', msg: 'link removed; waiting for an interface of that name' },
+  // A dock or USB adapter unplugged: routine; the port is taken over when it is back.
+  linkRemoved: { level: 'info', msg: 'link removed; waiting for an interface of that name' },
   linkAppeared: { level: 'info', msg: 'taking over link' },
   overrun: { level: 'warn', msg: 'netlink events lost (overrun); re-querying' },
   linkWritten: { level: 'debug', msg: 'link written' },

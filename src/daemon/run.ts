@@ -18,6 +18,7 @@ import { OsError } from '../cli/errors.js';
 import { EXIT, type ExitStatus } from '../cli/exit-codes.js';
 import { describeFailure } from '../cli/failure.js';
 import { createLogger, type Logger } from '../text/log.js';
+import { errPrefix } from '../text/journal.js';
 import type { AuthConfig, RunConfig } from '../cli/options.js';
 import { resolveRunDir, statusSocketPath, type DaemonOptions } from './status-report.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
@@ -362,7 +363,7 @@ class Daemon {
     this.filters.clear();
     this.hooks?.close();
     void withTimeout(Promise.allSettled(restores), EMERGENCY_TIMEOUT_MS).finally(() => {
-      process.stderr.write(`dot1x-operstate: internal error: ${message}\n`);
+      process.stderr.write(`${errPrefix(2)}dot1x-operstate: internal error: ${message}\n`);
       process.exit(EXIT.RUNTIME);
     });
   }

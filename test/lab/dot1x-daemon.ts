@@ -185,6 +185,33 @@ export class DaemonProcess {
     });
   }
 
+  /** Where stdout ends now: pass it as `from` to waitForOutput to wait only for what comes later. */
+  outputMark(): number { return this.out.length; }
+
+  /**
+   * Resolves with the first stdout line (starting at or after character `from`) that matches RE,
+   * for output that is not JSON (--log-format journal or pretty); rejects on timeout or exit.
+   */
+  waitForOutput(re: RegExp, options: { from?: number; timeoutMs?: number; what?: string } = {}): Promise<string> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const what = options.what ?? `a line matching ${re}`;
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const complete = this.out.slice(options.from ?? 0, this.out.length - this.partial.length);
+        const line = complete.split('\n').find((l) => re.test(l));
+        if (line !== undefined) { done(); resolve(line); return; }
+        if (this.exitResult !== null) { done(); reject(new Error(`daemon exited (code ${this.exitResult.code}) before ${what}; stderr: ${this.err.trim() || '(empty)'}`)); }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last output:\n${this.out.split('\n').slice(-8).join('\n')}`));
+      }, timeoutMs);
+      const done = (): void => { clearTimeout(timer); this.waiters.delete(check); };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
   /** Waits for the state-change line of IFNAME entering STATE (as the daemon logs it). */
   waitForState(ifname: string, state: string | RegExp, options: WaitOptions = {}): Promise<LogLine> {
     const match = typeof state === 'string' ? (s: string) => s === state : (s: string) => state.test(s);
