@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, resolveLogFormat, type LogFormat } from '../src/text/log.js';
 import { isJournalStream, journalLine, priorityOf } from '../src/text/journal.js';
+import { spawnSync } from 'node:child_process';
+import { CLI_PATH } from './lab/dot1x-daemon.js';
 
 /**
  * What a logger of FORMAT at trace level writes for the calls LOG makes, to a file; with
@@ -116,6 +118,25 @@ test('auto through the logger: journal lines on the journal stream, JSON elsewhe
   assert.equal(output('auto', (l) => l.warn({ ifname: 'eth0' }, 'w'), streamOf), '<4>eth0: w\n');
   assert.match(output('auto', (l) => l.warn({ ifname: 'eth0' }, 'w')), /^\{"level":40,.*"ifname":"eth0","msg":"w"\}\n$/);
   assert.match(output('auto', (l) => l.warn({ ifname: 'eth0' }, 'w'), () => '1:1'), /^\{"level":40,/);
+});
+
+test('the failure line on stderr carries <3> when stderr is the journal stream, nothing otherwise', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'd1x-log-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const stderrOf = (journal: boolean): string => {
+    const file = join(dir, `stderr-${journal}`);
+    const fd = openSync(file, 'w');
+    try {
+      const env = { ...process.env, JOURNAL_STREAM: journal ? streamOf(fd) : '' };
+      const r = spawnSync(process.execPath, [CLI_PATH, 'eth0', '--log-format', 'xml'], { env, stdio: ['ignore', 'ignore', fd], timeout: 30_000 });
+      assert.equal(r.status, 2);
+    } finally {
+      closeSync(fd);
+    }
+    return readFileSync(file, 'utf8');
+  };
+  assert.match(stderrOf(true), /^<3>dot1x-operstate: --log-format must be one of auto, json, journal, pretty/);
+  assert.match(stderrOf(false), /^dot1x-operstate: --log-format must be one of/);
 });
 
 /** JOURNAL_STREAM as systemd would set it for FD (systemd.exec(5)): DEV:INO. */

@@ -22,8 +22,9 @@ import { flapStorm } from './flap-storm.js';
 import { netlinkDump } from './netlink-dump-bench.js';
 import { enforceCost } from './enforce-cost.js';
 import { switches } from './switches.js';
+import { logFormat } from './log-format.js';
 
-export const BENCHES: Bench[] = [carrierToUp, authToOperstate, startToManaged, idleCost, memory, flapStorm, netlinkDump, enforceCost, switches];
+export const BENCHES: Bench[] = [carrierToUp, authToOperstate, startToManaged, idleCost, memory, flapStorm, netlinkDump, enforceCost, switches, logFormat];
 
 export const DEFAULT_OUT = fileURLToPath(new URL('../../bench-results.json', import.meta.url));
 
