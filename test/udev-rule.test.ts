@@ -73,7 +73,7 @@ async function linkmode(ns: Netns, dev: string): Promise<{ linkmode: string; ope
 
 const wants = (name: string): string => `wpa_supplicant-wired@${name}.service dot1x-operstate@${name}.service`;
 
-test('udevadm test: the rule puts a named port in linkmode 1 during rule processing and wants its two instances; other ports are left alone', async (t) => {
+test('udevadm test: the rule puts a named port in linkmode 1 during rule processing and wants its two instances (add, and the move of a rename); other ports are left alone', async (t) => {
   if (!needsRoot(t)) return;
   const hostRules = readdirSync(HOST_RULES).sort();
   const dir = labDir('udev', t);
@@ -104,6 +104,14 @@ test('udevadm test: the rule puts a named port in linkmode 1 during rule process
   await ns.ip('link', 'set', 'p0', 'up');
   await ns.ip('link', 'set', RENAMED, 'up');
   assert.deepEqual(await linkmode(ns, RENAMED), { linkmode: 'DORMANT', operstate: 'DORMANT' });
+
+  // The "move" of that rename: systemd ignores the device until it (ID_RENAMING), so the wants
+  // are there again; nothing is written.
+  await ns.ip('link', 'set', RENAMED, 'mode', 'default');
+  const moved = await udevadmTest(ns, dir, 'move', RENAMED);
+  assert.equal(moved.properties.SYSTEMD_WANTS, wants(RENAMED), moved.log);
+  assert.equal(moved.properties.DOT1X_OPERSTATE_LINKMODE, undefined);
+  assert.equal((await linkmode(ns, RENAMED)).linkmode, 'DEFAULT');
 
   const byMac = await udevadmTest(ns, dir, 'add', 'eth7');
   assert.equal(byMac.properties.DOT1X_OPERSTATE_LINKMODE, '1', byMac.log);
