@@ -60,6 +60,29 @@ test('SIGKILL leaves linkmode 1; reset restores; a new start takes over', async 
   assert.equal(after.operstate, 'UP');
 });
 
+test('a port already in linkmode 1, down, as the udev rule leaves a dock\'s port, is taken as it is: never linkmode 0, no warning', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'tko');
+  await port.host.ip('link', 'set', 'eth0', 'down');
+  await port.host.ip('link', 'set', 'eth0', 'mode', 'dormant', 'state', 'dormant');
+  const watch = await LinkWatch.open(port.host, 'eth0', { t });
+  const start = watch.mark('daemon started');
+  // Default timings; only the authenticator is a program of the test's.
+  const daemon = DaemonProcess.start(port.host, ['eth0', '--auth', 'exec', '--exec', port.script('ok.sh', 'exit 0'), '--run-dir', port.runDir], { t });
+  await daemon.waitForState('eth0', 'disconnected');
+  // Something brings it up (wpa_supplicant's wired driver, a network manager).
+  const up = watch.mark('ip link set eth0 up');
+  await port.host.ip('link', 'set', 'eth0', 'up');
+  await watch.until(is.open(), 'open after the authentication', { since: up, timeoutMs: 15_000 });
+  const records = watch.timeline.slice(start).flatMap((e) => (e.kind === 'link' ? [e.record] : []));
+  assert.ok(records.every((r) => r.linkmode === 1), `the port left linkmode 1:\n${watch.format()}`);
+  assert.equal(records.find((r) => r.running)?.operstate, 'UP');
+  assert.ok(records.findIndex((r) => r.running) > records.findIndex((r) => r.up && r.operstate === 'DORMANT'), watch.format());
+  daemon.signal('SIGTERM');
+  assert.equal((await daemon.waitForExit()).code, 0);
+  assert.deepEqual(daemon.logs.filter((l) => l.level >= LEVEL.warn), [], 'warnings');
+});
+
 test('reset without carrier: linkmode 0, says why operstate is not UP, exits 0', async (t) => {
   if (!needsRoot(t)) return;
   const port = await createPort(t, 'rnc');
