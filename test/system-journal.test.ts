@@ -9,7 +9,7 @@ import { needsRoot } from './lab/netns.js';
 import { is } from './lab/link-watch.js';
 import { sharedSystemLab } from './lab/system-lab.js';
 import { entry, type JournalEntry } from './lab/journal.js';
-import { DEFAULT_IDENTITY } from './lab/lab.js';
+import { DEFAULT_IDENTITY, DEFAULT_PASSWORD } from './lab/lab.js';
 
 const UNIT = 'dot1x-operstate@eth0.service';
 const lab = sharedSystemLab({ prefix: 'sjl' });
@@ -81,4 +81,24 @@ test('--log-format json under journald: JSON lines, as asked', async (t) => {
   const lines: JournalEntry[] = l.journal.since(from, (e) => entry.fromUnit(UNIT)(e) && e.fields._PID === first.fields._PID);
   assert.ok(lines.length >= 3);
   assert.deepEqual(lines.filter((e) => !e.message.startsWith('{')).map((e) => e.message), []);
+});
+
+test('a daemon that starts before wpa_supplicant has made its control socket: no warning, open once it is there', async (t) => {
+  if (!needsRoot(t)) return;
+  const l = await lab(t);
+  await l.systemctl('stop', UNIT, 'wpa_supplicant-wired@eth0.service');
+  await l.setUsers([{ identity: DEFAULT_IDENTITY, method: 'MD5', password: DEFAULT_PASSWORD }], 'the host\'s password accepted again');
+  // wpa_supplicant a second late, as on a loaded boot (Type=simple: systemd starts the daemon,
+  // ordered after it, at once).
+  await l.dropIn('wpa_supplicant-wired@eth0.service', 'late', [
+    '[Service]', 'ExecStart=', 'ExecStart=/bin/sh -c \'sleep 1; exec /sbin/wpa_supplicant -c/etc/wpa_supplicant/wpa_supplicant-wired-eth0.conf -Dwired -ieth0\'', '',
+  ].join('\n'));
+  t.after(() => l.removeDropIn('wpa_supplicant-wired@eth0.service', 'late'));
+  const from = l.journal.mark();
+  const started = l.note('both started, wpa_supplicant late');
+  await l.systemctl('start', UNIT);
+  await l.watch.until(is.open(), 'the port open', { since: started, timeoutMs: 30_000 });
+  const starting = await l.journal.waitFor(entry.fromUnit(UNIT, /^starting /), 'the daemon\'s start', { from });
+  const warnings = await journal(l, ['-p', 'warning', `_PID=${String(starting.fields._PID)}`]);
+  assert.deepEqual(warnings.map(text), [], 'warnings for a wpa_supplicant that came a moment later');
 });

@@ -108,6 +108,8 @@ export class ManagedInterface {
   /** The gate as consumers see it (the kernel's state), for hooks. */
   private readonly gate = new GateWatch();
   private takeovers = 0;
+  /** The backend has answered since start (see onEmitted: a backend not there yet at start). */
+  private backendReached = false;
 
   constructor(ifname: string, initialIndex: number, deps: ManagedInterfaceDeps, onFailure: (mi: ManagedInterface, err: unknown) => void) {
     this.startName = ifname;
@@ -300,8 +302,20 @@ export class ManagedInterface {
     }
     if (event.type === 'backendDown') this.backendMessage = event.message;
     if (event.type === 'backendUp') this.backendMessage = null;
+    if (type === 'backendUp' || type === 'authenticatorAnswered' || (type === 'authFinished' && event.authorized) ||
+        (type === 'reauthenticated' && event.authorized)) {
+      this.backendReached = true;
+    }
+    // A backend that has never answered since start, down, and the first attempt failing for
+    // it: at boot systemd starts wpa_supplicant and the daemon together, and its control socket
+    // may come a moment later. Info, so that journalctl -p warning shows no routine line; the
+    // second attempt that fails for it is a warning (docs/logging.md).
+    const notThereYet = !this.backendReached &&
+      (type === 'backendDown' || (type === 'authFinished' && event.cause === 'backend-unavailable' && event.attempt <= 1));
     if (type === 'restored' && !event.ok) {
       this.deps.log.error({ event: type, ...fields }, 'could not restore the link');
+    } else if (notThereYet) {
+      this.deps.log.info({ event: type, ...fields }, meta.msg);
     } else if (type === 'authFinished' && !event.authorized) {
       this.deps.log.warn({ event: type, ...fields }, meta.msg);
     } else {

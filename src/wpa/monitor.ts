@@ -143,7 +143,11 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
     const was = this.#state;
     this.#state = 'down';
     if (was !== 'down') {
-      this.#log.warn({ ifname: this.ifname, reason: this.#lastError }, 'wpa_supplicant unavailable');
+      // Never reached yet (idle): at start wpa_supplicant may simply not have made its socket
+      // yet (systemd starts the daemon right after it: Type=simple). Whether that lasts is for
+      // the daemon to say (docs/logging.md); a connection lost is worth a warning at once.
+      if (was === 'idle') this.#log.info({ ifname: this.ifname, reason: this.#lastError }, 'wpa_supplicant not reachable yet');
+      else this.#log.warn({ ifname: this.ifname, reason: this.#lastError }, 'wpa_supplicant unavailable');
       this.emit('down', this.#lastError);
     }
     const delay = this.#delay;
