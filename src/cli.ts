@@ -12,11 +12,12 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from './cli/errors.js';
 import { EXIT, type ExitStatus } from './cli/exit-codes.js';
 import { describeFailure, oneLine } from './cli/failure.js';
-import { validateRunOptions, DEFAULTS, type RawRunOptions } from './cli/options.js';
+import { validateRunOptions, warnDays, DEFAULTS, type RawRunOptions } from './cli/options.js';
 import { validateIfname } from './cli/ifname.js';
 import { LOG_FORMATS, LOG_LEVELS } from './text/log.js';
 import { errPrefix } from './text/journal.js';
 import { programVersion } from './cli/version.js';
+import { nearCommand } from './cli/suggest.js';
 
 const PROG = 'dot1x-operstate';
 
@@ -24,7 +25,7 @@ type Action =
   | { command: 'run'; raw: RawRunOptions }
   | { command: 'reset'; ifname: string }
   | { command: 'status'; ifname: string; json: boolean; runDir: string | undefined }
-  | { command: 'doctor'; ifnames: string[]; json: boolean; runDir: string | undefined; auth: string | undefined; wpaCtrl: string | undefined; enforce: boolean };
+  | { command: 'doctor'; ifnames: string[]; json: boolean; runDir: string | undefined; auth: string | undefined; wpaCtrl: string | undefined; enforce: boolean; certWarnDays: unknown };
 
 /**
  * yargs names an unknown option twice, as given and camel-cased ("run-dir, runDir"): keep the
@@ -71,7 +72,9 @@ async function parse(argv: string[]): Promise<Action | null> {
         .option('metrics-file', { type: 'string', describe: 'write Prometheus metrics to this node_exporter textfile (*.prom), rewritten on each change' })
         .option('enforce', { type: 'boolean', describe: 'while a port is not open, an nftables netdev filter passes only EAPOL in and out of it (needs nft, Linux 5.16+)' })
         .option('hook-dir', { type: 'string', describe: `executables run on every open and close of a port (default ${DEFAULTS.hookDir}; absent is fine)` })
-        .option('hook-timeout', { type: 'string', describe: `seconds a hook may run before it is killed with its process group (default ${DEFAULTS.hookTimeout})` }),
+        .option('hook-timeout', { type: 'string', describe: `seconds a hook may run before it is killed with its process group (default ${DEFAULTS.hookTimeout})` })
+        .option('cert', { type: 'string', describe: '--auth exec or module: a certificate file the authenticator uses, watched for expiry: client=PATH (the port\'s own) or ca=PATH (repeatable; wpa-supplicant: read from its network block)' })
+        .option('cert-warn-days', { type: 'string', describe: `warn this many days before a certificate expires (default ${DEFAULTS.certWarnDays}; 0: only once expired)` }),
       (args) => { action = { command: 'run', raw: args as RawRunOptions }; },
     )
     .command(
@@ -94,18 +97,19 @@ async function parse(argv: string[]): Promise<Action | null> {
     )
     .command(
       'doctor [ifname..]',
-      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, NetworkManager, DHCP clients, privileges; each check OK, WARN or FAIL with what to do (exit 1 on a FAIL, 3 on a WARN only)',
+      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, certificates, NetworkManager, DHCP clients, privileges; each check OK, WARN or FAIL with what to do (exit 1 on a FAIL, 3 on a WARN only)',
       (y) => y
         .positional('ifname', { type: 'string', array: true, describe: 'interface(s) to check (default: those with a daemon)' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
         .option('run-dir', runDirOption)
         .option('auth', { type: 'string', describe: 'backend to check when no daemon runs (default wpa-supplicant)' })
         .option('wpa-ctrl', { type: 'string', describe: `wpa_supplicant control directory or socket when no daemon runs (default ${DEFAULTS.wpaCtrl})` })
-        .option('enforce', { type: 'boolean', default: false, describe: 'the daemon uses --enforce (nftables): check for it' }),
+        .option('enforce', { type: 'boolean', default: false, describe: 'the daemon uses --enforce (nftables): check for it' })
+        .option('cert-warn-days', { type: 'string', describe: `warn about a certificate expiring within this many days when no daemon runs (default ${DEFAULTS.certWarnDays})` }),
       (args) => {
         const last = (v: unknown): string | undefined => (Array.isArray(v) ? String(v.at(-1)) : v as string | undefined);
         const ifnames = (Array.isArray(args.ifname) ? args.ifname : args.ifname === undefined ? [] : [args.ifname]).map(String);
-        action = { command: 'doctor', ifnames, json: Boolean(args.json), runDir: last(args.runDir), auth: last(args.auth), wpaCtrl: last(args.wpaCtrl), enforce: Boolean(args.enforce) };
+        action = { command: 'doctor', ifnames, json: Boolean(args.json), runDir: last(args.runDir), auth: last(args.auth), wpaCtrl: last(args.wpaCtrl), enforce: Boolean(args.enforce), certWarnDays: args.certWarnDays };
       },
     )
     .example('$0 eth0', 'gate eth0 on wpa_supplicant in /run/wpa_supplicant')
@@ -114,11 +118,17 @@ async function parse(argv: string[]): Promise<Action | null> {
     .example('$0 doctor eth0', 'why is eth0 closed?')
     .epilogue('Exit status: 0 clean stop, 1 runtime failure (e.g. missing CAP_NET_ADMIN) or a FAIL doctor found, 2 bad input, 3 doctor found a WARN and no FAIL.')
     .help()
+    .alias('help', 'h')
     // Given, not guessed: yargs looks for a package.json from the working directory.
     .version(programVersion())
+    .alias('version', 'V')
     .wrap(null)
     .fail((msg, err) => {
       if (err instanceof UsageError) throw err;
+      // -v is verbose to some programs and the version to others: say which is which here.
+      if (argv.includes('-v')) {
+        throw new UsageError('EUSAGE', `unknown option -v: -V or --version prints the version, --log-level debug makes the daemon say more (see ${PROG} --help)`);
+      }
       if (msg?.startsWith('Not enough non-option arguments')) {
         throw new UsageError('EUSAGE', `name the interface(s) to manage, e.g. ${PROG} eth0 (see ${PROG} --help)`);
       }
@@ -152,19 +162,48 @@ async function run(action: Action): Promise<ExitStatus> {
     case 'doctor': {
       for (const name of action.ifnames) validateIfname(name);
       const { runDoctor } = await import('./commands/doctor.js');
-      return runDoctor(action.ifnames, { json: action.json, runDir: action.runDir, auth: action.auth, wpaCtrl: action.wpaCtrl, enforce: action.enforce });
+      const certWarnDays = action.certWarnDays === undefined ? undefined : warnDays(action.certWarnDays);
+      return runDoctor(action.ifnames, { json: action.json, runDir: action.runDir, auth: action.auth, wpaCtrl: action.wpaCtrl, enforce: action.enforce, certWarnDays });
     }
   }
 }
 
+/** Whether an interface named IFNAME exists here; true when that cannot be told. */
+async function interfaceExists(ifname: string): Promise<boolean> {
+  try {
+    const { RouteSocket } = await import('./netlink/route-socket.js');
+    const socket = RouteSocket.open();
+    try {
+      await socket.getLink(ifname);
+      return true;
+    } finally {
+      socket.close();
+    }
+  } catch (err) {
+    return (err as { code?: string }).code !== 'ENODEV';
+  }
+}
+
+/**
+ * Bad input whose first word looks like a mistyped command ("statsu eth0", taken by the default
+ * command for interfaces) and names no interface either: say which command it may have meant.
+ */
+async function withSuggestion(err: unknown, argv: string[]): Promise<unknown> {
+  const word = argv[0];
+  const meant = word === undefined ? null : nearCommand(word);
+  if (!(err instanceof UsageError) || meant === null || await interfaceExists(word!)) return err;
+  return new UsageError('EUSAGE', `"${word}" is neither a command nor an interface here: did you mean "${PROG} ${meant}"? (see ${PROG} --help)`);
+}
+
 async function main(): Promise<void> {
   let status: ExitStatus;
+  const argv = hideBin(process.argv);
   try {
-    const action = await parse(hideBin(process.argv));
+    const action = await parse(argv);
     // null: --help or --version answered (yargs exits by itself in that case).
     status = action === null ? EXIT.OK : await run(action);
   } catch (err) {
-    const failure = describeFailure(err);
+    const failure = describeFailure(await withSuggestion(err, argv));
     process.stderr.write(`${errPrefix(2)}${PROG}: ${failure.message}\n`);
     status = failure.status;
   }

@@ -12,7 +12,7 @@ import { runChecks } from '../src/commands/doctor.js';
 import { EXIT } from '../src/cli/exit-codes.js';
 
 const ctx: DoctorContext = {
-  ifname: 'eth0', link: null, daemon: null, daemonNote: null, daemonAbsent: true, runDir: '/run/dot1x-operstate',
+  ifname: 'eth0', link: null, daemon: null, daemonNote: null, daemonAbsent: true, daemonWhy: 'none', runDir: '/run/dot1x-operstate',
   auth: 'wpa-supplicant', wpaCtrl: '/run/wpa_supplicant', enforce: false,
 };
 

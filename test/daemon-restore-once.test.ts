@@ -8,13 +8,17 @@ import { EventEmitter } from 'node:events';
 import { openSync } from 'node:fs';
 import { makeLink, TIMING } from './machine-fakes.js';
 import { ManagedInterface } from '../src/daemon/managed-interface.js';
-import type { RouteSocket } from '../src/netlink/route-socket.js';
+import type { LinkSocket } from '../src/netlink/route-socket.js';
 import type { LinkRecord, LinkSettings } from '../src/netlink/link.js';
 import type { Authenticator } from '../src/auth/authenticator.js';
 import { createLogger } from '../src/text/log.js';
 import { RESTORE_SETTINGS } from '../machines/contract.js';
+import { OsError } from '../src/cli/errors.js';
 
-class FakeSocket extends EventEmitter {
+const EIO = 5;
+
+/** A kernel of one link that applies every write and echoes it (the LinkSocket contract). */
+class FakeSocket extends EventEmitter implements LinkSocket {
   link: LinkRecord = {
     ...makeLink({ linkmode: 0, operstate: 'UP' }),
     event: 'newlink', family: 0, flags: 0, iflink: null, master: null, kind: 'veth', mtu: 1500, carrierDownCount: 0,
@@ -22,6 +26,9 @@ class FakeSocket extends EventEmitter {
   readonly writes: LinkSettings[] = [];
   /** Never answer the restore request (a hung kernel or socket). */
   holdRestore = false;
+  /** Refuse the restore request (a socket that broke). */
+  failRestore = false;
+  closed = false;
 
   getLink(): Promise<LinkRecord> {
     return Promise.resolve({ ...this.link });
@@ -30,11 +37,16 @@ class FakeSocket extends EventEmitter {
   setLink(index: number, settings: LinkSettings): Promise<void> {
     this.writes.push(settings);
     if (this.holdRestore && settings.linkmode === 0) return new Promise(() => {});
+    if (this.failRestore && settings.linkmode === 0) return Promise.reject(new OsError(EIO, 'sendto', 'setLink', 'eth0'));
     if (settings.linkmode !== undefined) this.link.linkmode = settings.linkmode;
     if (settings.operstate !== undefined) this.link.operstate = settings.operstate;
     const echo = { ...this.link, index };
     setImmediate(() => this.emit('link', echo));
     return Promise.resolve();
+  }
+
+  close(): void {
+    this.closed = true;
   }
 
   restores(): number {
@@ -45,10 +57,17 @@ class FakeSocket extends EventEmitter {
 const devNull = openSync('/dev/null', 'w');
 const pending: Authenticator = { name: 'fake', authenticate: () => new Promise(() => {}) };
 
-function managed(socket: FakeSocket, onFailure: (err: unknown) => void = () => {}): ManagedInterface {
+function managed(socket: FakeSocket, onFailure: (err: unknown) => void = () => {}, fresh: FakeSocket[] = []): ManagedInterface {
   const log = createLogger({ level: 'error', format: 'json', fd: devNull });
   const mi = new ManagedInterface('eth0', 7, {
-    socket: socket as unknown as RouteSocket, authenticator: pending, timing: TIMING, log,
+    socket,
+    freshSocket: () => {
+      const s = new FakeSocket();
+      s.link = socket.link;
+      fresh.push(s);
+      return s;
+    },
+    authenticator: pending, timing: TIMING, log,
   }, (_mi, err) => onFailure(err));
   mi.start();
   return mi;
@@ -83,6 +102,20 @@ test('halt (the uncaught-error path): the guard writes the restore once and says
   await entered(socket);
   assert.equal(await mi.halt(), true);
   assert.equal(socket.restores(), 1);
+  assert.equal(socket.link.linkmode, 0);
+});
+
+test('halt with a shared socket that broke: the restore goes once more, on a fresh socket, which is then closed', async () => {
+  const socket = new FakeSocket();
+  const fresh: FakeSocket[] = [];
+  const mi = managed(socket, () => {}, fresh);
+  await entered(socket);
+  socket.failRestore = true;
+  assert.equal(await mi.halt(), true);
+  assert.equal(socket.restores(), 1, 'the shared socket was asked once');
+  assert.equal(fresh.length, 1);
+  assert.equal(fresh[0]!.restores(), 1, 'the fresh socket wrote the restore once');
+  assert.equal(fresh[0]!.closed, true);
   assert.equal(socket.link.linkmode, 0);
 });
 

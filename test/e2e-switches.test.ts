@@ -118,8 +118,7 @@ test('--optional on a silent port: open (open: no authenticator); hostapd appear
   await lab.startSwitch();
   const closed = await lab.watch.until(is.gated(), 'DORMANT once the authenticator answered', { since: m, timeoutMs: 32_000 });
   assert.equal(closed.lowerUp, true);
-  const closedMark = lab.note('closed');
-  await lab.watch.until(is.open(), 'UP after the exchange succeeded', { since: closedMark, timeoutMs: 10_000 });
+  await lab.watch.until(is.open(), 'UP after the exchange succeeded', { since: lab.watch.after(closed), timeoutMs: 10_000 });
   await lab.daemon.waitForState(lab.ifname, /^authorized/, { timeoutMs: 5_000 });
   assert.equal((await lab.switchView()).authorized, true);
 });

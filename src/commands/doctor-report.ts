@@ -15,6 +15,7 @@
  */
 import type { LinkRecord } from '../netlink/link.js';
 import type { DaemonStatus } from '../daemon/status-report.js';
+import type { NoDaemon } from './daemon-query.js';
 import { EXIT, type ExitStatus } from '../cli/exit-codes.js';
 import { printable } from '../text/printable.js';
 
@@ -45,12 +46,16 @@ export interface DoctorContext {
   daemonNote: string | null;
   /** True when it is known that no daemon runs (not merely that none could be asked). */
   daemonAbsent: boolean;
+  /** Why there is no daemon view (src/commands/daemon-query.ts), null when there is one. */
+  daemonWhy: NoDaemon | null;
   /** The run directory whose socket answered (or was asked). */
   runDir: string;
   /** The backend and options in effect: the running daemon's own, else those given to doctor, else the defaults. */
   auth: string;
   wpaCtrl: string;
   enforce: boolean;
+  /** --cert-warn-days in effect (the running daemon's own, else doctor's option); undefined: the default. */
+  certWarnDays?: number | undefined;
 }
 
 /**

@@ -12,17 +12,20 @@ import type { ExitStatus } from '../cli/exit-codes.js';
 import { describeFailure } from '../cli/failure.js';
 import type { LinkRecord } from '../netlink/link.js';
 import { DEFAULTS } from '../cli/options.js';
-import { resolveRunDir } from '../daemon/status-report.js';
+import { parseStatusSocketName, resolveRunDir } from '../daemon/status-report.js';
+import { currentNetns } from '../daemon/run-dir.js';
 import {
   doctorExitStatus, doctorReport, overallLevel, fail, formatDoctor, type CheckResult, type DoctorCheck, type DoctorContext, type DoctorReport,
 } from './doctor-report.js';
 import { locateDaemon } from './status.js';
+import { printableJson } from './json-output.js';
 import { interfaceCheck } from './checks/interface.js';
 import { daemonCheck } from './checks/daemon.js';
 import { portCheck } from './checks/port.js';
 import { capabilityCheck } from './checks/capability.js';
 import { wpaSupplicantCheck } from './checks/wpa-supplicant.js';
 import { networkManagerCheck } from './checks/networkmanager.js';
+import { certificatesCheck } from './checks/certificates.js';
 import { dhcpClientCheck } from './checks/dhcp-client.js';
 import { nftablesCheck } from './checks/nftables.js';
 
@@ -34,6 +37,8 @@ export interface DoctorOptions {
   wpaCtrl?: string | undefined;
   /** The daemon uses (or will use) --enforce. */
   enforce?: boolean | undefined;
+  /** --cert-warn-days when no daemon runs (a running daemon's own wins). */
+  certWarnDays?: number | undefined;
 }
 
 /**
@@ -47,6 +52,7 @@ export const CHECKS: readonly DoctorCheck[] = [
   portCheck,
   capabilityCheck,
   wpaSupplicantCheck,
+  certificatesCheck,
   networkManagerCheck,
   dhcpClientCheck,
   nftablesCheck,
@@ -73,10 +79,12 @@ async function gather(ifname: string, options: DoctorOptions): Promise<DoctorCon
     daemon: d,
     daemonNote: located.daemon.note,
     daemonAbsent: located.daemon.absent,
+    daemonWhy: located.daemon.why,
     runDir: located.runDir,
     auth: reported?.auth ?? d?.auth ?? options.auth ?? DEFAULTS.auth,
     wpaCtrl: reported?.wpaCtrl ?? options.wpaCtrl ?? DEFAULTS.wpaCtrl,
     enforce: options.enforce === true || reported?.enforce === true,
+    certWarnDays: reported?.certWarnDays ?? options.certWarnDays,
   };
 }
 
@@ -94,17 +102,23 @@ export async function runChecks(checks: readonly DoctorCheck[], ctx: DoctorConte
   return results;
 }
 
-async function diagnose(ifname: string, options: DoctorOptions): Promise<DoctorReport> {
-  return doctorReport(ifname, await runChecks(CHECKS, await gather(ifname, options)));
+/**
+ * With no names: the interfaces of this network namespace whose status sockets are in the run
+ * directory (src/daemon/status-report.ts names them by namespace).
+ */
+function managedNames(runDir: string): string[] {
+  let files: string[];
+  try { files = readdirSync(runDir); } catch { return []; }
+  const ours = currentNetns();
+  return files.map(parseStatusSocketName).filter((n) => n !== null && n.netns === ours).map((n) => n!.ifname);
 }
 
-/** With no names: the interfaces whose status sockets are in the run directory. */
-function managedNames(runDir: string): string[] {
-  try {
-    return readdirSync(runDir).filter((f) => f.endsWith('.sock')).map((f) => f.slice(0, -'.sock'.length));
-  } catch {
-    return [];
-  }
+/**
+ * A socket left by a daemon that died, on an interface it left nothing on (linkmode 0, or
+ * gone): a leftover file, not a problem of a port (`reset` and the next start remove it).
+ */
+function onlyLeftover(ctx: DoctorContext): boolean {
+  return ctx.daemonWhy === 'left' && (ctx.link === null || ctx.link.linkmode !== 1);
 }
 
 export async function runDoctor(
@@ -112,13 +126,18 @@ export async function runDoctor(
   options: DoctorOptions,
   out: (text: string) => void = (t) => process.stdout.write(`${t}\n`),
 ): Promise<ExitStatus> {
-  const names = ifnames.length > 0 ? ifnames : managedNames(resolveRunDir(options.runDir));
-  if (names.length === 0) {
-    throw new UsageError('EUSAGE', `no daemon's status socket in ${resolveRunDir(options.runDir)}: name the interface(s) to check, e.g. dot1x-operstate doctor eth0`);
-  }
+  const named = ifnames.length > 0;
+  const runDir = resolveRunDir(options.runDir);
   const reports: DoctorReport[] = [];
-  for (const name of names) reports.push(await diagnose(name, options));
+  for (const name of named ? ifnames : managedNames(runDir)) {
+    const ctx = await gather(name, options);
+    if (!named && onlyLeftover(ctx)) continue;
+    reports.push(doctorReport(name, await runChecks(CHECKS, ctx)));
+  }
+  if (reports.length === 0) {
+    throw new UsageError('EUSAGE', `no daemon of this network namespace has a status socket in ${runDir}: name the interface(s) to check, e.g. dot1x-operstate doctor eth0`);
+  }
   const level = overallLevel(reports);
-  out(options.json ? JSON.stringify({ ok: level === 'ok', level, interfaces: reports }) : formatDoctor(reports));
+  out(options.json ? printableJson({ ok: level === 'ok', level, interfaces: reports }) : formatDoctor(reports));
   return doctorExitStatus(level);
 }

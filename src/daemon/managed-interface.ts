@@ -13,22 +13,33 @@ import { paeState, portState, watchTransitions } from '../../machines/observe.js
 import type {
   AuthReportEvent, AuthReportsControl, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
 } from '../../machines/contract.js';
-import { RouteSocket } from '../netlink/route-socket.js';
+import type { LinkSocket } from '../netlink/route-socket.js';
 import type { LinkRecord } from '../netlink/link.js';
 import type { LinkView } from '../../machines/ports.js';
 import type { AuthOutcome, AuthPort, AuthReport, AuthRequest, Authenticator } from '../auth/authenticator.js';
 import { OsError } from '../cli/errors.js';
 import type { Logger } from '../text/log.js';
 import type { DaemonStatus, LastOutcome } from './status-report.js';
-import type { InterfaceMetrics } from './metrics.js';
+import { portGauges, type InterfaceMetrics } from './metrics.js';
 import { portTarget } from '../../machines/supplicant.js';
 import type { PortFilter } from '../enforce/port-filter.js';
 import { filteredWriter } from '../enforce/filtered-writer.js';
 import { GateWatch } from './gate-watch.js';
 import type { HookEvent, HookRunner } from './hooks.js';
+import { CertificateWatch } from '../certs/watch.js';
+import { CERTIFICATE_CAUSES, refineFailure } from '../certs/refine.js';
+import { clientCertificate, firstExpiry } from '../certs/state.js';
+import type { CertRole, CertSource } from '../certs/refs.js';
+import type { CertificateFailure } from '../certs/tls-failure.js';
 
 export interface ManagedInterfaceDeps {
-  socket: RouteSocket;
+  /** The kernel's links: the daemon's shared RouteSocket. */
+  socket: LinkSocket;
+  /**
+   * A socket of its own for the one retry of a restore write the shared socket failed (that
+   * socket may be what broke): RouteSocket.open for real. Closed after the retry.
+   */
+  freshSocket: () => LinkSocket & { close(): void };
   authenticator: Authenticator;
   timing: SupplicantTiming;
   /** Open the port while no authenticator answers (--optional). */
@@ -42,6 +53,8 @@ export interface ManagedInterfaceDeps {
   filter?: PortFilter;
   /** --hook-dir: run on every open and close the kernel shows. */
   hooks?: HookRunner;
+  /** The certificate files the port authenticates with (src/certs/), and how early to warn. */
+  certificates?: { source: () => Promise<CertSource>; warnMs: number };
 }
 
 /**
@@ -110,12 +123,20 @@ export class ManagedInterface {
   private takeovers = 0;
   /** The backend has answered since start (see onEmitted: a backend not there yet at start). */
   private backendReached = false;
+  /** The port's certificates, read and watched (null: none are known to this daemon). */
+  private readonly certs: CertificateWatch | null;
+  /** The certificate the last failure named (src/certs/tls-failure.ts), for the status report. */
+  private failureCertificate: CertificateFailure | null = null;
 
   constructor(ifname: string, initialIndex: number, deps: ManagedInterfaceDeps, onFailure: (mi: ManagedInterface, err: unknown) => void) {
     this.startName = ifname;
     this.deps = deps;
     this.lastIndex = initialIndex;
     const { socket, authenticator, log } = deps;
+    this.certs = deps.certificates === undefined ? null : new CertificateWatch({
+      ifname: () => this.ifname, source: deps.certificates.source, warnMs: deps.certificates.warnMs, log,
+      onChange: (renewed) => this.onCertificatesChanged(renewed),
+    });
 
     const write = deps.filter === undefined
       ? (input: WriteLinkInput): Promise<void> => socket.setLink(input.index, input.settings)
@@ -128,7 +149,7 @@ export class ManagedInterface {
         if (err instanceof OsError && err.code === 'ENODEV') return;
         // The shared socket may be what broke (the uncaught-error path): the same request, once,
         // on a socket of its own. A retry of a request that failed, not a second restore.
-        const fresh = RouteSocket.open();
+        const fresh = deps.freshSocket();
         try { await fresh.setLink(input.index, input.settings); } finally { fresh.close(); }
       }
     }, (err, input) => {
@@ -157,7 +178,7 @@ export class ManagedInterface {
         }),
         authenticate: fromPromise<AuthOutcome, AuthRequest>(({ input, signal }) => {
           const exchange = authenticateWithDeadline(
-            (deadline) => authenticator.authenticate(input, deadline), deps.timing.authTimeoutMs, signal);
+            (deadline) => authenticator.authenticate(input, deadline), deps.timing.authTimeoutMs, signal, (o) => this.refine(o));
           this.inflight.add(exchange);
           const forget = (): void => { this.inflight.delete(exchange); };
           exchange.then(forget, forget);
@@ -167,7 +188,13 @@ export class ManagedInterface {
           const watch = authenticator.watch?.bind(authenticator);
           if (watch === undefined) return undefined;
           // A function of its own per watch: a backend may keep its watchers in a Set.
-          const onReport = () => (report: AuthReport): void => sendBack({ type: 'auth.report', report } satisfies AuthReportEvent);
+          const send = (report: AuthReport): void => sendBack({ type: 'auth.report', report } satisfies AuthReportEvent);
+          const onReport = () => (report: AuthReport): void => {
+            if (report.type !== 'reauthenticated' || report.outcome.authorized) return send(report);
+            const refined = this.refine(report.outcome);
+            if (refined instanceof Promise) void refined.then((outcome) => send({ ...report, outcome }));
+            else send({ ...report, outcome: refined });
+          };
           let unwatch = watch(input, onReport());
           // A rename: the same port (ifindex) under its new name, then the old watch goes.
           receive((event) => {
@@ -235,6 +262,40 @@ export class ManagedInterface {
     this.deps.log.info({ ifname: this.startName, state: this.state, previous: null, attempt: 0 }, 'state');
     this.started = true;
     this.actor.start();
+    this.certs?.start();
+  }
+
+  /**
+   * A failure as the daemon's own knowledge of its client certificate sees it
+   * (src/certs/refine.ts); before the first read of the certificates has finished, after it.
+   */
+  private refine(outcome: AuthOutcome): AuthOutcome | Promise<AuthOutcome> {
+    const certs = this.certs;
+    if (certs === null) return outcome;
+    const pending = certs.firstReadPending;
+    if (pending !== null) return pending.then(() => this.refine(outcome));
+    const refined = refineFailure(outcome, clientCertificate(certs.files()), Date.now());
+    this.failureCertificate = refined.authorized ? null : (refined.details?.certificate as CertificateFailure | undefined) ?? null;
+    return refined;
+  }
+
+  /** Re-read the certificate files and ask where they are again (SIGHUP). */
+  reloadCertificates(reason: string): void {
+    void this.certs?.reload(reason);
+  }
+
+  /**
+   * A certificate was read anew: status and metrics follow; and when the port waits after a
+   * failure that named a certificate, a renewed one is tried now rather than after the backoff.
+   */
+  private onCertificatesChanged(renewed: ReadonlySet<CertRole>): void {
+    this.deps.onChange?.();
+    const snap = this.actor.getSnapshot();
+    const cause = snap.context.lastCause;
+    if (renewed.size > 0 && paeState(snap.value) === 'held' && cause !== null && CERTIFICATE_CAUSES.has(cause)) {
+      this.deps.log.info({ ifname: snap.context.ifname, renewed: [...renewed], cause }, 'certificate renewed after a certificate failure: authenticating now');
+      this.reauthenticate();
+    }
   }
 
   /**
@@ -274,6 +335,11 @@ export class ManagedInterface {
     const meta = EMITTED[event.type];
     const { type, ...fields } = event;
     if (event.type === 'authStarted') this.authStartedAt = performance.now();
+    // wpa_supplicant back (maybe with another configuration), or a failure while its
+    // certificate paths are still unknown: ask for them again.
+    if (event.type === 'backendUp' || (event.type === 'authFinished' && !event.authorized && this.certs?.refsKnown === false)) {
+      this.reloadCertificates(event.type);
+    }
     if (event.type === 'linkRenamed') {
       this.deps.onRenamed?.(event.from, event.to);
       this.rebindFilter(event.to, this.gate.isOpen);
@@ -297,6 +363,8 @@ export class ManagedInterface {
         cause: event.cause,
         message: event.message,
         at: new Date().toISOString(),
+        // Only with a cause that names one: a failure the machine decided (a timeout) went past refine().
+        certificate: event.cause !== null && CERTIFICATE_CAUSES.has(event.cause) ? this.failureCertificate : null,
       };
       this.nextAttempt = event.heldMs === null ? null : Date.now() + event.heldMs;
     }
@@ -335,6 +403,7 @@ export class ManagedInterface {
   /** Send stop, wait (bounded) for the machine's restore; returns what happened. */
   async stop(timeoutMs: number): Promise<StopResult> {
     this.unwatch();
+    this.certs?.close();
     if (!this.started) return { restore: 'skipped' };
     const result = await stopAndRestore(this.actor, timeoutMs);
     // Forced: the guard wrote the restore (or the machine had, before it hung); wait for its answer.
@@ -367,6 +436,7 @@ export class ManagedInterface {
    */
   halt(): Promise<boolean> {
     this.unwatch();
+    this.certs?.close();
     this.actor.stop();
     return this.guard.restoreNow();
   }
@@ -408,12 +478,15 @@ export class ManagedInterface {
     const state = this.failed !== null ? 'failed' : snap.status === 'done' ? 'stopped' : paeState(snap.value);
     return {
       ifname: snap.context.ifname,
-      authorized: state.startsWith('authorized') && link !== null && link.linkmode === 1 && link.operstate === 'UP',
+      ...portGauges(state, link),
       state,
       attempts: { ...this.attempts },
       lastSuccessAt: this.lastSuccessAt,
       lastAuthorizeMs: this.lastAuthorizeMs,
       carrierChanges: link?.carrierChanges ?? null,
+      ...(this.certs === null ? {} : {
+        certificateExpiry: { client: firstExpiry(this.certs.files(), 'client'), ca: firstExpiry(this.certs.files(), 'ca') },
+      }),
     };
   }
 
@@ -438,6 +511,7 @@ export class ManagedInterface {
       backendAvailable: ctx.backendAvailable,
       backendMessage: ctx.backendAvailable ? null : this.backendMessage,
       auth: authName,
+      ...(this.certs === null ? {} : { certificates: this.certs.files() }),
     };
   }
 }

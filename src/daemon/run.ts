@@ -31,10 +31,13 @@ import { SdNotifier, statusLine } from './sd-notify.js';
 import { MetricsFile } from './metrics-file.js';
 import { programVersion } from '../cli/version.js';
 import { RuntimeFailure } from '../cli/errors.js';
-import { NftSession, findNft, nftAsync, nftSync } from '../enforce/nft.js';
+import { NftSession, findNft, nftAsync, nftSync, noNftReason } from '../enforce/nft.js';
 import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
 import { NfnetlinkSocket } from '../enforce/nfnetlink.js';
 import { HookRunner } from './hooks.js';
+import { ctrlSocketPath, WpaSupplicantAuthenticator } from '../auth/wpa-supplicant.js';
+import { optionRefs, queryWpaCertificates, type CertSource } from '../certs/refs.js';
+import { checkCertOptions } from '../certs/start-check.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
 const STOP_TIMEOUT_MS = 5000;
@@ -87,6 +90,7 @@ class Daemon {
     log.debug({ ifnames: config.ifnames, auth: config.auth.kind }, 'preparing');
     try {
       this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
+      await checkCertOptions(config.certs);
 
       const socket = RouteSocket.open();
       this.socket = socket;
@@ -102,10 +106,11 @@ class Daemon {
       this.runDir = runDir;
       for (const ifname of config.ifnames) {
         const mi = new ManagedInterface(ifname, indexes.get(ifname)!, {
-          socket, authenticator: this.authenticator, timing: config.timing, optional: config.optional, log,
+          socket, freshSocket: () => RouteSocket.open(), authenticator: this.authenticator, timing: config.timing, optional: config.optional, log,
           onRenamed: (from, to) => { void this.onRenamed(mi, from, to); },
           onChange: () => this.onInterfaceChange(mi),
           filter: this.filters.get(ifname), hooks: this.hooks,
+          certificates: this.certificateSource(ifname),
         }, (failed, err) => this.onInterfaceFailure(failed, err));
         this.servers.set(mi, await this.openStatus(mi, ifname));
         this.interfaces.push(mi);
@@ -153,7 +158,7 @@ class Daemon {
       return;
     }
     if (this.nftProgram === null) {
-      throw new RuntimeFailure('ENFT', '--enforce needs the nft program (nftables), which is not installed: apt-get install nftables, or run without --enforce');
+      throw new RuntimeFailure('ENFT', `--enforce needs the system's nft program (nftables), only root able to change it: ${noNftReason()}; or run without --enforce`);
     }
     this.nft = new NftSession(this.nftProgram);
     try {
@@ -171,6 +176,20 @@ class Daemon {
       }
       this.filters.set(ifname, filter);
     }
+  }
+
+  /**
+   * Where the certificates of IFNAME are named: wpa_supplicant's network block (asked on its
+   * control socket, under the name the port had at start, as the backend does), or --cert;
+   * undefined when there are none to watch (another backend without --cert).
+   */
+  private certificateSource(ifname: string): { source: () => Promise<CertSource>; warnMs: number } | undefined {
+    const auth = this.authenticator;
+    const warnMs = this.config.certWarnMs;
+    if (auth instanceof WpaSupplicantAuthenticator) return { source: () => queryWpaCertificates(ctrlSocketPath(auth.ctrl, ifname)), warnMs };
+    if (this.config.certs.length === 0) return undefined;
+    const refs = optionRefs(this.config.certs);
+    return { source: () => Promise.resolve({ refs }), warnMs };
   }
 
   /** Delete every enforcement table (exit paths); the session first, a one-shot nft if it fails. */
@@ -209,6 +228,7 @@ class Daemon {
       runDir: this.runDir,
       metricsFile: config.metricsFile ?? null,
       enforce: config.enforce,
+      certWarnDays: Math.round(config.certWarnMs / 86_400_000),
     };
   }
 
@@ -267,8 +287,11 @@ class Daemon {
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
     process.on('SIGHUP', () => {
-      this.log.info({ signal: 'SIGHUP' }, 're-authenticating every interface');
-      for (const mi of this.interfaces) mi.reauthenticate();
+      this.log.info({ signal: 'SIGHUP' }, 're-authenticating every interface and re-reading its certificates');
+      for (const mi of this.interfaces) {
+        mi.reloadCertificates('SIGHUP');
+        mi.reauthenticate();
+      }
     });
     process.on('uncaughtException', (err) => this.emergency(err));
     process.on('unhandledRejection', (err) => this.emergency(err));

@@ -5,6 +5,9 @@
  */
 import { join } from 'node:path';
 import type { AuthCause } from '../auth/authenticator.js';
+import type { CertificateFile } from '../certs/state.js';
+import type { CertificateFailure } from '../certs/tls-failure.js';
+import { currentNetns, instanceName, parseInstanceName } from './run-dir.js';
 
 export const DEFAULT_RUN_DIR = '/run/dot1x-operstate';
 
@@ -13,8 +16,19 @@ export function resolveRunDir(option?: string): string {
   return option ?? process.env.DOT1X_RUN_DIR ?? DEFAULT_RUN_DIR;
 }
 
-export function statusSocketPath(runDir: string, ifname: string): string {
-  return join(runDir, `${ifname}.sock`);
+/**
+ * RUNDIR/IFNAME.netns-INODE.sock: the status socket of the daemon managing IFNAME in network
+ * namespace NETNS (ours by default). Keyed by the namespace like the instance lock, so that
+ * daemons of one interface name in several namespaces can share a run directory, and a client
+ * asks the one of its own namespace.
+ */
+export function statusSocketPath(runDir: string, ifname: string, netns = currentNetns()): string {
+  return join(runDir, `${instanceName(ifname, netns)}.sock`);
+}
+
+/** The interface and namespace of a status socket's file name, or null for another file. */
+export function parseStatusSocketName(file: string): { ifname: string; netns: number } | null {
+  return parseInstanceName(file, '.sock');
 }
 
 export interface LastOutcome {
@@ -23,6 +37,8 @@ export interface LastOutcome {
   message: string | null;
   /** ISO time the outcome arrived. */
   at: string;
+  /** The certificate a certificate cause names (whose, why, its subject); null otherwise. */
+  certificate?: CertificateFailure | null;
 }
 
 /** What a running daemon says about one interface (one JSON line on its status socket). */
@@ -52,8 +68,12 @@ export interface DaemonStatus {
   /** While the backend is unavailable: what it last said about it (e.g. wpa_supplicant's socket vanished), if anything. */
   backendMessage?: string | null;
   auth: string;
+  /** The inode of the daemon's network namespace (the status server adds it); absent from older daemons. */
+  netns?: number;
   /** The options the daemon runs with (what `doctor` checks against); absent from older daemons. */
   options?: DaemonOptions;
+  /** The certificate files the port authenticates with, as last read (src/certs/); absent when none are known. */
+  certificates?: CertificateFile[];
 }
 
 /** A running daemon's options as it reports them (paths, never a secret). */
@@ -65,4 +85,6 @@ export interface DaemonOptions {
   metricsFile: string | null;
   /** --enforce: whether nftables also drops all but EAPOL until the port is open. */
   enforce: boolean;
+  /** --cert-warn-days. */
+  certWarnDays?: number;
 }

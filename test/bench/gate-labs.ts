@@ -131,8 +131,8 @@ export async function failureCycle(g: GateLab, boundMs: number): Promise<AuthSam
     if (!failure) await new Promise((r) => setTimeout(r, 50));
   }
   if (g.contender === 'ours') {
-    await lab.setSupplicantPassword(DEFAULT_PASSWORD);
     const back = lab.note('password right again');
+    await lab.setSupplicantPassword(DEFAULT_PASSWORD);
     await lab.watch.until(is.open(), 'ours: the port open again after the failure', { since: back, timeoutMs: 40_000 });
   }
   // The hook's lab is not reused after a failure: wpa_supplicant sits in PAE HELD with
