@@ -32,6 +32,7 @@ const DOC = '/usr/share/doc/dot1x-operstate';
  */
 const EXPECTED = [
   '/lib/systemd/system/dot1x-operstate@.service',
+  '/lib/systemd/system/wpa_supplicant-wired@.service.d/dot1x-operstate.conf',
   '/lib/udev/rules.d/83-dot1x-operstate.rules',
   '/lib/systemd/system/wpa_supplicant-wired@.service.d/dot1x-operstate-device.conf',
   `${LIB}/dist/src/cli.bundle.cjs`,

@@ -153,7 +153,7 @@ export class ManagedInterface {
         try { await fresh.setLink(input.index, input.settings); } finally { fresh.close(); }
       }
     }, (err, input) => {
-      log.error({ ifname: input.ifname, err: (err as Error).message }, 'could not restore the link');
+      log.error({ ifname: input.ifname, err: (err as Error).message }, input.settings.linkmode === 0 ? 'could not restore the link' : 'could not close the link');
     });
     const machine = supplicantMachine.provide({
       actions: { writeLink: linkWriterAction(promiseLinkWriter(write)) },
@@ -374,10 +374,13 @@ export class ManagedInterface {
         (type === 'reauthenticated' && event.authorized)) {
       this.backendReached = true;
     }
-    // A backend that has never answered since start, down, and the first attempt failing for
-    // it: at boot systemd starts wpa_supplicant and the daemon together, and its control socket
-    // may come a moment later. Info, so that journalctl -p warning shows no routine line; the
-    // second attempt that fails for it is a warning (docs/logging.md).
+    // The port gone (a dock unplugged): its wpa_supplicant goes with it and comes back with it.
+    if (type === 'linkRemoved') this.backendReached = false;
+    // A backend that has not answered since start (or since the port came back), down, and the
+    // first attempt failing for it: systemd starts wpa_supplicant and the daemon together (at
+    // boot, when a dock's port appears), and its control socket may come a moment later. Info,
+    // so that journalctl -p warning shows no routine line; the second attempt that fails for it
+    // is a warning (docs/logging.md).
     const notThereYet = !this.backendReached &&
       (type === 'backendDown' || (type === 'authFinished' && event.cause === 'backend-unavailable' && event.attempt <= 1));
     if (type === 'restored' && !event.ok) {
@@ -430,13 +433,15 @@ export class ManagedInterface {
   get wasStarted(): boolean { return this.started; }
 
   /**
-   * Stop the actor without the machine's restore path (the uncaught-error path): its
-   * restoreGuard writes the restore, once. Settles when that write has been answered (false: it
-   * failed; the error is logged).
+   * Stop the actor without the machine's restore path (the uncaught-error path, a crash): its
+   * restoreGuard writes, once, the request that leaves the port closed (linkmode 1, DORMANT), not
+   * the restore: a crash never opens the port. Settles when that write has been answered (false:
+   * it failed; the error is logged).
    */
   halt(): Promise<boolean> {
     this.unwatch();
     this.certs?.close();
+    this.guard.leaveClosed();
     this.actor.stop();
     return this.guard.restoreNow();
   }
