@@ -13,7 +13,7 @@ import { is } from './lab/link-watch.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { nftFirstInPath, withOpenNft } from './lab/nft.js';
 import { createPort, openDaemon } from './lab/cli-port.js';
 import { runCli } from './lab/dot1x-daemon.js';
 import { withTimeout } from './lab/auth-lab.js';
@@ -192,28 +192,18 @@ test('doctor: an ISC dhclient on the port is a problem unless --enforce is used'
 test('doctor --enforce asks the system\'s nft, never one first in $PATH; one others could change is a FAIL', async (t) => {
   if (!needsRoot(t)) return;
   const port = await createPort(t, 'donf');
-  // First in PATH: an nft of root's own, in root's directory, that leaves a proof when it runs.
-  const bin = join(port.dir, 'bin');
-  mkdirSync(bin);
-  const proof = join(port.dir, 'proof');
-  writeFileSync(join(bin, 'nft'), `#!/bin/sh\necho "$*" >> ${proof}\nexec /usr/sbin/nft "$@"\n`);
-  chmodSync(join(bin, 'nft'), 0o755);
-  const env = { PATH: `${bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+  const planted = nftFirstInPath(port.dir);
   const args = ['doctor', 'eth0', '--json', '--enforce', '--run-dir', port.runDir];
-  const r = await runCli(port.host, args, { env });
+  const r = await runCli(port.host, args, { env: planted.env });
   const nftables = (JSON.parse(r.stdout) as DoctorOutput).interfaces[0]!.checks.find((c) => c.check === 'nftables')!;
-  assert.equal(existsSync(proof), false, `doctor ran the nft of $PATH: ${existsSync(proof) ? readFileSync(proof, 'utf8') : ''}`);
+  assert.equal(planted.ran(), null, 'doctor ran the nft of $PATH');
   assert.equal(nftables.status, 'ok', nftables.verdict);
   assert.match(nftables.verdict, /^\/usr\/sbin\/nft answers/);
 
   // The system's nft, writable by others (in a private mount namespace of doctor only).
-  const open = join(port.dir, 'nft-open');
-  copyFileSync('/usr/sbin/nft', open);
-  chmodSync(open, 0o777);
-  const script = `mount --bind '${open}' /usr/sbin/nft && exec "$@"`;
-  const refused = await runCli(port.host, args, { env, wrap: ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh'] });
+  const refused = await runCli(port.host, args, { env: planted.env, wrap: withOpenNft(port.dir) });
   const check = (JSON.parse(refused.stdout) as DoctorOutput).interfaces[0]!.checks.find((c) => c.check === 'nftables')!;
   assert.equal(check.status, 'fail');
   assert.match(check.verdict, /\/usr\/sbin\/nft is writable by group or others \(mode 0777\)/);
-  assert.equal(existsSync(proof), false);
+  assert.equal(planted.ran(), null);
 });
