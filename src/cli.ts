@@ -12,7 +12,7 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from './cli/errors.js';
 import { EXIT, type ExitStatus } from './cli/exit-codes.js';
 import { describeFailure, oneLine } from './cli/failure.js';
-import { validateRunOptions, DEFAULTS, type RawRunOptions } from './cli/options.js';
+import { validateRunOptions, warnDays, DEFAULTS, type RawRunOptions } from './cli/options.js';
 import { validateIfname } from './cli/ifname.js';
 import { LOG_FORMATS, LOG_LEVELS } from './text/log.js';
 import { programVersion } from './cli/version.js';
@@ -24,7 +24,7 @@ type Action =
   | { command: 'run'; raw: RawRunOptions }
   | { command: 'reset'; ifname: string }
   | { command: 'status'; ifname: string; json: boolean; runDir: string | undefined }
-  | { command: 'doctor'; ifnames: string[]; json: boolean; runDir: string | undefined; auth: string | undefined; wpaCtrl: string | undefined; enforce: boolean };
+  | { command: 'doctor'; ifnames: string[]; json: boolean; runDir: string | undefined; auth: string | undefined; wpaCtrl: string | undefined; enforce: boolean; certWarnDays: unknown };
 
 /**
  * yargs names an unknown option twice, as given and camel-cased ("run-dir, runDir"): keep the
@@ -71,7 +71,9 @@ async function parse(argv: string[]): Promise<Action | null> {
         .option('metrics-file', { type: 'string', describe: 'write Prometheus metrics to this node_exporter textfile (*.prom), rewritten on each change' })
         .option('enforce', { type: 'boolean', describe: 'while a port is not open, an nftables netdev filter passes only EAPOL in and out of it (needs nft, Linux 5.16+)' })
         .option('hook-dir', { type: 'string', describe: `executables run on every open and close of a port (default ${DEFAULTS.hookDir}; absent is fine)` })
-        .option('hook-timeout', { type: 'string', describe: `seconds a hook may run before it is killed with its process group (default ${DEFAULTS.hookTimeout})` }),
+        .option('hook-timeout', { type: 'string', describe: `seconds a hook may run before it is killed with its process group (default ${DEFAULTS.hookTimeout})` })
+        .option('cert', { type: 'string', describe: '--auth exec or module: a certificate file the authenticator uses, watched for expiry: client=PATH (the port\'s own) or ca=PATH (repeatable; wpa-supplicant: read from its network block)' })
+        .option('cert-warn-days', { type: 'string', describe: `warn this many days before a certificate expires (default ${DEFAULTS.certWarnDays}; 0: only once expired)` }),
       (args) => { action = { command: 'run', raw: args as RawRunOptions }; },
     )
     .command(
@@ -94,18 +96,19 @@ async function parse(argv: string[]): Promise<Action | null> {
     )
     .command(
       'doctor [ifname..]',
-      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, NetworkManager, DHCP clients, privileges; each check OK, WARN or FAIL with what to do (exit 1 on a FAIL, 3 on a WARN only)',
+      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, certificates, NetworkManager, DHCP clients, privileges; each check OK, WARN or FAIL with what to do (exit 1 on a FAIL, 3 on a WARN only)',
       (y) => y
         .positional('ifname', { type: 'string', array: true, describe: 'interface(s) to check (default: those with a daemon)' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
         .option('run-dir', runDirOption)
         .option('auth', { type: 'string', describe: 'backend to check when no daemon runs (default wpa-supplicant)' })
         .option('wpa-ctrl', { type: 'string', describe: `wpa_supplicant control directory or socket when no daemon runs (default ${DEFAULTS.wpaCtrl})` })
-        .option('enforce', { type: 'boolean', default: false, describe: 'the daemon uses --enforce (nftables): check for it' }),
+        .option('enforce', { type: 'boolean', default: false, describe: 'the daemon uses --enforce (nftables): check for it' })
+        .option('cert-warn-days', { type: 'string', describe: `warn about a certificate expiring within this many days when no daemon runs (default ${DEFAULTS.certWarnDays})` }),
       (args) => {
         const last = (v: unknown): string | undefined => (Array.isArray(v) ? String(v.at(-1)) : v as string | undefined);
         const ifnames = (Array.isArray(args.ifname) ? args.ifname : args.ifname === undefined ? [] : [args.ifname]).map(String);
-        action = { command: 'doctor', ifnames, json: Boolean(args.json), runDir: last(args.runDir), auth: last(args.auth), wpaCtrl: last(args.wpaCtrl), enforce: Boolean(args.enforce) };
+        action = { command: 'doctor', ifnames, json: Boolean(args.json), runDir: last(args.runDir), auth: last(args.auth), wpaCtrl: last(args.wpaCtrl), enforce: Boolean(args.enforce), certWarnDays: args.certWarnDays };
       },
     )
     .example('$0 eth0', 'gate eth0 on wpa_supplicant in /run/wpa_supplicant')
@@ -158,7 +161,8 @@ async function run(action: Action): Promise<ExitStatus> {
     case 'doctor': {
       for (const name of action.ifnames) validateIfname(name);
       const { runDoctor } = await import('./commands/doctor.js');
-      return runDoctor(action.ifnames, { json: action.json, runDir: action.runDir, auth: action.auth, wpaCtrl: action.wpaCtrl, enforce: action.enforce });
+      const certWarnDays = action.certWarnDays === undefined ? undefined : warnDays(action.certWarnDays);
+      return runDoctor(action.ifnames, { json: action.json, runDir: action.runDir, auth: action.auth, wpaCtrl: action.wpaCtrl, enforce: action.enforce, certWarnDays });
     }
   }
 }

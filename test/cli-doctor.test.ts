@@ -43,7 +43,7 @@ test('doctor on a healthy port: every check passes, wpa_supplicant asked where t
   assert.equal(code, 0, JSON.stringify(report, null, 1));
   assert.equal(report.ok, true);
   assert.deepEqual(report.checks.map((c) => c.check),
-    ['interface', 'daemon', 'authentication', 'capability', 'wpa-supplicant', 'wpa-network', 'networkmanager', 'dhcp-client', 'nftables']);
+    ['interface', 'daemon', 'authentication', 'capability', 'wpa-supplicant', 'wpa-network', 'certificates', 'networkmanager', 'dhcp-client', 'nftables']);
   assert.match(check(report, 'authentication').verdict, /^authorized at /);
   assert.match(check(report, 'interface').verdict, /linkmode 1 \(dormant\), operstate UP, carrier/);
   assert.match(check(report, 'daemon').verdict, new RegExp(`^pid ${lab.daemon.pid} manages it .*state authorized`));

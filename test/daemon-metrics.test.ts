@@ -7,16 +7,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { Lab } from './lab/lab.js';
 import { is } from './lab/link-watch.js';
 import { createPort } from './lab/cli-port.js';
 import { runCli } from './lab/dot1x-daemon.js';
 import { labDir } from './lab/peer-process.js';
-import { withTimeout } from './lab/auth-lab.js';
+import { parseExposition, untilMetrics, type Exposition } from './lab/exposition.js';
 import { MetricsFile } from '../src/daemon/metrics-file.js';
 import { tryLockExclusive } from '../src/os/posix.js';
 import { METRIC_STATES, portGauges, renderMetrics, type InterfaceMetrics } from '../src/daemon/metrics.js';
@@ -24,52 +24,6 @@ import type { AnyStateNode, StateValue } from 'xstate';
 import { supplicantMachine } from '../machines/supplicant.js';
 import { paeState } from '../machines/observe.js';
 import { createLogger } from '../src/text/log.js';
-
-interface Exposition {
-  /** 'name{label="v",...}' exactly as written -> value. */
-  samples: Map<string, number>;
-  types: Map<string, string>;
-  helps: Set<string>;
-}
-
-/** A strict reader of the text format: every sample line parses and belongs to a family with HELP and TYPE. */
-function parseExposition(text: string): Exposition {
-  const samples = new Map<string, number>();
-  const types = new Map<string, string>();
-  const helps = new Set<string>();
-  assert.ok(text.endsWith('\n'), 'the file must end with a newline');
-  for (const line of text.slice(0, -1).split('\n')) {
-    const help = /^# HELP ([a-z0-9_]+) \S.*$/.exec(line);
-    if (help) { helps.add(help[1]!); continue; }
-    const type = /^# TYPE ([a-z0-9_]+) (gauge|counter)$/.exec(line);
-    if (type) { types.set(type[1]!, type[2]!); continue; }
-    const sample = /^([a-z0-9_]+)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.]+)$/.exec(line);
-    assert.ok(sample, `not a sample line: ${JSON.stringify(line)}`);
-    const name = sample[1]!;
-    assert.ok(types.has(name) && helps.has(name), `${name} without HELP and TYPE before it`);
-    if (types.get(name) === 'counter') assert.ok(name.endsWith('_total'), `counter ${name} must end in _total`);
-    samples.set(`${name}${sample[2] ?? ''}`, Number(sample[3]));
-  }
-  return { samples, types, helps };
-}
-
-/** Resolves with the parsed file once PRED holds (re-read on every change in its directory). */
-function untilMetrics(path: string, pred: (m: Exposition) => boolean, what: string, timeoutMs = 20_000): Promise<Exposition> {
-  let last = '(no file)';
-  const watcher = watch(dirname(path));
-  const p = new Promise<Exposition>((resolve) => {
-    const check = (): void => {
-      let text: string;
-      try { text = readFileSync(path, 'utf8'); } catch { return; }
-      last = text;
-      const m = parseExposition(text);
-      if (pred(m)) resolve(m);
-    };
-    watcher.on('change', check);
-    check();
-  });
-  return withTimeout(p, timeoutMs, `${what}; last file:\n${last}`).finally(() => watcher.close());
-}
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const sample = (m: Exposition, key: string): number | undefined => m.samples.get(key);

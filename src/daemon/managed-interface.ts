@@ -26,6 +26,11 @@ import type { PortFilter } from '../enforce/port-filter.js';
 import { filteredWriter } from '../enforce/filtered-writer.js';
 import { GateWatch } from './gate-watch.js';
 import type { HookEvent, HookRunner } from './hooks.js';
+import { CertificateWatch } from '../certs/watch.js';
+import { CERTIFICATE_CAUSES, refineFailure } from '../certs/refine.js';
+import { clientCertificate, firstExpiry } from '../certs/state.js';
+import type { CertRole, CertSource } from '../certs/refs.js';
+import type { CertificateFailure } from '../certs/tls-failure.js';
 
 export interface ManagedInterfaceDeps {
   /** The kernel's links: the daemon's shared RouteSocket. */
@@ -48,6 +53,8 @@ export interface ManagedInterfaceDeps {
   filter?: PortFilter;
   /** --hook-dir: run on every open and close the kernel shows. */
   hooks?: HookRunner;
+  /** The certificate files the port authenticates with (src/certs/), and how early to warn. */
+  certificates?: { source: () => Promise<CertSource>; warnMs: number };
 }
 
 /** Log level and message of each emitted machine event (contract.ts SupplicantEmitted). */
@@ -108,12 +115,20 @@ export class ManagedInterface {
   /** The gate as consumers see it (the kernel's state), for hooks. */
   private readonly gate = new GateWatch();
   private takeovers = 0;
+  /** The port's certificates, read and watched (null: none are known to this daemon). */
+  private readonly certs: CertificateWatch | null;
+  /** The certificate the last failure named (src/certs/tls-failure.ts), for the status report. */
+  private failureCertificate: CertificateFailure | null = null;
 
   constructor(ifname: string, initialIndex: number, deps: ManagedInterfaceDeps, onFailure: (mi: ManagedInterface, err: unknown) => void) {
     this.startName = ifname;
     this.deps = deps;
     this.lastIndex = initialIndex;
     const { socket, authenticator, log } = deps;
+    this.certs = deps.certificates === undefined ? null : new CertificateWatch({
+      ifname: () => this.ifname, source: deps.certificates.source, warnMs: deps.certificates.warnMs, log,
+      onChange: (renewed) => this.onCertificatesChanged(renewed),
+    });
 
     const write = deps.filter === undefined
       ? (input: WriteLinkInput): Promise<void> => socket.setLink(input.index, input.settings)
@@ -155,7 +170,7 @@ export class ManagedInterface {
         }),
         authenticate: fromPromise<AuthOutcome, AuthRequest>(({ input, signal }) => {
           const exchange = authenticateWithDeadline(
-            (deadline) => authenticator.authenticate(input, deadline), deps.timing.authTimeoutMs, signal);
+            (deadline) => authenticator.authenticate(input, deadline), deps.timing.authTimeoutMs, signal, (o) => this.refine(o));
           this.inflight.add(exchange);
           const forget = (): void => { this.inflight.delete(exchange); };
           exchange.then(forget, forget);
@@ -165,7 +180,13 @@ export class ManagedInterface {
           const watch = authenticator.watch?.bind(authenticator);
           if (watch === undefined) return undefined;
           // A function of its own per watch: a backend may keep its watchers in a Set.
-          const onReport = () => (report: AuthReport): void => sendBack({ type: 'auth.report', report } satisfies AuthReportEvent);
+          const send = (report: AuthReport): void => sendBack({ type: 'auth.report', report } satisfies AuthReportEvent);
+          const onReport = () => (report: AuthReport): void => {
+            if (report.type !== 'reauthenticated' || report.outcome.authorized) return send(report);
+            const refined = this.refine(report.outcome);
+            if (refined instanceof Promise) void refined.then((outcome) => send({ ...report, outcome }));
+            else send({ ...report, outcome: refined });
+          };
           let unwatch = watch(input, onReport());
           // A rename: the same port (ifindex) under its new name, then the old watch goes.
           receive((event) => {
@@ -233,6 +254,40 @@ export class ManagedInterface {
     this.deps.log.info({ ifname: this.startName, state: this.state, previous: null, attempt: 0 }, 'state');
     this.started = true;
     this.actor.start();
+    this.certs?.start();
+  }
+
+  /**
+   * A failure as the daemon's own knowledge of its client certificate sees it
+   * (src/certs/refine.ts); before the first read of the certificates has finished, after it.
+   */
+  private refine(outcome: AuthOutcome): AuthOutcome | Promise<AuthOutcome> {
+    const certs = this.certs;
+    if (certs === null) return outcome;
+    const pending = certs.firstReadPending;
+    if (pending !== null) return pending.then(() => this.refine(outcome));
+    const refined = refineFailure(outcome, clientCertificate(certs.files()), Date.now());
+    this.failureCertificate = refined.authorized ? null : (refined.details?.certificate as CertificateFailure | undefined) ?? null;
+    return refined;
+  }
+
+  /** Re-read the certificate files and ask where they are again (SIGHUP). */
+  reloadCertificates(reason: string): void {
+    void this.certs?.reload(reason);
+  }
+
+  /**
+   * A certificate was read anew: status and metrics follow; and when the port waits after a
+   * failure that named a certificate, a renewed one is tried now rather than after the backoff.
+   */
+  private onCertificatesChanged(renewed: ReadonlySet<CertRole>): void {
+    this.deps.onChange?.();
+    const snap = this.actor.getSnapshot();
+    const cause = snap.context.lastCause;
+    if (renewed.size > 0 && paeState(snap.value) === 'held' && cause !== null && CERTIFICATE_CAUSES.has(cause)) {
+      this.deps.log.info({ ifname: snap.context.ifname, renewed: [...renewed], cause }, 'certificate renewed after a certificate failure: authenticating now');
+      this.reauthenticate();
+    }
   }
 
   /**
@@ -272,6 +327,11 @@ export class ManagedInterface {
     const meta = EMITTED[event.type];
     const { type, ...fields } = event;
     if (event.type === 'authStarted') this.authStartedAt = performance.now();
+    // wpa_supplicant back (maybe with another configuration), or a failure while its
+    // certificate paths are still unknown: ask for them again.
+    if (event.type === 'backendUp' || (event.type === 'authFinished' && !event.authorized && this.certs?.refsKnown === false)) {
+      this.reloadCertificates(event.type);
+    }
     if (event.type === 'linkRenamed') {
       this.deps.onRenamed?.(event.from, event.to);
       this.rebindFilter(event.to, this.gate.isOpen);
@@ -295,6 +355,8 @@ export class ManagedInterface {
         cause: event.cause,
         message: event.message,
         at: new Date().toISOString(),
+        // Only with a cause that names one: a failure the machine decided (a timeout) went past refine().
+        certificate: event.cause !== null && CERTIFICATE_CAUSES.has(event.cause) ? this.failureCertificate : null,
       };
       this.nextAttempt = event.heldMs === null ? null : Date.now() + event.heldMs;
     }
@@ -321,6 +383,7 @@ export class ManagedInterface {
   /** Send stop, wait (bounded) for the machine's restore; returns what happened. */
   async stop(timeoutMs: number): Promise<StopResult> {
     this.unwatch();
+    this.certs?.close();
     if (!this.started) return { restore: 'skipped' };
     const result = await stopAndRestore(this.actor, timeoutMs);
     // Forced: the guard wrote the restore (or the machine had, before it hung); wait for its answer.
@@ -353,6 +416,7 @@ export class ManagedInterface {
    */
   halt(): Promise<boolean> {
     this.unwatch();
+    this.certs?.close();
     this.actor.stop();
     return this.guard.restoreNow();
   }
@@ -400,6 +464,9 @@ export class ManagedInterface {
       lastSuccessAt: this.lastSuccessAt,
       lastAuthorizeMs: this.lastAuthorizeMs,
       carrierChanges: link?.carrierChanges ?? null,
+      ...(this.certs === null ? {} : {
+        certificateExpiry: { client: firstExpiry(this.certs.files(), 'client'), ca: firstExpiry(this.certs.files(), 'ca') },
+      }),
     };
   }
 
@@ -424,6 +491,7 @@ export class ManagedInterface {
       backendAvailable: ctx.backendAvailable,
       backendMessage: ctx.backendAvailable ? null : this.backendMessage,
       auth: authName,
+      ...(this.certs === null ? {} : { certificates: this.certs.files() }),
     };
   }
 }

@@ -37,6 +37,8 @@ export interface InterfaceMetrics {
   lastAuthorizeMs: number | null;
   /** The kernel's IFLA_CARRIER_CHANGES, null when unknown. */
   carrierChanges: number | null;
+  /** Unix time (ms) the first certificate of each role expires (src/certs/state.ts firstExpiry); null: none read. */
+  certificateExpiry?: { client: number | null; ca: number | null };
 }
 
 /** A label value as the exposition format wants it: backslash, double quote and newline escaped. */
@@ -88,6 +90,12 @@ export function renderMetrics(version: string, interfaces: InterfaceMetrics[]): 
     each((m, l) => (m.lastSuccessAt === null ? [] : [`dot1x_operstate_last_success_timestamp_seconds{${l}} ${(m.lastSuccessAt / 1000).toFixed(3)}`])));
   family(lines, 'dot1x_operstate_last_authorize_duration_seconds', 'gauge', 'How long the last successful authentication exchange took (absent before the first).',
     each((m, l) => (m.lastAuthorizeMs === null ? [] : [`dot1x_operstate_last_authorize_duration_seconds{${l}} ${(m.lastAuthorizeMs / 1000).toFixed(3)}`])));
+  family(lines, 'dot1x_operstate_certificate_expiry_timestamp_seconds', 'gauge',
+    'Unix time the certificate the port authenticates with (role="client") or trusts (role="ca") expires; the first of several.',
+    each((m, l) => (['client', 'ca'] as const).flatMap((role) => {
+      const t = m.certificateExpiry?.[role] ?? null;
+      return t === null ? [] : [`dot1x_operstate_certificate_expiry_timestamp_seconds{${l},role="${role}"} ${Math.floor(t / 1000)}`];
+    })));
   family(lines, 'dot1x_operstate_carrier_changes_total', 'counter', "The kernel's count of carrier changes of the port (IFLA_CARRIER_CHANGES).",
     each((m, l) => (m.carrierChanges === null ? [] : [`dot1x_operstate_carrier_changes_total{${l}} ${m.carrierChanges}`])));
   return `${lines.join('\n')}\n`;

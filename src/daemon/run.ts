@@ -34,6 +34,9 @@ import { NftSession, findNft, nftAsync, nftSync, noNftReason } from '../enforce/
 import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
 import { NfnetlinkSocket } from '../enforce/nfnetlink.js';
 import { HookRunner } from './hooks.js';
+import { ctrlSocketPath, WpaSupplicantAuthenticator } from '../auth/wpa-supplicant.js';
+import { optionRefs, queryWpaCertificates, type CertSource } from '../certs/refs.js';
+import { checkCertOptions } from '../certs/start-check.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
 const STOP_TIMEOUT_MS = 5000;
@@ -86,6 +89,7 @@ class Daemon {
     log.debug({ ifnames: config.ifnames, auth: config.auth.kind }, 'preparing');
     try {
       this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
+      await checkCertOptions(config.certs);
 
       const socket = RouteSocket.open();
       this.socket = socket;
@@ -105,6 +109,7 @@ class Daemon {
           onRenamed: (from, to) => { void this.onRenamed(mi, from, to); },
           onChange: () => this.onInterfaceChange(mi),
           filter: this.filters.get(ifname), hooks: this.hooks,
+          certificates: this.certificateSource(ifname),
         }, (failed, err) => this.onInterfaceFailure(failed, err));
         this.servers.set(mi, await this.openStatus(mi, ifname));
         this.interfaces.push(mi);
@@ -172,6 +177,20 @@ class Daemon {
     }
   }
 
+  /**
+   * Where the certificates of IFNAME are named: wpa_supplicant's network block (asked on its
+   * control socket, under the name the port had at start, as the backend does), or --cert;
+   * undefined when there are none to watch (another backend without --cert).
+   */
+  private certificateSource(ifname: string): { source: () => Promise<CertSource>; warnMs: number } | undefined {
+    const auth = this.authenticator;
+    const warnMs = this.config.certWarnMs;
+    if (auth instanceof WpaSupplicantAuthenticator) return { source: () => queryWpaCertificates(ctrlSocketPath(auth.ctrl, ifname)), warnMs };
+    if (this.config.certs.length === 0) return undefined;
+    const refs = optionRefs(this.config.certs);
+    return { source: () => Promise.resolve({ refs }), warnMs };
+  }
+
   /** Delete every enforcement table (exit paths); the session first, a one-shot nft if it fails. */
   private async removeFilters(): Promise<boolean> {
     let ok = true;
@@ -208,6 +227,7 @@ class Daemon {
       runDir: this.runDir,
       metricsFile: config.metricsFile ?? null,
       enforce: config.enforce,
+      certWarnDays: Math.round(config.certWarnMs / 86_400_000),
     };
   }
 
@@ -266,8 +286,11 @@ class Daemon {
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
     process.on('SIGHUP', () => {
-      this.log.info({ signal: 'SIGHUP' }, 're-authenticating every interface');
-      for (const mi of this.interfaces) mi.reauthenticate();
+      this.log.info({ signal: 'SIGHUP' }, 're-authenticating every interface and re-reading its certificates');
+      for (const mi of this.interfaces) {
+        mi.reloadCertificates('SIGHUP');
+        mi.reauthenticate();
+      }
     });
     process.on('uncaughtException', (err) => this.emergency(err));
     process.on('unhandledRejection', (err) => this.emergency(err));
