@@ -13,7 +13,7 @@ import { is } from './lab/link-watch.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { nftFirstInPath, withOpenNft } from './lab/nft.js';
+import { plantFirstInPath, withOpenCopy } from './lab/planted.js';
 import { createPort, openDaemon } from './lab/cli-port.js';
 import { runCli } from './lab/dot1x-daemon.js';
 import { withTimeout } from './lab/auth-lab.js';
@@ -192,7 +192,7 @@ test('doctor: an ISC dhclient on the port is a problem unless --enforce is used'
 test('doctor --enforce asks the system\'s nft, never one first in $PATH; one others could change is a FAIL', async (t) => {
   if (!needsRoot(t)) return;
   const port = await createPort(t, 'donf');
-  const planted = nftFirstInPath(port.dir);
+  const planted = plantFirstInPath(port.dir, 'nft', '/usr/sbin/nft');
   const args = ['doctor', 'eth0', '--json', '--enforce', '--run-dir', port.runDir];
   const r = await runCli(port.host, args, { env: planted.env });
   const nftables = (JSON.parse(r.stdout) as DoctorOutput).interfaces[0]!.checks.find((c) => c.check === 'nftables')!;
@@ -201,7 +201,7 @@ test('doctor --enforce asks the system\'s nft, never one first in $PATH; one oth
   assert.match(nftables.verdict, /^\/usr\/sbin\/nft answers/);
 
   // The system's nft, writable by others (in a private mount namespace of doctor only).
-  const refused = await runCli(port.host, args, { env: planted.env, wrap: withOpenNft(port.dir) });
+  const refused = await runCli(port.host, args, { env: planted.env, wrap: withOpenCopy(port.dir, '/usr/sbin/nft') });
   const check = (JSON.parse(refused.stdout) as DoctorOutput).interfaces[0]!.checks.find((c) => c.check === 'nftables')!;
   assert.equal(check.status, 'fail');
   assert.match(check.verdict, /\/usr\/sbin\/nft is writable by group or others \(mode 0777\)/);

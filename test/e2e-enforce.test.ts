@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { needsRoot, haveProgram, type Netns } from './lab/netns.js';
 import { Lab, DEFAULT_IDENTITY } from './lab/lab.js';
 import { is } from './lab/link-watch.js';
-import { ingressCounter, listTable, netdevTables, nftFirstInPath, withOpenNft } from './lab/nft.js';
+import { ingressCounter, listTable, netdevTables } from './lab/nft.js';
+import { plantFirstInPath, withOpenCopy } from './lab/planted.js';
 import { tableName } from '../src/enforce/port-filter.js';
 import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
 import { createPort } from './lab/cli-port.js';
@@ -141,7 +142,7 @@ test('enforce: nft is the system\'s, never one from $PATH; one others could chan
   if (!needsRoot(t)) return;
   assert.ok(haveProgram('nft'), 'nft is not installed (apt-get install nftables)');
   const port = await createPort(t, 'enp');
-  const planted = nftFirstInPath(port.dir);
+  const planted = plantFirstInPath(port.dir, 'nft', '/usr/sbin/nft');
   const env = planted.env;
   const ok = port.script('ok.sh', 'exit 0');
   // Without --enforce (nft runs at every start, for a table a killed daemon left), and with it.
@@ -154,7 +155,7 @@ test('enforce: nft is the system\'s, never one from $PATH; one others could chan
   }
 
   // The system's nft, writable by others (in a private mount namespace of the daemon only).
-  const r = await runCli(port.host, port.execArgs(ok, ['--enforce']), { wrap: withOpenNft(port.dir) });
+  const r = await runCli(port.host, port.execArgs(ok, ['--enforce']), { wrap: withOpenCopy(port.dir, '/usr/sbin/nft') });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /^dot1x-operstate: --enforce needs the system's nft program \(nftables\), only root able to change it: \/usr\/sbin\/nft is writable by group or others \(mode 0777\): chmod go-w it; or run without --enforce\n$/);
   assert.equal((await port.link()).linkmode, 0);

@@ -3,8 +3,6 @@
  * counter on the switch end that says whether a kind of frame reached the switch at all.
  * Tables live in their namespace and go with it.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Netns } from './netns.js';
 
 /** Names of the netdev tables in NS. */
@@ -33,31 +31,3 @@ export async function ingressCounter(ns: Netns, ifname: string, match: string): 
   };
 }
 
-/**
- * An nft of root's own in DIR/bin that leaves a line in DIR/proof when it runs (then runs the
- * system's), and the environment that puts it first in $PATH; ran() says what it was asked, or
- * null when it never ran. For proving that a command runs only the system's nft.
- */
-export function nftFirstInPath(dir: string): { env: Record<string, string>; ran(): string | null } {
-  const bin = join(dir, 'bin');
-  mkdirSync(bin, { recursive: true });
-  const proof = join(dir, 'proof');
-  writeFileSync(join(bin, 'nft'), `#!/bin/sh\necho "$*" >> ${proof}\nexec /usr/sbin/nft "$@"\n`);
-  chmodSync(join(bin, 'nft'), 0o755);
-  return {
-    env: { PATH: `${bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` },
-    ran: () => (existsSync(proof) ? readFileSync(proof, 'utf8') : null),
-  };
-}
-
-/**
- * The prefix of a command that runs it with the system's nft replaced by a copy writable by
- * everyone (bind-mounted over /usr/sbin/nft in a private mount namespace of that command only;
- * the copy lives in DIR).
- */
-export function withOpenNft(dir: string): string[] {
-  const open = join(dir, 'nft-open');
-  copyFileSync('/usr/sbin/nft', open);
-  chmodSync(open, 0o777);
-  return ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mount --bind '${open}' /usr/sbin/nft && exec "$@"`, 'sh'];
-}
