@@ -23,6 +23,7 @@ const PROG = 'dot1x-operstate';
 type Action =
   | { command: 'run'; raw: RawRunOptions }
   | { command: 'reset'; ifname: string }
+  | { command: 'close'; ifname: string }
   | { command: 'status'; ifname: string; json: boolean; runDir: string | undefined }
   | { command: 'doctor'; ifnames: string[]; json: boolean; runDir: string | undefined; auth: string | undefined; wpaCtrl: string | undefined; enforce: boolean; certWarnDays: unknown };
 
@@ -81,6 +82,12 @@ async function parse(argv: string[]): Promise<Action | null> {
       'put the interface back to linkmode 0 and operstate UP, then exit',
       (y) => y.positional('ifname', { type: 'string', demandOption: true }),
       (args) => { action = { command: 'reset', ifname: String(args.ifname) }; },
+    )
+    .command(
+      'close <ifname>',
+      'put the interface in supplicant mode, closed (linkmode 1, operstate DORMANT), and leave it so until the daemon authenticates it (the unit runs it after a crash)',
+      (y) => y.positional('ifname', { type: 'string', demandOption: true }),
+      (args) => { action = { command: 'close', ifname: String(args.ifname) }; },
     )
     .command(
       'status <ifname>',
@@ -152,6 +159,11 @@ async function run(action: Action): Promise<ExitStatus> {
       validateIfname(action.ifname);
       const { resetLink } = await import('./commands/reset.js');
       return resetLink(action.ifname);
+    }
+    case 'close': {
+      validateIfname(action.ifname);
+      const { closeLink } = await import('./commands/close.js');
+      return closeLink(action.ifname);
     }
     case 'status': {
       validateIfname(action.ifname);

@@ -192,15 +192,18 @@ test('several interfaces in one process: one failing does not stop the other', a
   assert.equal(eth0.operstate, 'UP');
 });
 
-/** A buggy authenticator module: it throws outside any promise the daemon could catch. */
-function crashingModule(dir: string): string {
+/**
+ * A buggy authenticator module: it throws outside any promise the daemon could catch, 50 ms into
+ * an attempt it never finishes, or (afterAuthorizing) 300 ms after it authorized the port.
+ */
+function crashingModule(dir: string, afterAuthorizing = false): string {
   const modulePath = join(dir, 'crashing.mjs');
   writeFileSync(modulePath, [
     'export default {',
     "  name: 'crashing',",
     '  authenticate() {',
-    "    setTimeout(() => { throw new Error('boom from the module'); }, 50);",
-    '    return new Promise(() => {});',
+    `    setTimeout(() => { throw new Error('boom from the module'); }, ${afterAuthorizing ? 300 : 50});`,
+    `    return ${afterAuthorizing ? 'Promise.resolve({ authorized: true })' : 'new Promise(() => {})'};`,
     '  },',
     '};',
     '',
@@ -208,29 +211,31 @@ function crashingModule(dir: string): string {
   return modulePath;
 }
 
-test('an uncaught error restores every link, says so in one line, and exits 1', async (t) => {
+test('an uncaught error is a crash: an open port is left closed (linkmode 1, DORMANT), never restored; one line; exit 1', async (t) => {
   if (!needsRoot(t)) return;
   const port = await createPort(t, 'crash');
   const watch = await LinkWatch.open(port.host, 'eth0', { t });
-  const modulePath = crashingModule(port.dir);
+  const modulePath = crashingModule(port.dir, true);
   const daemon = DaemonProcess.start(port.host, ['eth0', '--auth', 'module', '--module', modulePath, '--run-dir', port.runDir], { t });
-  await daemon.waitForState('eth0', /^authenticating/);
+  await watch.until(is.open(), 'the port open');
+  const open = watch.mark('authorized; the module throws 300 ms later');
   const exit = await daemon.waitForExit();
   assert.equal(exit.code, 1, exit.stderr);
   assert.equal(exit.stderr, 'dot1x-operstate: internal error: boom from the module\n');
   assert.doesNotMatch(exit.stdout + exit.stderr, /\n\s+at /);
   const fatal = daemon.logs.find((l) => l.level === 60);
   assert.equal(fatal?.err, 'boom from the module');
-  await watch.until(is.restored(), 'linkmode 0 and UP after the crash');
+  await watch.until(is.gated(), 'linkmode 1 and DORMANT after the crash', { since: open });
+  assert.equal(watch.findSince(open, (r) => r.linkmode !== 1), undefined, 'the crash left linkmode 1');
   assert.throws(() => statSync(port.statusSocket()), /ENOENT/, 'the socket outlived the daemon');
   assert.equal(lockFilesOf(daemon.pid).length, 0, 'the instance lock file outlived the daemon');
 });
 
-test('the uncaught-error path sends the restore request once', async (t) => {
+test('the uncaught-error path sends the closing request once and no restore', async (t) => {
   if (!needsRoot(t)) return;
   const port = await createPort(t, 'crash1');
-  const modulePath = crashingModule(port.dir);
-  // The kernel sends no notification for a request that changes nothing, so a repeated restore
+  const modulePath = crashingModule(port.dir, true);
+  // The kernel sends no notification for a request that changes nothing, so a repeated write
   // is visible only in the requests themselves: trace the daemon's netlink sends.
   const trace = join(port.dir, 'sends.trace');
   const daemon = DaemonProcess.start(port.host, ['eth0', '--auth', 'module', '--module', modulePath, '--run-dir', port.runDir], {
@@ -239,12 +244,14 @@ test('the uncaught-error path sends the restore request once', async (t) => {
   const exit = await daemon.waitForExit();
   assert.equal(exit.code, 1, exit.stderr);
   const setlinks = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('RTM_SETLINK'));
-  assert.ok(setlinks.some((l) => /IFLA_LINKMODE\}, 1\]/.test(l)), 'the trace shows no enter request');
-  const restores = setlinks.filter((l) => /IFLA_LINKMODE\}, 0\]/.test(l));
-  assert.equal(restores.length, 1, restores.join('\n'));
+  // The enter request at the start, and the guard's close after the crash: the same request.
+  const enters = setlinks.filter((l) => /IFLA_LINKMODE\}, 1\]/.test(l));
+  assert.equal(enters.length, 2, setlinks.join('\n'));
+  assert.equal(setlinks.at(-1), enters.at(-1), 'the close is the last request');
+  assert.deepEqual(setlinks.filter((l) => /IFLA_LINKMODE\}, 0\]/.test(l)), [], 'a restore was sent');
   const eth0 = await port.link('eth0');
-  assert.equal(eth0.linkmode, 0);
-  assert.equal(eth0.operstate, 'UP');
+  assert.equal(eth0.linkmode, 1);
+  assert.equal(eth0.operstate, 'DORMANT');
 });
 
 test('a renamed interface: the lock and the status socket follow the new name', async (t) => {

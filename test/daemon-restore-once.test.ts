@@ -1,7 +1,8 @@
-// The restore request {linkmode 0, operstate UP} is written once on every way a managed
-// interface ends: stop, a stop that times out, the uncaught-error path (halt) and a machine that
-// failed. ManagedInterface over a fake route socket; the daemon's own uncaught-error path is
-// checked against the real kernel in daemon-lifecycle.test.ts.
+// The last request is written once on every way a managed interface ends: the restore
+// {linkmode 0, operstate UP} on a stop, a stop that times out and a machine that failed; on the
+// uncaught-error path (halt), a crash, the close {linkmode 1, operstate DORMANT} instead.
+// ManagedInterface over a fake route socket; the daemon's own uncaught-error path is checked
+// against the real kernel in daemon-lifecycle.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -12,7 +13,7 @@ import type { LinkSocket } from '../src/netlink/route-socket.js';
 import type { LinkRecord, LinkSettings } from '../src/netlink/link.js';
 import type { Authenticator } from '../src/auth/authenticator.js';
 import { createLogger } from '../src/text/log.js';
-import { RESTORE_SETTINGS } from '../machines/contract.js';
+import { ENTER_SETTINGS, RESTORE_SETTINGS } from '../machines/contract.js';
 import { OsError } from '../src/cli/errors.js';
 
 const EIO = 5;
@@ -28,6 +29,8 @@ class FakeSocket extends EventEmitter implements LinkSocket {
   holdRestore = false;
   /** Refuse the restore request (a socket that broke). */
   failRestore = false;
+  /** Refuse the closing request {linkmode 1, DORMANT} (a socket that broke; set once the machine has entered). */
+  failClose = false;
   closed = false;
 
   getLink(): Promise<LinkRecord> {
@@ -38,6 +41,7 @@ class FakeSocket extends EventEmitter implements LinkSocket {
     this.writes.push(settings);
     if (this.holdRestore && settings.linkmode === 0) return new Promise(() => {});
     if (this.failRestore && settings.linkmode === 0) return Promise.reject(new OsError(EIO, 'sendto', 'setLink', 'eth0'));
+    if (this.failClose && settings.linkmode === 1) return Promise.reject(new OsError(EIO, 'sendto', 'setLink', 'eth0'));
     if (settings.linkmode !== undefined) this.link.linkmode = settings.linkmode;
     if (settings.operstate !== undefined) this.link.operstate = settings.operstate;
     const echo = { ...this.link, index };
@@ -96,27 +100,30 @@ test('a stop that times out: the restore already sent is not repeated by the gua
   assert.equal(socket.restores(), 1);
 });
 
-test('halt (the uncaught-error path): the guard writes the restore once and says when it is answered', async () => {
+test('halt (the uncaught-error path, a crash): the guard writes the close once, never the restore, and says when it is answered', async () => {
   const socket = new FakeSocket();
   const mi = managed(socket);
   await entered(socket);
+  const before = socket.writes.length;
   assert.equal(await mi.halt(), true);
-  assert.equal(socket.restores(), 1);
-  assert.equal(socket.link.linkmode, 0);
+  assert.deepEqual(socket.writes.slice(before), [ENTER_SETTINGS]);
+  assert.equal(socket.restores(), 0);
+  assert.equal(socket.link.linkmode, 1);
 });
 
-test('halt with a shared socket that broke: the restore goes once more, on a fresh socket, which is then closed', async () => {
+test('halt with a shared socket that broke: the close goes once more, on a fresh socket, which is then closed', async () => {
   const socket = new FakeSocket();
   const fresh: FakeSocket[] = [];
   const mi = managed(socket, () => {}, fresh);
   await entered(socket);
-  socket.failRestore = true;
+  const before = socket.writes.length;
+  socket.failClose = true;
   assert.equal(await mi.halt(), true);
-  assert.equal(socket.restores(), 1, 'the shared socket was asked once');
+  assert.deepEqual(socket.writes.slice(before), [ENTER_SETTINGS], 'the shared socket was asked once');
   assert.equal(fresh.length, 1);
-  assert.equal(fresh[0]!.restores(), 1, 'the fresh socket wrote the restore once');
+  assert.deepEqual(fresh[0]!.writes, [ENTER_SETTINGS], 'the fresh socket wrote the close once');
+  assert.equal(fresh[0]!.restores(), 0);
   assert.equal(fresh[0]!.closed, true);
-  assert.equal(socket.link.linkmode, 0);
 });
 
 test('a machine that fails: its guard writes the restore once', async () => {

@@ -32,6 +32,7 @@ const DOC = '/usr/share/doc/dot1x-operstate';
  */
 const EXPECTED = [
   '/lib/systemd/system/dot1x-operstate@.service',
+  '/lib/systemd/system/wpa_supplicant-wired@.service.d/dot1x-operstate.conf',
   `${LIB}/dist/src/cli.bundle.cjs`,
   `${LIB}/dist/src/cli.js`,
   `${LIB}/dist/src/os/import-module.js`,

@@ -48,6 +48,7 @@ const SHIPPED = [
   { from: 'tools/debian/instances', to: `${LIB}/instances`, mode: 0o755, why: 'lists and stops the running daemons for prerm and postinst' },
   { link: `../lib/dot1x-operstate/dist/src/cli.js`, to: 'usr/bin/dot1x-operstate', why: 'the command, where the unit and administrators call it' },
   { from: 'examples/dot1x-operstate@.service', to: 'lib/systemd/system/dot1x-operstate@.service', why: 'the systemd template unit, one instance per port' },
+  { from: 'examples/wpa_supplicant-wired@.service.d/dot1x-operstate.conf', to: 'lib/systemd/system/wpa_supplicant-wired@.service.d/dot1x-operstate.conf', why: "a drop-in for Debian's wpa_supplicant-wired@.service: systemd restarts a crashed wpa_supplicant and tells the daemon at once (docs/systemd.md)" },
   { dir: true, to: 'etc/dot1x-operstate/hooks.d', why: "the default --hook-dir, owned by root, where an administrator's hooks go" },
   { from: 'docs/dot1x-operstate.8', to: 'usr/share/man/man8/dot1x-operstate.8.gz', how: 'man', why: 'man dot1x-operstate; the unit names it in Documentation=' },
   { from: 'tools/debian/lintian-overrides', to: 'usr/share/lintian/overrides/dot1x-operstate', why: 'the lintian tags that do not apply, each with its reason' },

@@ -21,6 +21,7 @@ import { locateDaemon } from './status.js';
 import { printableJson } from './json-output.js';
 import { interfaceCheck } from './checks/interface.js';
 import { daemonCheck } from './checks/daemon.js';
+import { systemdUnitCheck } from './checks/systemd-unit.js';
 import { portCheck } from './checks/port.js';
 import { capabilityCheck } from './checks/capability.js';
 import { wpaSupplicantCheck } from './checks/wpa-supplicant.js';
@@ -49,6 +50,7 @@ export interface DoctorOptions {
 export const CHECKS: readonly DoctorCheck[] = [
   interfaceCheck,
   daemonCheck,
+  systemdUnitCheck,
   portCheck,
   capabilityCheck,
   wpaSupplicantCheck,

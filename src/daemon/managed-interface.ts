@@ -145,7 +145,7 @@ export class ManagedInterface {
         try { await fresh.setLink(input.index, input.settings); } finally { fresh.close(); }
       }
     }, (err, input) => {
-      log.error({ ifname: input.ifname, err: (err as Error).message }, 'could not restore the link');
+      log.error({ ifname: input.ifname, err: (err as Error).message }, input.settings.linkmode === 0 ? 'could not restore the link' : 'could not close the link');
     });
     const machine = supplicantMachine.provide({
       actions: { writeLink: linkWriterAction(promiseLinkWriter(write)) },
@@ -410,13 +410,15 @@ export class ManagedInterface {
   get wasStarted(): boolean { return this.started; }
 
   /**
-   * Stop the actor without the machine's restore path (the uncaught-error path): its
-   * restoreGuard writes the restore, once. Settles when that write has been answered (false: it
-   * failed; the error is logged).
+   * Stop the actor without the machine's restore path (the uncaught-error path, a crash): its
+   * restoreGuard writes, once, the request that leaves the port closed (linkmode 1, DORMANT), not
+   * the restore: a crash never opens the port. Settles when that write has been answered (false:
+   * it failed; the error is logged).
    */
   halt(): Promise<boolean> {
     this.unwatch();
     this.certs?.close();
+    this.guard.leaveClosed();
     this.actor.stop();
     return this.guard.restoreNow();
   }

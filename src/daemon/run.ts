@@ -31,7 +31,7 @@ import { MetricsFile } from './metrics-file.js';
 import { programVersion } from '../cli/version.js';
 import { RuntimeFailure } from '../cli/errors.js';
 import { NftSession, findNft, nftAsync, nftSync, noNftReason } from '../enforce/nft.js';
-import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
+import { PortFilter, filterLine, removeLine, tableName } from '../enforce/port-filter.js';
 import { NfnetlinkSocket } from '../enforce/nfnetlink.js';
 import { HookRunner } from './hooks.js';
 import { ctrlSocketPath, WpaSupplicantAuthenticator } from '../auth/wpa-supplicant.js';
@@ -360,31 +360,34 @@ class Daemon {
   }
 
   /**
-   * An uncaught error: nothing can be trusted any more. Stop every machine, whose guard writes
-   * the restore of its link once (bounded wait), remove the status sockets, say what happened,
-   * exit 1.
+   * An uncaught error: nothing can be trusted any more. It is a crash, and a crash never opens
+   * a port (docs/systemd.md): stop every machine, whose guard writes, once, the request that
+   * leaves its link closed (linkmode 1, DORMANT; bounded wait), put --enforce's filters back to
+   * EAPOL only, remove the status sockets, say what happened, exit 1. Under the unit,
+   * ExecStopPost= closes the port too and systemd restarts the daemon; without it,
+   * `dot1x-operstate reset` gives the port back.
    */
   private emergency(err: unknown): void {
     if (this.inEmergency) return;
     this.inEmergency = true;
     const message = describeFailure(err).message;
-    try { this.log.fatal({ err: message }, 'uncaught error; restoring links and exiting'); } catch { /* logging must not stop the restore */ }
+    try { this.log.fatal({ err: message }, 'uncaught error; leaving the links closed and exiting'); } catch { /* logging must not stop the close */ }
     for (const s of this.servers.values()) s.removeSync();
-    try { this.metrics?.close(); } catch { /* the restore matters more */ }
-    try { this.notifier?.send('STOPPING=1', statusLine(`internal error: ${message}`)); } catch { /* the restore matters more */ }
+    try { this.metrics?.close(); } catch { /* the close matters more */ }
+    try { this.notifier?.send('STOPPING=1', statusLine(`internal error: ${message}`)); } catch { /* the close matters more */ }
     for (const l of this.locks.values()) l.removeSync();
-    // Stopping a machine silences its port region and makes its guard write the restore; the
-    // guard's request goes out after every earlier one, so nothing re-asserts linkmode 1 over it.
-    const restores: Promise<boolean>[] = [];
+    // Stopping a machine silences its port region and makes its guard write the close; the
+    // guard's request goes out after every earlier one, so no earlier UP lands after it.
+    const closes: Promise<boolean>[] = [];
     for (const mi of this.interfaces) {
-      try { restores.push(mi.halt()); } catch { /* a broken machine must not stop the restore of the others */ }
+      try { closes.push(mi.halt()); } catch { /* a broken machine must not stop the close of the others */ }
     }
     for (const filter of this.filters.values()) {
-      if (this.nftProgram !== null) nftSync(this.nftProgram, [removeLine(filter.name)], EMERGENCY_TIMEOUT_MS);
+      if (this.nftProgram !== null) nftSync(this.nftProgram, [filterLine(filter.name, false)], EMERGENCY_TIMEOUT_MS);
     }
     this.filters.clear();
     this.hooks?.close();
-    void withTimeout(Promise.allSettled(restores), EMERGENCY_TIMEOUT_MS).finally(() => {
+    void withTimeout(Promise.allSettled(closes), EMERGENCY_TIMEOUT_MS).finally(() => {
       process.stderr.write(`dot1x-operstate: internal error: ${message}\n`);
       process.exit(EXIT.RUNTIME);
     });

@@ -196,6 +196,9 @@ mount -t overlay lab-usr -o "ro,lowerdir=$lab/root/usr:/usr" /usr
 mount -t overlay lab-etc -o "lowerdir=$lab/root/etc:/etc,upperdir=$lab/layers/etc,workdir=$lab/layers/etc.work" /etc
 mount -t overlay lab-var -o "lowerdir=/var,upperdir=$lab/layers/var,workdir=$lab/layers/var.work" /var
 [ -s /usr/bin/node ] || mount --bind "$2" /usr/bin/node
+# What the host has mounted below /run, /tmp and /var/tmp (network namespaces, ...) goes from
+# this mount namespace before the tmpfs covers it: systemd would list it as mount units.
+findmnt -rno TARGET | grep -E '^/(run|tmp|var/tmp)/' | grep -vF "$lab/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || :; done
 mount -t tmpfs -o mode=0755,nosuid,nodev lab-run /run
 mkdir /run/lab
 mount --bind "$lab/shared" /run/lab

@@ -28,7 +28,7 @@ import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { after } from 'node:test';
 import { Netns, uniqueSuffix } from './netns.js';
-import { LinkWatch } from './link-watch.js';
+import { LinkWatch, is } from './link-watch.js';
 import { Scope, linkPair, trackDir, DEFAULT_IDENTITY, DEFAULT_PASSWORD } from './lab.js';
 import { startSwitch, type EapUser, type Switch } from './hostapd.js';
 import { startDnsmasq, type DhcpServer } from './dhcp.js';
@@ -104,11 +104,10 @@ export class SystemLab {
   launcherOutput = '';
   private readonly scope: Scope;
   private launcher: ChildProcess | undefined;
-  private users: EapUser[];
 
   private constructor(init: {
     epoch: number; dir: string; host: Netns; sw: Netns; swIfname: string; watch: LinkWatch; switch: Switch;
-    switchEvents: SwitchEvents; dhcp: DhcpServer | undefined; cgroup: LabCgroup; masked: string[]; scope: Scope; users: EapUser[];
+    switchEvents: SwitchEvents; dhcp: DhcpServer | undefined; cgroup: LabCgroup; masked: string[]; scope: Scope;
   }) {
     this.epoch = init.epoch;
     this.dir = init.dir;
@@ -122,7 +121,6 @@ export class SystemLab {
     this.cgroup = init.cgroup;
     this.masked = init.masked;
     this.scope = init.scope;
-    this.users = init.users;
   }
 
   /** Build the image, set up the switch and the port, boot systemd; resolves once it has started up. */
@@ -170,10 +168,14 @@ export class SystemLab {
     const dhcp = opts.dhcp
       ? await startDnsmasq(sw, swIfname, { serverCidr: '10.77.0.1/24', range: ['10.77.0.10', '10.77.0.50'], noPing: true, t: scope.ctx })
       : undefined;
+    // What the switch's DHCP server receives goes on the port's timeline too ("dhcp server:
+    // DHCPDISCOVER(sw...) MAC"), beside the switch's EAP events: one order for "no DHCP before
+    // EAP-SUCCESS".
+    dhcp?.child.onLine((line) => { if (/\bDHCP[A-Z]+\(/.test(line)) watch.mark(`dhcp server: ${line.replace(/^dnsmasq-dhcp\[\d+\]: /, '')}`); });
 
     const cgroup = LabCgroup.create(`${prefix}-${sfx}`);
     scope.after(() => cgroup.remove());
-    const lab = new SystemLab({ epoch, dir, host, sw, swIfname, watch, switch: sw1, switchEvents, dhcp, cgroup, masked, scope, users });
+    const lab = new SystemLab({ epoch, dir, host, sw, swIfname, watch, switch: sw1, switchEvents, dhcp, cgroup, masked, scope });
     await lab.start();
     return lab;
   }
@@ -310,11 +312,11 @@ export class SystemLab {
     return mac;
   }
 
-  /** Rewrite the switch's user file and reload it (hostapd drops its stations). */
-  async setUsers(users: EapUser[], note?: string): Promise<void> {
-    this.users = users;
-    this.note(note ?? `switch user file changed (${users.map((u) => u.identity).join(', ') || 'no users'}) and reloaded`);
+  /** Rewrite the switch's user file and reload it (hostapd drops its stations); resolves with the note's position. */
+  async setUsers(users: EapUser[], note?: string): Promise<number> {
+    const at = this.note(note ?? `switch user file changed (${users.map((u) => u.identity).join(', ') || 'no users'}) and reloaded`);
     await this.switch.setUsers(users);
+    return at;
   }
 
   /** The switch's counters for the port (hostapd `sta MAC`): backend successes so far. */
@@ -335,6 +337,22 @@ export class SystemLab {
     const up = this.note('carrier on (switch end up)');
     await this.sw.ip('link', 'set', this.swIfname, 'up');
     await this.watch.until((r) => r.lowerUp, 'carrier back', { since: up, timeoutMs: 5000 });
+  }
+
+  /** UNIT's main pid (the lab's pid namespace), 0 when it has none. */
+  async mainPid(unit: string): Promise<number> {
+    return Number((await this.show(unit, 'MainPID')).MainPID ?? 0);
+  }
+
+  /** SIGNAL to UNIT's main process, as `systemctl kill` sends it. */
+  async kill(unit: string, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGTERM'): Promise<void> {
+    await this.systemctl('kill', `--signal=${signal}`, '--kill-who=main', unit);
+  }
+
+  /** Start UNIT (nothing when it is active) and wait, bounded, until the port is open. */
+  async openWith(unit: string): Promise<void> {
+    await this.systemctl('start', unit);
+    await this.watch.until(is.open(), 'the port open', { timeoutMs: 30_000 });
   }
 
   /** What to read when a test failed: the link timeline (with the switch's events), the journal. */
