@@ -8,8 +8,11 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-/** The mount namespace of the command only; the tools by absolute path, whatever PATH it gets. */
-const privateMounts = (script: string): string[] =>
+/**
+ * The prefix of a command that runs SCRIPT (shell, as root) in a mount namespace of the command
+ * only, then the command with the PATH it was given; the tools by absolute path whatever that is.
+ */
+export const privateMounts = (script: string): string[] =>
   ['/usr/bin/unshare', '-m', '--propagation', 'private', '/bin/sh', '-c', `P=$PATH && export PATH=/usr/sbin:/usr/bin:/sbin:/bin && ${script} && export PATH="$P" && exec "$@"`, 'sh'];
 
 /**
