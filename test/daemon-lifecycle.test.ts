@@ -10,17 +10,16 @@ import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { createPort } from './lab/cli-port.js';
 import { LinkWatch, is } from './lab/link-watch.js';
-import { DaemonProcess, LEVEL, runCli } from './lab/dot1x-daemon.js';
+import { DaemonProcess, LEVEL, labRunDir, runCli } from './lab/dot1x-daemon.js';
 import { AS_NOBODY, readableCopy } from './lab/readable-copy.js';
-import { DEFAULT_RUN_DIR } from '../src/daemon/status-report.js';
 import type { KernelStatus, StatusReport } from '../src/commands/status-report.js';
 
-/** Instance lock files (in /run/dot1x-operstate) that still name PID. */
+/** Instance lock files (in the lab's DOT1X_RUN_DIR) that still name PID. */
 function lockFilesOf(pid: number): string[] {
   let names: string[] = [];
-  try { names = readdirSync(DEFAULT_RUN_DIR); } catch { /* no lock was ever taken */ }
+  try { names = readdirSync(labRunDir()); } catch { /* no lock was ever taken */ }
   return names.filter((n) => {
-    try { return readFileSync(join(DEFAULT_RUN_DIR, n), 'utf8') === `${pid}\n`; } catch { return false; }
+    try { return readFileSync(join(labRunDir(), n), 'utf8') === `${pid}\n`; } catch { return false; }
   });
 }
 
@@ -33,6 +32,8 @@ test('SIGKILL leaves linkmode 1; reset restores; a new start takes over', async 
   const first = DaemonProcess.start(port.host, port.execArgs(ok), { t });
   await first.waitForState('eth0', 'authorized.steady');
   await watch.until(is.open(), 'the gate open');
+  // Its lock is in the lab's run directory, never the host's.
+  assert.equal(lockFilesOf(first.pid).length, 1, `no lock file of pid ${first.pid} in ${labRunDir()}`);
   first.signal('SIGKILL');
   const killed = await first.waitForExit();
   assert.equal(killed.signal, 'SIGKILL');

@@ -218,6 +218,10 @@ export class ManagedInterface {
     this.actor.subscribe({
       error: (err) => {
         this.failed = err instanceof Error ? err : new Error(String(err));
+        // A machine that failed manages nothing any more: whatever write its guard makes (now,
+        // or when XState gets round to its children) closes the port, as a crash does
+        // (docs/systemd.md), instead of opening it.
+        this.guard.leaveClosed();
         onFailure(this, err);
       },
     });
@@ -447,11 +451,12 @@ export class ManagedInterface {
   }
 
   /**
-   * After the machine failed: its guard writes the restore (XState leaves the children of an
-   * actor whose transition threw running, so their cleanup may never come). Settles when that
+   * After the machine failed: its guard writes, once, the request that leaves the port closed
+   * (linkmode 1, DORMANT), since nothing manages the port any more (XState leaves the children of
+   * an actor whose transition threw running, so their cleanup may never come). Settles when that
    * write has been answered.
    */
-  restoredAfterFailure(): Promise<boolean> {
+  closedAfterFailure(): Promise<boolean> {
     return this.guard.restoreNow();
   }
 

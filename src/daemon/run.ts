@@ -297,10 +297,14 @@ class Daemon {
     process.on('unhandledRejection', (err) => this.emergency(err));
   }
 
-  /** One interface's machine failed (its guard restores the link): carry on with the others. */
+  /**
+   * One interface's machine failed: its guard leaves the port closed (a gate fails closed) and
+   * the daemon carries on with the others; when none is left it exits 1, and systemd restarts it.
+   */
   private onInterfaceFailure(mi: ManagedInterface, err: unknown): void {
-    this.log.error({ ifname: mi.ifname, err: describeFailure(err).message }, 'interface machine failed; restoring its link');
-    void mi.restoredAfterFailure().then(() => {
+    this.log.error({ ifname: mi.ifname, err: describeFailure(err).message },
+      `interface machine failed; its port stays closed (linkmode 1, DORMANT) until the daemon is restarted, or dot1x-operstate reset ${mi.ifname} opens it without 802.1X`);
+    void mi.closedAfterFailure().then(() => {
       if (this.allFailed()) {
         this.failedExit = true;
         this.log.error({}, 'every interface failed; exiting');
