@@ -5,7 +5,8 @@
  * for a USB adapter, a rule naming it for dot1x-operstate, the wpa_supplicant configuration for
  * that name). The port appears after boot; everything that happens then is udev's, systemd's
  * and networkd's doing, at default timings. It must never pass traffic, nor lease, before the
- * switch's EAP-Success, and lease after it; unplugged, both instances stop without a warning.
+ * switch's EAP-Success, and lease after it; unplugged, both instances stop without a warning, and
+ * the daemon stopped while its port is away ends as a success.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -112,4 +113,12 @@ test('a dock\'s port that appears after boot is gated by the udev rule, never le
   // Nothing of it was a warning, from either unit or from systemd about them.
   const quiet = await lab.exec('journalctl', ['--no-pager', '-o', 'cat', '-p', 'warning', '-u', DAEMON, '-u', SUPPLICANT]);
   assert.equal(quiet.stdout.trim(), '', 'warnings about the unplug or the replug');
+
+  // Stopped by an administrator while the dock is away: nothing to restore, and no failed unit
+  // (ExecStopPost's reset would say "no interface named ..." and exit 2).
+  const away = lab.journal.mark();
+  await again.unplug();
+  await lab.journal.waitFor((e) => e.fields._PID === daemonPid && /: link removed; waiting for an interface of that name/.test(e.message), 'the daemon saw the port go again', { from: away, timeoutMs: 30_000 });
+  await lab.systemctl('stop', DAEMON);
+  assert.deepEqual(await lab.show(DAEMON, 'ActiveState', 'Result'), { ActiveState: 'inactive', Result: 'success' });
 });
