@@ -15,6 +15,7 @@ import { describeFailure, oneLine } from './cli/failure.js';
 import { validateRunOptions, warnDays, DEFAULTS, type RawRunOptions } from './cli/options.js';
 import { validateIfname } from './cli/ifname.js';
 import { LOG_FORMATS, LOG_LEVELS } from './text/log.js';
+import { errPrefix } from './text/journal.js';
 import { programVersion } from './cli/version.js';
 import { nearCommand } from './cli/suggest.js';
 
@@ -67,7 +68,7 @@ async function parse(argv: string[]): Promise<Action | null> {
         .option('start-period', { type: 'string', describe: `seconds to wait for an answer to EAPOL-Start before sending it again, 3 times (default ${DEFAULTS.startPeriod})` })
         .option('optional', { type: 'boolean', describe: 'open the port while no authenticator answers (802.1X only where the port asks for it)' })
         .option('log-level', { type: 'string', describe: `${LOG_LEVELS.join(' | ')} (default ${DEFAULTS.logLevel})` })
-        .option('log-format', { type: 'string', describe: `${LOG_FORMATS.join(' | ')} (default ${DEFAULTS.logFormat})` })
+        .option('log-format', { type: 'string', describe: `${LOG_FORMATS.join(' | ')} (default ${DEFAULTS.logFormat}: journal, lines with their syslog priority, when stdout is systemd's journal stream (JOURNAL_STREAM); json otherwise)` })
         .option('run-dir', runDirOption)
         .option('metrics-file', { type: 'string', describe: 'write Prometheus metrics to this node_exporter textfile (*.prom), rewritten on each change' })
         .option('enforce', { type: 'boolean', describe: 'while a port is not open, an nftables netdev filter passes only EAPOL in and out of it (needs nft, Linux 5.16+); by default on where NetworkManager is enabled or runs, --no-enforce turns it off' })
@@ -215,7 +216,7 @@ async function main(): Promise<void> {
     status = action === null ? EXIT.OK : await run(action);
   } catch (err) {
     const failure = describeFailure(await withSuggestion(err, argv));
-    process.stderr.write(`${PROG}: ${failure.message}\n`);
+    process.stderr.write(`${errPrefix(2)}${PROG}: ${failure.message}\n`);
     status = failure.status;
   }
   process.exitCode = status;

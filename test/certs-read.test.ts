@@ -13,6 +13,8 @@ import { labDir } from './lab/peer-process.js';
 import { looksLikePkcs12, pemCertificates, readCertificateFile, readPkcs12KeyFile, withFileBytes, MAX_CERT_FILE_BYTES } from '../src/certs/x509.js';
 import { pkcs12Args } from '../src/certs/pkcs12.js';
 import { cost } from './lab/cost.js';
+import { needsRoot } from './lab/netns.js';
+import { plantFirstInPath, withOpenCopy, without } from './lab/planted.js';
 
 const openssl = (cwd: string, ...args: string[]): void => { execFileSync('openssl', args, { cwd, stdio: 'ignore' }); };
 
@@ -95,18 +97,32 @@ test('PKCS#12: read without a password when its certificates are not encrypted o
   assert.equal(await readPkcs12KeyFile(c.key), null);
 });
 
-test('PKCS#12 without the openssl program: says what to install', async (t) => {
+test('PKCS#12 through the system\'s openssl only: never one first in $PATH; one others could change, or none, says what to do', async (t) => {
+  if (!needsRoot(t)) return;
   const ca = await LabCa.create(t, 'noss-ca');
   const c = await ca.issue('host', 'noss.example', 'clientAuth', { fromDays: -1, toDays: 30 });
   const dir = labDir('noss', t);
   const p12 = join(dir, 'x.p12');
   openssl(dir, 'pkcs12', '-export', '-in', c.cert, '-inkey', c.key, '-out', p12, '-passout', 'pass:');
+  const planted = plantFirstInPath(dir, 'openssl', '/usr/bin/openssl');
   const script = `import('${new URL('../src/certs/x509.js', import.meta.url).href}').then(async (m) => console.log(JSON.stringify(await m.readCertificateFile(${JSON.stringify(p12)}, 'client'))))`;
-  const r = spawnSync(process.execPath, ['-e', script], { env: { PATH: dir }, encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { ok: boolean; code: string; message: string };
-  assert.equal(out.code, 'openssl-missing');
-  assert.match(out.message, /apt-get install openssl/);
+  const read = (wrap: string[] = []): { ok: boolean; code?: string; message?: string } => {
+    const r = spawnSync(wrap[0] ?? process.execPath, [...wrap.slice(1), ...(wrap.length > 0 ? [process.execPath] : []), '-e', script],
+      { env: planted.env, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { ok: boolean; code?: string; message?: string };
+  };
+  assert.equal(read().ok, true);
+  assert.equal(planted.ran(), null, 'the openssl of $PATH ran');
+
+  const open = read(withOpenCopy(dir, '/usr/bin/openssl'));
+  assert.equal(open.code, 'openssl-missing');
+  assert.match(open.message ?? '', /needs the system's openssl program, only root able to change it: \/usr\/bin\/openssl is writable by group or others \(mode 0777\)/);
+
+  const none = read(without(dir, '/usr/bin/openssl'));
+  assert.equal(none.code, 'openssl-missing');
+  assert.match(none.message ?? '', /needs the openssl program: apt-get install openssl$/);
+  assert.equal(planted.ran(), null, 'the openssl of $PATH ran');
 });
 
 test('every way a file can be wrong has its code: missing, a directory, a FIFO (no hang), too large, no certificate, a key only', async (t) => {

@@ -20,7 +20,7 @@ test('defaults follow the issue: wpa-supplicant in /run/wpa_supplicant, 30 s, in
   assert.equal(c.timing.retryMinMs, DEFAULTS.retryMin * 1000);
   assert.equal(c.timing.retryMaxMs, DEFAULTS.retryMax * 1000);
   assert.equal(c.logLevel, 'info');
-  assert.equal(c.logFormat, 'json');
+  assert.equal(c.logFormat, 'auto');
   assert.equal(c.runDir, undefined);
 });
 
@@ -46,7 +46,7 @@ test('every bad value is one UsageError naming the option', () => {
   usage({ ifname: ['eth0'], authTimeout: '1e10' }, /at most 2147483 seconds/);
   usage({ ifname: ['eth0'], retryMin: '0.0001' }, /at least 0.001 seconds/);
   usage({ ifname: ['eth0'], logLevel: 'verbose' }, /--log-level must be one of trace, debug, info, warn, error/);
-  usage({ ifname: ['eth0'], logFormat: 'xml' }, /--log-format must be one of json, pretty/);
+  usage({ ifname: ['eth0'], logFormat: 'xml' }, /--log-format must be one of auto, json, journal, pretty/);
   usage({ ifname: ['eth0'], auth: 'radius' }, /--auth must be one of wpa-supplicant, exec, module/);
   usage({ ifname: ['eth0'], auth: 'exec' }, /--auth exec needs --exec PATH/);
   usage({ ifname: ['eth0'], auth: 'module' }, /--auth module needs --module PATH/);

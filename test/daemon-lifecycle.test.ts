@@ -10,17 +10,16 @@ import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { createPort } from './lab/cli-port.js';
 import { LinkWatch, is } from './lab/link-watch.js';
-import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
+import { DaemonProcess, LEVEL, labRunDir, runCli } from './lab/dot1x-daemon.js';
 import { AS_NOBODY, readableCopy } from './lab/readable-copy.js';
-import { DEFAULT_RUN_DIR } from '../src/daemon/status-report.js';
 import type { KernelStatus, StatusReport } from '../src/commands/status-report.js';
 
-/** Instance lock files (in /run/dot1x-operstate) that still name PID. */
+/** Instance lock files (in the lab's DOT1X_RUN_DIR) that still name PID. */
 function lockFilesOf(pid: number): string[] {
   let names: string[] = [];
-  try { names = readdirSync(DEFAULT_RUN_DIR); } catch { /* no lock was ever taken */ }
+  try { names = readdirSync(labRunDir()); } catch { /* no lock was ever taken */ }
   return names.filter((n) => {
-    try { return readFileSync(join(DEFAULT_RUN_DIR, n), 'utf8') === `${pid}\n`; } catch { return false; }
+    try { return readFileSync(join(labRunDir(), n), 'utf8') === `${pid}\n`; } catch { return false; }
   });
 }
 
@@ -33,6 +32,8 @@ test('SIGKILL leaves linkmode 1; reset restores; a new start takes over', async 
   const first = DaemonProcess.start(port.host, port.execArgs(ok), { t });
   await first.waitForState('eth0', 'authorized.steady');
   await watch.until(is.open(), 'the gate open');
+  // Its lock is in the lab's run directory, never the host's.
+  assert.equal(lockFilesOf(first.pid).length, 1, `no lock file of pid ${first.pid} in ${labRunDir()}`);
   first.signal('SIGKILL');
   const killed = await first.waitForExit();
   assert.equal(killed.signal, 'SIGKILL');
@@ -58,6 +59,29 @@ test('SIGKILL leaves linkmode 1; reset restores; a new start takes over', async 
   const after = await port.link();
   assert.equal(after.linkmode, 0);
   assert.equal(after.operstate, 'UP');
+});
+
+test('a port already in linkmode 1, down, as the udev rule leaves a dock\'s port, is taken as it is: never linkmode 0, no warning', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'tko');
+  await port.host.ip('link', 'set', 'eth0', 'down');
+  await port.host.ip('link', 'set', 'eth0', 'mode', 'dormant', 'state', 'dormant');
+  const watch = await LinkWatch.open(port.host, 'eth0', { t });
+  const start = watch.mark('daemon started');
+  // Default timings; only the authenticator is a program of the test's.
+  const daemon = DaemonProcess.start(port.host, ['eth0', '--auth', 'exec', '--exec', port.script('ok.sh', 'exit 0'), '--run-dir', port.runDir], { t });
+  await daemon.waitForState('eth0', 'disconnected');
+  // Something brings it up (wpa_supplicant's wired driver, a network manager).
+  const up = watch.mark('ip link set eth0 up');
+  await port.host.ip('link', 'set', 'eth0', 'up');
+  await watch.until(is.open(), 'open after the authentication', { since: up, timeoutMs: 15_000 });
+  const records = watch.timeline.slice(start).flatMap((e) => (e.kind === 'link' ? [e.record] : []));
+  assert.ok(records.every((r) => r.linkmode === 1), `the port left linkmode 1:\n${watch.format()}`);
+  assert.equal(records.find((r) => r.running)?.operstate, 'UP');
+  assert.ok(records.findIndex((r) => r.running) > records.findIndex((r) => r.up && r.operstate === 'DORMANT'), watch.format());
+  daemon.signal('SIGTERM');
+  assert.equal((await daemon.waitForExit()).code, 0);
+  assert.deepEqual(daemon.logs.filter((l) => l.level >= LEVEL.warn), [], 'warnings');
 });
 
 test('reset without carrier: linkmode 0, says why operstate is not UP, exits 0', async (t) => {
@@ -170,7 +194,9 @@ test('several interfaces in one process: one failing does not stop the other', a
   // eth1 disappears altogether: eth0 carries on.
   const mark = daemon.mark();
   await port.host.ip('link', 'del', 'eth1');
-  await daemon.waitForLog((l) => l.ifname === 'eth1' && l.event === 'linkRemoved', { from: mark, what: 'eth1 removed' });
+  const removed = await daemon.waitForLog((l) => l.ifname === 'eth1' && l.event === 'linkRemoved', { from: mark, what: 'eth1 removed' });
+  // A dock or USB adapter unplugged is routine: not a warning (journalctl -p warning).
+  assert.equal(removed.level, LEVEL.info);
   // status still reaches the daemon that waits for eth1 to come back.
   const gone = await runCli(port.host, ['status', 'eth1', '--json', '--run-dir', port.runDir]);
   assert.equal(gone.code, 0, gone.stderr);

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
@@ -18,6 +18,7 @@ import { runCli } from './lab/dot1x-daemon.js';
 import { labDir } from './lab/peer-process.js';
 import { parseExposition, untilMetrics, type Exposition } from './lab/exposition.js';
 import { MetricsFile } from '../src/daemon/metrics-file.js';
+import { tryLockExclusive } from '../src/os/posix.js';
 import { METRIC_STATES, portGauges, renderMetrics, type InterfaceMetrics } from '../src/daemon/metrics.js';
 import type { AnyStateNode, StateValue } from 'xstate';
 import { supplicantMachine } from '../machines/supplicant.js';
@@ -122,6 +123,47 @@ test('the file is rewritten only when its text changes, by rename, under a tempo
   assert.deepEqual(readdirSync(dir).sort(), [planted, 'x.prom']);
   file.close();
   assert.equal(existsSync(path), false);
+});
+
+test('temporary files a crashed writer left are removed at start: only this file\'s, regular, ours and not being written', async (t) => {
+  if (!needsRoot(t)) return;
+  const dir = labDir('metrics-left', t);
+  const path = join(dir, 'x.prom');
+  const at = (name: string): string => join(dir, name);
+  // What a writer killed between create and rename leaves: removed.
+  const left = ['.x.prom.0123456789abcdef.tmp', '.x.prom.fedcba9876543210.tmp'];
+  for (const name of left) writeFileSync(at(name), 'dot1x_operstate_open{interface="eth0"} 1\n');
+  // Kept: another metrics file's (another daemon may be writing it), names not quite ours, a
+  // file of another user, a symbolic link (and what it leads to), a directory, and one that
+  // another writer is writing now (it holds the file's flock).
+  const kept = ['.y.prom.0123456789abcdef.tmp', '.x.prom.12345.tmp', 'x.prom.0123456789abcdef.tmp', '.x.prom.0123456789ABCDEF.tmp',
+    '.x.prom.1111111111111111.tmp', '.x.prom.2222222222222222.tmp', '.x.prom.3333333333333333.tmp', '.x.prom.4444444444444444.tmp'];
+  for (const name of kept.slice(0, 4)) writeFileSync(at(name), '');
+  writeFileSync(at(kept[4]!), '');
+  chownSync(at(kept[4]!), 65534, 65534);
+  const target = join(labDir('metrics-target', t), 'target');
+  writeFileSync(target, 'not ours to remove');
+  symlinkSync(target, at(kept[5]!));
+  mkdirSync(at(kept[6]!));
+  writeFileSync(at(kept[7]!), '');
+  const writing = openSync(at(kept[7]!), 'r');
+  t.after(() => closeSync(writing));
+  assert.equal(tryLockExclusive(writing), true);
+
+  const file = new MetricsFile(path, '9.9.9', () => [fakeInterface('held')], quiet);
+  await file.writeFirst();
+  assert.deepEqual(readdirSync(dir).sort(), [...kept, 'x.prom'].sort());
+  assert.equal(readFileSync(target, 'utf8'), 'not ours to remove');
+  file.close();
+
+  // Two daemons given the same file: the second starts while the first is writing (its
+  // temporary file made, the fsync under way); the first's write still lands.
+  const first = new MetricsFile(path, '9.9.9', () => [fakeInterface('held')], quiet);
+  const second = new MetricsFile(path, '9.9.9', () => [fakeInterface('authorized.steady')], quiet);
+  const writing1 = first.writeFirst();
+  const writing2 = second.writeFirst();
+  await Promise.all([writing1, writing2]);
+  assert.deepEqual(readdirSync(dir).sort(), [...kept, 'x.prom'].sort());
 });
 
 test('the file is 0644 whatever the umask: node_exporter runs as its own user', async (t) => {

@@ -126,7 +126,7 @@ test('halt with a shared socket that broke: the close goes once more, on a fresh
   assert.equal(fresh[0]!.closed, true);
 });
 
-test('a machine that fails: its guard writes the restore once', async () => {
+test('a machine that fails: its guard writes the close once, never the restore (a failed gate stays closed)', async () => {
   const socket = new FakeSocket();
   let onFailure: (err: unknown) => void = () => {};
   const failed = new Promise<unknown>((resolve) => { onFailure = resolve; });
@@ -136,6 +136,9 @@ test('a machine that fails: its guard writes the restore once', async () => {
   const broken = Object.defineProperty({ ...socket.link }, 'index', { get() { throw new Error('broken record'); } });
   socket.emit('link', broken);
   assert.match(String(await failed), /broken record/);
-  assert.equal(await mi.restoredAfterFailure(), true);
-  assert.equal(socket.restores(), 1);
+  const before = socket.writes.length;
+  assert.equal(await mi.closedAfterFailure(), true);
+  assert.deepEqual(socket.writes.slice(before), [ENTER_SETTINGS]);
+  assert.equal(socket.restores(), 0);
+  assert.equal(socket.link.linkmode, 1);
 });

@@ -1,9 +1,9 @@
 /**
  * Secrets never reach the daemon's output, at the most verbose level: the password of the
  * wpa_supplicant configuration (real wpa_supplicant against real hostapd, through
- * authentication, re-authentication and failure), a secret in the exec program's environment,
- * and in the TLS lab (RADIUS behind the switch) a private key's passphrase and its bytes, also
- * where the key sits in the certificate file the daemon reads.
+ * authentication, re-authentication and failure; in JSON and in the journal format), a secret in
+ * the exec program's environment, and in the TLS lab (RADIUS behind the switch) a private key's
+ * passphrase and its bytes, also where the key sits in the certificate file the daemon reads.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +74,42 @@ test('the wpa_supplicant password appears in no output at trace level', async (t
   assertAbsent(exit.stdout, password, 'stdout');
   assertAbsent(exit.stderr, password, 'stderr');
   assertAbsent(status.stdout + status.stderr, password, 'status output');
+});
+
+test('the wpa_supplicant password appears in no output at trace level, in the journal format', async (t) => {
+  if (!needsRoot(t)) return;
+  const password = secret('pw');
+  const lab = await Lab.create({
+    t, prefix: 'secj', password, withDaemon: false,
+    users: [{ identity: DEFAULT_IDENTITY, method: 'MD5', password }],
+  });
+  const d = lab.startDaemon(['--log-level', 'trace', '--log-format', 'journal']);
+  const ifname = lab.ifname;
+  await d.waitForOutput(new RegExp(`^<6>${ifname}: state authorized\\.steady `), { what: 'authorized', timeoutMs: 15_000 });
+  await lab.watch.until(is.open(), 'the gate open');
+
+  let mark = d.outputMark();
+  d.signal('SIGHUP');
+  await d.waitForOutput(new RegExp(`^<6>${ifname}: state authorized\\.steady \\(after \\d+ ms in authorized\\.reauthenticating\\)`),
+    { from: mark, what: 're-authentication after SIGHUP', timeoutMs: 15_000 });
+
+  mark = d.outputMark();
+  await lab.forceReauth();
+  await d.waitForOutput(/switch re-authenticated the port event=reauthenticated authorized=true/, { from: mark, what: 'the switch\'s re-authentication', timeoutMs: 15_000 });
+
+  mark = d.outputMark();
+  await lab.breakCredentials();
+  d.signal('SIGHUP');
+  await d.waitForOutput(new RegExp(`^<4>${ifname}: authentication failed: credentials rejected by the switch`), { from: mark, what: 'the failure', timeoutMs: 15_000 });
+  await lab.watch.until(is.gated(), 'the gate closed after the failure');
+
+  const exit = await lab.stopDaemon('SIGTERM');
+  assert.equal(exit.code, 0, exit.stderr);
+  if (process.env.SHOW_DAEMON_LOG) process.stderr.write(exit.stdout);
+  assert.equal(d.logs.length, 0, 'a JSON line in the journal format');
+  assert.match(exit.stdout, /^<7>.* component=auth /m, 'no backend traffic was logged');
+  assertAbsent(exit.stdout, password, 'stdout');
+  assertAbsent(exit.stderr, password, 'stderr');
 });
 
 test('a secret in the exec environment appears in no output at trace level', async (t) => {

@@ -34,6 +34,8 @@ const EXPECTED = [
   '/etc/dot1x-operstate/hooks.d/50-networkmanager',
   '/lib/systemd/system/dot1x-operstate@.service',
   '/lib/systemd/system/wpa_supplicant-wired@.service.d/dot1x-operstate.conf',
+  '/lib/udev/rules.d/83-dot1x-operstate.rules',
+  '/lib/systemd/system/wpa_supplicant-wired@.service.d/dot1x-operstate-device.conf',
   `${LIB}/dist/src/cli.bundle.cjs`,
   `${LIB}/dist/src/cli.js`,
   `${LIB}/dist/src/os/import-module.js`,
@@ -99,6 +101,7 @@ test('the .deb ships what runs and nothing else, with the files Debian wants, an
   const depends = await field('Depends');
   assert.match(depends, /^nodejs \(>= 20\.19\), /);
   assert.match(depends, /\blibc6 \(>= [\d.]+\)/, 'the addons need libc (dpkg-shlibdeps)');
+  assert.match(depends, /\biproute2\b/, 'the udev rule runs ip');
 
   // The manual page names the version it describes.
   assert.match(readFileSync(join(ROOT, 'docs/dot1x-operstate.8'), 'utf8'), new RegExp(`^\\.TH DOT1X-OPERSTATE 8 \\S+ "dot1x-operstate ${PKG.version.replace(/\./g, '\\.')}"`, 'm'));

@@ -49,6 +49,8 @@ const SHIPPED = [
   { link: `../lib/dot1x-operstate/dist/src/cli.js`, to: 'usr/bin/dot1x-operstate', why: 'the command, where the unit and administrators call it' },
   { from: 'examples/dot1x-operstate@.service', to: 'lib/systemd/system/dot1x-operstate@.service', why: 'the systemd template unit, one instance per port' },
   { from: 'examples/wpa_supplicant-wired@.service.d/dot1x-operstate.conf', to: 'lib/systemd/system/wpa_supplicant-wired@.service.d/dot1x-operstate.conf', why: "a drop-in for Debian's wpa_supplicant-wired@.service: systemd restarts a crashed wpa_supplicant and tells the daemon at once (docs/systemd.md)" },
+  { from: 'examples/wpa_supplicant-wired@.service.d/dot1x-operstate-device.conf', to: 'lib/systemd/system/wpa_supplicant-wired@.service.d/dot1x-operstate-device.conf', why: 'wpa_supplicant-wired@ stops when its port goes, so that a dock plugged in again gets a fresh one (docs/hotplug.md)' },
+  { from: 'examples/udev/83-dot1x-operstate.rules', to: 'lib/udev/rules.d/83-dot1x-operstate.rules', why: 'a port the administrator named: linkmode 1 before udev is done with it, and its two instances started (docs/hotplug.md)' },
   { dir: true, to: 'etc/dot1x-operstate/hooks.d', why: "the default --hook-dir, owned by root, where an administrator's hooks go" },
   { from: 'examples/hooks/50-networkmanager', to: 'etc/dot1x-operstate/hooks.d/50-networkmanager', mode: 0o755, why: 'active by default: where NetworkManager manages the port, its DHCP starts again the moment the port opens (a no-op elsewhere); a conffile, so an administrator may remove it' },
   { from: 'docs/dot1x-operstate.8', to: 'usr/share/man/man8/dot1x-operstate.8.gz', how: 'man', why: 'man dot1x-operstate; the unit names it in Documentation=' },

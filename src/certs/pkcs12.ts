@@ -15,16 +15,20 @@
  */
 import { execFile } from 'node:child_process';
 import { track } from '../os/children.js';
+import { systemProgram } from '../os/system-program.js';
 import { certInfo, pemCertificates, type ReadResult, type Wanted } from './x509.js';
 
 const TIMEOUT_MS = 10_000;
 
 interface Run { code: number | string | null; stdout: Buffer; stderr: string }
 
-function openssl(args: string[]): Promise<Run> {
+/** The system's openssl (Debian: /usr/bin; /bin where /usr is not merged), run as root: src/os/system-program.ts. */
+const SYSTEM_OPENSSL = ['/usr/bin/openssl', '/bin/openssl'];
+
+function openssl(program: string, args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     // Only PATH: no OPENSSL_CONF or engine settings of the daemon's environment reach it.
-    const child = execFile('openssl', args, {
+    const child = execFile(program, args, {
       timeout: TIMEOUT_MS, encoding: 'buffer', maxBuffer: 4 << 20,
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
     }, (err, stdout, stderr) => {
@@ -43,9 +47,18 @@ export function pkcs12Args(path: string, wanted: Wanted, legacy: boolean): strin
 }
 
 export async function readPkcs12Certificates(path: string, wanted: Wanted): Promise<ReadResult> {
-  let run = await openssl(pkcs12Args(path, wanted, false));
+  const system = systemProgram(SYSTEM_OPENSSL, 'openssl');
+  if (!('program' in system)) {
+    return {
+      ok: false, code: 'openssl-missing',
+      message: system.installed
+        ? `${path} is a PKCS#12 bundle, and reading its certificate needs the system's openssl program, only root able to change it: ${system.why}`
+        : `${path} is a PKCS#12 bundle, and reading its certificate needs the openssl program: apt-get install openssl`,
+    };
+  }
+  let run = await openssl(system.program, pkcs12Args(path, wanted, false));
   // RC2-40 (the default of OpenSSL before 3.0 for certificate bags) is in the legacy provider.
-  if (run.code !== 0 && /unsupported/i.test(run.stderr)) run = await openssl(pkcs12Args(path, wanted, true));
+  if (run.code !== 0 && /unsupported/i.test(run.stderr)) run = await openssl(system.program, pkcs12Args(path, wanted, true));
   if (run.code === 'ENOENT') {
     return { ok: false, code: 'openssl-missing', message: `${path} is a PKCS#12 bundle, and reading its certificate needs the openssl program: apt-get install openssl` };
   }

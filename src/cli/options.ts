@@ -25,7 +25,7 @@ export const DEFAULTS = {
   // silent (README "Switch behaviour" says why 5 s).
   startPeriod: 5,
   logLevel: 'info' as LogLevel,
-  logFormat: 'json' as LogFormat,
+  logFormat: 'auto' as LogFormat,
   hookDir: '/etc/dot1x-operstate/hooks.d',
   hookTimeout: 30,
   // Two weeks: time to renew a certificate while the port is still open (a closed port often

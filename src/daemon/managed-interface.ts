@@ -57,19 +57,25 @@ export interface ManagedInterfaceDeps {
   certificates?: { source: () => Promise<CertSource>; warnMs: number };
 }
 
-/** Log level and message of each emitted machine event (contract.ts SupplicantEmitted). */
+/**
+ * Log level and message of each emitted machine event (contract.ts SupplicantEmitted). warn and
+ * error are for what an administrator should act on (`journalctl -p warning`); what a port does
+ * in its ordinary life (authenticate, lose carrier, be unplugged) is info or below.
+ */
 const EMITTED: Record<SupplicantEmitted['type'], { level: 'debug' | 'info' | 'warn' | 'error'; msg: string }> = {
   authStarted: { level: 'debug', msg: 'authentication started' },
   authFinished: { level: 'info', msg: 'authentication finished' },
   authenticatorAnswered: { level: 'info', msg: 'authenticator answered' },
-  openedWithoutAuthenticator: { level: 'warn', msg: 'open: no authenticator' },
+  // What --optional is for (a port where 802.1X may be absent): routine, not a warning.
+  openedWithoutAuthenticator: { level: 'info', msg: 'open: no authenticator' },
   reauthenticated: { level: 'info', msg: 'switch re-authenticated the port' },
   backendDown: { level: 'warn', msg: 'authenticator backend down' },
   backendUp: { level: 'info', msg: 'authenticator backend up' },
   flowRestarted: { level: 'info', msg: 'flow restarted' },
   bounceDetected: { level: 'info', msg: 'carrier bounce detected from the counters' },
   linkRenamed: { level: 'info', msg: 'link renamed' },
-  linkRemoved: { level: 'warn', msg: 'link removed; waiting for an interface of that name' },
+  // A dock or USB adapter unplugged: routine; the port is taken over when it is back.
+  linkRemoved: { level: 'info', msg: 'link removed; waiting for an interface of that name' },
   linkAppeared: { level: 'info', msg: 'taking over link' },
   overrun: { level: 'warn', msg: 'netlink events lost (overrun); re-querying' },
   linkWritten: { level: 'debug', msg: 'link written' },
@@ -115,6 +121,8 @@ export class ManagedInterface {
   /** The gate as consumers see it (the kernel's state), for hooks. */
   private readonly gate = new GateWatch();
   private takeovers = 0;
+  /** The backend has answered since start (see onEmitted: a backend not there yet at start). */
+  private backendReached = false;
   /** The port's certificates, read and watched (null: none are known to this daemon). */
   private readonly certs: CertificateWatch | null;
   /** The certificate the last failure named (src/certs/tls-failure.ts), for the status report. */
@@ -210,6 +218,10 @@ export class ManagedInterface {
     this.actor.subscribe({
       error: (err) => {
         this.failed = err instanceof Error ? err : new Error(String(err));
+        // A machine that failed manages nothing any more: whatever write its guard makes (now,
+        // or when XState gets round to its children) closes the port, as a crash does
+        // (docs/systemd.md), instead of opening it.
+        this.guard.leaveClosed();
         onFailure(this, err);
       },
     });
@@ -362,8 +374,23 @@ export class ManagedInterface {
     }
     if (event.type === 'backendDown') this.backendMessage = event.message;
     if (event.type === 'backendUp') this.backendMessage = null;
+    if (type === 'backendUp' || type === 'authenticatorAnswered' || (type === 'authFinished' && event.authorized) ||
+        (type === 'reauthenticated' && event.authorized)) {
+      this.backendReached = true;
+    }
+    // The port gone (a dock unplugged): its wpa_supplicant goes with it and comes back with it.
+    if (type === 'linkRemoved') this.backendReached = false;
+    // A backend that has not answered since start (or since the port came back), down, and the
+    // first attempt failing for it: systemd starts wpa_supplicant and the daemon together (at
+    // boot, when a dock's port appears), and its control socket may come a moment later. Info,
+    // so that journalctl -p warning shows no routine line; the second attempt that fails for it
+    // is a warning (docs/logging.md).
+    const notThereYet = !this.backendReached &&
+      (type === 'backendDown' || (type === 'authFinished' && event.cause === 'backend-unavailable' && event.attempt <= 1));
     if (type === 'restored' && !event.ok) {
       this.deps.log.error({ event: type, ...fields }, 'could not restore the link');
+    } else if (notThereYet) {
+      this.deps.log.info({ event: type, ...fields }, meta.msg);
     } else if (type === 'authFinished' && !event.authorized) {
       this.deps.log.warn({ event: type, ...fields }, meta.msg);
     } else {
@@ -424,11 +451,12 @@ export class ManagedInterface {
   }
 
   /**
-   * After the machine failed: its guard writes the restore (XState leaves the children of an
-   * actor whose transition threw running, so their cleanup may never come). Settles when that
+   * After the machine failed: its guard writes, once, the request that leaves the port closed
+   * (linkmode 1, DORMANT), since nothing manages the port any more (XState leaves the children of
+   * an actor whose transition threw running, so their cleanup may never come). Settles when that
    * write has been answered.
    */
-  restoredAfterFailure(): Promise<boolean> {
+  closedAfterFailure(): Promise<boolean> {
     return this.guard.restoreNow();
   }
 

@@ -18,6 +18,7 @@ import { OsError } from '../cli/errors.js';
 import { EXIT, type ExitStatus } from '../cli/exit-codes.js';
 import { describeFailure } from '../cli/failure.js';
 import { createLogger, type Logger } from '../text/log.js';
+import { errPrefix } from '../text/journal.js';
 import type { AuthConfig, RunConfig } from '../cli/options.js';
 import { resolveRunDir, statusSocketPath, type DaemonOptions } from './status-report.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
@@ -328,10 +329,14 @@ class Daemon {
     process.on('unhandledRejection', (err) => this.emergency(err));
   }
 
-  /** One interface's machine failed (its guard restores the link): carry on with the others. */
+  /**
+   * One interface's machine failed: its guard leaves the port closed (a gate fails closed) and
+   * the daemon carries on with the others; when none is left it exits 1, and systemd restarts it.
+   */
   private onInterfaceFailure(mi: ManagedInterface, err: unknown): void {
-    this.log.error({ ifname: mi.ifname, err: describeFailure(err).message }, 'interface machine failed; restoring its link');
-    void mi.restoredAfterFailure().then(() => {
+    this.log.error({ ifname: mi.ifname, err: describeFailure(err).message },
+      `interface machine failed; its port stays closed (linkmode 1, DORMANT) until the daemon is restarted, or dot1x-operstate reset ${mi.ifname} opens it without 802.1X`);
+    void mi.closedAfterFailure().then(() => {
       if (this.allFailed()) {
         this.failedExit = true;
         this.log.error({}, 'every interface failed; exiting');
@@ -420,7 +425,7 @@ class Daemon {
     this.filters.clear();
     this.hooks?.close();
     void withTimeout(Promise.allSettled(closes), EMERGENCY_TIMEOUT_MS).finally(() => {
-      process.stderr.write(`dot1x-operstate: internal error: ${message}\n`);
+      process.stderr.write(`${errPrefix(2)}dot1x-operstate: internal error: ${message}\n`);
       process.exit(EXIT.RUNTIME);
     });
   }

@@ -10,26 +10,18 @@
  * success to operstate UP. A line to a running nft is a parse and one netlink transaction.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { RuntimeFailure } from '../cli/errors.js';
 import { track } from '../os/children.js';
-import { trustProblem } from '../os/trusted-file.js';
+import { systemProgram } from '../os/system-program.js';
 
 /** The system's nft (Debian: /usr/sbin; /sbin where /usr is not merged). */
 const SYSTEM_NFT = ['/usr/sbin/nft', '/sbin/nft'];
 
 /**
- * Why the system's nft cannot be used (not installed, or others could change it), or the
- * absolute path to run, the one checked. Never one found through $PATH: the daemon runs nft as
- * root at every start (a leftover table), with or without --enforce, so it is held to the rule
- * for --exec (src/os/trusted-file.ts).
+ * The system's nft (src/os/system-program.ts): the daemon runs it as root at every start (a
+ * leftover table), with or without --enforce.
  */
-function systemNft(): { program: string } | { why: string } {
-  const installed = SYSTEM_NFT.find((p) => existsSync(p));
-  if (installed === undefined) return { why: `${SYSTEM_NFT.join(' and ')} do not exist (apt-get install nftables)` };
-  const r = trustProblem(installed, process.geteuid?.() ?? 0);
-  return typeof r === 'string' ? { why: `${installed}${r}` } : { program: r.resolved };
-}
+const systemNft = (): ReturnType<typeof systemProgram> => systemProgram(SYSTEM_NFT, 'nftables');
 
 /** Absolute path of the system's nft, or null when there is none only root can change. */
 export function findNft(): string | null {

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { systemProgram } from './system-program.js';
 
 export interface UnitState {
   unit: string;
@@ -27,11 +28,16 @@ export function systemdRuns(): boolean {
   return existsSync('/run/systemd/system');
 }
 
+/** The system's systemctl (src/os/system-program.ts): `status` and `doctor` run it as root. */
+const SYSTEMCTL = ['/usr/bin/systemctl', '/bin/systemctl'];
+
 export function unitState(unit: string): Promise<UnitState | null> {
   if (!systemdRuns()) return Promise.resolve(null);
+  const systemctl = systemProgram(SYSTEMCTL, 'systemd');
+  if (!('program' in systemctl)) return Promise.resolve(null);
   const props = ['LoadState', 'ActiveState', 'SubState', 'Result', 'NRestarts', 'Restart'];
   return new Promise((resolve) => {
-    execFile('systemctl', ['show', unit, ...props.flatMap((p) => ['-p', p])],
+    execFile(systemctl.program, ['show', unit, ...props.flatMap((p) => ['-p', p])],
       { timeout: TIMEOUT_MS, env: { ...process.env, LC_ALL: 'C', SYSTEMD_PAGER: '' } }, (err, stdout) => {
         if (err !== null) { resolve(null); return; }
         const v = new Map(stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));

@@ -22,9 +22,10 @@ import { flapStorm } from './flap-storm.js';
 import { netlinkDump } from './netlink-dump-bench.js';
 import { enforceCost } from './enforce-cost.js';
 import { switches } from './switches.js';
+import { logFormat } from './log-format.js';
 import { networkManagerLease } from './networkmanager-lease.js';
 
-export const BENCHES: Bench[] = [carrierToUp, authToOperstate, startToManaged, idleCost, memory, flapStorm, netlinkDump, enforceCost, switches, networkManagerLease];
+export const BENCHES: Bench[] = [carrierToUp, authToOperstate, startToManaged, idleCost, memory, flapStorm, netlinkDump, enforceCost, switches, logFormat, networkManagerLease];
 
 export const DEFAULT_OUT = fileURLToPath(new URL('../../bench-results.json', import.meta.url));
 

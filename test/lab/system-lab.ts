@@ -57,6 +57,8 @@ export interface SystemLabOptions {
   dhcp?: boolean;
   /** hostapd -d (default true). */
   peerDebug?: boolean;
+  /** systemd-udevd runs in the lab (docs/lab.md#udev-in-the-system-lab). */
+  udev?: boolean;
 }
 
 export interface ExecResult { code: number; stdout: string; stderr: string }
@@ -66,7 +68,7 @@ export const LAB_IFNAME = 'eth0';
 const BOOT_TIMEOUT_MS = 60_000;
 const LAB_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-function wpaConfig(identity: string, password: string): string {
+export function wpaConfig(identity: string, password: string): string {
   return [
     '# written by the system lab (test/lab/system-lab.ts)',
     'ctrl_interface=/run/wpa_supplicant',
@@ -102,6 +104,8 @@ export class SystemLab {
   journal!: JournalFollower;
   /** What the launcher and the inner script printed. */
   launcherOutput = '';
+  /** systemd-udevd runs in the lab (SystemLabOptions.udev). */
+  udev = false;
   private readonly scope: Scope;
   private launcher: ChildProcess | undefined;
 
@@ -153,6 +157,7 @@ export class SystemLab {
       keep: opts.keep ?? [],
       wpaConfig: wpaConfig(identity, opts.password ?? DEFAULT_PASSWORD),
       files: opts.files ?? {},
+      udev: opts.udev ?? false,
     });
 
     const sw = await Netns.create(`${prefix}s`, scope.ctx);
@@ -176,6 +181,7 @@ export class SystemLab {
     const cgroup = LabCgroup.create(`${prefix}-${sfx}`);
     scope.after(() => cgroup.remove());
     const lab = new SystemLab({ epoch, dir, host, sw, swIfname, watch, switch: sw1, switchEvents, dhcp, cgroup, masked, scope });
+    lab.udev = opts.udev ?? false;
     await lab.start();
     return lab;
   }
@@ -192,7 +198,7 @@ export class SystemLab {
     });
 
     const unshare = ['unshare', '--cgroup', '--pid', '--mount', '--uts', '--ipc', '--fork', '--mount-proc', '--kill-child',
-      'sh', paths.inner, this.dir, process.execPath];
+      'sh', paths.inner, this.dir, process.execPath, this.udev ? '1' : '0'];
     const quoted = unshare.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     // The shell enters the lab's cgroup, then becomes ip netns exec, which becomes unshare, whose
     // child is the lab's PID 1.
