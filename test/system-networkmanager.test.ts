@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { needsRoot } from './lab/netns.js';
 import { is } from './lab/link-watch.js';
 import { DEFAULT_IDENTITY, DEFAULT_PASSWORD } from './lab/lab.js';
-import { entry } from './lab/journal.js';
+import { entry, journalField, type JournalEntry } from './lab/journal.js';
 import { ingressCounter } from './lab/nft.js';
 import { runCli } from './lab/dot1x-daemon.js';
 import { testFailed } from './lab/peer-process.js';
@@ -58,6 +58,10 @@ async function labFor(t: Parameters<typeof shared>[0]): Promise<SystemLab> {
   })();
   return watching;
 }
+
+/** The daemon's line for a finished hook run of EVENT (the unit logs in the journal format). */
+const hookRun = (event: string) => (e: JournalEntry): boolean =>
+  entry.fromUnit(UNIT, /: hook finished /)(e) && journalField(e.message, 'event') === event;
 
 async function doctor(lab: SystemLab): Promise<{ code: number; report: DoctorReport }> {
   const r = await lab.exec('dot1x-operstate', ['doctor', 'eth0', '--json']);
@@ -127,10 +131,9 @@ test('by default on a NetworkManager host --enforce is on: no DHCP reaches the s
 
   // The package's hook, in the unit's sandbox: it asked NetworkManager (as root) to activate
   // the connection again, and the lease followed.
-  const hook = await lab.journal.waitFor((e) => entry.fromUnit(UNIT, /"msg":"hook finished"/)(e) && /"event":"open"/.test(e.message), 'the hook after the open', { from: journalMark });
-  const fields = JSON.parse(hook.message) as { hook: string; event: string; status: number; output: string };
-  assert.deepEqual([fields.hook, fields.event, fields.status], [HOOK, 'open', 0], hook.message);
-  assert.match(fields.output, /^NetworkManager activates \/org\/freedesktop\/NetworkManager\/Settings\/\d+ on eth0 again: DHCP starts now$/);
+  const hook = await lab.journal.waitFor(hookRun('open'), 'the hook after the open', { from: journalMark });
+  assert.deepEqual(['hook', 'status'].map((k) => journalField(hook.message, k)), [HOOK, '0'], hook.message);
+  assert.match(journalField(hook.message, 'output') ?? '', /^NetworkManager activates \/org\/freedesktop\/NetworkManager\/Settings\/\d+ on eth0 again: DHCP starts now$/);
   await lab.journal.waitFor(entry.fromUnit(NM, /audit: op="connection-activate" .* uid=0 result="success"/), 'NetworkManager accepting the hook\'s call', { from: journalMark });
   assert.ok((await toSwitch()) > 0);
 });
@@ -211,10 +214,10 @@ test('the hook leaves a port NetworkManager does not manage alone', async (t) =>
   await lab.carrierBounce();
   await lab.watch.until(is.open(), 'the port open after the bounce', { since: m, timeoutMs: 20_000 });
   // The journal may still bring the hook's run for an earlier open: this one says why it did nothing.
-  const opened = await lab.journal.waitFor((e) => entry.fromUnit(UNIT, /"msg":"hook finished"/)(e) && /"event":"open"/.test(e.message) && /unmanaged/.test(e.message),
+  const opened = await lab.journal.waitFor((e) => hookRun('open')(e) && /unmanaged/.test(e.message),
     'the hook after the open, on the unmanaged port', { from: journalMark });
-  assert.match(opened.message, /"status":0/);
-  assert.match(opened.message, /"output":"NetworkManager leaves eth0 unmanaged; nothing done"/);
+  assert.equal(journalField(opened.message, 'status'), '0', opened.message);
+  assert.equal(journalField(opened.message, 'output'), 'NetworkManager leaves eth0 unmanaged; nothing done');
   assert.deepEqual(lab.journal.since(journalMark, entry.fromUnit(NM, /op="connection-activate"/)), []);
 });
 

@@ -23,7 +23,7 @@ import { below, info, type Bench, type BenchResult } from './report.js';
 import { round, summarize } from './stats.js';
 import { SystemLab } from '../lab/system-lab.js';
 import { is } from '../lab/link-watch.js';
-import { entry } from '../lab/journal.js';
+import { entry, journalField } from '../lab/journal.js';
 import { DEFAULT_IDENTITY, DEFAULT_PASSWORD } from '../lab/lab.js';
 import type { EapUser } from '../lab/hostapd.js';
 
@@ -114,8 +114,8 @@ export const networkManagerLease: Bench = {
           const c = await cycle(lab, acks);
           if (on) {
             // The hook's own run, as the daemon logged it (inside the unit's sandbox).
-            const done = await lab.journal.waitFor((e) => /"msg":"hook finished"/.test(e.message) && /"event":"open"/.test(e.message), 'the hook\'s run', { from: journal });
-            c.hookMs = (JSON.parse(done.message) as { durationMs: number }).durationMs;
+            const done = await lab.journal.waitFor((e) => /: hook finished /.test(e.message) && journalField(e.message, 'event') === 'open', 'the hook\'s run', { from: journal });
+            c.hookMs = Number(journalField(done.message, 'durationMs'));
           }
           (on ? withHook : without).push(c);
           opts.progress(`networkmanager-lease ${i + 1}/${n}: ${on ? 'with the hook' : 'without'} ${fmtCycle(c)}`);

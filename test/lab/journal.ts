@@ -29,6 +29,17 @@ export const entry = {
     e.fields._SYSTEMD_UNIT === unit && (text === undefined || text.test(e.message)),
 };
 
+/**
+ * The value of KEY=value in a line of the daemon's journal format (src/text/journal.ts: bare
+ * when one plain word, else quoted with \" inside), or undefined when the line has no such key.
+ */
+export function journalField(message: string, key: string): string | undefined {
+  const m = new RegExp(`(?:^| )${key}=("(?:[^"\\\\]|\\\\.)*"|\\S+)`).exec(message);
+  if (!m) return undefined;
+  const v = m[1]!;
+  return v.startsWith('"') ? v.slice(1, -1).replace(/\\"/g, '"') : v;
+}
+
 /** MESSAGE_IDs of systemd's unit messages (systemd's src/systemd/sd-messages.h). */
 export const MESSAGE_ID = {
   /** "Started ..." and "Failed to start ..." (JOB_TYPE=start, JOB_RESULT=done | failed | ...). */
