@@ -208,7 +208,11 @@ test('the hook leaves a port NetworkManager does not manage alone', async (t) =>
   const lab = await labFor(t);
   await lab.watch.until(is.open(), 'the port open', { timeoutMs: 30_000 });
   assert.equal((await lab.exec('nmcli', ['device', 'set', 'eth0', 'managed', 'no'])).code, 0);
-  t.after(() => lab.exec('nmcli', ['device', 'set', 'eth0', 'managed', 'yes']));
+  // Managed again and activated (nmcli waits for it), as the next test expects the port.
+  t.after(async () => {
+    await lab.exec('nmcli', ['device', 'set', 'eth0', 'managed', 'yes']);
+    await lab.exec('nmcli', ['device', 'connect', 'eth0'], { timeoutMs: 60_000 });
+  });
   const journalMark = lab.journal.mark();
   const m = lab.note('carrier bounce with eth0 unmanaged');
   await lab.carrierBounce();
