@@ -8,7 +8,7 @@
  */
 import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
 import type { AuthCause, AuthOutcome } from './ports.js';
-import { authRequest, failureOf, outcomeOf, type SupplicantContext, type SupplicantEvent } from './supplicant-context.js';
+import { authRequest, failureOf, outcomeOf, reauthRequest, type SupplicantContext, type SupplicantEvent } from './supplicant-context.js';
 
 export const failure = {
   outcome: ({ event }: { event: DoneActorEvent<AuthOutcome> }) => failureOf(event.output),
@@ -48,9 +48,11 @@ export const backendDownCloses = {
 } as const;
 
 /**
- * One authentication exchange as a state: the attempt starts on entry, its actor is aborted on
- * exit (its signal), and it ends authorized only when the success belongs to the current carrier
- * epoch (guard successInCurrentEpoch); a failure, an actor error or authTimeout leads to `onFailure`.
+ * A re-authentication in AUTHENTICATED as a state: the attempt starts on entry, its actor is
+ * aborted on exit (its signal), and it ends authorized only when the success belongs to the
+ * current carrier epoch (guard successInCurrentEpoch); a failure, an actor error or authTimeout
+ * leads to `onFailure`. The request says the port is authorized (reauthRequest): an exchange
+ * the switch has under way is joined, not restarted.
  */
 export function exchange(onSuccess: string, onFailure: string | readonly string[]) {
   return {
@@ -58,7 +60,7 @@ export function exchange(onSuccess: string, onFailure: string | readonly string[
     invoke: {
       id: 'authenticate',
       src: 'authenticate',
-      input: authRequest,
+      input: reauthRequest,
       onDone: [
         { guard: { type: 'successInCurrentEpoch', params: outcomeOf }, target: onSuccess, actions: 'recordSuccess' },
         { target: onFailure, actions: { type: 'recordFailure', params: failure.outcome } },

@@ -74,6 +74,16 @@ export interface AuthRequest extends AuthPort {
    * nothing answers (IEEE 802.1X startCount). Absent: 1.
    */
   start?: number;
+  /**
+   * The port is authorized in the current carrier epoch and stays open during this exchange
+   * (a re-authentication asked for in AUTHENTICATED). An exchange already under way at the
+   * backend then belongs to this epoch (it began after the success that authorized it), and its
+   * verdict may be taken as this call's: a backend joins it rather than restarting it, which
+   * could lose the switch's verdict (docs/wpa-supplicant.md#an-exchange-under-way).
+   * Absent: false; then an exchange under way may have begun before the last carrier-up and
+   * must not be taken.
+   */
+  whileAuthorized?: boolean;
 }
 
 /**

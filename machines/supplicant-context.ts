@@ -165,6 +165,11 @@ export function authRequest({ context }: { context: SupplicantContext }): AuthRe
   };
 }
 
+/** The AuthRequest of a re-authentication in AUTHENTICATED (pae.ts `exchange`): the port is authorized now. */
+export function reauthRequest({ context }: { context: SupplicantContext }): AuthRequest {
+  return { ...authRequest({ context }), whileAuthorized: true };
+}
+
 /** Guard params: the outcome of a finished `authenticate` actor. */
 export function outcomeOf({ event }: { event: DoneActorEvent<AuthOutcome> }) {
   return { outcome: event.output };

@@ -45,7 +45,10 @@
  *   own, start an exchange now. A report never opens the port by itself: it does not say when
  *   its exchange began (the invariant needs that).
  * - `reauthenticate` is ignored without carrier and while an exchange runs; in HELD it skips the
- *   rest of heldMs; while authorized it keeps UP during the exchange.
+ *   rest of heldMs; while authorized it keeps UP during the exchange, a failure report then
+ *   closes the port at once, and the request says the port is authorized (`whileAuthorized`:
+ *   an exchange the backend has under way belongs to this carrier epoch and may be joined).
+ *   docs/machine.md#a-failure-report-during-a-re-authentication.
  * - Any carrier/admin/dormant/testing change or counter rise restarts the PAE, also a transient
  *   "RUNNING without LOWER_UP" (the carrier really was off at that moment).
  * - `stop` before the link is known (initializing.querying) or while it is gone restores the link

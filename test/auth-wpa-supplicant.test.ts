@@ -14,6 +14,7 @@ import { createSupplicant, type Supplicant, type SupplicantOptions } from './lab
 import { makeCerts } from './lab/certs.js';
 import { labDir } from './lab/peer-process.js';
 import { authenticate, captureLogger, linkLab, port, ReportLog, request, timerCount, withTimeout, type LinkLab } from './lab/auth-lab.js';
+import { ExchangeHold, pollUntil } from './lab/exchange-hold.js';
 import { WpaSupplicantAuthenticator, ctrlSocketPath, startCommands } from '../src/auth/wpa-supplicant.js';
 import { createAuthenticator } from '../src/auth/index.js';
 import { WpaCtrl } from '../src/wpa/ctrl.js';
@@ -307,6 +308,62 @@ test('switch-initiated re-authentication: success, then failure after the switch
   await s.finish();
 });
 
+/**
+ * Authorized; then the switch re-authenticates the port with wpa_supplicant's password wrong,
+ * held before its verdict: wpa_supplicant has sent its last response and waits in
+ * AUTHENTICATING, and the stopped switch holds it (lab/exchange-hold.ts).
+ */
+async function switchFailingAtVerdict(t: TestContext): Promise<{ s: Setup; reports: ReportLog; hold: ExchangeHold }> {
+  const s = await setup(t);
+  const reports = new ReportLog(s.auth, port(s.lab));
+  assertAuthorized(await authenticate(s.auth, request(s.lab)));
+  await s.supp.cli('SET_NETWORK', '0', 'password', '"not-the-password"');
+  const [swLink] = await s.lab.sw.links(s.lab.swIf);
+  const hold = new ExchangeHold({
+    switch: { proc: s.sw!.daemon.proc, ifindex: Number(swLink?.ifindex) },
+    supplicant: { proc: s.supp.daemon!.proc, ifindex: s.lab.hostIndex },
+  }, t);
+  await hold.toVerdict(() => s.sw!.forceReauth(s.lab.hostMac));
+  return { s, reports, hold };
+}
+
+test('the switch\'s EAP-Failure, emitted before a re-authentication\'s barrier was answered, is reported, not dropped', async (t) => {
+  if (!needsRoot(t)) return;
+  const { s, reports, hold } = await switchFailingAtVerdict(t);
+  await hold.verdictWaiting(); // the EAP-Failure waits in the stopped wpa_supplicant
+  const ac = new AbortController();
+  const reauth = s.auth.authenticate({ ...request(s.lab, 1, 'reauthenticate'), whileAuthorized: true }, ac.signal);
+  // One turn of the loop: the barrier has gone out (behind the EAP-Failure, in wpa_supplicant).
+  await new Promise((r) => setImmediate(r));
+  hold.resume('supplicant');
+  const failed = await reports.next('reauthenticated', 5_000);
+  assert.ok(failed.type === 'reauthenticated' && !failed.outcome.authorized, JSON.stringify(failed));
+  if (failed.type === 'reauthenticated' && !failed.outcome.authorized) assert.equal(failed.outcome.cause, 'credentials-rejected');
+  ac.abort(); // what the machine does on that report
+  assert.equal((await withTimeout(reauth, 5_000, 'the aborted re-authentication')).authorized, false);
+  reports.stop();
+  await s.finish();
+});
+
+test('a re-authentication while authorized joins the switch\'s exchange under way: its EAP-Failure is the outcome', async (t) => {
+  if (!needsRoot(t)) return;
+  const { s, reports, hold } = await switchFailingAtVerdict(t);
+  const started = Date.now();
+  const mark = s.log.entries.length;
+  const reauth = authenticate(s.auth, { ...request(s.lab, 1, 'reauthenticate'), whileAuthorized: true }, 10_000);
+  const ours = () => s.log.entries.slice(mark);
+  await pollUntil(() => ours().some((e) => e.msg === 'joining the EAP exchange under way' || e.msg === 'starting EAP exchange'), 'the first command');
+  const joined = ours().find((e) => e.msg === 'joining the EAP exchange under way');
+  assert.deepEqual(joined?.obj, { ifname: s.lab.hostIf, attempt: 1, pae: 'AUTHENTICATING' }, s.log.text());
+  hold.resume('switch');
+  const o = await reauth;
+  assertCause(o, 'credentials-rejected');
+  assert.ok(Date.now() - started < 5_000, `the verdict took ${Date.now() - started} ms`);
+  assert.deepEqual(reports.all.filter((r) => r.type === 'reauthenticated'), [], 'the verdict was the call\'s, not a report as well');
+  reports.stop();
+  await s.finish();
+});
+
 test('missing credentials: CTRL-REQ-PASSWORD gives credentials-missing, warned once, prompt never logged', async (t) => {
   if (!needsRoot(t)) return;
   const s = await setup(t, { supplicant: { password: undefined } });
@@ -339,7 +396,12 @@ test('createAuthenticator: --wpa-ctrl as the socket path itself; a regular file 
 test('start commands per PAE state: HELD needs REASSOCIATE before LOGON', () => {
   assert.deepEqual(startCommands('AUTHENTICATED'), ['REAUTHENTICATE']);
   assert.deepEqual(startCommands('HELD'), ['REASSOCIATE', 'LOGON']);
-  assert.deepEqual(startCommands('AUTHENTICATING'), ['REASSOCIATE', 'LOGON']);
+  assert.deepEqual(startCommands('AUTHENTICATING'), ['REASSOCIATE', 'LOGON'], 'an exchange that may predate the carrier-up is restarted');
+  assert.deepEqual(startCommands('RESTART'), ['REASSOCIATE', 'LOGON']);
+  assert.deepEqual(startCommands('AUTHENTICATING', 1, true), [], 'while authorized, the exchange under way is joined');
+  assert.deepEqual(startCommands('RESTART', 1, true), []);
+  assert.deepEqual(startCommands('AUTHENTICATED', 1, true), ['REAUTHENTICATE']);
+  assert.deepEqual(startCommands('HELD', 1, true), ['REASSOCIATE', 'LOGON']);
   assert.deepEqual(startCommands('CONNECTING'), ['REASSOCIATE', 'LOGON'], 'the first start resets wpa_supplicant\'s own startCount');
   assert.deepEqual(startCommands('CONNECTING', 2), ['LOGON'], 'a later start of the same attempt');
   assert.deepEqual(startCommands('DISCONNECTED'), ['LOGON']);

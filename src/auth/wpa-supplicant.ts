@@ -15,6 +15,13 @@
  * - With no authenticator on the wire there are no events at all: the attempt ends when the
  *   machine aborts it; the outcome says 'no-authenticator' when EAP never started during the
  *   attempt (no CTRL-EVENT-EAP-STARTED), else 'timeout'.
+ * - Every EAP-Success and EAP-Failure is the verdict of an attempt (after its barrier) or
+ *   reported: one emitted just before an attempt's barrier is the switch's, not ours, and
+ *   dropping it kept a failed port open until --auth-timeout (seen in the lab when SIGHUP met
+ *   the switch's own failed re-authentication).
+ * - REASSOCIATE during the switch's own exchange makes wpa_supplicant discard that exchange's
+ *   EAP-Failure without an event, so a re-authentication of an authorized port joins an
+ *   exchange under way instead (startCommands).
  */
 import { realpathSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -80,6 +87,11 @@ interface Attempt {
   done: boolean;
   started: boolean;
   method: string | undefined;
+  /**
+   * An EAP-Failure came after its success, while that success waited for STATUS: the newer
+   * verdict, whatever STATUS (read before the failure or after it) says.
+   */
+  failedAfterSuccess: boolean;
   end(e: Ending): void;
 }
 
@@ -193,7 +205,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
       // after the carrier-up, so such an exchange began in the machine's current epoch.
       this.#report(st, { type: 'eap-started' });
     }
-    if (a && seq > a.afterSeq) {
+    if (a && !a.done && seq > a.afterSeq) {
       if (ev.name === EV.EAP_STARTED) a.started = true;
       else if (ev.name === EV.EAP_METHOD) a.method = eapMethodOf(ev) ?? a.method;
       else if (ev.name === EV.EAP_SUCCESS) a.end({ kind: 'success' });
@@ -201,7 +213,14 @@ export class WpaSupplicantAuthenticator implements Authenticator {
       else if (req) a.end({ kind: 'credentials', field: req.field });
       return;
     }
-    if (a) return; // older than the attempt's barrier: neither ours nor worth a report
+    if (a && a.done && seq > a.afterSeq && ev.name === EV.EAP_FAILURE) {
+      a.failedAfterSuccess = true; // its outcome is not out yet: it says so (#outcome)
+      return;
+    }
+    // Not the verdict of an attempt: no attempt runs, or the event is older than its barrier
+    // (emitted before our request; the barrier's answer may still be on its way). A verdict is
+    // reported all the same: an EAP-Failure means that the switch has closed the port, whatever
+    // we asked for (docs/wpa-supplicant.md#events-that-belong-to-no-exchange).
     if (ev.name === EV.EAP_SUCCESS || ev.name === EV.EAP_FAILURE) {
       // The switch re-authenticated the port on its own (EAPOL_REAUTH, reAuthPeriod) or
       // wpa_supplicant retried after heldPeriod: report what it came to.
@@ -271,8 +290,9 @@ export class WpaSupplicantAuthenticator implements Authenticator {
    * Reports for IFNAME until the returned function is called. Reports are transitions:
    * 'backend-down' when wpa_supplicant cannot be reached (also when it is absent from the
    * start; a watcher added while it is down gets one at once), 'backend-up' when it is back
-   * after a 'backend-down', and 'reauthenticated' for an EAP-Success / EAP-Failure that no
-   * authenticate() call was waiting for (switch-initiated, or wpa_supplicant's own retry).
+   * after a 'backend-down', and 'reauthenticated' for an EAP-Success / EAP-Failure that is no
+   * authenticate() call's verdict (switch-initiated, or wpa_supplicant's own retry), also one
+   * emitted while a call was under way but before its barrier.
    * Starts connecting to wpa_supplicant if nothing did yet.
    */
   watch(port: AuthPort, onReport: (report: AuthReport) => void): () => void {
@@ -294,7 +314,9 @@ export class WpaSupplicantAuthenticator implements Authenticator {
    * On abort it resolves at once with 'no-authenticator' (EAP never started in this attempt)
    * or 'timeout' (it started), removes its abort listener and sends no further command.
    * wpa_supplicant itself is left as it is: an exchange still running there may finish later,
-   * and its result then reaches watch() as an unsolicited 'reauthenticated' report.
+   * and its result then reaches watch() as an unsolicited 'reauthenticated' report. A call with
+   * request.whileAuthorized joins an exchange under way (PAE AUTHENTICATING) rather than
+   * restarting it: that exchange's verdict is the call's.
    * A newer call for the same interface supersedes an older one (which resolves as aborted).
    */
   async authenticate(request: AuthRequest, signal: AbortSignal): Promise<AuthOutcome> {
@@ -309,7 +331,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
 
     let end!: (e: Ending) => void;
     const ended = new Promise<Ending>((resolve) => { end = (e) => { attempt.done = true; resolve(e); }; });
-    const attempt: Attempt = { afterSeq: Number.MAX_SAFE_INTEGER, done: false, started: false, method: undefined, end: (e) => end(e) };
+    const attempt: Attempt = { afterSeq: Number.MAX_SAFE_INTEGER, done: false, started: false, method: undefined, failedAfterSuccess: false, end: (e) => end(e) };
     st.attempt = attempt;
     const onAbort = (): void => end({ kind: 'aborted' });
     signal.addEventListener('abort', onAbort, { once: true });
@@ -337,7 +359,13 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     const status = parseStatus(await ctrl.request('STATUS'));
     if (st.fastVerdict === undefined) st.fastVerdict = await successImpliesAuthorized(ctrl).catch(() => false);
     if (attempt.done) return;
-    const commands = startCommands(status.pae, request.start ?? 1);
+    const commands = startCommands(status.pae, request.start ?? 1, request.whileAuthorized === true);
+    if (commands.length === 0) {
+      // Joined: the exchange under way began before the barrier, its EAP-STARTED with it.
+      attempt.started = true;
+      this.#log.debug({ ifname: request.ifname, attempt: request.attempt, pae: status.pae }, 'joining the EAP exchange under way');
+      return;
+    }
     this.#log.debug({ ifname: request.ifname, attempt: request.attempt, pae: status.pae ?? 'absent', commands }, 'starting EAP exchange');
     for (const c of commands) {
       if (attempt.done) return; // aborted meanwhile: start nothing more
@@ -356,7 +384,10 @@ export class WpaSupplicantAuthenticator implements Authenticator {
           this.#confirmAfter(st, ctrl);
           return { authorized: true, details: { ...details, verdict: 'eap-success' } };
         }
-        return this.#confirm(ctrl, a.method).then((o) => {
+        return this.#confirm(ctrl, a.method).then((o): AuthOutcome => {
+          if (a.failedAfterSuccess) {
+            return { authorized: false, cause: 'credentials-rejected', message: 'EAP-Failure from the authenticator right after EAP-Success', details };
+          }
           if (o.authorized) st.credentialsWarned = false;
           return o;
         });
@@ -404,13 +435,20 @@ export class WpaSupplicantAuthenticator implements Authenticator {
  * sends nothing and puts the PAE in HELD (seen in the lab: "SUPP_PAE entering state HELD" on the
  * fourth LOGON). So the first start of an attempt (START 1) restarts the PAE with REASSOCIATE
  * (startCount 0) and the later ones of the same attempt are a LOGON each.
+ *
+ * WHILE_AUTHORIZED (AuthRequest.whileAuthorized): an exchange under way (AUTHENTICATING,
+ * RESTART) belongs to the current carrier epoch and is joined: no command, its verdict is the
+ * call's. REASSOCIATE would reset wpa_supplicant's EAP state, and the switch's EAP-Failure for
+ * that exchange, arriving after it, is then discarded without an event ("EAP-Success Id
+ * mismatch", src/eap_peer/eap.c), while the switch, having failed the port, ignores the
+ * EAPOL-Start that LOGON sends: nothing would end the exchange before --auth-timeout.
  */
-export function startCommands(pae: PaeState | undefined, start = 1): string[] {
+export function startCommands(pae: PaeState | undefined, start = 1, whileAuthorized = false): string[] {
   switch (pae) {
     case 'AUTHENTICATED': return ['REAUTHENTICATE'];
-    case 'HELD':
     case 'AUTHENTICATING':
-    case 'RESTART': return ['REASSOCIATE', 'LOGON'];
+    case 'RESTART': return whileAuthorized ? [] : ['REASSOCIATE', 'LOGON'];
+    case 'HELD': return ['REASSOCIATE', 'LOGON'];
     case 'CONNECTING': return start > 1 ? ['LOGON'] : ['REASSOCIATE', 'LOGON'];
     default: return ['LOGON'];
   }

@@ -33,6 +33,7 @@ import { createSupplicant, type Supplicant } from './wpa-supplicant.js';
 import { DaemonProcess, runCli, type ExitResult, type LogLine } from './dot1x-daemon.js';
 import { labDir, printLog } from './peer-process.js';
 import { startRadius, type RadiusServer, type ServerCerts } from './radius.js';
+import { ExchangeHold } from './exchange-hold.js';
 import type { LabCerts } from './certs.js';
 
 export const DEFAULT_IDENTITY = 'alice';
@@ -327,6 +328,24 @@ export class Lab {
   async forceReauth(): Promise<void> {
     this.note('switch forces a re-authentication');
     await this.requireSwitch().forceReauth(this.mac());
+  }
+
+  /**
+   * A hold on the exchanges between the switch and the supplicant, frame by frame
+   * (lab/exchange-hold.ts); both peers are continued when the lab closes.
+   */
+  async holdExchange(): Promise<ExchangeHold> {
+    const sw = this.requireSwitch();
+    const supplicant = this.supplicant.daemon;
+    if (!supplicant?.running) throw new Error('lab: wpa_supplicant is not running');
+    const [swLink] = await this.sw.links(this.swIfname);
+    // From the watch: a query of the host end would run its pending linkwatch event.
+    const hostIndex = this.watch.current?.index;
+    if (hostIndex === undefined) throw new Error(`lab: no record of ${this.ifname} yet`);
+    return new ExchangeHold({
+      switch: { proc: sw.daemon.proc, ifindex: Number(swLink?.ifindex) },
+      supplicant: { proc: supplicant.proc, ifindex: hostIndex },
+    }, this.scope.ctx);
   }
 
   /**
