@@ -12,8 +12,9 @@
 // event sequence of that model up to DEPTH, and each one is replayed on the REAL machine over the
 // fake kernel (machine-fakes.ts). After every step an oracle that knows nothing of the machine's
 // internals (it watches the fake kernel and the fake authenticator) checks the invariant, and that
-// the kernel shows UP only while the machine is authorized; at the end of each path, `stop` must
-// give exactly one restore write. A new state or transition that breaks the invariant on any
+// the kernel shows UP only while the machine is authorized, and that a failure report while
+// authorized (the switch failed the port) leaves the kernel DORMANT in the report's own step; at
+// the end of each path, `stop` must give exactly one restore write. A new state or transition that breaks the invariant on any
 // sequence of length DEPTH fails here. DEPTH defaults to 3 (every sequence: ~1700);
 // longer ones are covered by seeded random walks of the same model (MACHINE_MODEL_WALKS of
 // length 10). MACHINE_MODEL_DEPTH=4 (about 25 000 sequences, minutes) checks deeper.
@@ -257,7 +258,17 @@ async function replay(events: WorldEvent[], options: Parameters<typeof startMach
     const before = new Set(h.auth.auths.filter((a) => !a.settled));
     if (i >= 0) {
       const event = events[i]!;
+      const wasAuthorized = h.state().startsWith('authorized');
       const reached = act(h, event);
+      if (event.type === 'REPORT_FAIL' && wasAuthorized) {
+        // The switch failed the port: closed in the report's own step (no flush yet), whatever
+        // the machine was doing in `authorized` (a re-authentication of ours included).
+        assert.equal(h.state(), 'held', `a failure report while authorized did not close the port, ${where(i)}`);
+        const now = currentIndex(h);
+        if (!everDeaf && !h.kernel.ignoreWrites && now !== null) {
+          assert.notEqual(h.kernel.link(now).operstate, 'UP', `kernel UP in the step of a failure report, ${where(i)}`);
+        }
+      }
       if (ANSWERS.has(event.type) && reached !== false) lastAnswer = stepNo;
       const now = currentIndex(h);
       if (CARRIER_UP.has(event.type) && now !== null && h.kernel.link(now).lowerUp) lastCarrierUp = stepNo;
@@ -359,6 +370,14 @@ test('self-check: the oracle rejects a machine that ignores the carrier counters
   const mutant = { actions: { recordLink: assign({ link: (_: unknown, params: { link: unknown }) => params.link }) } } as never;
   await assert.rejects(replay([{ type: 'AUTH_OK' }, { type: 'HIDDEN_BOUNCE' }], { implementations: mutant }), /carrier-up/);
   await replay([{ type: 'AUTH_OK' }, { type: 'HIDDEN_BOUNCE' }]);
+});
+
+test('self-check: the oracle rejects a machine that keeps the port open on a failure report', async () => {
+  // Mutant: no report matches a guard (a failed re-authentication of the switch goes unheard).
+  const mutant = { guards: { reportIs: () => false } } as never;
+  await assert.rejects(replay([{ type: 'AUTH_OK' }, { type: 'REPORT_FAIL' }], { implementations: mutant }), /failure report/);
+  await assert.rejects(replay([{ type: 'AUTH_OK' }, { type: 'REAUTHENTICATE' }, { type: 'REPORT_FAIL' }], { implementations: mutant }), /failure report/);
+  await replay([{ type: 'AUTH_OK' }, { type: 'REAUTHENTICATE' }, { type: 'REPORT_FAIL' }]);
 });
 
 test('the model drives every PAE transition (a new one the model cannot reach fails here)', () => {
