@@ -7,6 +7,48 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 
 const root = new URL('../dist/test', import.meta.url).pathname;
+const top = new URL('..', import.meta.url).pathname;
+
+/**
+ * `npm test` runs the built tree and builds nothing (npm ci built it): a source newer than what
+ * was built from it would be tested as it was, so say which and what to run instead.
+ */
+function newestUnder(dir, keep) {
+  let newest = { path: null, mtimeMs: 0 };
+  let entries;
+  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return newest; }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (e.name === 'build' || e.name === 'node_modules') continue;
+      const n = newestUnder(p, keep);
+      if (n.mtimeMs > newest.mtimeMs) newest = n;
+    } else if (keep(e.name)) {
+      const m = statSync(p).mtimeMs;
+      if (m > newest.mtimeMs) newest = { path: p, mtimeMs: m };
+    }
+  }
+  return newest;
+}
+function builtAt(path) {
+  try { return statSync(join(top, path)).mtimeMs; } catch { return 0; }
+}
+const stale = [];
+const ts = ['src', 'machines', 'test', 'tools', 'examples'].map((d) => newestUnder(join(top, d), (n) => n.endsWith('.ts')))
+  .reduce((a, b) => (b.mtimeMs > a.mtimeMs ? b : a));
+// The bundle is written last by the build (tsc, then tools/bundle.mjs).
+if (ts.path !== null && ts.mtimeMs > builtAt('dist/src/cli.bundle.cjs')) {
+  stale.push(`${relative(top, ts.path)} is newer than the build: npm run build`);
+}
+const cc = newestUnder(join(top, 'native'), (n) => /\.(cc|h|gyp|gypi)$/.test(n));
+const addons = ['netlink/build/Release/dot1x_netlink.node', 'posix/build/Release/dot1x_posix.node', 'unix-dgram/build/Release/dot1x_unix_dgram.node'];
+if (cc.path !== null && cc.mtimeMs > Math.min(...addons.map((a) => builtAt(`native/${a}`)))) {
+  stale.push(`${relative(top, cc.path)} is newer than the native addons: npm run install`);
+}
+if (stale.length > 0) {
+  console.error(`test/run.mjs: the built tree is out of date (${stale.join('; ')}), then run the tests again`);
+  process.exit(1);
+}
 /** The daemon's default run directory (src/daemon/status-report.ts), the host's: tests leave nothing there. */
 const HOST_RUN_DIR = '/run/dot1x-operstate';
 const sources = new URL('.', import.meta.url).pathname;
