@@ -47,8 +47,11 @@ await build({
   define: { 'import.meta.url': '__bundleUrl' },
   plugins: [lazyUnicode],
   banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // DOT1X_BUNDLE_READABLE=1: one statement a line and no syntax rewrites, so that a CPU profile
+  // (node --cpu-prof) names lines a person can find (used to take docs/wpa-supplicant.md's
+  // figures; the shipped bundle is minified).
+  minifyWhitespace: process.env.DOT1X_BUNDLE_READABLE !== '1',
+  minifySyntax: process.env.DOT1X_BUNDLE_READABLE !== '1',
   sourcemap: 'linked',
   logLevel: 'warning',
 });
