@@ -26,7 +26,7 @@ export const enforceCost: Bench = {
     const labs: GateLab[] = [];
     try {
       labs.push(await openGateLab('ours', 'bep'));
-      labs.push(await openGateLab('ours', 'bee', ['--enforce']));
+      labs.push(await openGateLab('ours', 'bee', { daemonArgs: ['--enforce'] }));
       const [plainLab, enforceLab] = labs as [GateLab, GateLab];
       const plain: CableCycle[] = [];
       const enforced: CableCycle[] = [];

@@ -1,16 +1,27 @@
 /**
- * The two contenders for the latency benchmarks, each in its own namespace lab with real
+ * The contenders for the latency benchmarks, each in its own namespace lab with real
  * hostapd and `wpa_supplicant -D wired -t` (EAP-MD5), observed by an independent
  * `ip -ts monitor link` in the host namespace:
  * - ours: dot1x-operstate (default backend, log level info) manages the port;
+ * - reactor: the minimal reactor (minimal-reactor.c), the floor of the carrier-return path;
  * - hook: wpa_supplicant alone plus the classic `wpa_cli -a SCRIPT` (state up on CONNECTED,
  *   dormant on DISCONNECTED), with linkmode 1 set by hand (docs/wpa-supplicant.md#the-classic-hook).
  */
 import { Lab, DEFAULT_PASSWORD } from '../lab/lab.js';
 import { is } from '../lab/link-watch.js';
+import { rmSync } from 'node:fs';
+import { labDir } from '../lab/peer-process.js';
 import { LinkMonitor, killOwned, parseWpaLog, spawnOwned, writeHookScript, type MonitorEvent, type WpaLogEvent } from './probes.js';
+import { startReactor } from './minimal-reactor.js';
 
-export type Contender = 'ours' | 'hook';
+export type Contender = 'ours' | 'hook' | 'reactor';
+
+export interface GateLabOptions {
+  /** Extra options for ours. */
+  daemonArgs?: string[];
+  /** Extra environment for ours (e.g. DOT1X_TRACE_FILE, src/text/trace.ts). */
+  daemonEnv?: Record<string, string>;
+}
 
 export interface GateLab {
   readonly contender: Contender;
@@ -21,8 +32,8 @@ export interface GateLab {
   close(): Promise<void>;
 }
 
-/** Builds the lab and waits for the first authorization (the port open). DAEMONARGS: extra options for ours. */
-export async function openGateLab(contender: Contender, prefix: string, daemonArgs: string[] = []): Promise<GateLab> {
+/** Builds the lab and waits for the first authorization (the port open). */
+export async function openGateLab(contender: Contender, prefix: string, opts: GateLabOptions = {}): Promise<GateLab> {
   const lab = await Lab.create({ prefix, supplicantArgs: ['-t'], withDaemon: false });
   const extra: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
@@ -35,7 +46,12 @@ export async function openGateLab(contender: Contender, prefix: string, daemonAr
     const wpa = { events: () => parseWpaLog(lab.supplicant.log()) };
     if (contender === 'ours') {
       // Info is the product's default level; the lab's debug would add logging to the path measured.
-      lab.startDaemon(['--log-level', 'info', ...daemonArgs]);
+      lab.startDaemon(['--log-level', 'info', ...(opts.daemonArgs ?? [])], { env: opts.daemonEnv });
+    } else if (contender === 'reactor') {
+      const dir = labDir('reactor');
+      extra.push(async () => rmSync(dir, { recursive: true, force: true }));
+      const r = await startReactor(lab.host, lab.ifname, lab.supplicant.ctrlPath, dir);
+      extra.push(() => killOwned(r.child));
     } else {
       await lab.host.ip('link', 'set', lab.ifname, 'mode', 'dormant', 'state', 'dormant');
       const hook = writeHookScript(lab.supplicant.dir);
@@ -52,8 +68,8 @@ export async function openGateLab(contender: Contender, prefix: string, daemonAr
 }
 
 /** Opens the contender's lab, runs FN with it, closes it whatever happens. */
-export async function withGateLab<T>(contender: Contender, prefix: string, fn: (g: GateLab) => Promise<T>): Promise<T> {
-  const g = await openGateLab(contender, prefix);
+export async function withGateLab<T>(contender: Contender, prefix: string, fn: (g: GateLab) => Promise<T>, opts: GateLabOptions = {}): Promise<T> {
+  const g = await openGateLab(contender, prefix, opts);
   try { return await fn(g); } finally { await g.close(); }
 }
 
