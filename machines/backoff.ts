@@ -1,9 +1,10 @@
 /**
- * heldPeriod: how long the supplicant waits after a failed authentication before the next
- * attempt. IEEE 802.1X-2004 (8.2.11) holds a failed supplicant for a fixed heldPeriod (60 s);
- * this daemon runs unattended for as long as the machine is up, so the wait grows instead:
- * exponential from retryMinMs, capped at retryMaxMs, spread by jitter so that many ports behind
- * one switch (all bounced by the same power cut) do not retry in lockstep.
+ * heldMs: how long the supplicant waits after a failed authentication before the next attempt
+ * (the machine's `held` delay, logged as heldMs). IEEE 802.1X-2004 (8.2.11) holds a failed
+ * supplicant for a fixed heldPeriod (60 s); this daemon runs unattended for as long as the
+ * machine is up, so the wait grows instead: exponential from retryMinMs (--retry-min), capped
+ * at retryMaxMs (--retry-max), spread by jitter so that many ports behind one switch (all
+ * bounced by the same power cut) do not retry in lockstep.
  */
 import type { AuthCause } from './ports.js';
 import type { SupplicantTiming } from './contract.js';
@@ -19,14 +20,13 @@ export const SILENT_PORT_RETRY_CAP_MS = 30_000;
 
 /**
  * The wait after the `failures`-th consecutive failure (1-based):
- * base = min(retryMaxMs, retryMinMs * 2^(failures-1)); delay = base * (1 + retryJitter * random);
- * then raised to the per-cause floor causeDelayMs[cause], if one is configured. For
- * no-authenticator the result never exceeds retryMaxMs, nor SILENT_PORT_RETRY_CAP_MS less the
+ * base = min(retryMaxMs, retryMinMs * 2^(failures-1)); delay = base * (1 + retryJitter * random).
+ * For no-authenticator the result never exceeds retryMaxMs, nor SILENT_PORT_RETRY_CAP_MS less the
  * start period (jitter included).
  * `random` is in [0, 1). The result is a whole number of milliseconds.
  */
-export function heldPeriodMs(
-  timing: Pick<SupplicantTiming, 'retryMinMs' | 'retryMaxMs' | 'retryJitter' | 'causeDelayMs' | 'startPeriodMs'>,
+export function heldMsAfter(
+  timing: Pick<SupplicantTiming, 'retryMinMs' | 'retryMaxMs' | 'retryJitter' | 'startPeriodMs'>,
   failures: number,
   cause: AuthCause | null,
   random: number,
@@ -37,9 +37,7 @@ export function heldPeriodMs(
   const jitter = Math.min(1, Math.max(0, timing.retryJitter));
   const spread = Math.max(0, Math.min(random, 1));
   const delay = Math.round(base * (1 + jitter * spread));
-  const floor = cause !== null ? (timing.causeDelayMs?.[cause] ?? 0) : 0;
-  const held = Math.max(delay, floor);
-  if (cause !== 'no-authenticator') return held;
+  if (cause !== 'no-authenticator') return delay;
   const cap = Math.min(timing.retryMaxMs, Math.max(0, SILENT_PORT_RETRY_CAP_MS - (timing.startPeriodMs ?? 0)));
-  return Math.min(held, cap);
+  return Math.min(delay, cap);
 }

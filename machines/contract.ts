@@ -14,11 +14,8 @@ export type LinkSourceEvent =
   /** The netlink socket overran (ENOBUFS): events were lost; re-query. */
   | { type: 'link.overrun' };
 
-/** Sent by the `authReports` callback actor (input: AuthReportsInput). */
+/** Sent by the `authReports` callback actor (input: the AuthPort to watch, its ifindex and current name). */
 export type AuthReportEvent = { type: 'auth.report'; report: AuthReport };
-
-/** Input of the `authReports` callback actor: the port to watch (its ifindex and current name). */
-export type AuthReportsInput = AuthPort;
 
 /**
  * Sent by the machine to the `authReports` actor when the kernel renamed the link: the backend
@@ -76,10 +73,6 @@ export type LinkWriteEvent =
  */
 export type LinkWriter = (request: LinkWriteRequest, reply: (event: LinkWriteEvent) => void) => void;
 
-/** Input of the `authenticate` promise actor; the actor's AbortSignal aborts the exchange. */
-export type AuthenticateInput = AuthRequest;
-export type AuthenticateOutput = AuthOutcome;
-
 /**
  * The machine's ports as the actors it is given (`.provide({ actors })`): src/daemon provides the
  * real ones, test/machine-fakes.ts the fakes; both are typed by these interfaces. The link
@@ -94,10 +87,10 @@ export interface KernelPort {
 }
 
 export interface AuthenticatorPort {
-  /** One exchange; the actor's AbortSignal aborts it. */
-  authenticate: PromiseActorLogic<AuthenticateOutput, AuthenticateInput>;
+  /** One exchange: the request in, the outcome out; the actor's AbortSignal aborts it. */
+  authenticate: PromiseActorLogic<AuthOutcome, AuthRequest>;
   /** The backend's own reports, as AuthReportEvents; told of renames. */
-  authReports: CallbackActorLogic<AuthReportsControl, AuthReportsInput>;
+  authReports: CallbackActorLogic<AuthReportsControl, AuthPort>;
 }
 
 export interface RestorePort {
@@ -107,23 +100,26 @@ export interface RestorePort {
 
 export type SupplicantPorts = KernelPort & AuthenticatorPort & RestorePort;
 
-/** Timers and bounds, all in milliseconds. Names follow IEEE 802.1X where one exists. */
+/**
+ * Timers and bounds, all in milliseconds. One name per idea from the option to the machine: a
+ * field is named after the option that sets it (--auth-timeout: authTimeoutMs), and a delay of
+ * the machine after the field that gives its length, without the unit (authTimeout); where
+ * IEEE 802.1X has a name of its own (authPeriod, heldPeriod), the comment gives it.
+ */
 export interface SupplicantTiming {
-  /** authPeriod-like bound on one authentication exchange (CLI --auth-timeout). */
+  /** --auth-timeout: bound on one authentication exchange (IEEE 802.1X authPeriod bounds each request instead). */
   authTimeoutMs: number;
-  /** heldPeriod-like backoff after a failure: first delay and cap (CLI --retry-min/--retry-max). */
+  /** --retry-min, --retry-max: the first and the longest wait after a failure (heldMs, machines/backoff.ts). */
   retryMinMs: number;
   retryMaxMs: number;
   /** Fraction of random spread added to each backoff delay, 0..1. */
   retryJitter: number;
-  /** Optional floor per cause, e.g. a longer wait for credentials-missing. */
-  causeDelayMs?: Partial<Record<AuthCause, number>>;
-  /** How long to wait for the kernel to echo a write before querying it. */
+  /** The `confirmTimeout` delay: how long to wait for the kernel to echo a write before querying it. */
   confirmTimeoutMs: number;
   /** How many times a write the kernel did not apply is re-asserted before backing off. */
   reassertLimit: number;
   /**
-   * writeRetryPeriod: the wait after a failed RTM_SETLINK or RTM_GETLINK, or after reassertLimit
+   * The `writeRetry` delay: the wait after a failed RTM_SETLINK or RTM_GETLINK, or after reassertLimit
    * re-assertions the kernel did not apply, before the port writer tries again. A kernel-side
    * pace, unrelated to the authentication backoff (retryMinMs).
    */
@@ -132,14 +128,14 @@ export interface SupplicantTiming {
    * Extra time the machine allows past authTimeoutMs when the provided `authenticate` actor
    * enforces authTimeoutMs itself: the backend, aborted at the deadline, then still gets to say
    * why (e.g. no-authenticator: EAP never started) before the machine records a bare timeout.
-   * Default 0: the machine's own authPeriod is the deadline.
+   * Default 0: the machine's own authTimeout is the deadline.
    */
   authGraceMs?: number;
   /**
    * IEEE 802.1X startPeriod: while no EAP request has arrived (CONNECTING), the EAPOL-Start is
    * sent again after this long, maxStart times in all; then the attempt ends as
    * no-authenticator. Only for a backend that reports 'eap-started' (it is how the machine
-   * knows the authenticator answered). Absent: the exchange is bounded by authPeriod alone.
+   * knows the authenticator answered). Absent: the exchange is bounded by authTimeout alone.
    */
   startPeriodMs?: number;
   /** IEEE 802.1X maxStart: EAPOL-Starts per attempt before the port counts as silent. Default 3. */

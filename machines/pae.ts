@@ -50,7 +50,7 @@ export const backendDownCloses = {
 /**
  * One authentication exchange as a state: the attempt starts on entry, its actor is aborted on
  * exit (its signal), and it ends authorized only when the success belongs to the current carrier
- * epoch (guard successInCurrentEpoch); a failure, an actor error or authPeriod leads to `onFailure`.
+ * epoch (guard successInCurrentEpoch); a failure, an actor error or authTimeout leads to `onFailure`.
  */
 export function exchange(onSuccess: string, onFailure: string | readonly string[]) {
   return {
@@ -66,7 +66,7 @@ export function exchange(onSuccess: string, onFailure: string | readonly string[
       onError: { target: onFailure, actions: { type: 'recordFailure', params: failure.error } },
     },
     after: {
-      authPeriod: { target: onFailure, actions: { type: 'recordFailure', params: failure.timeout } },
+      authTimeout: { target: onFailure, actions: { type: 'recordFailure', params: failure.timeout } },
     },
   } as const;
 }
@@ -98,7 +98,7 @@ export function failTo<E>(params: (args: { context: SupplicantContext; event: E 
  * the standard assumes no authenticator and authorizes the port; here the attempt fails as
  * no-authenticator and is retried (or, only when `optional` was asked for, the port opens in a
  * state of its own). The authenticator's answer ('eap-started') moves to AUTHENTICATING, whose
- * bound is authPeriod.
+ * bound is authTimeout.
  */
 export const attemptState = {
   entry: 'beginAttempt',
@@ -141,14 +141,14 @@ export const attemptState = {
             actions: { type: 'recordFailure', params: failure.silent },
           },
           { guard: 'startPeriodSet', target: `${PAE}.held`, actions: { type: 'recordFailure', params: failure.silent } },
-          // No start period (the backend cannot say whether anyone answered): authPeriod alone.
+          // No start period (the backend cannot say whether anyone answered): authTimeout alone.
           { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failure.timeout } },
         ],
       },
     },
-    /** AUTHENTICATING: the authenticator answered; the exchange has authPeriod to finish. */
+    /** AUTHENTICATING: the authenticator answered; the exchange has authTimeout to finish. */
     exchanging: {
-      after: { authPeriod: { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failure.timeout } } },
+      after: { authTimeout: { target: `${PAE}.held`, actions: { type: 'recordFailure', params: failure.timeout } } },
     },
   },
 } as const;
@@ -171,12 +171,12 @@ export const paeRegion = {
       /**
        * The switch began an exchange on its own (after its quiet period, on tx-period or
        * its re-authentication timer) while no attempt of ours ran: follow it rather than
-       * wait out heldPeriod. Its verdict comes as a 'reauthenticated' report; a success
+       * wait out heldMs. Its verdict comes as a 'reauthenticated' report; a success
        * opens the port only in the carrier epoch the exchange began in.
        */
       following: {
         entry: [{ type: 'desire', params: { wish: 'DORMANT' } }, 'beginFollow', { type: 'noteAnswered', params: { following: true } }],
-        after: { authPeriod: { target: 'held', actions: { type: 'recordFailure', params: failure.timeout } } },
+        after: { authTimeout: { target: 'held', actions: { type: 'recordFailure', params: failure.timeout } } },
         on: {
           reauthenticate: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'reauthenticate' } } },
           'auth.report': [
@@ -192,13 +192,13 @@ export const paeRegion = {
       },
       /**
        * `optional` only: maxStart EAPOL-Starts went unanswered in this carrier epoch, so the
-       * port is open (UP) without 802.1X. Not AUTHENTICATED: starts go on at heldPeriod
+       * port is open (UP) without 802.1X. Not AUTHENTICATED: starts go on after heldMs
        * (the attempt keeps the port open until an authenticator answers), and an exchange
        * the switch begins closes it at once (following).
        */
       openNoAuthenticator: {
         entry: 'openWithoutAuthenticator',
-        after: { heldPeriod: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'retry' } } } },
+        after: { held: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'retry' } } } },
         on: {
           reauthenticate: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'reauthenticate' } } },
           'auth.report': [
@@ -242,12 +242,12 @@ export const paeRegion = {
           reauthenticating: exchange('steady', [`${PAE}.held`, PORT_WRITING]),
         },
       },
-      /** HELD: operstate DORMANT; wait heldPeriod (backoff) and try again, for as long as we run. */
+      /** HELD: operstate DORMANT; wait heldMs (the backoff, IEEE 802.1X heldPeriod) and try again, for as long as we run. */
       held: {
         entry: { type: 'desire', params: { wish: 'DORMANT' } },
         after: {
           // HELD exists only while the link is ready: any change of readiness restarts the PAE.
-          heldPeriod: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'retry' } } },
+          held: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'retry' } } },
         },
         on: {
           reauthenticate: { target: 'authenticating', actions: { type: 'setAuthReason', params: { reason: 'reauthenticate' } } },
@@ -256,7 +256,7 @@ export const paeRegion = {
             { guard: { type: 'reportIs', params: { type: 'eap-started' } }, target: 'following' },
             {
               // The backend is back, or it authorized on its own (wpa_supplicant's own
-              // retry): authenticate now rather than at the end of heldPeriod. A report
+              // retry): authenticate now rather than at the end of heldMs. A report
               // does not say when its exchange began, so it never opens the port itself.
               guard: 'reportInvitesRetry',
               target: 'authenticating',

@@ -2,8 +2,8 @@
  * The port writer region of the supplicant machine: keeps the kernel's operstate equal to
  * portTarget(). The ACK of RTM_SETLINK proves nothing (an ignored request is ACKed too,
  * docs/kernel-contract.md#what-the-ack-proves), so a write counts as done when the kernel shows
- * it, in an echo or in a query after confirmPeriod; otherwise it is re-asserted, at most
- * reassertLimit times, then retried after writeRetryPeriod (docs/machine.md#the-port-writer).
+ * it, in an echo or in a query after confirmTimeout; otherwise it is re-asserted, at most
+ * reassertLimit times, then retried after writeRetry (docs/machine.md#the-port-writer).
  * Its guards live here; its actions are the machine's (supplicant.ts), referred to by name.
  */
 import type { DoneActorEvent } from 'xstate';
@@ -49,12 +49,12 @@ export const portWriterRegion = {
       },
       awaitingEcho: {
         // The echo may come in two messages (OPERSTATE is applied before LINKMODE) or
-        // as a stale transient: only the confirmPeriod query may lead to a re-assert.
+        // as a stale transient: only the confirmTimeout query may lead to a re-assert.
         always: [
           { guard: 'portInSync', target: 'inSync' },
           { guard: 'portTargetChanged', target: 'deciding' },
         ],
-        after: { confirmPeriod: { target: 'querying' } },
+        after: { confirmTimeout: { target: 'querying' } },
       },
       querying: {
         invoke: {
@@ -82,7 +82,7 @@ export const portWriterRegion = {
           { guard: 'portInSync', target: 'inSync' },
           { guard: 'portTargetChanged', target: 'deciding' },
         ],
-        after: { writeRetryPeriod: { target: 'deciding', actions: 'resetWrites' } },
+        after: { writeRetry: { target: 'deciding', actions: 'resetWrites' } },
       },
     },
   } as const;

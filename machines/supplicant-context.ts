@@ -4,8 +4,8 @@
  * epoch moves, and how actor results are read (docs/machine.md).
  */
 import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
-import type { AuthCause, AuthOutcome, AuthReason, LinkSettings, LinkView } from './ports.js';
-import type { AuthReportEvent, AuthenticateInput, ControlEvent, LinkSourceEvent, LinkWriteEvent, SupplicantTiming } from './contract.js';
+import type { AuthCause, AuthOutcome, AuthReason, AuthRequest, LinkSettings, LinkView } from './ports.js';
+import type { AuthReportEvent, ControlEvent, LinkSourceEvent, LinkWriteEvent, SupplicantTiming } from './contract.js';
 import { inSupplicantMode, isReady, showsOperstate, type CarrierCounters, type RestartReason } from './link-view.js';
 
 /** IEEE 802.1X maxStart default. */
@@ -87,7 +87,7 @@ export interface SupplicantContext {
   attempt: number;
   /** Consecutive failures since the last success or carrier change; drives the backoff. */
   failures: number;
-  /** The current heldPeriod (wait before the next attempt), ms. */
+  /** The current wait before the next attempt (IEEE 802.1X heldPeriod; the `held` delay), ms. */
   heldMs: number;
   /** Cause of the last failure (null after a success); its message goes out in authFinished. */
   lastCause: AuthCause | null;
@@ -154,7 +154,7 @@ export function failureOf(outcome: AuthOutcome): { cause: AuthCause; message: st
 }
 
 /** The AuthRequest for the exchange about to start (authenticating and reauthenticating). */
-export function authRequest({ context }: { context: SupplicantContext }): AuthenticateInput {
+export function authRequest({ context }: { context: SupplicantContext }): AuthRequest {
   return {
     ifname: context.ifname,
     ifindex: context.index!,

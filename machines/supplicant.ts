@@ -9,7 +9,7 @@
  *     pae   disconnected -> authenticating -> authorized | held   (IEEE 802.1X Supplicant PAE:
  *           DISCONNECTED, CONNECTING/AUTHENTICATING, AUTHENTICATED, HELD)
  *           authenticating.connecting: EAPOL-Start every startPeriod, maxStart times (then
- *           no-authenticator); authenticating.exchanging: the authenticator answered, authPeriod
+ *           no-authenticator); authenticating.exchanging: the authenticator answered, authTimeout
  *           following: an exchange the switch began on its own while we waited
  *           openNoAuthenticator: `optional` only, UP while no authenticator answers (not AUTHENTICATED)
  *     port  keeps the kernel's operstate equal to what the PAE decided (DORMANT or UP), and
@@ -40,31 +40,28 @@
  * - backend-down while authorized (wpa_supplicant died): DORMANT at once (fail closed), although
  *   the switch may still have the port authorized: nobody would answer its next
  *   re-authentication, and "RUNNING means authorized" must not rest on a process that is gone.
- *   backend-up authenticates at once; heldPeriod retries also run meanwhile.
+ *   backend-up authenticates at once; held retries also run meanwhile.
  * - Reports while HELD: backend-up, or a successful re-authentication the backend did on its
  *   own, start an exchange now. A report never opens the port by itself: it does not say when
  *   its exchange began (the invariant needs that).
  * - `reauthenticate` is ignored without carrier and while an exchange runs; in HELD it skips the
- *   rest of heldPeriod; while authorized it keeps UP during the exchange.
+ *   rest of heldMs; while authorized it keeps UP during the exchange.
  * - Any carrier/admin/dormant/testing change or counter rise restarts the PAE, also a transient
  *   "RUNNING without LOWER_UP" (the carrier really was off at that moment).
  * - `stop` before the link is known (initializing.querying) or while it is gone restores the link
  *   of our name if one exists (a crashed earlier run may have left linkmode 1), else writes nothing.
- * - Failed writes/queries (EPERM, ENODEV) are retried after writeRetryPeriod and emitted as
+ * - Failed writes/queries (EPERM, ENODEV) are retried after writeRetry and emitted as
  *   `linkError`; whether EPERM is fatal is the daemon's call.
  * - Rename: the index is followed; `authReports` is told the new name (`port.renamed`).
  */
 import {
   assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, stateIn, type AnyActorRef, type EventObject,
 } from 'xstate';
-import type { AuthCause, AuthOutcome, AuthReason, AuthReport, LinkSettings, LinkView } from './ports.js';
+import type { AuthCause, AuthOutcome, AuthPort, AuthReason, AuthReport, AuthRequest, LinkSettings, LinkView } from './ports.js';
 import {
   ENTER_SETTINGS,
   RESTORE_SETTINGS,
   type AuthReportsControl,
-  type AuthReportsInput,
-  type AuthenticateInput,
-  type AuthenticateOutput,
   type LinkWriteRequest,
   type QueryLinkInput,
   type RestoreGuardEvent,
@@ -72,7 +69,7 @@ import {
   type SupplicantInput,
   type SupplicantPorts,
 } from './contract.js';
-import { heldPeriodMs } from './backoff.js';
+import { heldMsAfter } from './backoff.js';
 import { countersOf, isReady, newerOf, restartReason } from './link-view.js';
 import {
   DEFAULT_MAX_START,
@@ -122,8 +119,8 @@ export const supplicantMachine = setup({
   actors: {
     linkSource: fromCallback<EventObject>(() => missing('linkSource')),
     queryLink: fromPromise<LinkView | null, QueryLinkInput>(async () => missing('queryLink')),
-    authenticate: fromPromise<AuthenticateOutput, AuthenticateInput>(async () => missing('authenticate')),
-    authReports: fromCallback<AuthReportsControl, AuthReportsInput>(() => missing('authReports')),
+    authenticate: fromPromise<AuthOutcome, AuthRequest>(async () => missing('authenticate')),
+    authReports: fromCallback<AuthReportsControl, AuthPort>(() => missing('authReports')),
     /** Optional safety net (contract.ts RestoreGuardEvent); the default does nothing. */
     restoreGuard: fromCallback<RestoreGuardEvent>(() => undefined),
   } satisfies SupplicantPorts,
@@ -172,16 +169,22 @@ export const supplicantMachine = setup({
     reassertBudgetLeft: ({ context }) => portWriterGuards.reassertBudgetLeft({ context }),
   },
   delays: {
-    /** authPeriod-like bound on one exchange (IEEE 802.1X authPeriod is per-request; this is per-exchange). */
-    authPeriod: ({ context }) => context.timing.authTimeoutMs + (context.timing.authGraceMs ?? 0),
-    /** startWhen: wait for an answer to one EAPOL-Start; without a start period, authPeriod. */
+    /**
+     * --auth-timeout, the bound on one exchange: IEEE 802.1X authPeriod, which bounds each
+     * request; this bounds the whole exchange (docs/machine.md).
+     */
+    authTimeout: ({ context }) => context.timing.authTimeoutMs + (context.timing.authGraceMs ?? 0),
+    /** --start-period (IEEE 802.1X startPeriod, timer startWhen): wait for an answer to one EAPOL-Start; without a start period, authTimeout. */
     startPeriod: ({ context }) => context.timing.startPeriodMs ?? context.timing.authTimeoutMs + (context.timing.authGraceMs ?? 0),
-    /** HELD: wait after a failure (backoff, machines/backoff.ts). */
-    heldPeriod: ({ context }) => context.heldMs,
+    /**
+     * HELD: the wait after a failure, the log's heldMs (IEEE 802.1X heldPeriod, which does not
+     * grow; here a backoff between --retry-min and --retry-max, machines/backoff.ts).
+     */
+    held: ({ context }) => context.heldMs,
     /** How long a write may go unconfirmed by an echo before the link is queried. */
-    confirmPeriod: ({ context }) => context.timing.confirmTimeoutMs,
+    confirmTimeout: ({ context }) => context.timing.confirmTimeoutMs,
     /** Wait after a failed write/query or exhausted re-assertions before trying again. */
-    writeRetryPeriod: ({ context }) => context.timing.writeRetryMs,
+    writeRetry: ({ context }) => context.timing.writeRetryMs,
   },
   actions: {
     /**
@@ -338,10 +341,10 @@ export const supplicantMachine = setup({
         heldMs: null,
       });
     }),
-    /** Any failure: count it, compute the next heldPeriod, say why. */
+    /** Any failure: count it, compute the next heldMs, say why. */
     recordFailure: enqueueActions(({ context, enqueue }, params: { cause: AuthCause; message: string }) => {
       const failures = context.failures + 1;
-      const heldMs = heldPeriodMs(context.timing, failures, params.cause, context.random());
+      const heldMs = heldMsAfter(context.timing, failures, params.cause, context.random());
       enqueue.assign({
         failures,
         heldMs,
@@ -466,9 +469,9 @@ export const supplicantMachine = setup({
             'link.writeFailed': { guard: 'currentWrite', target: 'entryFailed', actions: linkFailed('write') },
           },
         },
-        /** A query or the entering write failed (EPERM, ...): try again after writeRetryPeriod. */
+        /** A query or the entering write failed (EPERM, ...): try again after writeRetry. */
         entryFailed: {
-          after: { writeRetryPeriod: { target: 'querying' } },
+          after: { writeRetry: { target: 'querying' } },
         },
       },
     },

@@ -16,6 +16,7 @@ import { validateRunOptions, DEFAULTS, type RawRunOptions } from './cli/options.
 import { validateIfname } from './cli/ifname.js';
 import { LOG_FORMATS, LOG_LEVELS } from './text/log.js';
 import { programVersion } from './cli/version.js';
+import { nearCommand } from './cli/suggest.js';
 
 const PROG = 'dot1x-operstate';
 
@@ -93,7 +94,7 @@ async function parse(argv: string[]): Promise<Action | null> {
     )
     .command(
       'doctor [ifname..]',
-      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, NetworkManager, DHCP clients, privileges (exit 1 when something is wrong)',
+      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, NetworkManager, DHCP clients, privileges; each check OK, WARN or FAIL with what to do (exit 1 on a FAIL, 3 on a WARN only)',
       (y) => y
         .positional('ifname', { type: 'string', array: true, describe: 'interface(s) to check (default: those with a daemon)' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
@@ -111,13 +112,19 @@ async function parse(argv: string[]): Promise<Action | null> {
     .example('$0 eth0 --auth exec --exec /usr/local/bin/auth-eth0', 'gate eth0 on a program\'s exit status')
     .example('$0 status eth0 --json', 'what the kernel and the daemon say')
     .example('$0 doctor eth0', 'why is eth0 closed?')
-    .epilogue('Exit status: 0 clean stop, 1 runtime failure (e.g. missing CAP_NET_ADMIN) or a problem doctor found, 2 bad input.')
+    .epilogue('Exit status: 0 clean stop, 1 runtime failure (e.g. missing CAP_NET_ADMIN) or a FAIL doctor found, 2 bad input, 3 doctor found a WARN and no FAIL.')
     .help()
+    .alias('help', 'h')
     // Given, not guessed: yargs looks for a package.json from the working directory.
     .version(programVersion())
+    .alias('version', 'V')
     .wrap(null)
     .fail((msg, err) => {
       if (err instanceof UsageError) throw err;
+      // -v is verbose to some programs and the version to others: say which is which here.
+      if (argv.includes('-v')) {
+        throw new UsageError('EUSAGE', `unknown option -v: -V or --version prints the version, --log-level debug makes the daemon say more (see ${PROG} --help)`);
+      }
       if (msg?.startsWith('Not enough non-option arguments')) {
         throw new UsageError('EUSAGE', `name the interface(s) to manage, e.g. ${PROG} eth0 (see ${PROG} --help)`);
       }
@@ -156,14 +163,42 @@ async function run(action: Action): Promise<ExitStatus> {
   }
 }
 
+/** Whether an interface named IFNAME exists here; true when that cannot be told. */
+async function interfaceExists(ifname: string): Promise<boolean> {
+  try {
+    const { RouteSocket } = await import('./netlink/route-socket.js');
+    const socket = RouteSocket.open();
+    try {
+      await socket.getLink(ifname);
+      return true;
+    } finally {
+      socket.close();
+    }
+  } catch (err) {
+    return (err as { code?: string }).code !== 'ENODEV';
+  }
+}
+
+/**
+ * Bad input whose first word looks like a mistyped command ("statsu eth0", taken by the default
+ * command for interfaces) and names no interface either: say which command it may have meant.
+ */
+async function withSuggestion(err: unknown, argv: string[]): Promise<unknown> {
+  const word = argv[0];
+  const meant = word === undefined ? null : nearCommand(word);
+  if (!(err instanceof UsageError) || meant === null || await interfaceExists(word!)) return err;
+  return new UsageError('EUSAGE', `"${word}" is neither a command nor an interface here: did you mean "${PROG} ${meant}"? (see ${PROG} --help)`);
+}
+
 async function main(): Promise<void> {
   let status: ExitStatus;
+  const argv = hideBin(process.argv);
   try {
-    const action = await parse(hideBin(process.argv));
+    const action = await parse(argv);
     // null: --help or --version answered (yargs exits by itself in that case).
     status = action === null ? EXIT.OK : await run(action);
   } catch (err) {
-    const failure = describeFailure(err);
+    const failure = describeFailure(await withSuggestion(err, argv));
     process.stderr.write(`${PROG}: ${failure.message}\n`);
     status = failure.status;
   }

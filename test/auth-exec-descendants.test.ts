@@ -24,7 +24,7 @@ test('the orphan sweep passes over a zombie child node has not reaped yet, whose
   const deadline = Date.now() + 5_000;
   while (state(pid) !== 'Z') assert.ok(Date.now() < deadline, 'the child did not exit within 5 s');
   // A process group no process has: only the zombie-child rule of the sweep can match.
-  const swept = leftovers(2 ** 31 - 2, 'none0').map((p) => p.pid);
+  const swept = leftovers(2 ** 31 - 2, 'DOT1X_ATTEMPT_ID=none').map((p) => p.pid);
   assert.ok(!swept.includes(pid), `the sweep would reap ${pid}, a child node is about to reap`);
   const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5_000).unref())]);
   assert.equal(code, 0);

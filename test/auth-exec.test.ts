@@ -2,7 +2,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, mkdirSync, readFileSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -68,7 +68,11 @@ test('the environment is PATH, LANG and DOT1X_* only: every request variable, no
   process.env.DOT1X_RUN_DIR = '/run/x';
   const o = await authenticate(new ExecAuthenticator({ path: p }), REQ);
   assert.equal(o.authorized, true);
-  assert.deepEqual(readFileSync(join(dir, 'env.out'), 'utf8').trim().split('\n'), [
+  const env = readFileSync(join(dir, 'env.out'), 'utf8').trim().split('\n');
+  // The attempt's mark, random: what carries it once the program has exited is its leftover.
+  const id = env.findIndex((l) => l.startsWith('DOT1X_ATTEMPT_ID='));
+  assert.match(env.splice(id, 1)[0] ?? '', /^DOT1X_ATTEMPT_ID=[0-9a-f]{32}$/);
+  assert.deepEqual(env, [
     'DOT1X_ATTEMPT=3', 'DOT1X_IFINDEX=7', 'DOT1X_IFNAME=eth7', 'DOT1X_MAC=02:00:00:00:00:07', 'DOT1X_REASON=retry',
     'DOT1X_RUN_DIR=/run/x', 'LANG=C.UTF-8', `PATH=${process.env.PATH ?? ''}`,
   ]);
@@ -228,4 +232,63 @@ test('createAuthenticator refuses a program or module another user could change 
   await createAuthenticator({ kind: 'module', path: module });
   const ok = script(dir, 'ok.sh', 'exit 0');
   await createAuthenticator({ kind: 'exec', path: ok });
+});
+
+test('a symbolic link is judged by the directories on its way too: refused in a group-writable directory or when another user owns it', async (t) => {
+  const dir = labDir('exec-link', t);
+  chmodSync(dir, 0o755);
+  const unsafe = (what: RegExp) => (e: Error & { code?: string }) => {
+    assert.equal(e.name, 'UsageError', e.message);
+    assert.equal(e.code, 'exec-unsafe');
+    assert.match(e.message, what);
+    return true;
+  };
+  // The program is root's, in root's directory; only the link lies where others may write.
+  const ok = script(dir, 'ok.sh', 'exit 0');
+  const shared = join(dir, 'shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o775);
+  symlinkSync(ok, join(shared, 'prog'));
+  await assert.rejects(createAuthenticator({ kind: 'exec', path: join(shared, 'prog') }),
+    unsafe(/^--exec .*shared\/prog: its directory .*shared is writable by group or others \(mode 0775\): chmod go-w it$/));
+  if (process.getuid?.() === 0) {
+    // In a sticky directory (as /tmp) a link another user owns is theirs to swap.
+    const sticky = join(dir, 'sticky');
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    symlinkSync(ok, join(sticky, 'prog'));
+    lchownSync(join(sticky, 'prog'), 65534, 65534);
+    await assert.rejects(createAuthenticator({ kind: 'exec', path: join(sticky, 'prog') }),
+      unsafe(/: the symbolic link .*sticky\/prog belongs to uid 65534, not root/));
+  }
+  // A link that only root can change leads to a program that only root can change: accepted.
+  const mine = join(dir, 'mine');
+  mkdirSync(mine);
+  symlinkSync(ok, join(mine, 'prog'));
+  await createAuthenticator({ kind: 'exec', path: join(mine, 'prog') });
+});
+
+test('the program is checked again before each run and run by the path that was checked', async (t) => {
+  const dir = labDir('exec-recheck', t);
+  chmodSync(dir, 0o755);
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const ran = join(dir, 'ran');
+  const real = script(bin, 'real.sh', `echo "$0" >> ${ran}`);
+  const links = join(dir, 'links');
+  mkdirSync(links);
+  symlinkSync(real, join(links, 'prog'));
+  const log = captureLogger();
+  const auth = await createAuthenticator({ kind: 'exec', path: join(links, 'prog'), logger: log });
+  for (let i = 0; i < 2; i++) assert.equal((await authenticate(auth, REQ)).authorized, true);
+  assert.deepEqual(readFileSync(ran, 'utf8').trim().split('\n'), [real, real], 'not run by the path it resolves to');
+
+  // After the start, the program's directory becomes writable by others: the next run is refused.
+  chmodSync(bin, 0o775);
+  const refused = await authenticate(auth, REQ);
+  assert.equal(refused.authorized, false);
+  assert.equal((refused as { cause: string }).cause, 'failed');
+  assert.match((refused as { message: string }).message, /^not run: --exec .*links\/prog: its directory .*bin is writable by group or others \(mode 0775\)/);
+  assert.equal(readFileSync(ran, 'utf8').trim().split('\n').length, 2, 'the program ran although others could have changed it');
+  assert.ok(log.entries.some((e) => e.msg === 'authentication program refused'));
 });

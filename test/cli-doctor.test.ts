@@ -1,7 +1,9 @@
 /**
- * `doctor` on the real lab (hostapd, wpa_supplicant, the daemon): a healthy port, a port left in
- * linkmode 1 by a killed daemon, and a wpa_supplicant whose network block does not suit a wired
- * port. Each verdict is checked, and that doctor used the daemon's own wpa_supplicant socket.
+ * `doctor` on the real lab (hostapd, wpa_supplicant, the daemon, default timings): a healthy
+ * port, each reason a port stays closed (credentials rejected, EAPOL-Starts unanswered, the
+ * backend gone), a port left in linkmode 1 by a killed daemon, and a wpa_supplicant whose
+ * network block does not suit a wired port. Each verdict is checked with the exit status it
+ * earns, and that doctor used the daemon's own wpa_supplicant socket.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,7 +42,8 @@ test('doctor on a healthy port: every check passes, wpa_supplicant asked where t
   assert.equal(code, 0, JSON.stringify(report, null, 1));
   assert.equal(report.ok, true);
   assert.deepEqual(report.checks.map((c) => c.check),
-    ['interface', 'daemon', 'capability', 'wpa-supplicant', 'wpa-network', 'networkmanager', 'dhcp-client', 'nftables']);
+    ['interface', 'daemon', 'authentication', 'capability', 'wpa-supplicant', 'wpa-network', 'networkmanager', 'dhcp-client', 'nftables']);
+  assert.match(check(report, 'authentication').verdict, /^authorized at /);
   assert.match(check(report, 'interface').verdict, /linkmode 1 \(dormant\), operstate UP, carrier/);
   assert.match(check(report, 'daemon').verdict, new RegExp(`^pid ${lab.daemon.pid} manages it .*state authorized`));
   assert.match(check(report, 'capability').verdict, /has CAP_NET_ADMIN/);
@@ -56,6 +59,68 @@ test('doctor on a healthy port: every check passes, wpa_supplicant asked where t
   assert.match(human.stdout, /^ {2}ok {4}wpa-network/m);
 });
 
+const levels = (report: DoctorReport): string[] => report.checks.filter((c) => c.status === 'fail' || c.status === 'warn').map((c) => `${c.status} ${c.check}`);
+
+test('doctor on a port whose switch rejects the credentials: FAIL credentials-rejected with its message and fix, the backoff until when; exit 1', async (t) => {
+  if (!needsRoot(t)) return;
+  const lab = await Lab.create({ t, prefix: 'dcr', password: 'not the password' });
+  const rejected = await lab.awaitAuthResult((l) => l.cause === 'credentials-rejected', 'the rejected attempt');
+  const { code, report } = await doctor(lab);
+  assert.equal(code, 1, JSON.stringify(report, null, 1));
+  assert.equal(report.level, 'fail');
+  const auth = check(report, 'authentication');
+  assert.equal(auth.status, 'fail');
+  assert.match(auth.verdict, new RegExp(`^closed: the last attempt failed: credentials-rejected: ${String(rejected.message)} \\(attempt 1 at `));
+  assert.match(auth.fix ?? '', /refused the identity or the password/);
+  const backoff = check(report, 'backoff');
+  assert.equal(backoff.status, 'warn');
+  const until = /^waiting until (\S+) \(in \d+ s\) before attempt 2$/.exec(backoff.verdict)?.[1];
+  assert.ok(until !== undefined && Date.parse(until) > rejected.time, backoff.verdict);
+  // Nothing else is wrong with this port: the reasons named are the rejection and the wait.
+  assert.deepEqual(levels(report), ['fail authentication', 'warn backoff']);
+
+  const human = await lab.cli(['doctor', lab.ifname]);
+  assert.equal(human.code, 1);
+  assert.match(human.stdout, new RegExp(`^${lab.ifname}: 1 failed, 1 warning$`, 'm'));
+  assert.match(human.stdout, /^ {2}FAIL {2}authentication +closed: the last attempt failed: credentials-rejected/m);
+});
+
+test('doctor on a port where nobody answers EAPOL-Start: WARN while they go unanswered (exit 3), then FAIL no-authenticator (exit 1)', async (t) => {
+  if (!needsRoot(t)) return;
+  const lab = await Lab.create({ t, prefix: 'dsi', withSwitch: false });
+  // The second start means the first went unanswered for a start period.
+  await lab.daemon.waitForLog((l) => l.msg === 'authentication started' && l.start === 2, { what: 'the second EAPOL-Start', timeoutMs: 15_000 });
+  const pending = await doctor(lab);
+  assert.equal(pending.code, 3, JSON.stringify(pending.report, null, 1));
+  assert.equal(pending.report.level, 'warn');
+  assert.match(check(pending.report, 'eapol-start').verdict, /^[23] EAPOL-Starts sent in this attempt, no answer yet$/);
+  assert.match(check(pending.report, 'eapol-start').fix ?? '', /802\.1X enabled/);
+  assert.deepEqual(levels(pending.report), ['warn authentication', 'warn eapol-start']);
+
+  await lab.awaitAuthResult((l) => l.cause === 'no-authenticator', 'the silent attempt');
+  const { code, report } = await doctor(lab);
+  assert.equal(code, 1);
+  assert.match(check(report, 'authentication').verdict, /failed: no-authenticator: no answer to 3 EAPOL-Starts/);
+  assert.match(check(report, 'authentication').fix ?? '', /--optional/);
+  assert.deepEqual(levels(report), ['fail authentication', 'warn backoff']);
+});
+
+test('doctor when the daemon cannot reach wpa_supplicant: FAIL backend with its reason; exit 1', async (t) => {
+  if (!needsRoot(t)) return;
+  const lab = await Lab.create({ t, prefix: 'dbe', withSupplicant: false });
+  await lab.daemon.waitForLog((l) => l.msg === 'authenticator backend down', { what: 'the backend down' });
+  const { code, report } = await doctor(lab);
+  assert.equal(code, 1);
+  const backend = check(report, 'backend');
+  assert.equal(backend.status, 'fail');
+  assert.match(backend.verdict, /^the daemon cannot reach its wpa-supplicant backend: \S/);
+  assert.match(backend.fix ?? '', new RegExp(`systemctl enable --now wpa_supplicant-wired@${lab.ifname}`));
+  // doctor's own look at wpa_supplicant agrees.
+  assert.equal(check(report, 'wpa-supplicant').status, 'fail');
+  const human = await lab.cli(['doctor', lab.ifname]);
+  assert.match(human.stdout, /^ {2}FAIL {2}backend +the daemon cannot reach/m);
+});
+
 test('doctor after a killed daemon: linkmode 1 without a daemon, fix says reset; exit 1', async (t) => {
   if (!needsRoot(t)) return;
   const lab = await Lab.create({ t, prefix: 'dok' });
@@ -65,11 +130,11 @@ test('doctor after a killed daemon: linkmode 1 without a daemon, fix says reset;
   assert.equal(code, 1);
   assert.equal(report.ok, false);
   const daemon = check(report, 'daemon');
-  assert.equal(daemon.status, 'problem');
-  assert.match(daemon.verdict, /no daemon runs .*but linkmode 1 is still set/);
+  assert.equal(daemon.status, 'fail');
+  assert.match(daemon.verdict, new RegExp(`^linkmode 1 is still set but no daemon manages ${lab.ifname} \\(one was killed\\?\\)`));
   assert.match(daemon.fix ?? '', new RegExp(`^dot1x-operstate reset ${lab.ifname}`));
   // Only that: the rest of the port is fine.
-  assert.deepEqual(report.checks.filter((c) => c.status === 'problem').map((c) => c.check), ['daemon']);
+  assert.deepEqual(report.checks.filter((c) => c.status === 'fail').map((c) => c.check), ['daemon']);
 
   const human = await lab.cli(['doctor', lab.ifname, '--wpa-ctrl', lab.supplicant.ctrlDir]);
   assert.equal(human.code, 1);
@@ -87,7 +152,7 @@ test('doctor names a network block that does not suit a wired port; exit 1', asy
   const { code, report } = await doctor(lab);
   assert.equal(code, 1);
   const network = check(report, 'wpa-network');
-  assert.equal(network.status, 'problem');
+  assert.equal(network.status, 'fail');
   assert.match(network.verdict, /ap_scan=1 \(a wired port needs ap_scan=0\)/);
   assert.match(network.verdict, /network 0: eapol_flags=3 \(needs 0/);
   assert.doesNotMatch(network.verdict, /key_mgmt/);
@@ -111,7 +176,7 @@ test('doctor: an ISC dhclient on the port is a problem unless --enforce is used'
   const args = ['doctor', 'eth0', '--json', '--run-dir', port.runDir];
   const without = JSON.parse((await runCli(port.host, args)).stdout) as DoctorOutput;
   const dhcp = without.interfaces[0]!.checks.find((c) => c.check === 'dhcp-client')!;
-  assert.equal(dhcp.status, 'problem');
+  assert.equal(dhcp.status, 'fail');
   assert.match(dhcp.verdict, new RegExp(`dhclient \\(pid ${dhclient.pid}\\) runs for it.*ignores DORMANT`));
   assert.match(dhcp.fix ?? '', /--enforce/);
   const withEnforce = await runCli(port.host, [...args, '--enforce']);

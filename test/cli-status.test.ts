@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { createPort, openDaemon } from './lab/cli-port.js';
 import { runCli } from './lab/dot1x-daemon.js';
-import type { StatusReport } from '../src/daemon/status-report.js';
+import type { StatusReport } from '../src/commands/status-report.js';
 
 const nobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 
@@ -39,10 +39,10 @@ test('status finds a daemon that uses another run directory, and honours DOT1X_R
   assert.equal((await daemon.waitForExit()).code, 0);
 });
 
-test('after a SIGKILL status says no daemon runs and to reset the linkmode it left', async (t) => {
+test('after a SIGKILL while authorized, the advice of status follows what the kernel shows, UP then DORMANT; reset', async (t) => {
   if (!needsRoot(t)) return;
   const port = await createPort(t, 'skill');
-  const { daemon } = await openDaemon(port, t);
+  const { daemon, watch } = await openDaemon(port, t);
   daemon.signal('SIGKILL');
   await daemon.waitForExit();
 
@@ -51,10 +51,24 @@ test('after a SIGKILL status says no daemon runs and to reset the linkmode it le
   const report = JSON.parse(json.stdout) as StatusReport;
   assert.equal(report.daemon, null);
   assert.equal(report.kernel?.linkmode, 1);
-  assert.match(report.daemonNote ?? '', /^no daemon is running for this interface \(.*eth0\.sock was left by a daemon that did not stop cleanly\)$/);
+  // Killed while the port was open: the kernel still shows it UP, and the advice says so.
+  assert.equal(report.kernel?.operstate, 'UP');
+  assert.ok(report.kernel?.flags.includes('RUNNING'));
+  assert.doesNotMatch(report.advice ?? '', /stays DORMANT/);
+  assert.match(report.advice ?? '', /the kernel shows it UP, RUNNING, but nothing gates it on 802\.1X any more, and the next carrier change makes it DORMANT with nothing to open it/);
   assert.match(report.advice ?? '', /run "dot1x-operstate reset eth0"/);
+  assert.match(report.daemonNote ?? '', /^no daemon is running for this interface \(.*eth0\.netns-\d+\.sock was left by a daemon that did not stop cleanly\)$/);
   const human = await runCli(port.host, ['status', 'eth0', '--run-dir', port.runDir]);
-  assert.match(human.stdout, /^ {2}advice: {3}linkmode 1 is still set but no daemon manages eth0/m);
+  assert.match(human.stdout, /^ {2}advice: {3}linkmode 1 is still set but no daemon manages eth0 \(one was killed\?\): the kernel shows it UP/m);
+
+  // A carrier change later the kernel has made it DORMANT, and nothing opens it.
+  const pulled = watch.mark('cable pulled and returned');
+  await port.pullCable();
+  await port.returnCable();
+  await watch.until((r) => r.operstate === 'DORMANT' && r.lowerUp, 'DORMANT with carrier', { since: pulled });
+  const dormant = JSON.parse((await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir])).stdout) as StatusReport;
+  assert.equal(dormant.kernel?.operstate, 'DORMANT');
+  assert.match(dormant.advice ?? '', /no daemon manages eth0 \(one was killed\?\): the port stays DORMANT for everything that honours it/);
 
   assert.equal((await runCli(port.host, ['reset', 'eth0'])).code, 0);
   const after = JSON.parse((await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir])).stdout) as StatusReport;

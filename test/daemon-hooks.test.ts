@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HookRunner } from '../src/daemon/hooks.js';
 import { firstLineForLog } from '../src/text/program-output.js';
@@ -97,4 +97,32 @@ test('hooks: a group-writable hook, or one in a group-writable directory, is ref
   none.fire('eth0', EVENT);
   await none.settled();
   assert.equal(firstLineForLog('identity="bob" key: abc\nsecond', 200), 'identity=[redacted] key: [redacted]');
+});
+
+test('hooks: a link planted in a group-writable directory is refused though the file it leads to is root\'s; through a link in root\'s directory the file runs by its own path', async (t) => {
+  const dir = labDir('hooks', t);
+  chmodSync(dir, 0o755);
+  const out = join(dir, 'out');
+  const lib = join(dir, 'lib');
+  mkdirSync(lib);
+  const real = hook(lib, 'renew', `echo "$0 $1 $2" >> ${out}`);
+  const shared = join(dir, 'shared');
+  mkdirSync(shared);
+  symlinkSync(real, join(shared, '10-planted'));
+  chmodSync(shared, 0o775);
+  const log = captureLogger();
+  const planted = new HookRunner(shared, 1000, log);
+  planted.fire('eth0', EVENT);
+  await planted.settled();
+  assert.throws(() => readFileSync(out), { code: 'ENOENT' }, 'the planted link ran');
+  assert.ok(log.entries.some((e) => /hook skipped/.test(e.msg ?? '') && /10-planted: its directory .*shared is writable by group or others/.test(String((e.obj as { reason?: unknown }).reason))),
+    log.text());
+
+  const own = join(dir, 'hooks.d');
+  mkdirSync(own);
+  symlinkSync(real, join(own, '10-linked'));
+  const ran = new HookRunner(own, 1000, captureLogger());
+  ran.fire('eth0', EVENT);
+  await ran.settled();
+  assert.equal(readFileSync(out, 'utf8'), `${real} eth0 open\n`);
 });

@@ -12,7 +12,8 @@ import { createPort } from './lab/cli-port.js';
 import { LinkWatch, is } from './lab/link-watch.js';
 import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
 import { AS_NOBODY, readableCopy } from './lab/readable-copy.js';
-import { DEFAULT_RUN_DIR, type KernelStatus, type StatusReport } from '../src/daemon/status-report.js';
+import { DEFAULT_RUN_DIR } from '../src/daemon/status-report.js';
+import type { KernelStatus, StatusReport } from '../src/commands/status-report.js';
 
 /** Instance lock files (in /run/dot1x-operstate) that still name PID. */
 function lockFilesOf(pid: number): string[] {
@@ -125,7 +126,7 @@ test('status --json: the kernel only without a daemon; the daemon\'s view while 
   assert.equal(running.kernel.operstate, 'UP');
 
   // Root only: a 0600 socket in a 0700 directory.
-  const sock = join(port.runDir, 'eth0.sock');
+  const sock = port.statusSocket();
   assert.equal(statSync(sock).mode & 0o777, 0o600);
   assert.equal(statSync(port.runDir).mode & 0o777, 0o700);
   const human = await runCli(port.host, ['status', 'eth0', '--run-dir', port.runDir]);
@@ -220,7 +221,7 @@ test('an uncaught error restores every link, says so in one line, and exits 1', 
   const fatal = daemon.logs.find((l) => l.level === 60);
   assert.equal(fatal?.err, 'boom from the module');
   await watch.until(is.restored(), 'linkmode 0 and UP after the crash');
-  assert.throws(() => statSync(join(port.runDir, 'eth0.sock')), /ENOENT/, 'the socket outlived the daemon');
+  assert.throws(() => statSync(port.statusSocket()), /ENOENT/, 'the socket outlived the daemon');
   assert.equal(lockFilesOf(daemon.pid).length, 0, 'the instance lock file outlived the daemon');
 });
 
@@ -266,7 +267,7 @@ test('a renamed interface: the lock and the status socket follow the new name', 
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as StatusReport;
   assert.equal(report.daemon?.ifname, 'lan0', `no daemon view for lan0: ${report.daemonNote}`);
-  assert.throws(() => statSync(join(port.runDir, 'eth0.sock')), /ENOENT/, 'the old socket stayed');
+  assert.throws(() => statSync(port.statusSocket()), /ENOENT/, 'the old socket stayed');
   const second = await runCli(port.host, ['lan0', '--auth', 'exec', '--exec', ok, '--run-dir', port.runDir]);
   assert.equal(second.code, 2, second.stderr);
   assert.match(second.stderr, /already manages lan0/);

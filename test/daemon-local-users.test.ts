@@ -57,7 +57,7 @@ test('a status client that writes and never closes cannot hold up shutdown', asy
   const daemon = DaemonProcess.start(port.host, port.execArgs(port.script('ok.sh', 'exit 0')), { t });
   await daemon.waitForState('eth0', 'authorized.steady');
   // One byte written, the answer never read, our end never closed.
-  const client = connect(join(port.runDir, 'eth0.sock'));
+  const client = connect(port.statusSocket());
   t.after(() => client.destroy());
   client.on('error', () => {});
   await new Promise<void>((resolve) => client.once('connect', () => { client.write('x'); resolve(); }));

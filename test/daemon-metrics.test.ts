@@ -1,12 +1,14 @@
 /**
  * --metrics-file: node_exporter's textfile format, parsed and checked on the real lab (hostapd,
  * wpa_supplicant) after the port opened, after a cable pull closed it and after a rejected
- * re-authentication; the file written by temporary file and rename, only when its text changes,
- * never through a link planted under the temporary name; removed on a clean stop.
+ * re-authentication; the file written whole (a short write is a failure) to a random temporary
+ * name and renamed, only when its text changes, mode 0644 whatever the umask; a directory another
+ * user controls refused; removed on a clean stop.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, watch } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { Lab } from './lab/lab.js';
@@ -127,28 +129,85 @@ function fakeInterface(state: string): InterfaceMetrics {
   return { ifname: 'eth0', authorized: state === 'authorized.steady', state, attempts: {}, lastSuccessAt: null, lastAuthorizeMs: null, carrierChanges: 1 };
 }
 
-test('the file is rewritten only when its text changes, and never through a planted link', (t) => {
+test('the file is rewritten only when its text changes, by rename, under a temporary name nobody can plant in advance', async (t) => {
   const dir = labDir('metrics-unit', t);
   const path = join(dir, 'x.prom');
+  // What another user of the directory could plant in advance, under the name an earlier
+  // version derived from our pid: a directory there made the start fail (exit 2).
+  const planted = `.${basename(path)}.${process.pid}.tmp`;
+  mkdirSync(join(dir, planted));
   let state = 'held';
   const file = new MetricsFile(path, '9.9.9', () => [fakeInterface(state)], quiet);
-  file.writeFirst();
+  await file.writeFirst();
   const inode = statSync(path).ino;
-  assert.equal(file.writeNow(), false, 'rewritten without a change');
+  assert.equal(await file.writeNow(), false, 'rewritten without a change');
   assert.equal(statSync(path).ino, inode);
 
-  // Someone plants a link where the temporary file goes: it must not be followed.
-  const victim = join(dir, 'victim');
-  writeFileSync(victim, 'untouched');
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
-  symlinkSync(victim, tmp);
   state = 'authorized.steady';
-  assert.equal(file.writeNow(), true);
-  assert.equal(readFileSync(victim, 'utf8'), 'untouched');
+  assert.equal(await file.writeNow(), true);
   assert.notEqual(statSync(path).ino, inode, 'not replaced by rename');
   assert.match(readFileSync(path, 'utf8'), /^dot1x_operstate_authorized\{interface="eth0"\} 1$/m);
+  // No temporary file is left beside it (only what was planted).
+  assert.deepEqual(readdirSync(dir).sort(), [planted, 'x.prom']);
   file.close();
   assert.equal(existsSync(path), false);
+});
+
+test('the file is 0644 whatever the umask: node_exporter runs as its own user', async (t) => {
+  const dir = labDir('metrics-mode', t);
+  const path = join(dir, 'x.prom');
+  const before = process.umask(0o077); // the unit's UMask=
+  try {
+    const file = new MetricsFile(path, '9.9.9', () => [fakeInterface('held')], quiet);
+    await file.writeFirst();
+    assert.equal(statSync(path).mode & 0o7777, 0o644);
+    file.close();
+  } finally {
+    process.umask(before);
+  }
+});
+
+test('a metrics directory another user controls is refused at start, with the fix', async (t) => {
+  if (!needsRoot(t)) return;
+  const dir = labDir('metrics-dir', t);
+  const check = async (what: RegExp): Promise<void> => {
+    const file = new MetricsFile(join(dir, 'x.prom'), '9.9.9', () => [fakeInterface('held')], quiet);
+    await assert.rejects(file.writeFirst(), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'EMETRICS');
+      assert.match(err.message, what);
+      return true;
+    });
+    assert.deepEqual(readdirSync(dir), [], 'nothing written into it');
+  };
+  chmodSync(dir, 0o775);
+  await check(/^--metrics-file .*x\.prom: its directory .* is writable by group or others \(mode 0775\): chmod go-w /);
+  chmodSync(dir, 0o755);
+  chownSync(dir, 65534, 65534);
+  await check(/^--metrics-file .*x\.prom: its directory .* belongs to uid 65534, not root: .*chown root/);
+});
+
+test('a short write is no success: the old file stays whole (file size limit)', async (t) => {
+  const dir = labDir('metrics-short', t);
+  const path = join(dir, 'x.prom');
+  const module = new URL('../src/daemon/metrics-file.js', import.meta.url).href;
+  const small = renderMetrics('9.9.9', [fakeInterface('held')]);
+  const limit = small.length + 64;
+  // Interfaces enough for a text well past the limit; write(2) then stops at the limit
+  // (RLIMIT_FSIZE; node ignores SIGXFSZ) and returns a short count.
+  const script = `
+    import { MetricsFile } from ${JSON.stringify(module)};
+    const quiet = { warn() {}, info() {}, debug() {}, error() {} };
+    let n = 1;
+    const iface = (i) => ({ ifname: 'eth' + i, authorized: false, state: 'held', attempts: {}, lastSuccessAt: null, lastAuthorizeMs: null, carrierChanges: 1 });
+    const file = new MetricsFile(${JSON.stringify(path)}, '9.9.9', () => Array.from({ length: n }, (_, i) => iface(i)), quiet);
+    await file.writeFirst();
+    n = 20;
+    console.log(JSON.stringify({ wrote: await file.writeNow() }));`;
+  const r = spawnSync('prlimit', [`--fsize=${limit}`, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { wrote: false });
+  assert.equal(readFileSync(path, 'utf8'), small, 'the file is not the first text, whole');
+  assert.deepEqual(readdirSync(dir), ['x.prom'], 'a temporary file was left behind');
 });
 
 test('a --metrics-file that cannot be written: exit 2 with the fix, the link untouched', async (t) => {

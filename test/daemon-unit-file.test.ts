@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,10 @@ test('systemd-analyze verify accepts the unit', async (t) => {
   const dir = labDir('unit', t);
   const text = readFileSync(UNIT, 'utf8').replaceAll(INSTALLED_BIN, CLI_PATH);
   writeFileSync(join(dir, 'dot1x-operstate@.service'), text);
-  const r = await execFileP('systemd-analyze', ['verify', join(dir, 'dot1x-operstate@eth0.service')], { cwd: dir, timeout: 30_000 })
+  // verify runs man on Documentation='s man: page; this tree's page, where man looks (MANPATH).
+  mkdirSync(join(dir, 'man/man8'), { recursive: true });
+  copyFileSync(fileURLToPath(new URL('../../docs/dot1x-operstate.8', import.meta.url)), join(dir, 'man/man8/dot1x-operstate.8'));
+  const r = await execFileP('systemd-analyze', ['verify', join(dir, 'dot1x-operstate@eth0.service')], { cwd: dir, timeout: 30_000, env: { ...process.env, MANPATH: join(dir, 'man') } })
     .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: err.code, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }));
   assert.equal(r.code, 0, r.stderr);
   // Unknown or misspelt directives are only warned about: none may be.

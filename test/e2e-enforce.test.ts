@@ -6,12 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { needsRoot, haveProgram } from './lab/netns.js';
+import { needsRoot, haveProgram, type Netns } from './lab/netns.js';
 import { Lab, DEFAULT_IDENTITY } from './lab/lab.js';
 import { is } from './lab/link-watch.js';
 import { ingressCounter, listTable, netdevTables } from './lab/nft.js';
 import { tableName } from '../src/enforce/port-filter.js';
-import { runCli } from './lab/dot1x-daemon.js';
+import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
+import { createPort } from './lab/cli-port.js';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const NOT_YET = [{ identity: DEFAULT_IDENTITY, method: 'MD5' as const, password: 'not yet' }];
 
@@ -134,4 +137,91 @@ test('enforce: a renamed port gets its table under the new name, closed, and the
   const exit = await lab.stopDaemon('SIGTERM');
   assert.equal(exit.code, 0, exit.stderr);
   assert.deepEqual(await netdevTables(lab.host), []);
+});
+
+test('enforce: nft is the system\'s, never one from $PATH; one others could change is refused', async (t) => {
+  if (!needsRoot(t)) return;
+  assert.ok(haveProgram('nft'), 'nft is not installed (apt-get install nftables)');
+  const port = await createPort(t, 'enp');
+  // First in PATH: an nft of root's own, in root's directory, that leaves a proof when it runs.
+  const bin = join(port.dir, 'bin');
+  mkdirSync(bin);
+  const proof = join(port.dir, 'proof');
+  writeFileSync(join(bin, 'nft'), `#!/bin/sh\necho "$*" >> ${proof}\nexec /usr/sbin/nft "$@"\n`);
+  chmodSync(join(bin, 'nft'), 0o755);
+  const env = { PATH: `${bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+  const ok = port.script('ok.sh', 'exit 0');
+  // Without --enforce (nft runs at every start, for a table a killed daemon left), and with it.
+  for (const extra of [[], ['--enforce']]) {
+    const d = DaemonProcess.start(port.host, port.execArgs(ok, extra), { t, env });
+    await d.waitForState('eth0', 'authorized.steady');
+    d.signal('SIGTERM');
+    assert.equal((await d.waitForExit()).code, 0, d.stderr);
+    assert.equal(existsSync(proof), false, `the nft of $PATH ran (${extra.join(' ') || 'without --enforce'}): ${existsSync(proof) ? readFileSync(proof, 'utf8') : ''}`);
+  }
+
+  // The system's nft, writable by others (in a private mount namespace of the daemon only).
+  const open = join(port.dir, 'nft-open');
+  copyFileSync('/usr/sbin/nft', open);
+  chmodSync(open, 0o777);
+  const script = `mount --bind '${open}' /usr/sbin/nft && exec "$@"`;
+  const r = await runCli(port.host, port.execArgs(ok, ['--enforce']), { wrap: ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh'] });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^dot1x-operstate: --enforce needs the system's nft program \(nftables\), only root able to change it: \/usr\/sbin\/nft is writable by group or others \(mode 0777\): chmod go-w it; or run without --enforce\n$/);
+  assert.equal((await port.link()).linkmode, 0);
+});
+
+/**
+ * Sends frames over a packet socket bound to protocol 0x888e, which becomes skb->protocol
+ * whatever the frame says: first N IPv4 frames from 10.99.99.99, then one real EAPOL frame
+ * (EtherType 0x888e, an EAPOL-Logoff to a unicast address no authenticator answers), which
+ * passes a closed port and says, once counted, that the frames before it have been handled.
+ * A frame dropped by the egress hook fails its send with ENOBUFS.
+ */
+const SEND = `import socket, sys
+ifname, n = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x888e))
+s.bind((ifname, 0x888e))
+src = s.getsockname()[4]
+dst = bytes.fromhex('02dead00beef')
+ip = bytes.fromhex('4500001c00010000401100000a6363630a636301') + bytes(8)
+for _ in range(n):
+  try:
+    s.send(dst + src + b'\\x08\\x00' + ip)
+  except OSError as e:  # ENOBUFS: dropped on the way out (NET_XMIT_DROP)
+    print('dropped', e.errno)
+s.send(dst + src + b'\\x88\\x8e' + bytes.fromhex('01020000') + bytes(42))
+`;
+
+/** Counts, on the ingress of IFNAME in NS, the IPv4 frames from 10.99.99.99 and the EAPOL frames. */
+async function arrivals(ns: Netns, ifname: string): Promise<() => Promise<{ ip: number; eapol: number }>> {
+  const table = `lab_arrivals_${ifname}`;
+  await ns.exec('nft', [`add table netdev ${table} { chain in { type filter hook ingress device ${JSON.stringify(ifname)} priority 0; policy accept; ` +
+    'ip saddr 10.99.99.99 counter; ether type 0x888e counter; }; }']);
+  return async () => {
+    const text = await ns.exec('nft', ['list', 'table', 'netdev', table]);
+    const count = (rule: string): number => Number(new RegExp(`${rule} counter packets (\\d+)`).exec(text)?.[1] ?? NaN);
+    return { ip: count('ip saddr 10\\.99\\.99\\.99'), eapol: count('ether type 0x888e') };
+  };
+}
+
+test('enforce: the frame\'s own EtherType decides, not the protocol a packet-socket sender claims: an IPv4 frame sent as 0x888e does not cross a closed port, either way', async (t) => {
+  if (!needsRoot(t)) return;
+  assert.ok(haveProgram('nft') && haveProgram('taskset'), 'nft and taskset are needed (apt-get install nftables util-linux)');
+  const port = await createPort(t, 'ept');
+  const d = DaemonProcess.start(port.host, port.execArgs(port.script('no.sh', 'exit 1'), ['--enforce']), { t });
+  await d.waitForLog((l) => l.msg === 'state' && l.state === 'held', { what: 'a rejected attempt (held)', timeoutMs: 20_000 });
+  assert.match(await listTable(port.host, tableName('eth0')), /elements = \{ "eth0" \}/, 'the port is not closed, so this test proves nothing');
+
+  for (const [from, fromIf, to, toIf] of [[port.host, 'eth0', port.peer, 'sw0'], [port.peer, 'sw0', port.host, 'eth0']] as const) {
+    const arrived = await arrivals(to, toIf);
+    const ipAt = async (): Promise<number> => (await arrived()).ip;
+    const eapolAt = async (): Promise<number> => (await arrived()).eapol;
+    // One CPU: the frames are handled in the order they were sent.
+    await from.exec('taskset', ['-c', '0', '/usr/bin/python3', '-c', SEND, fromIf, '3'], { timeoutMs: 10_000 });
+    for (const until = Date.now() + 5000; await eapolAt() === 0;) assert.ok(Date.now() < until, `the EAPOL frame from ${fromIf} never arrived`);
+    assert.equal(await ipAt(), 0, `IPv4 frames sent as 0x888e crossed the closed port from ${fromIf}`);
+  }
+  d.signal('SIGTERM');
+  assert.equal((await d.waitForExit()).code, 0);
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { needsRoot } from './lab/netns.js';
 import { Lab } from './lab/lab.js';
 import { LinkWatch, is } from './lab/link-watch.js';
-import type { StatusReport } from '../src/daemon/status-report.js';
+import type { StatusReport } from '../src/commands/status-report.js';
 
 test('rename while running with wpa_supplicant: authorized again, re-authentication works, logs and status use the new name', async (t) => {
   if (!needsRoot(t)) return;

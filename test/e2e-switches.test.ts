@@ -10,7 +10,8 @@ import { needsRoot } from './lab/netns.js';
 import { Lab, DEFAULT_IDENTITY, DEFAULT_PASSWORD } from './lab/lab.js';
 import { is } from './lab/link-watch.js';
 import type { LogLine } from './lab/dot1x-daemon.js';
-import type { DaemonStatus, StatusReport } from '../src/daemon/status-report.js';
+import type { DaemonStatus } from '../src/daemon/status-report.js';
+import type { StatusReport } from '../src/commands/status-report.js';
 
 const wrongUsers = [{ identity: DEFAULT_IDENTITY, method: 'MD5' as const, password: 'some other password' }];
 

@@ -90,3 +90,43 @@ test('nfnetlink: on the kernel, the lift empties the set at once, the close fill
 function moduleUrl(): string {
   return new URL('../src/enforce/nfnetlink.js', import.meta.url).href;
 }
+
+/** Sends, from a socket of its own, NLMSG_ERROR "acknowledgements" (error 0) for seq FIRST..LAST to netlink port PORT. */
+const FORGE = `import socket, struct, sys
+port, first, last = map(int, sys.argv[1:])
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)
+s.bind((0, 0))
+out = b''
+for seq in range(first, last + 1):
+  body = struct.pack('=i', 0) + struct.pack('=IHHII', 16, 0, 0, seq, 0)
+  out += struct.pack('=IHHII', 16 + len(body), 2, 0, seq, 0) + body
+s.sendto(out, (port, 0))
+`;
+
+/**
+ * A forged acknowledgement queued before the kernel's answer to a batch for a table that is not
+ * there: what is read is the kernel's refusal.
+ */
+test('nfnetlink: only the kernel answers a batch: an acknowledgement another process sent to our port is dropped', async (t) => {
+  if (!needsRoot(t)) return;
+  const ns = await Netns.create('nff', t);
+  const script = `
+    import { readFileSync, readlinkSync } from 'node:fs';
+    import { execFileSync } from 'node:child_process';
+    const [posix, nfnetlink] = await Promise.all([import(process.argv[1]), import(process.argv[2])]);
+    const fd = posix.openNetlink(12);
+    const inode = /socket:\\[(\\d+)\\]/.exec(readlinkSync('/proc/self/fd/' + fd))[1];
+    // /proc/net/netlink: sk Eth Pid(the port id) Groups Rmem Wmem Dump Locks Drops Inode
+    const port = readFileSync('/proc/net/netlink', 'utf8').split('\\n').map((l) => l.trim().split(/\\s+/)).find((c) => c[9] === inode)[2];
+    const batch = nfnetlink.setElementBatch('dot1x_operstate_none', 'closed', 'port0', ['add'], 1);
+    execFileSync('/usr/bin/python3', ['-c', process.argv[3], port, String(batch.first), String(batch.last)]);
+    posix.sendNetlink(fd, batch.bytes);
+    const buffer = Buffer.alloc(8192);
+    const n = nfnetlink.receiveFromKernel(fd, buffer);
+    console.log(JSON.stringify({ port: Number(port), acks: nfnetlink.parseAcks(buffer.subarray(0, n)), seq: batch.acked[0] }));`;
+  const out = JSON.parse(await ns.exec(process.execPath, ['--input-type=module', '-e', script,
+    new URL('../src/os/posix.js', import.meta.url).href, moduleUrl(), FORGE])) as { port: number; acks: Array<{ seq: number; error: number }>; seq: number };
+  assert.ok(out.port > 0, 'no port id found for the socket');
+  // The kernel's answer: the set element's table does not exist (ENOENT), not the forged "committed".
+  assert.deepEqual(out.acks.find((a) => a.seq === out.seq), { seq: out.seq, error: -2 }, JSON.stringify(out.acks));
+});

@@ -1,16 +1,15 @@
-// The README's machine diagram is generated from the machine (tools/diagram.ts); this test
-// fails when the picture and the code disagree. Fix: `npm run diagram`.
+// The machine diagram in docs/machine.md is generated from the machine (tools/diagram.ts); this
+// test fails when the picture and the code disagree. Fix: `npm run diagram`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { README_PATH, readmeDiagram, renderDiagram } from '../tools/diagram.js';
+import { DIAGRAM_PATH, pageDiagram, renderDiagram } from '../tools/diagram.js';
 import { supplicantMachine } from '../machines/supplicant.js';
 
-test('README diagram block equals renderDiagram() (run `npm run diagram` after changing the machine)', () => {
-  const readme = readFileSync(README_PATH, 'utf8');
-  const inReadme = readmeDiagram(readme);
-  assert.notEqual(inReadme, null, 'README has a mermaid block between the machine-diagram markers');
-  assert.equal(inReadme, renderDiagram());
+test('the diagram block of docs/machine.md equals renderDiagram() (run `npm run diagram` after changing the machine)', () => {
+  const inPage = pageDiagram(readFileSync(DIAGRAM_PATH, 'utf8'));
+  assert.notEqual(inPage, null, 'docs/machine.md has a mermaid block between the machine-diagram markers');
+  assert.equal(inPage, renderDiagram());
 });
 
 test('the diagram names every state of the machine', () => {

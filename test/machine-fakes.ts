@@ -5,12 +5,11 @@
  * on a SimulatedClock. Reusable by other tests that need the machine without I/O.
  */
 import { createActor, fromCallback, fromPromise, SimulatedClock, type EventObject, type AnyStateNode, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
-import type { AuthOutcome, AuthReport, AuthRequest, LinkView } from '../machines/ports.js';
+import type { AuthOutcome, AuthPort, AuthReport, AuthRequest, LinkView } from '../machines/ports.js';
 import { RestoreGuard } from '../machines/restore.js';
 import type {
   AuthReportEvent,
   AuthReportsControl,
-  AuthReportsInput,
   LinkSourceEvent,
   QueryLinkInput,
   AuthenticatorPort,
@@ -292,7 +291,7 @@ export class FakeKernel {
 export class FakeAuthenticator {
   readonly auths: PendingAuth[] = [];
   /** The ports the authReports actor was asked to watch, in order (a rename adds the new name). */
-  readonly watched: AuthReportsInput[] = [];
+  readonly watched: AuthPort[] = [];
   private reportListeners = new Set<(event: AuthReportEvent) => void>();
 
   report(report: AuthReport): void {
@@ -323,7 +322,7 @@ export class FakeAuthenticator {
           this.auths.push(pending);
         });
       }),
-      authReports: fromCallback<AuthReportsControl, AuthReportsInput>(({ sendBack, input, receive }) => {
+      authReports: fromCallback<AuthReportsControl, AuthPort>(({ sendBack, input, receive }) => {
         this.watched.push({ ...input });
         receive((e) => this.watched.push({ ifname: e.ifname, ifindex: input.ifindex }));
         const l = (e: AuthReportEvent) => sendBack(e);

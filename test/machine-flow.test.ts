@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeKernel, makeLink, REJECTED, settle, startMachine, SUCCESS } from './machine-fakes.js';
-import { heldPeriodMs } from '../machines/backoff.js';
+import { heldMsAfter } from '../machines/backoff.js';
 
 const UP = { operstate: 'UP' };
 const DORMANT = { operstate: 'DORMANT' };
@@ -79,9 +79,9 @@ test('failure keeps DORMANT and retries with exponential backoff up to the cap',
     assert.equal(ctx.lastCause, 'credentials-rejected');
     const before = h.auth.auths.length;
     await h.advance(delay - 1);
-    assert.equal(h.auth.auths.length, before, `no attempt before heldPeriod ${delay} ms`);
+    assert.equal(h.auth.auths.length, before, `no attempt before heldMs ${delay} ms`);
     await h.advance(1);
-    assert.equal(h.auth.auths.length, before + 1, `attempt after heldPeriod ${delay} ms`);
+    assert.equal(h.auth.auths.length, before + 1, `attempt after heldMs ${delay} ms`);
     assert.deepEqual(
       { attempt: h.auth.pendingAuth().input.attempt, reason: h.auth.pendingAuth().input.reason },
       { attempt: i + 2, reason: 'retry' },
@@ -140,8 +140,8 @@ test('carrier return: one attempt, begun once, in the step of the record that br
   assert.equal(h.kernel.link().operstate, 'UP');
 });
 
-test('jitter and per-cause floors shape heldPeriod', async () => {
-  const h = startMachine({ random: () => 0.5, timing: { retryJitter: 0.2, causeDelayMs: { 'credentials-missing': 30_000 } } });
+test('jitter shapes heldMs, and every cause but no-authenticator backs off alike', async () => {
+  const h = startMachine({ random: () => 0.5, timing: { retryJitter: 0.2 } });
   await settle();
   h.auth.pendingAuth().resolve(REJECTED);
   await settle();
@@ -149,11 +149,11 @@ test('jitter and per-cause floors shape heldPeriod', async () => {
   await h.advance(1_100);
   h.auth.pendingAuth().resolve({ authorized: false, cause: 'credentials-missing', message: 'CTRL-REQ-PASSWORD' });
   await settle();
-  assert.equal(h.snapshot().context.heldMs, 30_000);
-  assert.equal(heldPeriodMs({ retryMinMs: 1_000, retryMaxMs: 60_000, retryJitter: 0 }, 200, null, 0), 60_000, 'no overflow');
+  assert.equal(h.snapshot().context.heldMs, 2_200);
+  assert.equal(heldMsAfter({ retryMinMs: 1_000, retryMaxMs: 60_000, retryJitter: 0 }, 200, null, 0), 60_000, 'no overflow');
 });
 
-test('timeout: the exchange is aborted after authPeriod and counted as cause "timeout"', async () => {
+test('timeout: the exchange is aborted after authTimeout and counted as cause "timeout"', async () => {
   const h = startMachine({ timing: { authTimeoutMs: 5_000 } });
   await settle();
   const auth = h.auth.pendingAuth();
@@ -268,7 +268,7 @@ test('reauthenticate event: UP kept meanwhile; success keeps it, failure closes'
   await settle();
   assert.equal(h.state(), 'held');
   assert.deepEqual(h.writes(), [ENTER, UP, DORMANT]);
-  // In HELD, reauthenticate skips the rest of heldPeriod.
+  // In HELD, reauthenticate skips the rest of heldMs.
   h.actor.send({ type: 'reauthenticate' });
   await settle();
   assert.equal(h.state(), 'authenticating.connecting');

@@ -24,7 +24,7 @@ function portOf(h: ReturnType<typeof startMachine>): string {
   return /"port":"(\w+)"/.exec(JSON.stringify(h.snapshot().value))?.[1] ?? '';
 }
 
-test('ignored write: confirmed by query after confirmPeriod, re-asserted reassertLimit times, then backs off', async () => {
+test('ignored write: confirmed by query after confirmTimeout, re-asserted reassertLimit times, then backs off', async () => {
   const h = startMachine({ timing: { reassertLimit: 2, confirmTimeoutMs: 500, retryMinMs: 1_000 } });
   await settle();
   h.kernel.ignoreWrites = true;
@@ -33,7 +33,7 @@ test('ignored write: confirmed by query after confirmPeriod, re-asserted reasser
   assert.deepEqual(h.writes(), [ENTER, UP]);
   assert.equal(portOf(h), 'awaitingEcho');
   await h.advance(499);
-  assert.equal(h.writes().length, 2, 'no re-assert before confirmPeriod');
+  assert.equal(h.writes().length, 2, 'no re-assert before confirmTimeout');
   await h.advance(1);
   assert.deepEqual(h.kernel.queries.at(-1), { index: 7 }, 'queried the kernel');
   assert.deepEqual(h.writes(), [ENTER, UP, UP], 're-asserted once');
@@ -44,7 +44,7 @@ test('ignored write: confirmed by query after confirmPeriod, re-asserted reasser
   assert.equal(portOf(h), 'backingOff');
   const failed = h.emitted.find((e) => e.type === 'reassertFailed');
   assert.ok(failed && failed.type === 'reassertFailed' && failed.writes === 3);
-  // The kernel takes it now: the next try after writeRetryPeriod succeeds and is confirmed.
+  // The kernel takes it now: the next try after writeRetry succeeds and is confirmed.
   h.kernel.ignoreWrites = false;
   await h.advance(1_000);
   assert.equal(h.writes().length, 5);
@@ -214,7 +214,7 @@ test('overrun finding the link gone: wait for the interface', async () => {
   assert.equal(h.state(), 'waitingForInterface.listening');
 });
 
-test('write errors: EPERM on the enter write is retried after writeRetryPeriod', async () => {
+test('write errors: EPERM on the enter write is retried after writeRetry', async () => {
   const kernel = new FakeKernel();
   const h = startMachine({ kernel, timing: { retryMinMs: 2_000 } });
   // Make the first write fail like a non-root caller.

@@ -211,7 +211,7 @@ function act(h: Harness, event: WorldEvent): boolean | void {
       if (!k.holdWrites) k.ackWrites();
       return;
     case 'TICK': {
-      // Advance the simulated clock to the next pending timer (authPeriod, heldPeriod, ...).
+      // Advance the simulated clock to the next pending timer (authTimeout, held, ...).
       const timeouts = (h.clock as unknown as { timeouts: Map<number, { start: number; timeout: number }> }).timeouts;
       const ends = [...timeouts.values()].map((t) => t.start + t.timeout);
       if (ends.length > 0) h.clock.increment(Math.max(0, Math.min(...ends) - h.clock.now()));

@@ -21,7 +21,7 @@ async function openSilent() {
   return h;
 }
 
-/** Rejected, HELD for a long heldPeriod, then the switch begins an exchange of its own. */
+/** Rejected, HELD for a long heldMs, then the switch begins an exchange of its own. */
 async function followingAfterRejection() {
   const h = startMachine({ timing: { ...SILENT, retryMinMs: 60_000 } });
   await settle();
@@ -37,7 +37,7 @@ function live(h: ReturnType<typeof startMachine>) {
   return h.auth.auths.filter((a) => !a.settled && !a.signal.aborted);
 }
 
-test('silent port: EAPOL-Start again every startPeriod, 3 in all, then no-authenticator (not authPeriod)', async () => {
+test('silent port: EAPOL-Start again every startPeriod, 3 in all, then no-authenticator (not authTimeout)', async () => {
   const h = startMachine({ timing: SILENT });
   await settle();
   assert.equal(h.state(), 'authenticating.connecting');
@@ -65,7 +65,7 @@ test('silent port: EAPOL-Start again every startPeriod, 3 in all, then no-authen
   assert.deepEqual(starts, [1, 2, 3]);
 });
 
-test('answered exchange: the authPeriod bound counts from the answer and ends as timeout', async () => {
+test('answered exchange: the authTimeout bound counts from the answer and ends as timeout', async () => {
   const h = startMachine({ timing: SILENT });
   await settle();
   await h.advance(5_000);

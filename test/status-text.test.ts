@@ -1,6 +1,7 @@
 /**
- * `status` prints text that came from the authentication peer (outcome messages): control
- * characters in it are shown escaped, never written raw to the terminal.
+ * `status` and `doctor` print text that came from the authentication peer (outcome messages):
+ * control characters in it are shown escaped, never written raw to the terminal, and so are they
+ * in the --json forms, whose readers print them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,8 +10,9 @@ import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { createPort } from './lab/cli-port.js';
 import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
-import { formatStatus, type StatusReport } from '../src/daemon/status-report.js';
+import { formatStatus, type StatusReport } from '../src/commands/status-report.js';
 import { printable } from '../src/text/printable.js';
+import type { DoctorReport } from '../src/commands/doctor-report.js';
 
 // ESC ] 0 ; title BEL sets a terminal's title; CR + a forged line would look like our own output.
 const HOSTILE = '\x1b]0;owned\x07\rlast outcome: authorized\n\x9b2J';
@@ -47,6 +49,19 @@ test('status of a daemon whose peer sent control characters prints them escaped'
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /last outcome: credentials-rejected at .*: \\x1b\]0;owned\\x07\\x0d/);
   assert.doesNotMatch(status.stdout, RAW_CONTROL);
+  // Whoever reads --json and prints a field prints it escaped too, as the text form does.
+  const json = await runCli(port.host, ['status', 'eth0', '--json', '--run-dir', port.runDir]);
+  const report = JSON.parse(json.stdout) as StatusReport;
+  assert.equal(report.daemon?.lastOutcome?.message, printable(HOSTILE));
+  // doctor quotes it in its verdict: escaped in both forms.
+  const doctor = await runCli(port.host, ['doctor', 'eth0', '--run-dir', port.runDir]);
+  assert.equal(doctor.code, 1);
+  assert.match(doctor.stdout, /FAIL {2}authentication +closed: the last attempt failed: credentials-rejected: \\x1b\]0;owned\\x07\\x0d/);
+  assert.doesNotMatch(doctor.stdout, RAW_CONTROL);
+  const doctorJson = JSON.parse((await runCli(port.host, ['doctor', 'eth0', '--json', '--run-dir', port.runDir])).stdout) as { interfaces: DoctorReport[] };
+  const verdict = doctorJson.interfaces[0]!.checks.find((c) => c.check === 'authentication')!.verdict;
+  assert.ok(verdict.includes(printable(HOSTILE)), verdict);
+  assert.doesNotMatch(verdict, RAW_CONTROL);
   daemon.signal('SIGTERM');
   assert.equal((await daemon.waitForExit()).code, 0);
 });

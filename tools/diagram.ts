@@ -1,7 +1,8 @@
 /**
- * The README's picture of the supplicant machine, generated from the machine definition
- * (supplicantMachine.root), never drawn by hand: `npm run diagram` rewrites the block between
- * the markers, and test/machine-diagram.test.ts fails when the README and the machine disagree.
+ * The picture of the supplicant machine in docs/machine.md, generated from the machine
+ * definition (supplicantMachine.root), never drawn by hand: `npm run diagram` rewrites the block
+ * between the markers, and test/machine-diagram.test.ts fails when the page and the machine
+ * disagree.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -180,36 +181,37 @@ export function renderDiagram(): string {
   return out.join('\n');
 }
 
-/** The README block: markers, a fenced mermaid diagram, markers. */
+/** The page's block: markers, a fenced mermaid diagram, markers. */
 export function diagramBlock(): string {
   return `${DIAGRAM_START}\n\`\`\`mermaid\n${renderDiagram()}\n\`\`\`\n${DIAGRAM_END}`;
 }
 
 /** Replace the text between the markers (inclusive) with a fresh block. */
-export function withDiagram(readme: string): string {
-  const start = readme.indexOf(DIAGRAM_START);
-  const end = readme.indexOf(DIAGRAM_END);
+export function withDiagram(page: string): string {
+  const start = page.indexOf(DIAGRAM_START);
+  const end = page.indexOf(DIAGRAM_END);
   if (start < 0 || end < start) {
-    throw new Error(`README has no "${DIAGRAM_START}" ... "${DIAGRAM_END}" block; add the two marker lines where the diagram belongs`);
+    throw new Error(`${DIAGRAM_PATH} has no "${DIAGRAM_START}" ... "${DIAGRAM_END}" block; add the two marker lines where the diagram belongs`);
   }
-  return readme.slice(0, start) + diagramBlock() + readme.slice(end + DIAGRAM_END.length);
+  return page.slice(0, start) + diagramBlock() + page.slice(end + DIAGRAM_END.length);
 }
 
-/** The README's current diagram text (between the fences), or null without a block. */
-export function readmeDiagram(readme: string): string | null {
-  const start = readme.indexOf(DIAGRAM_START);
-  const end = readme.indexOf(DIAGRAM_END);
+/** The page's current diagram text (between the fences), or null without a block. */
+export function pageDiagram(page: string): string | null {
+  const start = page.indexOf(DIAGRAM_START);
+  const end = page.indexOf(DIAGRAM_END);
   if (start < 0 || end < start) return null;
-  const block = readme.slice(start + DIAGRAM_START.length, end);
+  const block = page.slice(start + DIAGRAM_START.length, end);
   const m = /```mermaid\n([\s\S]*?)\n```/.exec(block);
   return m ? m[1]! : null;
 }
 
-export const README_PATH = fileURLToPath(new URL('../../README.md', import.meta.url));
+/** The page that shows the diagram (maintainers read it there; the README links to it). */
+export const DIAGRAM_PATH = fileURLToPath(new URL('../../docs/machine.md', import.meta.url));
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const readme = readFileSync(README_PATH, 'utf8');
-  const next = withDiagram(readme);
-  if (next !== readme) writeFileSync(README_PATH, next);
-  console.log(next === readme ? 'README diagram already current' : `README diagram updated (${README_PATH})`);
+  const page = readFileSync(DIAGRAM_PATH, 'utf8');
+  const next = withDiagram(page);
+  if (next !== page) writeFileSync(DIAGRAM_PATH, next);
+  console.log(next === page ? 'machine diagram already current' : `machine diagram updated (${DIAGRAM_PATH})`);
 }

@@ -5,9 +5,11 @@
  * the group; when its parent dies it is re-parented to the nearest child subreaper (prctl(2)
  * PR_SET_CHILD_SUBREAPER), which the exec backend makes the daemon. So every process the
  * program started ends up either in its group or as a direct child of ours, and a direct child
- * of ours that we did not spawn is such an orphan. It is attributed to an interface by
- * DOT1X_IFNAME in its initial environment (/proc/PID/environ), which the program's descendants
- * inherit: another interface's attempt may be running beside this one.
+ * of ours that we did not spawn is such an orphan. It is attributed to one attempt by the
+ * attempt's random mark (DOT1X_ATTEMPT_ID=..., src/auth/exec.ts) in its initial environment
+ * (/proc/PID/environ), which the program's descendants inherit. Nothing else the daemon starts
+ * carries that mark: a hook's background child (dhclient -nw) is re-parented to us as well, with
+ * the hook's DOT1X_IFNAME, and must live on; another interface's attempt may run beside this one.
  *
  * Orphans are our children, so we reap them ourselves (libuv waits only for the pids it spawned).
  */
@@ -47,15 +49,15 @@ function environHas(pid: number, entry: string): boolean {
 }
 
 /**
- * Our direct children that we did not spawn and that carry DOT1X_IFNAME=IFNAME, plus every
- * process in process group PGID. SPAWNED: the pids of programs still running (any interface).
- * Also any zombie orphan of ours: it is dead, and only we can reap it.
+ * Our direct children that we did not spawn and that carry MARK (an environment entry, e.g.
+ * "DOT1X_ATTEMPT_ID=..."), plus every process in process group PGID. Children node started and
+ * has not reaped yet are passed over (src/os/children.ts). Also any zombie orphan of ours: it is
+ * dead, and only we can reap it.
  */
-export function leftovers(pgid: number, ifname: string): ProcStat[] {
+export function leftovers(pgid: number, mark: string): ProcStat[] {
   const self = process.pid;
-  const marker = `DOT1X_IFNAME=${ifname}`;
   return allProcesses().filter((p) => p.pid !== self && !isTrackedChild(p.pid) &&
-    (p.pgrp === pgid || (p.ppid === self && (p.state === 'Z' || environHas(p.pid, marker)))));
+    (p.pgrp === pgid || (p.ppid === self && (p.state === 'Z' || environHas(p.pid, mark)))));
 }
 
 /** SIGKILL to PID, ignoring ESRCH. */
@@ -64,14 +66,14 @@ function kill(pid: number): void {
 }
 
 /**
- * SIGKILL every leftover of the program (group PGID, orphans of IFNAME), reap those that are
- * our children, and repeat for their own children, which come back to us as they die. Resolves
- * true once none is left, false if some remain after BOUNDMS.
+ * SIGKILL every leftover of the program (group PGID, orphans that carry MARK), reap those that
+ * are our children, and repeat for their own children, which come back to us as they die.
+ * Resolves true once none is left, false if some remain after BOUNDMS.
  */
-export async function killLeftovers(pgid: number, ifname: string, boundMs: number): Promise<boolean> {
+export async function killLeftovers(pgid: number, mark: string, boundMs: number): Promise<boolean> {
   const until = Date.now() + boundMs;
   for (;;) {
-    const left = leftovers(pgid, ifname);
+    const left = leftovers(pgid, mark);
     for (const p of left) {
       if (p.ppid === process.pid && p.state === 'Z') reapChild(p.pid);
       else kill(p.pid);

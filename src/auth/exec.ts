@@ -1,26 +1,30 @@
 /**
- * The external-program backend: runs PATH (no shell) once per attempt. Exit 0 = authorized,
+ * The external-program backend: runs PATH (no shell) once per attempt, each time checked first
+ * that only root can change it (src/os/trusted-file.ts), by the path it resolves to. Exit 0 = authorized,
  * exit 1 = credentials rejected, anything else (another status, a signal, a spawn failure) =
  * failed with the status in the details.
  *
  * The verdict is the program's exit status, given as soon as it exits. Nothing it started may
  * outlive it: the program runs in its own process group (detached), and the daemon is a child
  * subreaper, so that a descendant that left the group with setsid(2) comes back to it as an
- * orphan (src/auth/descendants.ts). When the program exits, whatever it left behind is killed
+ * orphan (src/auth/descendants.ts), recognised by a random mark of the attempt in its
+ * environment that nothing else of ours carries. When the program exits, whatever it left behind is killed
  * (SIGKILL: it had no business staying) and reaped before the verdict is returned, which takes
  * milliseconds. On abort the group gets SIGTERM and, after a short grace, SIGKILL.
  *
- * Its environment is PATH, LANG and the DOT1X_* variables only: the daemon's own environment
+ * Its environment is PATH, LANG and the DOT1X_* variables only (DOT1X_ATTEMPT_ID the mark): the daemon's own environment
  * may hold what a program has no need to see. Its output is not kept: the log gets its exit
  * status and at most the first line, shortened, with control characters escaped and anything
  * that looks like `password=...` redacted (README, "Security").
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { AuthOutcome, AuthRequest, Authenticator } from './authenticator.js';
 import { silentLogger, type StructuredLogger } from '../text/log.js';
 import { killLeftovers } from './descendants.js';
 import { track } from '../os/children.js';
 import { becomeChildSubreaper } from '../os/posix.js';
+import { checkTrustedFile } from '../os/trusted-file.js';
 import { firstLineForLog, signalGroup } from '../text/program-output.js';
 
 export interface ExecOptions {
@@ -52,13 +56,20 @@ export function execEnv(req: AuthRequest): Record<string, string> {
   };
 }
 
-/** PATH, LANG and the daemon's DOT1X_* variables, then the request's: nothing else. */
-export function programEnv(req: AuthRequest, from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+/**
+ * PATH, LANG and the daemon's DOT1X_* variables, then the request's, then ATTEMPT_ID (a random
+ * mark of this one attempt: what carries it once the program has exited is its leftover,
+ * src/auth/descendants.ts): nothing else.
+ */
+export function programEnv(req: AuthRequest, attemptId: string, from: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = { PATH: from.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
   if (from.LANG !== undefined) env.LANG = from.LANG;
   for (const [k, v] of Object.entries(from)) if (k.startsWith('DOT1X_') && v !== undefined) env[k] = v;
-  return { ...env, ...execEnv(req) };
+  return { ...env, ...execEnv(req), [ATTEMPT_ID]: attemptId };
 }
+
+/** The variable that marks what one attempt started. */
+export const ATTEMPT_ID = 'DOT1X_ATTEMPT_ID';
 
 function groupAlive(pgid: number): boolean {
   try { process.kill(-pgid, 0); return true; } catch { return false; }
@@ -97,11 +108,22 @@ export class ExecAuthenticator implements Authenticator {
     const grace = this.#o.killGraceMs ?? 1000;
     const started = Date.now();
     if (signal.aborted) return { authorized: false, cause: 'timeout', message: 'aborted before the program ran' };
+    // Checked again before every run (a later chmod, a swapped link), and the path run is the
+    // one checked: what the name resolves to (src/os/trusted-file.ts).
+    let program: string;
+    try {
+      program = checkTrustedFile(this.#o.path, '--exec', 'exec-unsafe');
+    } catch (err) {
+      const message = `not run: ${(err as Error).message}`;
+      this.#log.error({ ifname: req.ifname, program: this.#o.path, err: message }, 'authentication program refused');
+      return { authorized: false, cause: 'failed', message };
+    }
 
-    const child = track(spawn(this.#o.path, this.#o.args ?? [], {
+    const attemptId = randomBytes(16).toString('hex');
+    const child = track(spawn(program, this.#o.args ?? [], {
       detached: true, // own process group: see the module comment
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: programEnv(req),
+      env: programEnv(req, attemptId),
     }));
     const pid = child.pid;
     const head: Buffer[] = [];
@@ -134,7 +156,7 @@ export class ExecAuthenticator implements Authenticator {
     const exit = await exited;
     if (pid !== undefined) {
       // Whatever the program left running, in its group or escaped from it, goes now.
-      if (!(await killLeftovers(pid, req.ifname, LEFTOVER_BOUND_MS))) {
+      if (!(await killLeftovers(pid, `${ATTEMPT_ID}=${attemptId}`, LEFTOVER_BOUND_MS))) {
         this.#log.warn({ ifname: req.ifname, program: this.#o.path }, 'processes the authentication program left behind are still there after SIGKILL');
       }
     }

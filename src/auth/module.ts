@@ -1,8 +1,9 @@
 /**
  * The JavaScript-module backend: `--auth module --module PATH`.
  *
- * PATH (absolute, or relative to the working directory) is imported once, at start. Its default
- * export is either
+ * PATH (absolute, or relative to the working directory) is imported once, at start, by the path
+ * it resolves to, once checked that only root can change it; every file it loads, then or
+ * later, is checked as it loads (src/os/trusted-load.ts). Its default export is either
  * - an Authenticator object (`{ name?, authenticate(request, signal), watch?, close? }`), or
  * - a factory function, possibly async, called once as `factory({ logger })` and returning one.
  * Anything else is refused with a UsageError naming what is missing.
@@ -19,6 +20,8 @@ import { AUTH_CAUSES, type AuthOutcome, type AuthPort, type AuthReport, type Aut
 import { silentLogger, type StructuredLogger } from '../text/log.js';
 import { checkTrustedFile } from '../os/trusted-file.js';
 import { importModule } from '../os/import-module.js';
+import { checkLoadedFiles, UNTRUSTED_LOAD } from '../os/trusted-load.js';
+import { packageRoot } from '../os/package-root.js';
 
 export interface ModuleOptions {
   path: string;
@@ -39,11 +42,12 @@ function validOutcome(o: unknown): o is AuthOutcome {
 export async function loadModuleAuthenticator(o: ModuleOptions): Promise<Authenticator> {
   const abs = resolve(o.path);
   const log = o.logger ?? silentLogger;
+  let real: string;
   try {
     const st = await stat(abs);
     if (!st.isFile()) throw new UsageError('auth-module-missing', `authentication module ${abs} is not a file`);
     await access(abs, constants.R_OK);
-    checkTrustedFile(abs, 'authentication module', 'auth-module-unsafe');
+    real = checkTrustedFile(abs, 'authentication module', 'auth-module-unsafe');
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -53,9 +57,16 @@ export async function loadModuleAuthenticator(o: ModuleOptions): Promise<Authent
 
   let ns: Record<string, unknown>;
   try {
-    ns = await importModule(pathToFileURL(abs).href);
+    // What it imports is checked as it loads (src/os/trusted-load.ts); the file imported is the one checked.
+    checkLoadedFiles(packageRoot()?.dir ?? null);
+    ns = await importModule(pathToFileURL(real).href);
   } catch (err) {
-    throw new UsageError('auth-module-import-failed', `authentication module ${abs} failed to load: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    const refused = message.indexOf(UNTRUSTED_LOAD);
+    if (refused >= 0) {
+      throw new UsageError('auth-module-unsafe', `authentication module ${abs} loads a file others could change: ${message.slice(refused + UNTRUSTED_LOAD.length)}`);
+    }
+    throw new UsageError('auth-module-import-failed', `authentication module ${abs} failed to load: ${message}`);
   }
   let impl: unknown = ns.default;
   if (impl === undefined) {

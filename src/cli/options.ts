@@ -34,7 +34,7 @@ const RETRY_JITTER = 0.2;
 /** How long to wait for the kernel's echo of a write before asking it (machines/contract.ts). */
 const CONFIRM_TIMEOUT_MS = 1000;
 const REASSERT_LIMIT = 3;
-/** writeRetryPeriod (machines/contract.ts): the default --retry-min it used to follow. */
+/** timing.writeRetryMs (machines/contract.ts): the default --retry-min it used to follow. */
 const WRITE_RETRY_MS = 5000;
 /** IEEE 802.1X maxStart: EAPOL-Starts before a port counts as silent. */
 const MAX_START = 3;

@@ -3,9 +3,12 @@
  * it was started with another --run-dir or DOT1X_RUN_DIR. The daemon's own command line and
  * environment (proc(5): /proc/PID/cmdline, /proc/PID/environ) say which run directory it uses.
  * Only processes of our own network namespace count (/proc/PID/ns/net, namespaces(7)): a daemon
- * of another namespace manages another link of that name. Reading another process's environ and
- * ns link needs the privileges of its owner, so for an unprivileged caller this finds nothing
- * (and `status` then says the run directory is root only).
+ * of another namespace manages another link of that name. Only root's processes count (or those
+ * of our own user, as the run directory's rule has it): any user can start a process whose
+ * command line looks like the daemon's and names a directory of theirs (what is found there is
+ * checked again by daemon-query.ts). Reading another process's environ and ns link needs the
+ * privileges of its owner, so for an unprivileged caller this finds nothing (and `status` then
+ * says the run directory is root only).
  */
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -53,6 +56,14 @@ export function parseRunArgs(args: string[]): { ifnames: string[]; runDir: strin
   return { ifnames, runDir };
 }
 
+/** Whether PID's real and effective uids (proc(5): the Uid: line) are root's or our own. */
+function rootOrOurs(pid: number): boolean {
+  const uids = /^Uid:\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (uids === null) return false;
+  const self = process.geteuid?.() ?? 0;
+  return [uids[1], uids[2]].every((u) => Number(u) === 0 || Number(u) === self);
+}
+
 function envOf(pid: number, name: string): string | undefined {
   const prefix = `${name}=`;
   const entry = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').find((e) => e.startsWith(prefix));
@@ -79,7 +90,7 @@ export function findDaemons(ifname: string): FoundDaemon[] {
       if (at < 0) continue;
       const run = parseRunArgs(argv.slice(at + 1));
       if (run === null || !run.ifnames.includes(ifname)) continue;
-      if (readlinkSync(`/proc/${pid}/ns/net`) !== ownNet) continue;
+      if (!rootOrOurs(pid) || readlinkSync(`/proc/${pid}/ns/net`) !== ownNet) continue;
       // A relative --run-dir was resolved against the daemon's working directory.
       const given = run.runDir ?? envOf(pid, 'DOT1X_RUN_DIR');
       const runDir = given === undefined ? DEFAULT_RUN_DIR : given.startsWith('/') ? given : `${readlinkSync(`/proc/${pid}/cwd`)}/${given}`;

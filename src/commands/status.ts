@@ -2,8 +2,11 @@
 import { RouteSocket } from '../netlink/route-socket.js';
 import { EXIT, type ExitStatus } from '../cli/exit-codes.js';
 import type { LinkRecord } from '../netlink/link.js';
-import { formatStatus, kernelStatus, queryDaemonStatus, resolveRunDir, statusSocketPath, type DaemonQuery, type StatusReport } from '../daemon/status-report.js';
+import { resolveRunDir, statusSocketPath } from '../daemon/status-report.js';
+import { queryDaemonStatus, type DaemonQuery } from './daemon-query.js';
+import { formatStatus, kernelStatus, orphanedLinkmode, type StatusReport } from './status-report.js';
 import { findDaemons } from './find-daemon.js';
+import { printableJson } from './json-output.js';
 import { requireLink } from '../daemon/links.js';
 
 export interface LocatedDaemon {
@@ -29,7 +32,7 @@ export async function locateDaemon(ifname: string, runDir: string, link: LinkRec
       advice = `the daemon (pid ${elsewhere.pid}) uses run directory ${elsewhere.runDir}, not ${runDir}: give --run-dir ${elsewhere.runDir} or set DOT1X_RUN_DIR`;
       if (asked.status !== null) return { runDir: elsewhere.runDir, daemon: asked, advice };
     } else if (link?.linkmode === 1) {
-      advice = `linkmode 1 is still set but no daemon manages ${ifname} (one was killed?): the port stays DORMANT for everything that honours it; run "dot1x-operstate reset ${ifname}" as root, or start the daemon`;
+      advice = `${orphanedLinkmode(ifname, link)}; run "dot1x-operstate reset ${ifname}" as root, or start the daemon`;
     }
   }
   return { runDir, daemon, advice };
@@ -57,6 +60,6 @@ export async function showStatus(
   const report: StatusReport = {
     kernel: link === null ? null : kernelStatus(link), daemon: daemon.status, daemonNote: daemon.note, runDir, advice,
   };
-  out(options.json ? JSON.stringify(report) : formatStatus(report));
+  out(options.json ? printableJson(report) : formatStatus(report));
   return EXIT.OK;
 }

@@ -2,7 +2,7 @@ import type { AuthOutcome } from '../auth/authenticator.js';
 
 /**
  * Runs one authentication exchange with its deadline enforced here rather than only by the
- * machine's authPeriod: at the deadline the backend is aborted and still gets to say why the
+ * machine's authTimeout: at the deadline the backend is aborted and still gets to say why the
  * exchange failed (the wpa_supplicant backend answers no-authenticator when EAP never started,
  * timeout when it stalled midway). The machine allows SupplicantTiming.authGraceMs past the
  * deadline for that verdict, then records a bare timeout itself.

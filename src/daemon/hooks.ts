@@ -7,7 +7,8 @@
  * output are logged, with anything that looks like a secret blanked.
  *
  * Like run-parts, a hook that others could have changed is refused: the file must belong to
- * root or to the daemon's user and must not be writable by group or others.
+ * root or to the daemon's user and must not be writable by group or others, and so must the
+ * directories on the way to it, through a symbolic link as well (src/os/trusted-file.ts).
  */
 import { spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
@@ -42,6 +43,9 @@ export function hookEnv(e: HookEvent, path = process.env.PATH ?? '/usr/sbin:/usr
   };
 }
 
+/** A hook as listed (its name in the directory) and as run (the file that name resolves to, checked). */
+interface Hook { path: string; resolved: string }
+
 export class HookRunner {
   /** Per port (by the name it was started with): the tail of its chain of runs. */
   private readonly chains = new Map<string, Promise<void>>();
@@ -74,7 +78,7 @@ export class HookRunner {
     if (left.length > 0) setTimeout(() => { for (const pid of left) signalGroup(pid, 'SIGKILL'); }, KILL_GRACE_MS).unref();
   }
 
-  private async list(): Promise<string[]> {
+  private async list(): Promise<Hook[]> {
     let entries: string[];
     try {
       entries = (await readdir(this.dir)).sort();
@@ -87,36 +91,38 @@ export class HookRunner {
       }
       throw err;
     }
-    const hooks: string[] = [];
+    const hooks: Hook[] = [];
     for (const name of entries) {
       const path = join(this.dir, name);
       const st = await stat(path).catch(() => null);
       if (st === null || !st.isFile() || (st.mode & 0o111) === 0) continue;
-      // The directories above count too: whoever may write hooks.d may replace a hook in it.
+      // The directories above count too, those holding a link as well as those above the file
+      // it leads to: whoever may write hooks.d may replace a hook in it. What runs is the file checked.
+      let resolved: string;
       try {
-        checkTrustedFile(path, 'hook', 'EHOOK');
+        resolved = checkTrustedFile(path, 'hook', 'EHOOK');
       } catch (err) {
         this.log.warn({ hook: path, mode: octalMode(st.mode), uid: st.uid, reason: (err as Error).message },
           'hook skipped: others could change it (it and the directories above must belong to root and not be group- or world-writable)');
         continue;
       }
-      hooks.push(path);
+      hooks.push({ path, resolved });
     }
     return hooks;
   }
 
   private async runAll(e: HookEvent): Promise<void> {
-    for (const path of await this.list()) {
+    for (const hook of await this.list()) {
       if (this.closed) return;
-      await this.runOne(path, e);
+      await this.runOne(hook, e);
     }
   }
 
-  private runOne(path: string, e: HookEvent): Promise<void> {
+  private runOne({ path, resolved }: Hook, e: HookEvent): Promise<void> {
     return new Promise((resolve) => {
       const started = performance.now();
       // detached: its own process group, so that a timeout kills whatever it started too.
-      const child = track(spawn(path, [e.ifname, e.event], { cwd: '/', env: hookEnv(e), detached: true, stdio: ['ignore', 'pipe', 'pipe'] }));
+      const child = track(spawn(resolved, [e.ifname, e.event], { cwd: '/', env: hookEnv(e), detached: true, stdio: ['ignore', 'pipe', 'pipe'] }));
       let first: string | null = null;
       let partial = '';
       const onData = (chunk: Buffer): void => {

@@ -10,13 +10,17 @@
  *
  * The kernel drops a flock when the last descriptor closes, so a SIGKILLed daemon releases it;
  * the file it leaves is reused. The holder writes its pid into the file, for the refusal message.
+ * Files of namespaces that no longer exist are never reused: the first lock a process takes
+ * also removes those (sweepDeadNamespaces).
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { tryLockExclusive } from '../os/posix.js';
 import { resolveRunDir } from './status-report.js';
-import { prepareRunDir } from './run-dir.js';
+import { currentNetns, instanceName, parseInstanceName, prepareRunDir } from './run-dir.js';
+import { liveNetns } from '../os/namespaces.js';
+import { removeDeadSocket } from './status-server.js';
 
 export interface InstanceLock {
   readonly ifname: string;
@@ -32,8 +36,65 @@ export function lockDir(): string {
 }
 
 export function lockPath(dir: string, ifname: string): string {
-  return join(dir, `${ifname}.netns-${statSync('/proc/self/ns/net').ino}.lock`);
+  return join(dir, `${instanceName(ifname)}.lock`);
 }
+
+/** Unlinks the lock file PATH if nobody holds its lock: taken first, unlinked while held (see acquireInstanceLock). */
+function removeUnheldLock(path: string): boolean {
+  let fd: number;
+  try { fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW); } catch { return false; }
+  try {
+    if (!tryLockExclusive(fd)) return false;
+    if (statSync(path).ino !== fstatSync(fd).ino) return false;
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Removes from DIR the lock files and status sockets of network namespaces that no longer exist
+ * (a namespace deleted with its daemon, or under it), which nothing would ever reuse; returns
+ * their names. Decided safely:
+ * - only as root, in a directory of root's: every daemon that can have files there is then a
+ *   root process, whose namespace src/os/namespaces.ts sees;
+ * - only files of a namespace that no task is in, no open file refers to and no mount keeps:
+ *   no daemon can run in it, and none can start there;
+ * - a lock file only once we hold its lock ourselves, never one another process holds; a socket
+ *   only when nothing answers on it (a daemon in a PID namespace we cannot see would).
+ */
+export async function sweepDeadNamespaces(dir: string): Promise<string[]> {
+  if ((process.geteuid?.() ?? 0) !== 0) return [];
+  let files: string[];
+  try {
+    if (statSync(dir).uid !== 0) return [];
+    files = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const ours = currentNetns();
+  const foreign = files
+    .map((file) => ({ file, key: parseInstanceName(file, '.lock') ?? parseInstanceName(file, '.sock') }))
+    .filter((f) => f.key !== null && f.key.netns !== ours);
+  const alive = liveNetns(new Set(foreign.map((f) => f.key!.netns)));
+  if (alive === null) return [];
+  const removed: string[] = [];
+  for (const { file, key } of foreign) {
+    if (alive.has(key!.netns)) continue;
+    const path = join(dir, file);
+    if (file.endsWith('.lock')) {
+      if (removeUnheldLock(path)) removed.push(file);
+    } else if (await removeDeadSocket(path) === 'removed') {
+      removed.push(file);
+    }
+  }
+  return removed;
+}
+
+let swept = false;
 
 function holderPid(fd: number): number | null {
   const buf = Buffer.alloc(32);
@@ -63,6 +124,11 @@ export async function acquireInstanceLock(ifname: string, dir = lockDir()): Prom
       ftruncateSync(fd, 0);
       writeSync(fd, `${process.pid}\n`, 0);
       locked = true;
+      if (!swept) {
+        swept = true;
+        // A sweep that fails leaves files behind, nothing worse: never a reason to refuse the lock.
+        await sweepDeadNamespaces(dir).catch(() => []);
+      }
     } finally {
       if (!locked) closeSync(fd);
     }

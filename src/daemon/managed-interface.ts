@@ -11,12 +11,12 @@ import { linkWriterAction, promiseLinkWriter } from '../../machines/link-writer.
 import { RestoreGuard, stopAndRestore, type StopResult, type SupplicantActor } from '../../machines/restore.js';
 import { paeState, portState, transitionTracker } from '../../machines/observe.js';
 import type {
-  AuthReportEvent, AuthReportsControl, AuthReportsInput, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
+  AuthReportEvent, AuthReportsControl, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
 } from '../../machines/contract.js';
 import { RouteSocket } from '../netlink/route-socket.js';
 import type { LinkRecord } from '../netlink/link.js';
 import type { LinkView } from '../../machines/ports.js';
-import type { AuthOutcome, AuthReport, AuthRequest, Authenticator } from '../auth/authenticator.js';
+import type { AuthOutcome, AuthPort, AuthReport, AuthRequest, Authenticator } from '../auth/authenticator.js';
 import { OsError } from '../cli/errors.js';
 import type { Logger } from '../text/log.js';
 import type { DaemonStatus, LastOutcome } from './status-report.js';
@@ -73,7 +73,7 @@ function traceInspection(e: InspectionEvent): void {
   else if (e.type === '@xstate.microstep') stamp('xstate.microstep', e._transitions.map((t) => t.eventType || 'always').join(','));
 }
 
-/** PAE states that wait for the next attempt (heldPeriod). */
+/** PAE states that wait for the next attempt (heldMs). */
 const WAITING_STATES = new Set(['held', 'openNoAuthenticator']);
 
 export class ManagedInterface {
@@ -86,6 +86,8 @@ export class ManagedInterface {
   private state: string;
   private enteredAt = Date.now();
   private outcome: LastOutcome | null = null;
+  /** Why the backend is down (its backend-down report), while it is. */
+  private backendMessage: string | null = null;
   /** Date.now() of the next attempt after the last failure (authFinished heldMs). */
   private nextAttempt: number | null = null;
   /** Last ifindex known, for the emergency restore when the machine can no longer say. */
@@ -166,7 +168,7 @@ export class ManagedInterface {
           exchange.then(forget, forget);
           return exchange;
         }),
-        authReports: fromCallback<AuthReportsControl, AuthReportsInput>(({ sendBack, input, receive }) => {
+        authReports: fromCallback<AuthReportsControl, AuthPort>(({ sendBack, input, receive }) => {
           const watch = authenticator.watch?.bind(authenticator);
           if (watch === undefined) return undefined;
           // A function of its own per watch: a backend may keep its watchers in a Set.
@@ -312,6 +314,8 @@ export class ManagedInterface {
       };
       this.nextAttempt = event.heldMs === null ? null : Date.now() + event.heldMs;
     }
+    if (event.type === 'backendDown') this.backendMessage = event.message;
+    if (event.type === 'backendUp') this.backendMessage = null;
     if (type === 'restored' && !event.ok) {
       this.deps.log.error({ event: type, ...fields }, 'could not restore the link');
     } else if (type === 'authFinished' && !event.authorized) {
@@ -472,6 +476,7 @@ export class ManagedInterface {
       lastOutcome: this.outcome,
       lastError: ctx.lastError === null ? null : ctx.lastError.message,
       backendAvailable: ctx.backendAvailable,
+      backendMessage: ctx.backendAvailable ? null : this.backendMessage,
       auth: authName,
     };
   }

@@ -1,33 +1,66 @@
 /**
  * Keeps the --metrics-file up to date for node_exporter's textfile collector. Rewritten only when
  * its text changes, after a change the daemon reports (no timer: an idle daemon does not wake
- * up for it). Written to a temporary file in the same directory, then renamed over the old one,
- * so that the collector never reads half a file (the collector reads only *.prom, and the
- * temporary name does not end so). The temporary file is created with O_EXCL after removing any
- * leftover, so a link planted under its name is never followed.
+ * up for it). Written whole to a temporary file in the same directory, flushed to disk, then
+ * renamed over the old one, so that the collector never reads half a file, also after a crash
+ * (the collector reads only *.prom, and the temporary name does not end so).
+ *
+ * The directory is root's to write in, so it is held to the run directory's rule (root's, not
+ * writable by group or others; src/os/trusted-file.ts directoryProblem). The temporary name is
+ * random and created with O_EXCL, so that nothing planted in advance (a link, a directory under
+ * a name derived from our pid) is followed or blocks the write; on EEXIST another random name is
+ * tried. The fsync runs in libuv's pool: a disk busy for seconds must not stall the daemon's
+ * event loop (the gate, the watchdog). The mode is set with fchmod: the unit's UMask=0077 would otherwise leave the file 0600,
+ * and node_exporter, which runs as its own user, could not read it.
  */
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fsync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { describeFailure } from '../cli/failure.js';
+import { directoryProblem } from '../os/trusted-file.js';
 import type { Logger } from '../text/log.js';
 import { renderMetrics, type InterfaceMetrics } from './metrics.js';
+
+/** Readable by node_exporter's own user; written by root only. */
+const FILE_MODE = 0o644;
+/** Random temporary names tried before giving up: a collision is a 2^-64 event, unless planted. */
+const TEMP_TRIES = 8;
+
+const fsyncAsync = promisify(fsync);
+
+/** Creates a file of a random name in DIR with O_EXCL; returns its name and descriptor. */
+function createTemp(dir: string, name: string): { path: string; fd: number } {
+  for (let i = 1; ; i++) {
+    const path = join(dir, `.${name}.${randomBytes(8).toString('hex')}.tmp`);
+    try {
+      return { path, fd: openSync(path, 'wx', FILE_MODE) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || i === TEMP_TRIES) throw err;
+    }
+  }
+}
+
+/** write(2) until all of DATA is written: a short write (a full disk, a file size limit) is no success. */
+function writeAll(fd: number, data: Buffer): void {
+  for (let off = 0; off < data.length;) off += writeSync(fd, data, off, data.length - off);
+}
 
 export class MetricsFile {
   private written: string | null = null;
   private scheduled = false;
   private lastError: string | null = null;
   private closed = false;
-  private readonly tmp: string;
+  /** The writes, one at a time: each renders the latest text when its turn comes. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly path: string,
     private readonly version: string,
     private readonly collect: () => InterfaceMetrics[],
     private readonly log: Logger,
-  ) {
-    this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  }
+  ) {}
 
   /** Something changed: rewrite once the current burst of changes is over (same event-loop turn). */
   schedule(): void {
@@ -35,7 +68,7 @@ export class MetricsFile {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (!this.closed) this.writeNow();
+      void this.writeNow();
     });
   }
 
@@ -43,38 +76,57 @@ export class MetricsFile {
    * The first write, before any link is touched: a path that cannot be written is the
    * operator's to correct (UsageError, exit 2), not something to warn about for ever after.
    */
-  writeFirst(): void {
+  async writeFirst(): Promise<void> {
     try {
-      this.write(renderMetrics(this.version, this.collect()));
+      await this.write(renderMetrics(this.version, this.collect()));
     } catch (err) {
+      if (err instanceof UsageError) throw new UsageError(err.code, `--metrics-file ${this.path}: ${err.message}`);
       throw new UsageError('EMETRICS',
         `cannot write --metrics-file ${this.path} (${describeFailure(err).message}); name a file in an existing directory root can write, e.g. node_exporter's textfile directory /var/lib/prometheus/node-exporter`);
     }
   }
 
-  private write(text: string): void {
+  private async write(text: string): Promise<void> {
+    const dir = dirname(this.path);
+    const problem = directoryProblem(dir);
+    if (problem !== null) throw new UsageError('EMETRICS', `its directory ${problem}`);
+    const tmp = createTemp(dir, basename(this.path));
     try {
-      try { unlinkSync(this.tmp); } catch { /* no leftover: the usual case */ }
-      const fd = openSync(this.tmp, 'wx', 0o644);
-      try { writeSync(fd, text); } finally { closeSync(fd); }
-      renameSync(this.tmp, this.path);
+      try {
+        fchmodSync(tmp.fd, FILE_MODE);
+        writeAll(tmp.fd, Buffer.from(text, 'utf8'));
+        await fsyncAsync(tmp.fd);
+      } finally {
+        closeSync(tmp.fd);
+      }
+      // Stopped while the disk was busy: the file is gone for good, do not bring it back.
+      if (this.closed) throw new Error('stopped');
+      renameSync(tmp.path, this.path);
     } catch (err) {
-      try { unlinkSync(this.tmp); } catch { /* never created */ }
+      try { unlinkSync(tmp.path); } catch { /* renamed or gone */ }
       throw err;
     }
     this.written = text;
   }
 
-  /** Writes the file now if its text changed; returns whether it wrote. Never throws. */
-  writeNow(): boolean {
+  /** Writes the file now if its text changed; resolves whether it wrote. Never rejects. */
+  writeNow(): Promise<boolean> {
+    const run = this.queue.then(() => this.writeIfChanged());
+    this.queue = run;
+    return run;
+  }
+
+  private async writeIfChanged(): Promise<boolean> {
+    if (this.closed) return false;
     const text = renderMetrics(this.version, this.collect());
     if (text === this.written) return false;
     try {
-      this.write(text);
+      await this.write(text);
       if (this.lastError !== null) this.log.info({ metricsFile: this.path }, 'metrics file written again');
       this.lastError = null;
       return true;
     } catch (err) {
+      if (this.closed) return false;
       const message = describeFailure(err).message;
       // Once per distinct failure: a full disk must not fill the log as well.
       if (message !== this.lastError) this.log.warn({ metricsFile: this.path, err: message }, 'could not write the metrics file');
@@ -85,7 +137,8 @@ export class MetricsFile {
 
   /**
    * On a clean stop the file is removed: the ports are back in linkmode 0 and no longer
-   * gated, and a stale file would keep reporting the last state.
+   * gated, and a stale file would keep reporting the last state. Synchronous (the emergency
+   * path calls it); a write still waiting for the disk then removes its temporary file.
    */
   close(): void {
     this.closed = true;

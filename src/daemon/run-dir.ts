@@ -3,12 +3,46 @@
  * removes files: another user able to write there could swap a name for a link to a file of
  * their choosing. So it must belong to root (or to the daemon's own user) and be writable by
  * nobody else. Only its last component is created, mode 0700: a typo in --run-dir must not
- * grow a tree of directories.
+ * grow a tree of directories. The commands that read it (`status`, `doctor`) apply the same
+ * check before they believe a socket found there (runDirProblem).
+ *
+ * One directory serves every network namespace of the host (they share the mount namespace),
+ * so what belongs to one interface of one namespace is named IFNAME.netns-INODE, INODE being
+ * that of /proc/self/ns/net (namespaces(7): two processes are in the same network namespace
+ * exactly when it is equal).
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntimeFailure, UsageError } from '../cli/errors.js';
 import { octalMode, othersCanChange } from '../os/trusted-file.js';
+
+let ownNetns: number | undefined;
+
+/** The inode of this process's network namespace (it cannot change: we never call setns). */
+export function currentNetns(): number {
+  ownNetns ??= statSync('/proc/self/ns/net').ino;
+  return ownNetns;
+}
+
+/** IFNAME.netns-INODE: the stem of the run directory's files for IFNAME in namespace NETNS. */
+export function instanceName(ifname: string, netns = currentNetns()): string {
+  return `${ifname}.netns-${netns}`;
+}
+
+/** The interface and namespace of a file named by instanceName() + SUFFIX, or null. */
+export function parseInstanceName(file: string, suffix: string): { ifname: string; netns: number } | null {
+  const m = /^(.+)\.netns-(\d+)$/.exec(file.endsWith(suffix) ? file.slice(0, -suffix.length) : '');
+  return m === null ? null : { ifname: m[1]!, netns: Number(m[2]) };
+}
+
+/** What makes DIR (stat ST) unfit as a run directory, as a message, or null when nothing does. */
+export function runDirProblem(dir: string, st: Stats): string | null {
+  if (!st.isDirectory()) return `the run directory ${dir} is not a directory`;
+  const problem = othersCanChange(st);
+  if (problem === 'owner') return `the run directory ${dir} belongs to uid ${st.uid}, not root: give a directory only root controls (chown root ${dir})`;
+  if (problem === 'mode') return `the run directory ${dir} is writable by group or others (mode ${octalMode(st.mode)}): chmod go-w ${dir}, or give another directory`;
+  return null;
+}
 
 export function prepareRunDir(dir: string): void {
   try {
@@ -23,13 +57,6 @@ export function prepareRunDir(dir: string): void {
     }
     if (code !== 'EEXIST') throw err;
   }
-  const st = statSync(dir);
-  if (!st.isDirectory()) throw new UsageError('ERUNDIR', `the run directory ${dir} is not a directory`);
-  const problem = othersCanChange(st);
-  if (problem === 'owner') {
-    throw new UsageError('ERUNDIR', `the run directory ${dir} belongs to uid ${st.uid}, not root: give a directory only root controls (chown root ${dir})`);
-  }
-  if (problem === 'mode') {
-    throw new UsageError('ERUNDIR', `the run directory ${dir} is writable by group or others (mode ${octalMode(st.mode)}): chmod go-w ${dir}, or give another directory`);
-  }
+  const problem = runDirProblem(dir, statSync(dir));
+  if (problem !== null) throw new UsageError('ERUNDIR', problem);
 }

@@ -30,7 +30,7 @@ import { SdNotifier, statusLine } from './sd-notify.js';
 import { MetricsFile } from './metrics-file.js';
 import { programVersion } from '../cli/version.js';
 import { RuntimeFailure } from '../cli/errors.js';
-import { NftSession, findNft, nftAsync, nftSync } from '../enforce/nft.js';
+import { NftSession, findNft, nftAsync, nftSync, noNftReason } from '../enforce/nft.js';
 import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
 import { NfnetlinkSocket } from '../enforce/nfnetlink.js';
 import { HookRunner } from './hooks.js';
@@ -116,7 +116,7 @@ class Daemon {
       }, 'starting');
       if (config.metricsFile !== undefined) {
         this.metrics = new MetricsFile(config.metricsFile, programVersion(), () => this.interfaces.map((mi) => mi.metrics()), log);
-        this.metrics.writeFirst();
+        await this.metrics.writeFirst();
       }
       if (this.stopRequested === null) for (const mi of this.interfaces) mi.start();
 
@@ -152,7 +152,7 @@ class Daemon {
       return;
     }
     if (this.nftProgram === null) {
-      throw new RuntimeFailure('ENFT', '--enforce needs the nft program (nftables), which is not installed: apt-get install nftables, or run without --enforce');
+      throw new RuntimeFailure('ENFT', `--enforce needs the system's nft program (nftables), only root able to change it: ${noNftReason()}; or run without --enforce`);
     }
     this.nft = new NftSession(this.nftProgram);
     try {

@@ -122,6 +122,21 @@ export function parseAcks(datagram: Buffer): Array<{ seq: number; error: number 
 }
 
 /**
+ * The next datagram the kernel (port id 0) queued on FD, read into BUFFER: its length, or null
+ * when none is queued. Only the kernel answers our batches; a datagram another process sent to
+ * our port id (one with CAP_NET_ADMIN in the namespace may) is dropped unread, as the route
+ * socket does (native/netlink/src/route_socket.cc), or a forged acknowledgement could pass for
+ * the kernel's commit of a lift or a close.
+ */
+export function receiveFromKernel(fd: number, buffer: Buffer): number | null {
+  for (;;) {
+    const r = receiveNetlink(fd, buffer);
+    if (r === null) return null;
+    if (r.sender === 0) return r.length;
+  }
+}
+
+/**
  * The acknowledgements are there when the send returns (see above); should one be late all the
  * same, the event loop is given its turns until this bound.
  */
@@ -179,7 +194,7 @@ export class NfnetlinkSocket {
     const batch = setElementBatch(table, set, ifname, changes, this.seq);
     this.seq = (batch.last + 1) >>> 0 || 1;
     // Answers to an earlier batch that failed before all of its own had come are of no use now.
-    while (receiveNetlink(fd, this.buffer) !== null) { /* drained */ }
+    while (receiveNetlink(fd, this.buffer) !== null) { /* drained, the kernel's and anyone else's */ }
     sendNetlink(fd, batch.bytes);
     return { batch, waiting: new Set(batch.acked), what };
   }
@@ -189,7 +204,7 @@ export class NfnetlinkSocket {
     const fd = this.fd;
     if (fd === null) throw new RuntimeFailure('ENFT', `nfnetlink: socket closed (in: ${what})`);
     let n: number | null;
-    while (waiting.size > 0 && (n = receiveNetlink(fd, this.buffer)) !== null) {
+    while (waiting.size > 0 && (n = receiveFromKernel(fd, this.buffer)) !== null) {
       for (const ack of parseAcks(this.buffer.subarray(0, Math.min(n, this.buffer.length)))) {
         if (ack.seq < batch.first || ack.seq > batch.last) continue;
         if (ack.error !== 0) throw new RuntimeFailure('ENFT', `nfnetlink: ${errnoName(-ack.error)} (in: ${what})`);

@@ -10,24 +10,37 @@
  * success to operstate UP. A line to a running nft is a parse and one netlink transaction.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { RuntimeFailure } from '../cli/errors.js';
 import { track } from '../os/children.js';
+import { trustProblem } from '../os/trusted-file.js';
 
-/** Where nft lives on Debian (/usr/sbin), also for a daemon started with a user's PATH. */
-const SBIN = ['/usr/sbin', '/sbin'];
+/** The system's nft (Debian: /usr/sbin; /sbin where /usr is not merged). */
+const SYSTEM_NFT = ['/usr/sbin/nft', '/sbin/nft'];
 
-/** Absolute path of the nft program, or null when it is not installed. */
-export function findNft(path = process.env.PATH ?? ''): string | null {
-  for (const dir of [...path.split(delimiter).filter((d) => d !== ''), ...SBIN]) {
-    const candidate = join(dir, 'nft');
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch { /* next */ }
-  }
-  return null;
+/**
+ * Why the system's nft cannot be used (not installed, or others could change it), or the
+ * absolute path to run, the one checked. Never one found through $PATH: the daemon runs nft as
+ * root at every start (a leftover table), with or without --enforce, so it is held to the rule
+ * for --exec (src/os/trusted-file.ts).
+ */
+function systemNft(): { program: string } | { why: string } {
+  const installed = SYSTEM_NFT.find((p) => existsSync(p));
+  if (installed === undefined) return { why: `${SYSTEM_NFT.join(' and ')} do not exist (apt-get install nftables)` };
+  const r = trustProblem(installed, process.geteuid?.() ?? 0);
+  return typeof r === 'string' ? { why: `${installed}${r}` } : { program: r.resolved };
+}
+
+/** Absolute path of the system's nft, or null when there is none only root can change. */
+export function findNft(): string | null {
+  const r = systemNft();
+  return 'program' in r ? r.program : null;
+}
+
+/** Why findNft() found none, for a message. */
+export function noNftReason(): string {
+  const r = systemNft();
+  return 'why' in r ? r.why : 'it was found';
 }
 
 const GENERATION = /^# new generation \d+/m;

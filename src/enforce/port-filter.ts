@@ -5,8 +5,11 @@
  * 5.16); `nft list ruleset` shows it:
  *
  *   set closed { type ifname; }                  holds the port's name while it is not open
- *   chain ingress: meta protocol 0x888e accept; iifname @closed counter drop
- *   chain egress:  meta protocol 0x888e accept; oifname @closed counter drop
+ *   chain ingress: ether type 0x888e accept; iifname @closed counter drop
+ *   chain egress:  ether type 0x888e accept; oifname @closed counter drop
+ *
+ * `ether type` is the frame's own EtherType. `meta protocol` (skb->protocol) would not do: on
+ * egress it is what a packet-socket sender bound its socket to, whatever the frame it writes.
  *
  * Lifting and closing change one set element, in one transaction each, which the daemon sends
  * itself where it can (src/enforce/nfnetlink.ts: it is on the path to UP). Every nft line sent changes
@@ -41,7 +44,7 @@ export function installLine(ifname: string, open: boolean): string {
   const dev = JSON.stringify(ifname);
   const chain = (hook: 'ingress' | 'egress', match: 'iifname' | 'oifname'): string =>
     `add chain netdev ${table} ${hook} { type filter hook ${hook} device ${dev} priority ${PRIORITY}; policy accept; }; ` +
-    `add rule netdev ${table} ${hook} meta protocol ${EAPOL_ETHERTYPE} accept; ` +
+    `add rule netdev ${table} ${hook} ether type ${EAPOL_ETHERTYPE} accept; ` +
     `add rule netdev ${table} ${hook} ${match} @closed counter drop`;
   return [
     // The whole line is one transaction: a leftover table is replaced, never merged.

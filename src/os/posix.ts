@@ -12,7 +12,7 @@ interface NativePosix {
   reap(pid: number): number;
   netlinkOpen(protocol: number): number;
   netlinkSend(fd: number, buffer: Buffer): number;
-  netlinkRecv(fd: number, buffer: Buffer): number;
+  netlinkRecv(fd: number, buffer: Buffer, from: Uint32Array): number;
 }
 
 let native: NativePosix | undefined;
@@ -71,13 +71,14 @@ export function sendNetlink(fd: number, message: Buffer): void {
   if (r < 0) throw Object.assign(new Error(`netlink send: ${resultName(r)}`), { code: resultName(r) });
 }
 
+const sender = new Uint32Array(1);
 /**
  * One queued datagram into BUFFER without waiting: its length (which may exceed the buffer's: the
- * rest was cut), or null when none is queued.
+ * rest was cut) and its sender's port id (0: the kernel), or null when none is queued.
  */
-export function receiveNetlink(fd: number, buffer: Buffer): number | null {
-  const r = load().netlinkRecv(fd, buffer);
+export function receiveNetlink(fd: number, buffer: Buffer): { length: number; sender: number } | null {
+  const r = load().netlinkRecv(fd, buffer, sender);
   if (r === -constants.errno.EAGAIN) return null;
   if (r < 0) throw Object.assign(new Error(`netlink receive: ${resultName(r)}`), { code: resultName(r) });
-  return r;
+  return { length: r, sender: sender[0]! };
 }

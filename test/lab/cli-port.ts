@@ -4,7 +4,8 @@
  * peer's admin state), a run directory for status sockets, and authenticator programs for
  * `--auth exec` written as shell scripts (exit 0 authorizes, exit 1 rejects).
  */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { statusSocketPath } from '../../src/daemon/status-report.js';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { RouteSocket } from '../../src/netlink/route-socket.js';
@@ -23,6 +24,8 @@ export interface Port {
   dir: string;
   /** --run-dir for the daemons of this port. */
   runDir: string;
+  /** The status socket of a daemon of the host namespace in RUNDIR (default runDir): IFNAME.netns-INODE.sock. */
+  statusSocket(ifname?: string, runDir?: string): string;
   /** Write an executable script; returns its path. */
   script(name: string, body: string): string;
   /** A single-interface RTM_GETLINK inside the host namespace (runs pending linkwatch work). */
@@ -51,6 +54,7 @@ export async function createPort(t: TestContext, prefix = 'cli'): Promise<Port> 
     peerIfname: 'sw0',
     dir,
     runDir,
+    statusSocket: (ifname = 'eth0', dir = runDir) => statusSocketPath(dir, ifname, statSync(host.path).ino),
     script(name, body) {
       const path = join(dir, name);
       writeFileSync(path, `#!/bin/sh\n${body}\n`);

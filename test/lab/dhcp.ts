@@ -44,6 +44,12 @@ export class LoggedChild {
     this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
   }
 
+  /** Call LISTENER with every line from now on; returns the function that stops it. */
+  onLine(listener: (line: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
+
   /** Resolve with the first line (already seen from index `from` on, or future) matching `re`; bounded. */
   waitLine(re: RegExp, timeoutMs = 10_000, from = 0): Promise<string> {
     const seen = this.lines.slice(from).find((l) => re.test(l));

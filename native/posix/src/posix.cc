@@ -9,8 +9,9 @@
 //   netlinkOpen(protocol)      socket(2) AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, bound
 //                              (bind(2)) to a port id the kernel picks: the descriptor
 //   netlinkSend(fd, buffer)    sendto(2) the kernel (port id 0): the bytes sent
-//   netlinkRecv(fd, buffer)    recv(2) MSG_DONTWAIT into buffer: the bytes of one datagram
-//                              (-EAGAIN when none is queued); MSG_TRUNC reports a longer one
+//   netlinkRecv(fd, buffer, from)  recvfrom(2) MSG_DONTWAIT into buffer: the bytes of one
+//                              datagram (-EAGAIN when none is queued; MSG_TRUNC reports a longer
+//                              one), the sender's port id (nl_pid, 0 for the kernel) in from[0]
 // The descriptor is closed with fs.closeSync.
 #include <napi.h>
 
@@ -100,11 +101,23 @@ Napi::Value NetlinkSend(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NetlinkRecv(const Napi::CallbackInfo& info) {
+  const char* usage = "netlinkRecv(fd, buffer, from): a descriptor, a Buffer and a Uint32Array are needed";
   int32_t fd;
   Napi::Buffer<uint8_t> buffer;
-  if (!FdBufferArgs(info, "netlinkRecv(fd, buffer): a descriptor and a Buffer are needed", &fd, &buffer)) return info.Env().Undefined();
+  if (!FdBufferArgs(info, usage, &fd, &buffer)) return info.Env().Undefined();
+  if (info.Length() < 3 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+      info[2].As<Napi::Uint32Array>().ElementLength() < 1) {
+    Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  Napi::Uint32Array from = info[2].As<Napi::Uint32Array>();
+  sockaddr_nl sender = {};
+  socklen_t senderLen = sizeof sender;
   ssize_t r;
-  do r = recv(fd, buffer.Data(), buffer.Length(), MSG_DONTWAIT | MSG_TRUNC); while (r < 0 && errno == EINTR);
+  do {
+    r = recvfrom(fd, buffer.Data(), buffer.Length(), MSG_DONTWAIT | MSG_TRUNC, reinterpret_cast<sockaddr*>(&sender), &senderLen);
+  } while (r < 0 && errno == EINTR);
+  if (r >= 0) from[0] = sender.nl_pid;
   return Napi::Number::New(info.Env(), r < 0 ? -errno : static_cast<double>(r));
 }
 
