@@ -78,3 +78,43 @@ test('a socket that accepts ATTACH and then fails: reconnects back off (no storm
   const span = times[4]! - times[0]!;
   assert.ok(span >= 700, `5 connections within ${span} ms: the backoff was reset by each successful ATTACH`);
 });
+
+/** A control socket that answers like wpa_supplicant and never fails: for liveness tests. */
+const STEADY_SERVER = `
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print('ready', flush=True)
+while True:
+    data, peer = s.recvfrom(4096)
+    cmd = data.decode(errors='replace').strip()
+    try:
+        s.sendto(b'PONG\\n' if cmd == 'PING' else b'OK\\n', peer)
+    except OSError:
+        pass
+`;
+
+test('a SIGKILLed wpa_supplicant is noticed from its process at once, with no PING while it lives', async (t) => {
+  const dir = labDir('steady', t);
+  const path = join(dir, 'eth0');
+  const server = spawn('/usr/bin/python3', ['-c', STEADY_SERVER, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => { server.kill('SIGKILL'); });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the fake control socket did not start within 10 s')), 10_000);
+    server.stdout.once('data', () => { clearTimeout(timer); resolve(); });
+  });
+  // A health PING would come only after ten minutes: what notices the end is the process watch.
+  const monitor = new WpaMonitor(() => path, { healthIntervalMs: 600_000, clientDirBase: dir });
+  t.after(() => monitor.close());
+  const up = new Promise<void>((resolve) => monitor.once('up', () => resolve()));
+  monitor.start();
+  await up;
+  assert.equal(monitor.ctrl?.peerPid, server.pid, 'the replies say which process answers (SO_PASSCRED)');
+  const down = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no down within 5 s of the SIGKILL')), 5000);
+    monitor.once('down', (why) => { clearTimeout(timer); resolve(why); });
+  });
+  server.kill('SIGKILL');
+  assert.match(await down, new RegExp(`wpa_supplicant \\(pid ${server.pid}\\) exited`));
+  await monitor.close();
+});

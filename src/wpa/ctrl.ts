@@ -207,6 +207,7 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
   #lost = false;
   #eventSeq = 0;
   #seqAtEvReply = 0;
+  #peerPid = 0;
 
   private constructor(path: string, opts: WpaCtrlOptions) {
     super();
@@ -228,6 +229,8 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
     const c = new WpaCtrl(path, opts);
     try {
       c.#cmdSock = c.#socket(join(c.clientDir, 'cmd'), false);
+      // Each reply then says which process answered (peerPid): wpa_supplicant's, for watching it.
+      c.#cmdSock.passCredentials();
       c.#cmd = new Channel(c, c.#cmdSock);
       c.#evSock = c.#socket(join(c.clientDir, 'ev'), true);
       c.#ev = new Channel(c, c.#evSock);
@@ -246,9 +249,15 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
 
   get closed(): boolean { return this.#closed; }
 
+  /**
+   * The pid of the process that sent the last reply on the command socket (SO_PASSCRED): the
+   * wpa_supplicant serving this socket; 0 when not known (not visible from our pid namespace).
+   */
+  get peerPid(): number { return this.#peerPid; }
+
   #socket(bindPath: string, events: boolean): UnixDgramSocket {
     const s = new UnixDgramSocket();
-    s.on('message', (buf) => this.#onMessage(buf.toString('utf8'), events));
+    s.on('message', (buf, pid) => this.#onMessage(buf.toString('utf8'), events, pid));
     s.on('error', (err) => {
       this.#log.debug({ path: this.path, err: err.message }, 'wpa_supplicant control socket error');
       this.lose(err);
@@ -263,7 +272,7 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
     return s;
   }
 
-  #onMessage(msg: string, eventSocket: boolean): void {
+  #onMessage(msg: string, eventSocket: boolean, senderPid: number): void {
     if (this.#closed) return;
     if (isEvent(msg)) {
       const ev = parseEvent(msg);
@@ -278,6 +287,7 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
       return;
     }
     if (eventSocket) this.#seqAtEvReply = this.#eventSeq;
+    else this.#peerPid = senderPid;
     const ch = eventSocket ? this.#ev : this.#cmd;
     if (!ch?.reply(msg)) this.#log.debug({ path: this.path, length: msg.length }, 'unexpected wpa_supplicant reply ignored');
   }
