@@ -16,6 +16,7 @@ import { validateRunOptions, DEFAULTS, type RawRunOptions } from './cli/options.
 import { validateIfname } from './cli/ifname.js';
 import { LOG_FORMATS, LOG_LEVELS } from './text/log.js';
 import { programVersion } from './cli/version.js';
+import { stamp } from './text/trace.js';
 import { nearCommand } from './cli/suggest.js';
 
 const PROG = 'dot1x-operstate';
@@ -191,10 +192,12 @@ async function withSuggestion(err: unknown, argv: string[]): Promise<unknown> {
 }
 
 async function main(): Promise<void> {
+  stamp('start.main');
   let status: ExitStatus;
   const argv = hideBin(process.argv);
   try {
     const action = await parse(argv);
+    stamp('start.parsed');
     // null: --help or --version answered (yargs exits by itself in that case).
     status = action === null ? EXIT.OK : await run(action);
   } catch (err) {

@@ -10,19 +10,30 @@
  *
  * DOT1X_V8_CACHE_OUT=PATH (used by the build only) writes the code cache of this run to PATH.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
 import { IMPORT_HOOK } from './os/import-module.js';
 
+// Node's modules through process.getBuiltinModule, not `import`: this file is an ES module, and
+// an import of a builtin builds its ES module facade, which reads every export; for node:fs that
+// loads the whole of node's streams (fs.ReadStream's getter), about 15 ms of every start
+// (test/bench/start-to-managed).
+const { readFileSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { createRequire, Module } = process.getBuiltinModule('node:module');
+const { dirname } = process.getBuiltinModule('node:path');
+const { fileURLToPath } = process.getBuiltinModule('node:url');
+const { Script } = process.getBuiltinModule('node:vm');
+
 const bundle = fileURLToPath(new URL('./cli.bundle.cjs', import.meta.url));
-let cachedData: Buffer | undefined;
-try { cachedData = readFileSync(`${bundle}.v8cache`); } catch { /* no cache: compile */ }
-// The shebang line is not JavaScript inside the CommonJS wrapper.
-const source = readFileSync(bundle, 'utf8').replace(/^#!.*/, '');
-const script = new Script((Module as unknown as { wrap(s: string): string }).wrap(source), { filename: bundle, cachedData });
+
+/** The bundle compiled with its code cache. A function: the file's text and the cache are not kept alive beside the script's own copy. */
+function compile(): InstanceType<typeof Script> {
+  let cachedData: Buffer | undefined;
+  try { cachedData = readFileSync(`${bundle}.v8cache`); } catch { /* no cache: compile */ }
+  // The shebang line is not JavaScript inside the CommonJS wrapper.
+  const source = readFileSync(bundle, 'utf8').replace(/^#!.*/, '');
+  return new Script((Module as unknown as { wrap(s: string): string }).wrap(source), { filename: bundle, cachedData });
+}
+
+const script = compile();
 // import() inside the bundle (--auth module loads the user's module): see src/os/import-module.ts.
 (globalThis as Record<symbol, unknown>)[IMPORT_HOOK] = (url: string) => import(url);
 const cacheOut = process.env.DOT1X_V8_CACHE_OUT;

@@ -397,6 +397,9 @@ export class ManagedInterface {
 
   get hasFailed(): boolean { return this.failed !== null; }
 
+  /** The machine has left its start (initializing): the enter write has been issued, or its link is missing. */
+  get pastStart(): boolean { return this.started && !this.state.startsWith('initializing'); }
+
   /** Whether the machine ever ran (and so may have touched the link). */
   get wasStarted(): boolean { return this.started; }
 

@@ -13,7 +13,7 @@
  * event loop (the gate, the watchdog). The mode is set with fchmod: the unit's UMask=0077 would otherwise leave the file 0600,
  * and node_exporter, which runs as its own user, could not read it.
  */
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../os/builtin.js';
 import { closeSync, fchmodSync, fsync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
@@ -33,7 +33,7 @@ const fsyncAsync = promisify(fsync);
 /** Creates a file of a random name in DIR with O_EXCL; returns its name and descriptor. */
 function createTemp(dir: string, name: string): { path: string; fd: number } {
   for (let i = 1; ; i++) {
-    const path = join(dir, `.${name}.${randomBytes(8).toString('hex')}.tmp`);
+    const path = join(dir, `.${name}.${crypto().randomBytes(8).toString('hex')}.tmp`);
     try {
       return { path, fd: openSync(path, 'wx', FILE_MODE) };
     } catch (err) {

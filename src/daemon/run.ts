@@ -34,6 +34,7 @@ import { NftSession, findNft, nftAsync, nftSync, noNftReason } from '../enforce/
 import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
 import { NfnetlinkSocket } from '../enforce/nfnetlink.js';
 import { HookRunner } from './hooks.js';
+import { stamp } from '../text/trace.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
 const STOP_TIMEOUT_MS = 5000;
@@ -72,6 +73,8 @@ class Daemon {
   private nftProgram: string | null = null;
   /** Without --enforce: removing the tables a killed --enforce run left (see prepareFilters). */
   private leftoverRemoval: Promise<void> | null = null;
+  /** Starts that removal; set until it has been started. */
+  private removeLeftovers: (() => void) | null = null;
   /** --enforce filters by interface name given on the command line, once installed. */
   private readonly filters = new Map<string, PortFilter>();
   private hooks: HookRunner | null = null;
@@ -85,16 +88,22 @@ class Daemon {
     this.notifier = SdNotifier.fromEnvironment(log);
     log.debug({ ifnames: config.ifnames, auth: config.auth.kind }, 'preparing');
     try {
+      // DOT1X_TRACE_FILE: the phases of the start (test/bench/start-to-managed.ts).
+      stamp('start.run');
       this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
+      stamp('start.auth');
 
       const socket = RouteSocket.open();
+      stamp('start.socket');
       this.socket = socket;
       logRouteSocket(socket, log, log.isLevelEnabled('trace'));
       const indexes = new Map<string, number>();
       for (const ifname of config.ifnames) indexes.set(ifname, (await requireLink(socket, ifname)).index);
       for (const index of indexes.values()) await socket.setLink(index, {});
       for (const ifname of config.ifnames) this.locks.set(ifname, await acquireInstanceLock(ifname));
+      stamp('start.locks');
       await this.prepareFilters();
+      stamp('start.filters');
       this.hooks = new HookRunner(config.hookDir, config.hookTimeoutMs, log.child({ component: 'hooks' }));
 
       const runDir = resolveRunDir(config.runDir);
@@ -118,7 +127,9 @@ class Daemon {
         this.metrics = new MetricsFile(config.metricsFile, programVersion(), () => this.interfaces.map((mi) => mi.metrics()), log);
         await this.metrics.writeFirst();
       }
+      stamp('start.servers');
       if (this.stopRequested === null) for (const mi of this.interfaces) mi.start();
+      stamp('start.started');
 
       await new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -142,13 +153,18 @@ class Daemon {
     if (!config.enforce) {
       const nft = this.nftProgram;
       if (nft === null) return;
-      // Off the start path: an nft process costs more than the rest of the start-up (test/bench,
-      // start-to-managed), and a table left until it is gone only keeps the port closed longer.
-      this.leftoverRemoval = Promise.all(config.ifnames.map(async (ifname) => {
-        if (await nftAsync(nft, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
-          log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
-        }
-      })).then(() => {});
+      // Off the start path, and started only once every machine is past its start (the enter
+      // write issued): an nft process (a fork of this one, then nft's own start on the other
+      // core) costs more than the rest of the start-up (test/bench, start-to-managed), and a
+      // table left until it is gone only keeps the port closed longer.
+      this.removeLeftovers = () => {
+        this.removeLeftovers = null;
+        this.leftoverRemoval = Promise.all(config.ifnames.map(async (ifname) => {
+          if (await nftAsync(nft, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
+            log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
+          }
+        })).then(() => {});
+      };
       return;
     }
     if (this.nftProgram === null) {
@@ -237,6 +253,9 @@ class Daemon {
    */
   private onInterfaceChange(mi: ManagedInterface): void {
     this.metrics?.schedule();
+    if (this.removeLeftovers !== null && this.interfaces.length === this.config.ifnames.length && this.interfaces.every((i) => i.pastStart)) {
+      this.removeLeftovers();
+    }
     const notifier = this.notifier;
     if (notifier === null || this.stopRequested !== null) return;
     const status = statusLine(mi.summary());
