@@ -242,7 +242,7 @@ export class ManagedInterface {
     // (later()). An error listener: the constructor's handles a failure; an observer without one
     // would make XState rethrow it as an uncaught exception, which ends the daemon, not one
     // interface.
-    const sub = this.actor.subscribe({ next: (snap) => this.later(() => observe(snap)), error: () => {} });
+    const sub = this.actor.subscribe({ next: (snap) => { this.enforceGate(snap); this.later(() => observe(snap)); }, error: () => {} });
     this.unwatch = () => sub.unsubscribe();
     // The initial state, before start() can log any transition out of it.
     this.state = paeState(this.actor.getSnapshot().value);
@@ -252,11 +252,12 @@ export class ManagedInterface {
   }
 
   /**
-   * Follows what the kernel shows: --enforce closes the filter once the kernel no longer shows
-   * the port running (DORMANT was written before, or carrier is gone), and hooks hear of every
-   * open and close.
+   * --enforce closes the filter once the kernel no longer shows the port running (DORMANT was
+   * written before, or carrier is gone). At each snapshot as it comes, not later(): a decision
+   * about the filter taken on a snapshot older than the lift that followed it would put the
+   * filter back over an open port.
    */
-  private observeGate(snap: ReturnType<SupplicantActor['getSnapshot']>): void {
+  private enforceGate(snap: ReturnType<SupplicantActor['getSnapshot']>): void {
     const ctx = snap.context;
     const filter = this.deps.filter;
     if (filter !== undefined && filter.isOpen && snap.status === 'active' && ctx.link !== null &&
@@ -265,6 +266,10 @@ export class ManagedInterface {
         this.deps.log.error({ ifname: ctx.ifname, err: (err as Error).message }, 'could not put the enforcement filter back');
       });
     }
+  }
+
+  /** Hooks hear of every open and close the kernel shows (snapshots in order). */
+  private observeGate(snap: ReturnType<SupplicantActor['getSnapshot']>): void {
     const change = this.gate.next(snap);
     if (change === null) return;
     this.fireHooks(change.open ? 'open' : 'close', change.open ? '' : change.cause);
