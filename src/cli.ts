@@ -1,7 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
-// The shebang's V8 option: a daemon that holds ~100 KiB of state per interface does not need
-// V8's default 16 MiB young generation, which otherwise grows to it and stays resident
-// (test/bench/memory: RSS with 64 interfaces 103 MB by default, under 100 MB with 1 MiB).
+#!/usr/bin/env -S node --max-semi-space-size=1 --lite-mode --no-expose-wasm
+// The shebang's V8 options: see src/launcher.ts, the installed entry point.
 /**
  * dot1x-operstate: the command line. yargs parses; everything it accepts is validated again in
  * src/cli/options.ts before any link is touched. Every failure ends as one line on stderr and an

@@ -106,10 +106,13 @@ chmodSync(cli, 0o755);
 rmSync(`${cli}.map`, { force: true });
 
 // The cache of a run that reads only (status of the loopback interface), with the V8 flags of
-// the shebang: V8 rejects a cache made under other flags.
+// the launcher's shebang: V8 rejects a cache made under other flags.
 const cache = `${out}.v8cache`;
 rmSync(cache, { force: true });
-const r = spawnSync(process.execPath, ['--max-semi-space-size=1', cli, 'status', 'lo', '--json', '--run-dir', `${root}dist/.no-run-dir`], {
+// The launcher's shebang: `#!/usr/bin/env -S node FLAGS`.
+const shebang = (await readFile(cli, 'utf8')).split('\n', 1)[0];
+const flags = /^#!\/usr\/bin\/env -S node( .*)?$/.exec(shebang)?.[1]?.trim().split(/\s+/) ?? [];
+const r = spawnSync(process.execPath, [...flags, cli, 'status', 'lo', '--json', '--run-dir', `${root}dist/.no-run-dir`], {
   env: { ...process.env, DOT1X_V8_CACHE_OUT: cache },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
