@@ -152,14 +152,16 @@ class Daemon {
     this.nftProgram = findNft();
     if (!config.enforce) {
       const nft = this.nftProgram;
-      if (nft === null) return;
-      // Off the start path, and started only once every machine is past its start (the enter
-      // write issued): an nft process (a fork of this one, then nft's own start on the other
-      // core) costs more than the rest of the start-up (test/bench, start-to-managed), and a
-      // table left until it is gone only keeps the port closed longer.
+      if (nft === null) return; // no nft: no run of ours made a table here
+      // Straight to the kernel (nfnetlink): an nft process (a fork of this one, then nft's own
+      // start) cost more than the rest of the start-up (test/bench, start-to-managed).
+      // Where that cannot be, nft after all, once every machine is past its start (the enter
+      // write issued): a table left until it is gone only keeps the port closed longer.
+      const leftovers = this.removeLeftoversNow();
+      if (leftovers.length === 0) return;
       this.removeLeftovers = () => {
         this.removeLeftovers = null;
-        this.leftoverRemoval = Promise.all(config.ifnames.map(async (ifname) => {
+        this.leftoverRemoval = Promise.all(leftovers.map(async (ifname) => {
           if (await nftAsync(nft, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
             log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
           }
@@ -186,6 +188,35 @@ class Daemon {
       }
       this.filters.set(ifname, filter);
     }
+  }
+
+  /**
+   * Without --enforce: deletes, through nfnetlink, the table a killed --enforce run may have left
+   * on each port (it would drop all but EAPOL). Returns the ports where that could not be done.
+   */
+  private removeLeftoversNow(): string[] {
+    const { config, log } = this;
+    let sock: NfnetlinkSocket;
+    try {
+      sock = NfnetlinkSocket.open();
+    } catch {
+      return [...config.ifnames];
+    }
+    const failed: string[] = [];
+    try {
+      for (const ifname of config.ifnames) {
+        try {
+          if (sock.deleteTableNow(tableName(ifname))) {
+            log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
+          }
+        } catch {
+          failed.push(ifname);
+        }
+      }
+    } finally {
+      sock.close();
+    }
+    return failed;
   }
 
   /** Delete every enforcement table (exit paths); the session first, a one-shot nft if it fails. */
