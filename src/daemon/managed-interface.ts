@@ -73,6 +73,9 @@ function traceInspection(e: InspectionEvent): void {
   else if (e.type === '@xstate.microstep') stamp('xstate.microstep', e._transitions.map((t) => t.eventType || 'always').join(','));
 }
 
+/** later(): from this many waiting, they are worked off in one turn (a flap storm). */
+const LATER_BACKLOG = 64;
+
 /** PAE states that wait for the next attempt (heldMs). */
 const WAITING_STATES = new Set(['held', 'openNoAuthenticator']);
 
@@ -332,13 +335,15 @@ export class ManagedInterface {
   }
 
   /**
-   * Runs FN after the event loop has looked for I/O once more, in the order given. What the
-   * daemon does for a step besides its requests (log lines with synchronous writes, bookkeeping,
-   * sd_notify) thus does not stand between the step and the answers it is waiting for: the
-   * replies to the requests a carrier-up sends arrive while the machine takes its step, and
-   * during an EAP exchange the events come in a burst, where EAP-Success must not wait for the
-   * log lines of EAP-Started (docs/wpa-supplicant.md#where-the-time-goes). Two setImmediate
-   * turns: the first check phase comes before the next poll, the second after it.
+   * Runs FN after the event loop has looked for I/O once more, in the order given, one at a time
+   * with a look for I/O between each. What the daemon does for a step besides its requests (log
+   * lines with synchronous writes, bookkeeping, sd_notify, hooks) thus never stands for long
+   * between a datagram that has arrived and the step it leads to: the replies to the requests a
+   * carrier-up sends arrive while the machine takes its step, and during the EAP exchange that
+   * follows EAP-Success must not wait for the lines of the steps before it (at most for one,
+   * docs/wpa-supplicant.md#where-the-time-goes). setImmediate runs in the check phase, right
+   * after the poll phase: the first runs after the poll of the next turn, each later one after
+   * the poll of its own turn. A backlog (a flap storm) is worked off in one go.
    */
   private later(fn: () => void): void {
     this.deferred.push(fn);
@@ -347,10 +352,14 @@ export class ManagedInterface {
     setImmediate(() => setImmediate(() => this.runLater()));
   }
 
-  private runLater(): void {
+  private runLater(all = false): void {
     this.deferredScheduled = false;
-    // Work queued meanwhile runs in this turn too, after what was there before it.
-    for (let fn = this.deferred.shift(); fn !== undefined; fn = this.deferred.shift()) fn();
+    const backlog = all || this.deferred.length > LATER_BACKLOG;
+    for (let fn = this.deferred.shift(); fn !== undefined; fn = backlog ? this.deferred.shift() : undefined) fn();
+    if (this.deferred.length > 0 && !this.deferredScheduled) {
+      this.deferredScheduled = true;
+      setImmediate(() => this.runLater());
+    }
   }
 
   /**
@@ -383,7 +392,7 @@ export class ManagedInterface {
     const result = await stopAndRestore(this.actor, timeoutMs);
     // Forced: the guard wrote the restore (or the machine had, before it hung); wait for its answer.
     if (result.restore === 'forced') await this.guard.restoreNow();
-    this.runLater(); // the machine's last lines before this one
+    this.runLater(true); // the machine's last lines before this one
     this.deps.log.info({ ifname: this.ifname, state: 'stopped', previous: this.state, restore: result.restore }, 'state');
     return result;
   }
