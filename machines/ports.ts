@@ -80,6 +80,12 @@ export interface AuthRequest extends AuthPort {
  * Why an authentication did not authorize the port.
  * - credentials-rejected: the authenticator answered with EAP-Failure.
  * - credentials-missing: the backend needs credentials it has not got (wpa_supplicant CTRL-REQ-*).
+ * - server-certificate-rejected: the supplicant refused the server's certificate (untrusted,
+ *   expired, name mismatch: details.certificate says which and whose subject).
+ * - client-certificate-expired: the client certificate has expired or is not valid yet (the
+ *   server said so, or it failed the exchange while the certificate's dates say so).
+ * - client-certificate-rejected: the server refused the client certificate for another reason
+ *   (a TLS alert, or EAP-TLS failing after the handshake).
  * - no-authenticator: nothing answered on the wire.
  * - backend-unavailable: the backend itself cannot be reached (wpa_supplicant not running, ...).
  * - timeout: no result within the time the machine allowed (the machine aborts the attempt).
@@ -88,6 +94,9 @@ export interface AuthRequest extends AuthPort {
 export type AuthCause =
   | 'credentials-rejected'
   | 'credentials-missing'
+  | 'server-certificate-rejected'
+  | 'client-certificate-expired'
+  | 'client-certificate-rejected'
   | 'no-authenticator'
   | 'backend-unavailable'
   | 'timeout'

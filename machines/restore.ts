@@ -5,7 +5,7 @@
  * cleanup runs whenever the actor is stopped, and writes the restore when the machine had not.
  */
 import { fromCallback, waitFor, type Actor } from 'xstate';
-import { RESTORE_SETTINGS, type RestoreGuardEvent, type WriteLinkInput } from './contract.js';
+import { ENTER_SETTINGS, RESTORE_SETTINGS, type RestoreGuardEvent, type WriteLinkInput } from './contract.js';
 import type { SupplicantMachine } from './supplicant.js';
 import { sentBy } from './link-writer.js';
 
@@ -19,6 +19,8 @@ import { sentBy } from './link-writer.js';
 export class RestoreGuard {
   private armed: { index: number; ifname: string } | null = null;
   private issued: Promise<boolean> | null = null;
+  /** What the guard's one write asks for: the restore, unless leaveClosed() was called. */
+  private settings: WriteLinkInput['settings'] = RESTORE_SETTINGS;
   /** For `.provide({ actors: { restoreGuard } })`; one machine actor per guard. */
   readonly logic = fromCallback<RestoreGuardEvent>(({ receive }) => {
     receive((event) => {
@@ -31,6 +33,15 @@ export class RestoreGuard {
     private readonly write: (input: WriteLinkInput) => unknown,
     private readonly onError: (error: unknown, input: WriteLinkInput) => void = () => {},
   ) {}
+
+  /**
+   * From now on the guard's one write closes the port instead ({linkmode 1, DORMANT}, the
+   * request that enters supplicant mode): for the daemon's uncaught-error path, a crash, which
+   * must not open the port (docs/systemd.md). Call it before the actor is stopped.
+   */
+  leaveClosed(): void {
+    this.settings = ENTER_SETTINGS;
+  }
 
   /** The link the guard would restore now, or null (disarmed). */
   get armedFor(): { index: number; ifname: string } | null {
@@ -48,7 +59,7 @@ export class RestoreGuard {
     const armed = this.armed;
     if (armed !== null) {
       this.armed = null;
-      const input: WriteLinkInput = { ...armed, settings: { ...RESTORE_SETTINGS } };
+      const input: WriteLinkInput = { ...armed, settings: { ...this.settings } };
       // Called synchronously: the request must go out before anything issued after the stop.
       this.issued = sentBy(() => this.write(input)).then(() => true, (error: unknown) => {
         this.onError(error, input);

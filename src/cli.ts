@@ -10,9 +10,10 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from './cli/errors.js';
 import { EXIT, type ExitStatus } from './cli/exit-codes.js';
 import { describeFailure, oneLine } from './cli/failure.js';
-import { validateRunOptions, DEFAULTS, type RawRunOptions } from './cli/options.js';
+import { validateRunOptions, warnDays, DEFAULTS, type RawRunOptions } from './cli/options.js';
 import { validateIfname } from './cli/ifname.js';
 import { LOG_FORMATS, LOG_LEVELS } from './text/log.js';
+import { errPrefix } from './text/journal.js';
 import { programVersion } from './cli/version.js';
 import { stamp } from './text/trace.js';
 import { nearCommand } from './cli/suggest.js';
@@ -22,8 +23,9 @@ const PROG = 'dot1x-operstate';
 type Action =
   | { command: 'run'; raw: RawRunOptions }
   | { command: 'reset'; ifname: string }
+  | { command: 'close'; ifname: string }
   | { command: 'status'; ifname: string; json: boolean; runDir: string | undefined }
-  | { command: 'doctor'; ifnames: string[]; json: boolean; runDir: string | undefined; auth: string | undefined; wpaCtrl: string | undefined; enforce: boolean };
+  | { command: 'doctor'; ifnames: string[]; json: boolean; runDir: string | undefined; auth: string | undefined; wpaCtrl: string | undefined; enforce: boolean; certWarnDays: unknown };
 
 /**
  * yargs names an unknown option twice, as given and camel-cased ("run-dir, runDir"): keep the
@@ -65,12 +67,14 @@ async function parse(argv: string[]): Promise<Action | null> {
         .option('start-period', { type: 'string', describe: `seconds to wait for an answer to EAPOL-Start before sending it again, 3 times (default ${DEFAULTS.startPeriod})` })
         .option('optional', { type: 'boolean', describe: 'open the port while no authenticator answers (802.1X only where the port asks for it)' })
         .option('log-level', { type: 'string', describe: `${LOG_LEVELS.join(' | ')} (default ${DEFAULTS.logLevel})` })
-        .option('log-format', { type: 'string', describe: `${LOG_FORMATS.join(' | ')} (default ${DEFAULTS.logFormat})` })
+        .option('log-format', { type: 'string', describe: `${LOG_FORMATS.join(' | ')} (default ${DEFAULTS.logFormat}: journal, lines with their syslog priority, when stdout is systemd's journal stream (JOURNAL_STREAM); json otherwise)` })
         .option('run-dir', runDirOption)
         .option('metrics-file', { type: 'string', describe: 'write Prometheus metrics to this node_exporter textfile (*.prom), rewritten on each change' })
-        .option('enforce', { type: 'boolean', describe: 'while a port is not open, an nftables netdev filter passes only EAPOL in and out of it (needs nft, Linux 5.16+)' })
+        .option('enforce', { type: 'boolean', describe: 'while a port is not open, an nftables netdev filter passes only EAPOL in and out of it (needs nft, Linux 5.16+); by default on where NetworkManager is enabled or runs, --no-enforce turns it off' })
         .option('hook-dir', { type: 'string', describe: `executables run on every open and close of a port (default ${DEFAULTS.hookDir}; absent is fine)` })
-        .option('hook-timeout', { type: 'string', describe: `seconds a hook may run before it is killed with its process group (default ${DEFAULTS.hookTimeout})` }),
+        .option('hook-timeout', { type: 'string', describe: `seconds a hook may run before it is killed with its process group (default ${DEFAULTS.hookTimeout})` })
+        .option('cert', { type: 'string', describe: '--auth exec or module: a certificate file the authenticator uses, watched for expiry: client=PATH (the port\'s own) or ca=PATH (repeatable; wpa-supplicant: read from its network block)' })
+        .option('cert-warn-days', { type: 'string', describe: `warn this many days before a certificate expires (default ${DEFAULTS.certWarnDays}; 0: only once expired)` }),
       (args) => { action = { command: 'run', raw: args as RawRunOptions }; },
     )
     .command(
@@ -78,6 +82,12 @@ async function parse(argv: string[]): Promise<Action | null> {
       'put the interface back to linkmode 0 and operstate UP, then exit',
       (y) => y.positional('ifname', { type: 'string', demandOption: true }),
       (args) => { action = { command: 'reset', ifname: String(args.ifname) }; },
+    )
+    .command(
+      'close <ifname>',
+      'put the interface in supplicant mode, closed (linkmode 1, operstate DORMANT), and leave it so until the daemon authenticates it (the unit runs it after a crash)',
+      (y) => y.positional('ifname', { type: 'string', demandOption: true }),
+      (args) => { action = { command: 'close', ifname: String(args.ifname) }; },
     )
     .command(
       'status <ifname>',
@@ -93,18 +103,19 @@ async function parse(argv: string[]): Promise<Action | null> {
     )
     .command(
       'doctor [ifname..]',
-      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, NetworkManager, DHCP clients, privileges; each check OK, WARN or FAIL with what to do (exit 1 on a FAIL, 3 on a WARN only)',
+      'check what keeps a port closed: interface, daemon, wpa_supplicant and its network block, certificates, NetworkManager, DHCP clients, privileges; each check OK, WARN or FAIL with what to do (exit 1 on a FAIL, 3 on a WARN only)',
       (y) => y
         .positional('ifname', { type: 'string', array: true, describe: 'interface(s) to check (default: those with a daemon)' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
         .option('run-dir', runDirOption)
         .option('auth', { type: 'string', describe: 'backend to check when no daemon runs (default wpa-supplicant)' })
         .option('wpa-ctrl', { type: 'string', describe: `wpa_supplicant control directory or socket when no daemon runs (default ${DEFAULTS.wpaCtrl})` })
-        .option('enforce', { type: 'boolean', default: false, describe: 'the daemon uses --enforce (nftables): check for it' }),
+        .option('enforce', { type: 'boolean', default: false, describe: 'the daemon uses --enforce (nftables): check for it' })
+        .option('cert-warn-days', { type: 'string', describe: `warn about a certificate expiring within this many days when no daemon runs (default ${DEFAULTS.certWarnDays})` }),
       (args) => {
         const last = (v: unknown): string | undefined => (Array.isArray(v) ? String(v.at(-1)) : v as string | undefined);
         const ifnames = (Array.isArray(args.ifname) ? args.ifname : args.ifname === undefined ? [] : [args.ifname]).map(String);
-        action = { command: 'doctor', ifnames, json: Boolean(args.json), runDir: last(args.runDir), auth: last(args.auth), wpaCtrl: last(args.wpaCtrl), enforce: Boolean(args.enforce) };
+        action = { command: 'doctor', ifnames, json: Boolean(args.json), runDir: last(args.runDir), auth: last(args.auth), wpaCtrl: last(args.wpaCtrl), enforce: Boolean(args.enforce), certWarnDays: args.certWarnDays };
       },
     )
     .example('$0 eth0', 'gate eth0 on wpa_supplicant in /run/wpa_supplicant')
@@ -149,6 +160,11 @@ async function run(action: Action): Promise<ExitStatus> {
       const { resetLink } = await import('./commands/reset.js');
       return resetLink(action.ifname);
     }
+    case 'close': {
+      validateIfname(action.ifname);
+      const { closeLink } = await import('./commands/close.js');
+      return closeLink(action.ifname);
+    }
     case 'status': {
       validateIfname(action.ifname);
       const { showStatus } = await import('./commands/status.js');
@@ -157,7 +173,8 @@ async function run(action: Action): Promise<ExitStatus> {
     case 'doctor': {
       for (const name of action.ifnames) validateIfname(name);
       const { runDoctor } = await import('./commands/doctor.js');
-      return runDoctor(action.ifnames, { json: action.json, runDir: action.runDir, auth: action.auth, wpaCtrl: action.wpaCtrl, enforce: action.enforce });
+      const certWarnDays = action.certWarnDays === undefined ? undefined : warnDays(action.certWarnDays);
+      return runDoctor(action.ifnames, { json: action.json, runDir: action.runDir, auth: action.auth, wpaCtrl: action.wpaCtrl, enforce: action.enforce, certWarnDays });
     }
   }
 }
@@ -200,7 +217,7 @@ async function main(): Promise<void> {
     status = action === null ? EXIT.OK : await run(action);
   } catch (err) {
     const failure = describeFailure(await withSuggestion(err, argv));
-    process.stderr.write(`${PROG}: ${failure.message}\n`);
+    process.stderr.write(`${errPrefix(2)}${PROG}: ${failure.message}\n`);
     status = failure.status;
   }
   process.exitCode = status;

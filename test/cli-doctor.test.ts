@@ -13,6 +13,7 @@ import { is } from './lab/link-watch.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { plantFirstInPath, privateMounts, withOpenCopy } from './lab/planted.js';
 import { createPort, openDaemon } from './lab/cli-port.js';
 import { runCli } from './lab/dot1x-daemon.js';
 import { withTimeout } from './lab/auth-lab.js';
@@ -42,7 +43,7 @@ test('doctor on a healthy port: every check passes, wpa_supplicant asked where t
   assert.equal(code, 0, JSON.stringify(report, null, 1));
   assert.equal(report.ok, true);
   assert.deepEqual(report.checks.map((c) => c.check),
-    ['interface', 'daemon', 'authentication', 'capability', 'wpa-supplicant', 'wpa-network', 'networkmanager', 'dhcp-client', 'nftables']);
+    ['interface', 'daemon', 'authentication', 'capability', 'wpa-supplicant', 'wpa-network', 'certificates', 'networkmanager', 'dhcp-client', 'nftables']);
   assert.match(check(report, 'authentication').verdict, /^authorized at /);
   assert.match(check(report, 'interface').verdict, /linkmode 1 \(dormant\), operstate UP, carrier/);
   assert.match(check(report, 'daemon').verdict, new RegExp(`^pid ${lab.daemon.pid} manages it .*state authorized`));
@@ -186,4 +187,34 @@ test('doctor: an ISC dhclient on the port is a problem unless --enforce is used'
   assert.notEqual(report.checks.find((c) => c.check === 'nftables')!.status, 'skipped');
   daemon.signal('SIGTERM');
   assert.equal((await daemon.waitForExit()).code, 0);
+});
+
+test('doctor --enforce asks the system\'s nft, never one first in $PATH; one others could change is a FAIL', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'donf');
+  const planted = plantFirstInPath(port.dir, 'nft', '/usr/sbin/nft');
+  const args = ['doctor', 'eth0', '--json', '--enforce', '--run-dir', port.runDir];
+  const r = await runCli(port.host, args, { env: planted.env });
+  const nftables = (JSON.parse(r.stdout) as DoctorOutput).interfaces[0]!.checks.find((c) => c.check === 'nftables')!;
+  assert.equal(planted.ran(), null, 'doctor ran the nft of $PATH');
+  assert.equal(nftables.status, 'ok', nftables.verdict);
+  assert.match(nftables.verdict, /^\/usr\/sbin\/nft answers/);
+
+  // The system's nft, writable by others (in a private mount namespace of doctor only).
+  const refused = await runCli(port.host, args, { env: planted.env, wrap: withOpenCopy(port.dir, '/usr/sbin/nft') });
+  const check = (JSON.parse(refused.stdout) as DoctorOutput).interfaces[0]!.checks.find((c) => c.check === 'nftables')!;
+  assert.equal(check.status, 'fail');
+  assert.match(check.verdict, /\/usr\/sbin\/nft is writable by group or others \(mode 0777\)/);
+  assert.equal(planted.ran(), null);
+});
+
+test('doctor asks the system\'s systemctl about the port\'s unit, never one first in $PATH', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'dosc');
+  const planted = plantFirstInPath(port.dir, 'systemctl', '/usr/bin/systemctl');
+  // systemd as the system manager, as far as doctor can tell (sd_booted(3)), in its own mounts only.
+  const systemd = privateMounts('mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system');
+  const r = await runCli(port.host, ['doctor', 'eth0', '--json', '--run-dir', port.runDir], { env: planted.env, wrap: systemd });
+  assert.equal((JSON.parse(r.stdout) as DoctorOutput).interfaces.length, 1, r.stderr);
+  assert.equal(planted.ran(), null, 'doctor ran the systemctl of $PATH');
 });

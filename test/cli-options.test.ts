@@ -20,7 +20,7 @@ test('defaults follow the issue: wpa-supplicant in /run/wpa_supplicant, 30 s, in
   assert.equal(c.timing.retryMinMs, DEFAULTS.retryMin * 1000);
   assert.equal(c.timing.retryMaxMs, DEFAULTS.retryMax * 1000);
   assert.equal(c.logLevel, 'info');
-  assert.equal(c.logFormat, 'json');
+  assert.equal(c.logFormat, 'auto');
   assert.equal(c.runDir, undefined);
 });
 
@@ -46,7 +46,7 @@ test('every bad value is one UsageError naming the option', () => {
   usage({ ifname: ['eth0'], authTimeout: '1e10' }, /at most 2147483 seconds/);
   usage({ ifname: ['eth0'], retryMin: '0.0001' }, /at least 0.001 seconds/);
   usage({ ifname: ['eth0'], logLevel: 'verbose' }, /--log-level must be one of trace, debug, info, warn, error/);
-  usage({ ifname: ['eth0'], logFormat: 'xml' }, /--log-format must be one of json, pretty/);
+  usage({ ifname: ['eth0'], logFormat: 'xml' }, /--log-format must be one of auto, json, journal, pretty/);
   usage({ ifname: ['eth0'], auth: 'radius' }, /--auth must be one of wpa-supplicant, exec, module/);
   usage({ ifname: ['eth0'], auth: 'exec' }, /--auth exec needs --exec PATH/);
   usage({ ifname: ['eth0'], auth: 'module' }, /--auth module needs --module PATH/);
@@ -90,13 +90,15 @@ test('exec and module paths are made absolute; exec args are kept in order', () 
   assert.ok(m.auth.kind === 'module' && m.auth.path.startsWith('/'));
 });
 
-test('--enforce is off unless given; --hook-dir defaults to /etc/dot1x-operstate/hooks.d and is made absolute; --hook-timeout is seconds', () => {
+test('--enforce is on, --no-enforce off, neither auto (decided at start); --hook-dir defaults to /etc/dot1x-operstate/hooks.d and is made absolute; --hook-timeout is seconds', () => {
   const c = validateRunOptions({ ifname: ['eth0'] });
-  assert.equal(c.enforce, false);
+  assert.equal(c.enforce, 'auto');
+  assert.equal(validateRunOptions({ ifname: ['eth0'], enforce: false }).enforce, 'off');
+  assert.equal(validateRunOptions({ ifname: ['eth0'], enforce: [true, false] }).enforce, 'off', 'the last one wins');
   assert.equal(c.hookDir, '/etc/dot1x-operstate/hooks.d');
   assert.equal(c.hookTimeoutMs, DEFAULTS.hookTimeout * 1000);
   const d = validateRunOptions({ ifname: ['eth0'], enforce: true, hookDir: 'hooks', hookTimeout: '2.5' });
-  assert.equal(d.enforce, true);
+  assert.equal(d.enforce, 'on');
   assert.equal(d.hookDir, `${process.cwd()}/hooks`);
   assert.equal(d.hookTimeoutMs, 2500);
   usage({ ifname: ['eth0'], hookTimeout: '0' }, /--hook-timeout must be a positive number of seconds/);

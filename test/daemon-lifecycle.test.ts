@@ -10,17 +10,16 @@ import { join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { createPort } from './lab/cli-port.js';
 import { LinkWatch, is } from './lab/link-watch.js';
-import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
+import { DaemonProcess, LEVEL, labRunDir, runCli } from './lab/dot1x-daemon.js';
 import { AS_NOBODY, readableCopy } from './lab/readable-copy.js';
-import { DEFAULT_RUN_DIR } from '../src/daemon/status-report.js';
 import type { KernelStatus, StatusReport } from '../src/commands/status-report.js';
 
-/** Instance lock files (in /run/dot1x-operstate) that still name PID. */
+/** Instance lock files (in the lab's DOT1X_RUN_DIR) that still name PID. */
 function lockFilesOf(pid: number): string[] {
   let names: string[] = [];
-  try { names = readdirSync(DEFAULT_RUN_DIR); } catch { /* no lock was ever taken */ }
+  try { names = readdirSync(labRunDir()); } catch { /* no lock was ever taken */ }
   return names.filter((n) => {
-    try { return readFileSync(join(DEFAULT_RUN_DIR, n), 'utf8') === `${pid}\n`; } catch { return false; }
+    try { return readFileSync(join(labRunDir(), n), 'utf8') === `${pid}\n`; } catch { return false; }
   });
 }
 
@@ -33,6 +32,8 @@ test('SIGKILL leaves linkmode 1; reset restores; a new start takes over', async 
   const first = DaemonProcess.start(port.host, port.execArgs(ok), { t });
   await first.waitForState('eth0', 'authorized.steady');
   await watch.until(is.open(), 'the gate open');
+  // Its lock is in the lab's run directory, never the host's.
+  assert.equal(lockFilesOf(first.pid).length, 1, `no lock file of pid ${first.pid} in ${labRunDir()}`);
   first.signal('SIGKILL');
   const killed = await first.waitForExit();
   assert.equal(killed.signal, 'SIGKILL');
@@ -58,6 +59,29 @@ test('SIGKILL leaves linkmode 1; reset restores; a new start takes over', async 
   const after = await port.link();
   assert.equal(after.linkmode, 0);
   assert.equal(after.operstate, 'UP');
+});
+
+test('a port already in linkmode 1, down, as the udev rule leaves a dock\'s port, is taken as it is: never linkmode 0, no warning', async (t) => {
+  if (!needsRoot(t)) return;
+  const port = await createPort(t, 'tko');
+  await port.host.ip('link', 'set', 'eth0', 'down');
+  await port.host.ip('link', 'set', 'eth0', 'mode', 'dormant', 'state', 'dormant');
+  const watch = await LinkWatch.open(port.host, 'eth0', { t });
+  const start = watch.mark('daemon started');
+  // Default timings; only the authenticator is a program of the test's.
+  const daemon = DaemonProcess.start(port.host, ['eth0', '--auth', 'exec', '--exec', port.script('ok.sh', 'exit 0'), '--run-dir', port.runDir], { t });
+  await daemon.waitForState('eth0', 'disconnected');
+  // Something brings it up (wpa_supplicant's wired driver, a network manager).
+  const up = watch.mark('ip link set eth0 up');
+  await port.host.ip('link', 'set', 'eth0', 'up');
+  await watch.until(is.open(), 'open after the authentication', { since: up, timeoutMs: 15_000 });
+  const records = watch.timeline.slice(start).flatMap((e) => (e.kind === 'link' ? [e.record] : []));
+  assert.ok(records.every((r) => r.linkmode === 1), `the port left linkmode 1:\n${watch.format()}`);
+  assert.equal(records.find((r) => r.running)?.operstate, 'UP');
+  assert.ok(records.findIndex((r) => r.running) > records.findIndex((r) => r.up && r.operstate === 'DORMANT'), watch.format());
+  daemon.signal('SIGTERM');
+  assert.equal((await daemon.waitForExit()).code, 0);
+  assert.deepEqual(daemon.logs.filter((l) => l.level >= LEVEL.warn), [], 'warnings');
 });
 
 test('reset without carrier: linkmode 0, says why operstate is not UP, exits 0', async (t) => {
@@ -170,7 +194,9 @@ test('several interfaces in one process: one failing does not stop the other', a
   // eth1 disappears altogether: eth0 carries on.
   const mark = daemon.mark();
   await port.host.ip('link', 'del', 'eth1');
-  await daemon.waitForLog((l) => l.ifname === 'eth1' && l.event === 'linkRemoved', { from: mark, what: 'eth1 removed' });
+  const removed = await daemon.waitForLog((l) => l.ifname === 'eth1' && l.event === 'linkRemoved', { from: mark, what: 'eth1 removed' });
+  // A dock or USB adapter unplugged is routine: not a warning (journalctl -p warning).
+  assert.equal(removed.level, LEVEL.info);
   // status still reaches the daemon that waits for eth1 to come back.
   const gone = await runCli(port.host, ['status', 'eth1', '--json', '--run-dir', port.runDir]);
   assert.equal(gone.code, 0, gone.stderr);
@@ -191,15 +217,18 @@ test('several interfaces in one process: one failing does not stop the other', a
   assert.equal(eth0.operstate, 'UP');
 });
 
-/** A buggy authenticator module: it throws outside any promise the daemon could catch. */
-function crashingModule(dir: string): string {
+/**
+ * A buggy authenticator module: it throws outside any promise the daemon could catch, 50 ms into
+ * an attempt it never finishes, or (afterAuthorizing) 300 ms after it authorized the port.
+ */
+function crashingModule(dir: string, afterAuthorizing = false): string {
   const modulePath = join(dir, 'crashing.mjs');
   writeFileSync(modulePath, [
     'export default {',
     "  name: 'crashing',",
     '  authenticate() {',
-    "    setTimeout(() => { throw new Error('boom from the module'); }, 50);",
-    '    return new Promise(() => {});',
+    `    setTimeout(() => { throw new Error('boom from the module'); }, ${afterAuthorizing ? 300 : 50});`,
+    `    return ${afterAuthorizing ? 'Promise.resolve({ authorized: true })' : 'new Promise(() => {})'};`,
     '  },',
     '};',
     '',
@@ -207,29 +236,31 @@ function crashingModule(dir: string): string {
   return modulePath;
 }
 
-test('an uncaught error restores every link, says so in one line, and exits 1', async (t) => {
+test('an uncaught error is a crash: an open port is left closed (linkmode 1, DORMANT), never restored; one line; exit 1', async (t) => {
   if (!needsRoot(t)) return;
   const port = await createPort(t, 'crash');
   const watch = await LinkWatch.open(port.host, 'eth0', { t });
-  const modulePath = crashingModule(port.dir);
+  const modulePath = crashingModule(port.dir, true);
   const daemon = DaemonProcess.start(port.host, ['eth0', '--auth', 'module', '--module', modulePath, '--run-dir', port.runDir], { t });
-  await daemon.waitForState('eth0', /^authenticating/);
+  await watch.until(is.open(), 'the port open');
+  const open = watch.mark('authorized; the module throws 300 ms later');
   const exit = await daemon.waitForExit();
   assert.equal(exit.code, 1, exit.stderr);
   assert.equal(exit.stderr, 'dot1x-operstate: internal error: boom from the module\n');
   assert.doesNotMatch(exit.stdout + exit.stderr, /\n\s+at /);
   const fatal = daemon.logs.find((l) => l.level === 60);
   assert.equal(fatal?.err, 'boom from the module');
-  await watch.until(is.restored(), 'linkmode 0 and UP after the crash');
+  await watch.until(is.gated(), 'linkmode 1 and DORMANT after the crash', { since: open });
+  assert.equal(watch.findSince(open, (r) => r.linkmode !== 1), undefined, 'the crash left linkmode 1');
   assert.throws(() => statSync(port.statusSocket()), /ENOENT/, 'the socket outlived the daemon');
   assert.equal(lockFilesOf(daemon.pid).length, 0, 'the instance lock file outlived the daemon');
 });
 
-test('the uncaught-error path sends the restore request once', async (t) => {
+test('the uncaught-error path sends the closing request once and no restore', async (t) => {
   if (!needsRoot(t)) return;
   const port = await createPort(t, 'crash1');
-  const modulePath = crashingModule(port.dir);
-  // The kernel sends no notification for a request that changes nothing, so a repeated restore
+  const modulePath = crashingModule(port.dir, true);
+  // The kernel sends no notification for a request that changes nothing, so a repeated write
   // is visible only in the requests themselves: trace the daemon's netlink sends.
   const trace = join(port.dir, 'sends.trace');
   const daemon = DaemonProcess.start(port.host, ['eth0', '--auth', 'module', '--module', modulePath, '--run-dir', port.runDir], {
@@ -238,12 +269,14 @@ test('the uncaught-error path sends the restore request once', async (t) => {
   const exit = await daemon.waitForExit();
   assert.equal(exit.code, 1, exit.stderr);
   const setlinks = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('RTM_SETLINK'));
-  assert.ok(setlinks.some((l) => /IFLA_LINKMODE\}, 1\]/.test(l)), 'the trace shows no enter request');
-  const restores = setlinks.filter((l) => /IFLA_LINKMODE\}, 0\]/.test(l));
-  assert.equal(restores.length, 1, restores.join('\n'));
+  // The enter request at the start, and the guard's close after the crash: the same request.
+  const enters = setlinks.filter((l) => /IFLA_LINKMODE\}, 1\]/.test(l));
+  assert.equal(enters.length, 2, setlinks.join('\n'));
+  assert.equal(setlinks.at(-1), enters.at(-1), 'the close is the last request');
+  assert.deepEqual(setlinks.filter((l) => /IFLA_LINKMODE\}, 0\]/.test(l)), [], 'a restore was sent');
   const eth0 = await port.link('eth0');
-  assert.equal(eth0.linkmode, 0);
-  assert.equal(eth0.operstate, 'UP');
+  assert.equal(eth0.linkmode, 1);
+  assert.equal(eth0.operstate, 'DORMANT');
 });
 
 test('a renamed interface: the lock and the status socket follow the new name', async (t) => {

@@ -7,65 +7,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, watch } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { needsRoot } from './lab/netns.js';
 import { Lab } from './lab/lab.js';
 import { is } from './lab/link-watch.js';
 import { createPort } from './lab/cli-port.js';
 import { runCli } from './lab/dot1x-daemon.js';
 import { labDir } from './lab/peer-process.js';
-import { withTimeout } from './lab/auth-lab.js';
+import { parseExposition, untilMetrics, type Exposition } from './lab/exposition.js';
 import { MetricsFile } from '../src/daemon/metrics-file.js';
-import { METRIC_STATES, renderMetrics, type InterfaceMetrics } from '../src/daemon/metrics.js';
+import { tryLockExclusive } from '../src/os/posix.js';
+import { METRIC_STATES, portGauges, renderMetrics, type InterfaceMetrics } from '../src/daemon/metrics.js';
+import type { AnyStateNode, StateValue } from 'xstate';
+import { supplicantMachine } from '../machines/supplicant.js';
+import { paeState } from '../machines/observe.js';
 import { createLogger } from '../src/text/log.js';
-
-interface Exposition {
-  /** 'name{label="v",...}' exactly as written -> value. */
-  samples: Map<string, number>;
-  types: Map<string, string>;
-  helps: Set<string>;
-}
-
-/** A strict reader of the text format: every sample line parses and belongs to a family with HELP and TYPE. */
-function parseExposition(text: string): Exposition {
-  const samples = new Map<string, number>();
-  const types = new Map<string, string>();
-  const helps = new Set<string>();
-  assert.ok(text.endsWith('\n'), 'the file must end with a newline');
-  for (const line of text.slice(0, -1).split('\n')) {
-    const help = /^# HELP ([a-z0-9_]+) \S.*$/.exec(line);
-    if (help) { helps.add(help[1]!); continue; }
-    const type = /^# TYPE ([a-z0-9_]+) (gauge|counter)$/.exec(line);
-    if (type) { types.set(type[1]!, type[2]!); continue; }
-    const sample = /^([a-z0-9_]+)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.]+)$/.exec(line);
-    assert.ok(sample, `not a sample line: ${JSON.stringify(line)}`);
-    const name = sample[1]!;
-    assert.ok(types.has(name) && helps.has(name), `${name} without HELP and TYPE before it`);
-    if (types.get(name) === 'counter') assert.ok(name.endsWith('_total'), `counter ${name} must end in _total`);
-    samples.set(`${name}${sample[2] ?? ''}`, Number(sample[3]));
-  }
-  return { samples, types, helps };
-}
-
-/** Resolves with the parsed file once PRED holds (re-read on every change in its directory). */
-function untilMetrics(path: string, pred: (m: Exposition) => boolean, what: string, timeoutMs = 20_000): Promise<Exposition> {
-  let last = '(no file)';
-  const watcher = watch(dirname(path));
-  const p = new Promise<Exposition>((resolve) => {
-    const check = (): void => {
-      let text: string;
-      try { text = readFileSync(path, 'utf8'); } catch { return; }
-      last = text;
-      const m = parseExposition(text);
-      if (pred(m)) resolve(m);
-    };
-    watcher.on('change', check);
-    check();
-  });
-  return withTimeout(p, timeoutMs, `${what}; last file:\n${last}`).finally(() => watcher.close());
-}
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const sample = (m: Exposition, key: string): number | undefined => m.samples.get(key);
@@ -82,6 +40,7 @@ test('metrics on the real lab: open, closed by a cable pull, a rejected re-authe
   const open = await untilMetrics(path, (m) => sample(m, `dot1x_operstate_authorized{${i}}`) === 1, 'authorized 1');
   assert.equal(sample(open, `dot1x_operstate_info{version="${version}"}`), 1);
   assert.equal(state(open, 'authorized'), 1);
+  assert.equal(sample(open, `dot1x_operstate_open{${i}}`), 1, 'open where authorized');
   assert.equal(METRIC_STATES.filter((s) => state(open, s) === 1).length, 1, 'exactly one current state');
   assert.equal(METRIC_STATES.filter((s) => state(open, s) === 0).length, METRIC_STATES.length - 1);
   assert.equal(sample(open, `dot1x_operstate_attempts_total{${i},cause="success"}`), 1);
@@ -92,7 +51,7 @@ test('metrics on the real lab: open, closed by a cable pull, a rejected re-authe
   assert.ok(duration > 0 && duration < 5, `authorize duration ${duration} s`);
   const carrierBefore = sample(open, `dot1x_operstate_carrier_changes_total{${i}}`)!;
   assert.equal(typeof carrierBefore, 'number');
-  for (const family of ['dot1x_operstate_info', 'dot1x_operstate_authorized', 'dot1x_operstate_state', 'dot1x_operstate_attempts_total',
+  for (const family of ['dot1x_operstate_info', 'dot1x_operstate_open', 'dot1x_operstate_authorized', 'dot1x_operstate_state', 'dot1x_operstate_attempts_total',
     'dot1x_operstate_last_success_timestamp_seconds', 'dot1x_operstate_last_authorize_duration_seconds', 'dot1x_operstate_carrier_changes_total']) {
     assert.ok(open.helps.has(family) && open.types.has(family), `${family} without HELP/TYPE`);
   }
@@ -102,6 +61,7 @@ test('metrics on the real lab: open, closed by a cable pull, a rejected re-authe
   await lab.pullCable();
   const closed = await untilMetrics(path, (m) => state(m, 'disconnected') === 1, 'disconnected after the pull');
   assert.equal(sample(closed, `dot1x_operstate_authorized{${i}}`), 0);
+  assert.equal(sample(closed, `dot1x_operstate_open{${i}}`), 0);
   assert.ok(sample(closed, `dot1x_operstate_carrier_changes_total{${i}}`)! > carrierBefore, 'carrier changes did not rise');
 
   await lab.returnCable();
@@ -126,8 +86,20 @@ test('metrics on the real lab: open, closed by a cable pull, a rejected re-authe
 const quiet = createLogger({ level: 'error', format: 'json' });
 
 function fakeInterface(state: string): InterfaceMetrics {
-  return { ifname: 'eth0', authorized: state === 'authorized.steady', state, attempts: {}, lastSuccessAt: null, lastAuthorizeMs: null, carrierChanges: 1 };
+  return { ifname: 'eth0', open: state === 'authorized.steady', authorized: state === 'authorized.steady', state, attempts: {}, lastSuccessAt: null, lastAuthorizeMs: null, carrierChanges: 1 };
 }
+
+test('metrics with --optional on a silent port: open 1, authorized 0, and the one state series at 1 is openNoAuthenticator', async (t) => {
+  if (!needsRoot(t)) return;
+  const path = join(labDir('metrics-optional', t), 'dot1x.prom');
+  const lab = await Lab.create({ t, prefix: 'mto', withSwitch: false, daemonArgs: ['--optional', '--metrics-file', path] });
+  const i = `interface="${lab.ifname}"`;
+  await lab.watch.until(is.open(), 'UP without an authenticator', { timeoutMs: 25_000 });
+  const m = await untilMetrics(path, (x) => sample(x, `dot1x_operstate_open{${i}}`) === 1, 'open 1');
+  assert.equal(sample(m, `dot1x_operstate_authorized{${i}}`), 0, 'no 802.1X authorized this port');
+  assert.deepEqual(METRIC_STATES.filter((s) => sample(m, `dot1x_operstate_state{${i},state="${s}"}`) === 1), ['openNoAuthenticator']);
+  assert.equal(sample(m, `dot1x_operstate_attempts_total{${i},cause="no-authenticator"}`), 1);
+});
 
 test('the file is rewritten only when its text changes, by rename, under a temporary name nobody can plant in advance', async (t) => {
   const dir = labDir('metrics-unit', t);
@@ -151,6 +123,47 @@ test('the file is rewritten only when its text changes, by rename, under a tempo
   assert.deepEqual(readdirSync(dir).sort(), [planted, 'x.prom']);
   file.close();
   assert.equal(existsSync(path), false);
+});
+
+test('temporary files a crashed writer left are removed at start: only this file\'s, regular, ours and not being written', async (t) => {
+  if (!needsRoot(t)) return;
+  const dir = labDir('metrics-left', t);
+  const path = join(dir, 'x.prom');
+  const at = (name: string): string => join(dir, name);
+  // What a writer killed between create and rename leaves: removed.
+  const left = ['.x.prom.0123456789abcdef.tmp', '.x.prom.fedcba9876543210.tmp'];
+  for (const name of left) writeFileSync(at(name), 'dot1x_operstate_open{interface="eth0"} 1\n');
+  // Kept: another metrics file's (another daemon may be writing it), names not quite ours, a
+  // file of another user, a symbolic link (and what it leads to), a directory, and one that
+  // another writer is writing now (it holds the file's flock).
+  const kept = ['.y.prom.0123456789abcdef.tmp', '.x.prom.12345.tmp', 'x.prom.0123456789abcdef.tmp', '.x.prom.0123456789ABCDEF.tmp',
+    '.x.prom.1111111111111111.tmp', '.x.prom.2222222222222222.tmp', '.x.prom.3333333333333333.tmp', '.x.prom.4444444444444444.tmp'];
+  for (const name of kept.slice(0, 4)) writeFileSync(at(name), '');
+  writeFileSync(at(kept[4]!), '');
+  chownSync(at(kept[4]!), 65534, 65534);
+  const target = join(labDir('metrics-target', t), 'target');
+  writeFileSync(target, 'not ours to remove');
+  symlinkSync(target, at(kept[5]!));
+  mkdirSync(at(kept[6]!));
+  writeFileSync(at(kept[7]!), '');
+  const writing = openSync(at(kept[7]!), 'r');
+  t.after(() => closeSync(writing));
+  assert.equal(tryLockExclusive(writing), true);
+
+  const file = new MetricsFile(path, '9.9.9', () => [fakeInterface('held')], quiet);
+  await file.writeFirst();
+  assert.deepEqual(readdirSync(dir).sort(), [...kept, 'x.prom'].sort());
+  assert.equal(readFileSync(target, 'utf8'), 'not ours to remove');
+  file.close();
+
+  // Two daemons given the same file: the second starts while the first is writing (its
+  // temporary file made, the fsync under way); the first's write still lands.
+  const first = new MetricsFile(path, '9.9.9', () => [fakeInterface('held')], quiet);
+  const second = new MetricsFile(path, '9.9.9', () => [fakeInterface('authorized.steady')], quiet);
+  const writing1 = first.writeFirst();
+  const writing2 = second.writeFirst();
+  await Promise.all([writing1, writing2]);
+  assert.deepEqual(readdirSync(dir).sort(), [...kept, 'x.prom'].sort());
 });
 
 test('the file is 0644 whatever the umask: node_exporter runs as its own user', async (t) => {
@@ -198,7 +211,7 @@ test('a short write is no success: the old file stays whole (file size limit)', 
     import { MetricsFile } from ${JSON.stringify(module)};
     const quiet = { warn() {}, info() {}, debug() {}, error() {} };
     let n = 1;
-    const iface = (i) => ({ ifname: 'eth' + i, authorized: false, state: 'held', attempts: {}, lastSuccessAt: null, lastAuthorizeMs: null, carrierChanges: 1 });
+    const iface = (i) => ({ ifname: 'eth' + i, open: false, authorized: false, state: 'held', attempts: {}, lastSuccessAt: null, lastAuthorizeMs: null, carrierChanges: 1 });
     const file = new MetricsFile(${JSON.stringify(path)}, '9.9.9', () => Array.from({ length: n }, (_, i) => iface(i)), quiet);
     await file.writeFirst();
     n = 20;
@@ -223,7 +236,53 @@ test('the example alert rules use only series the daemon writes', () => {
   const rules = readFileSync(new URL('../../examples/prometheus-alerts.yml', import.meta.url), 'utf8');
   const written = new Set([...renderMetrics('1', [{ ...fakeInterface('held'), lastSuccessAt: 1, lastAuthorizeMs: 1 }]).matchAll(/^# TYPE ([a-z0-9_]+) /gm)].map((m) => m[1]!));
   const used = [...rules.matchAll(/\b(dot1x_operstate_[a-z0-9_]+)/g)].map((m) => m[1]!);
-  assert.ok(used.includes('dot1x_operstate_authorized') && used.includes('dot1x_operstate_carrier_changes_total'));
+  assert.ok(used.includes('dot1x_operstate_open') && used.includes('dot1x_operstate_carrier_changes_total'));
   for (const name of used) assert.ok(written.has(name), `the rules use ${name}, which the daemon does not write`);
-  assert.match(rules, /expr: dot1x_operstate_authorized == 0\n\s+for: 5m/);
+  // "Closed" is what open says: a port --optional holds open without 802.1X is authorized 0 but not closed.
+  assert.match(rules, /alert: Dot1xPortClosed\n\s+expr: dot1x_operstate_open == 0\n\s+for: 5m/);
+  const expressions = rules.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n');
+  assert.doesNotMatch(expressions, /dot1x_operstate_authorized/, 'an alert that reads authorized 0 as closed');
+});
+
+function allNodes(node: AnyStateNode): AnyStateNode[] {
+  return [node, ...Object.values(node.states).flatMap((c) => allNodes(c as AnyStateNode))];
+}
+
+/** The state value with `target` active: its ancestors, and the initial state wherever the way does not lead to it. */
+function valueWith(target: AnyStateNode, node: AnyStateNode = supplicantMachine.root as AnyStateNode): StateValue {
+  const children = Object.values(node.states) as AnyStateNode[];
+  const below = (c: AnyStateNode): StateValue => (Object.keys(c.states).length === 0 ? c.key : { [c.key]: valueWith(target, c) });
+  if (node.type === 'parallel') return Object.fromEntries(children.map((c) => [c.key, valueWith(target, c)]));
+  return below(children.find((c) => allNodes(c).includes(target)) ?? (node.initial!.target![0] as AnyStateNode));
+}
+
+/** Every name a port can be reported in: each state of the machine as status names it (paeState), and the daemon's 'failed'. */
+function reportedStates(): string[] {
+  const names = allNodes(supplicantMachine.root as AnyStateNode).slice(1).map((n) => paeState(valueWith(n)));
+  return [...new Set([...names, 'failed'])];
+}
+
+test('every state the machine has: one dot1x_operstate_state series, and exactly one of them is 1', () => {
+  const states = reportedStates();
+  assert.ok(states.includes('openNoAuthenticator') && states.includes('following') && states.includes('authenticating.exchanging'), states.join(', '));
+  for (const state of states) {
+    const text = renderMetrics('1', [{ ...fakeInterface(state) }]);
+    const series = [...text.matchAll(/^dot1x_operstate_state\{interface="eth0",state="([^"]+)"\} ([01])$/gm)];
+    assert.deepEqual(series.filter((m) => m[2] === '1').map((m) => m[1]), [state.split('.')[0]], `state ${state}:\n${text}`);
+    assert.equal(series.length, METRIC_STATES.length);
+  }
+});
+
+test('open and authorized: open wherever the daemon holds the port open and the kernel shows it, authorized only where 802.1X did it', () => {
+  const up = { linkmode: 1, operstate: 'UP' };
+  const dormant = { linkmode: 1, operstate: 'DORMANT' };
+  for (const state of reportedStates()) {
+    const pae = state.split('.')[0]!;
+    const expected = { open: pae === 'authorized' || pae === 'openNoAuthenticator', authorized: pae === 'authorized' };
+    assert.deepEqual(portGauges(state, up), expected, `${state}, the kernel showing UP`);
+    assert.deepEqual(portGauges(state, dormant), { open: false, authorized: false }, `${state}, the kernel showing DORMANT`);
+    assert.deepEqual(portGauges(state, { linkmode: 0, operstate: 'UP' }), { open: false, authorized: false }, `${state}, linkmode 0`);
+    assert.deepEqual(portGauges(state, null), { open: false, authorized: false }, `${state}, no link`);
+  }
+  assert.deepEqual(portGauges('openNoAuthenticator', up), { open: true, authorized: false }, '--optional: open, not authorized');
 });

@@ -1,20 +1,25 @@
-// The restore request {linkmode 0, operstate UP} is written once on every way a managed
-// interface ends: stop, a stop that times out, the uncaught-error path (halt) and a machine that
-// failed. ManagedInterface over a fake route socket; the daemon's own uncaught-error path is
-// checked against the real kernel in daemon-lifecycle.test.ts.
+// The last request is written once on every way a managed interface ends: the restore
+// {linkmode 0, operstate UP} on a stop, a stop that times out and a machine that failed; on the
+// uncaught-error path (halt), a crash, the close {linkmode 1, operstate DORMANT} instead.
+// ManagedInterface over a fake route socket; the daemon's own uncaught-error path is checked
+// against the real kernel in daemon-lifecycle.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { openSync } from 'node:fs';
 import { makeLink, TIMING } from './machine-fakes.js';
 import { ManagedInterface } from '../src/daemon/managed-interface.js';
-import type { RouteSocket } from '../src/netlink/route-socket.js';
+import type { LinkSocket } from '../src/netlink/route-socket.js';
 import type { LinkRecord, LinkSettings } from '../src/netlink/link.js';
 import type { Authenticator } from '../src/auth/authenticator.js';
 import { createLogger } from '../src/text/log.js';
-import { RESTORE_SETTINGS } from '../machines/contract.js';
+import { ENTER_SETTINGS, RESTORE_SETTINGS } from '../machines/contract.js';
+import { OsError } from '../src/cli/errors.js';
 
-class FakeSocket extends EventEmitter {
+const EIO = 5;
+
+/** A kernel of one link that applies every write and echoes it (the LinkSocket contract). */
+class FakeSocket extends EventEmitter implements LinkSocket {
   link: LinkRecord = {
     ...makeLink({ linkmode: 0, operstate: 'UP' }),
     event: 'newlink', family: 0, flags: 0, iflink: null, master: null, kind: 'veth', mtu: 1500, carrierDownCount: 0,
@@ -22,6 +27,11 @@ class FakeSocket extends EventEmitter {
   readonly writes: LinkSettings[] = [];
   /** Never answer the restore request (a hung kernel or socket). */
   holdRestore = false;
+  /** Refuse the restore request (a socket that broke). */
+  failRestore = false;
+  /** Refuse the closing request {linkmode 1, DORMANT} (a socket that broke; set once the machine has entered). */
+  failClose = false;
+  closed = false;
 
   getLink(): Promise<LinkRecord> {
     return Promise.resolve({ ...this.link });
@@ -30,11 +40,17 @@ class FakeSocket extends EventEmitter {
   setLink(index: number, settings: LinkSettings): Promise<void> {
     this.writes.push(settings);
     if (this.holdRestore && settings.linkmode === 0) return new Promise(() => {});
+    if (this.failRestore && settings.linkmode === 0) return Promise.reject(new OsError(EIO, 'sendto', 'setLink', 'eth0'));
+    if (this.failClose && settings.linkmode === 1) return Promise.reject(new OsError(EIO, 'sendto', 'setLink', 'eth0'));
     if (settings.linkmode !== undefined) this.link.linkmode = settings.linkmode;
     if (settings.operstate !== undefined) this.link.operstate = settings.operstate;
     const echo = { ...this.link, index };
     setImmediate(() => this.emit('link', echo));
     return Promise.resolve();
+  }
+
+  close(): void {
+    this.closed = true;
   }
 
   restores(): number {
@@ -45,10 +61,17 @@ class FakeSocket extends EventEmitter {
 const devNull = openSync('/dev/null', 'w');
 const pending: Authenticator = { name: 'fake', authenticate: () => new Promise(() => {}) };
 
-function managed(socket: FakeSocket, onFailure: (err: unknown) => void = () => {}): ManagedInterface {
+function managed(socket: FakeSocket, onFailure: (err: unknown) => void = () => {}, fresh: FakeSocket[] = []): ManagedInterface {
   const log = createLogger({ level: 'error', format: 'json', fd: devNull });
   const mi = new ManagedInterface('eth0', 7, {
-    socket: socket as unknown as RouteSocket, authenticator: pending, timing: TIMING, log,
+    socket,
+    freshSocket: () => {
+      const s = new FakeSocket();
+      s.link = socket.link;
+      fresh.push(s);
+      return s;
+    },
+    authenticator: pending, timing: TIMING, log,
   }, (_mi, err) => onFailure(err));
   mi.start();
   return mi;
@@ -77,16 +100,33 @@ test('a stop that times out: the restore already sent is not repeated by the gua
   assert.equal(socket.restores(), 1);
 });
 
-test('halt (the uncaught-error path): the guard writes the restore once and says when it is answered', async () => {
+test('halt (the uncaught-error path, a crash): the guard writes the close once, never the restore, and says when it is answered', async () => {
   const socket = new FakeSocket();
   const mi = managed(socket);
   await entered(socket);
+  const before = socket.writes.length;
   assert.equal(await mi.halt(), true);
-  assert.equal(socket.restores(), 1);
-  assert.equal(socket.link.linkmode, 0);
+  assert.deepEqual(socket.writes.slice(before), [ENTER_SETTINGS]);
+  assert.equal(socket.restores(), 0);
+  assert.equal(socket.link.linkmode, 1);
 });
 
-test('a machine that fails: its guard writes the restore once', async () => {
+test('halt with a shared socket that broke: the close goes once more, on a fresh socket, which is then closed', async () => {
+  const socket = new FakeSocket();
+  const fresh: FakeSocket[] = [];
+  const mi = managed(socket, () => {}, fresh);
+  await entered(socket);
+  const before = socket.writes.length;
+  socket.failClose = true;
+  assert.equal(await mi.halt(), true);
+  assert.deepEqual(socket.writes.slice(before), [ENTER_SETTINGS], 'the shared socket was asked once');
+  assert.equal(fresh.length, 1);
+  assert.deepEqual(fresh[0]!.writes, [ENTER_SETTINGS], 'the fresh socket wrote the close once');
+  assert.equal(fresh[0]!.restores(), 0);
+  assert.equal(fresh[0]!.closed, true);
+});
+
+test('a machine that fails: its guard writes the close once, never the restore (a failed gate stays closed)', async () => {
   const socket = new FakeSocket();
   let onFailure: (err: unknown) => void = () => {};
   const failed = new Promise<unknown>((resolve) => { onFailure = resolve; });
@@ -96,6 +136,9 @@ test('a machine that fails: its guard writes the restore once', async () => {
   const broken = Object.defineProperty({ ...socket.link }, 'index', { get() { throw new Error('broken record'); } });
   socket.emit('link', broken);
   assert.match(String(await failed), /broken record/);
-  assert.equal(await mi.restoredAfterFailure(), true);
-  assert.equal(socket.restores(), 1);
+  const before = socket.writes.length;
+  assert.equal(await mi.closedAfterFailure(), true);
+  assert.deepEqual(socket.writes.slice(before), [ENTER_SETTINGS]);
+  assert.equal(socket.restores(), 0);
+  assert.equal(socket.link.linkmode, 1);
 });

@@ -32,9 +32,15 @@ test('the unit is Type=notify, ordered before networking, hardened, and runs the
   assert.deepEqual(unit.get('Type'), ['notify']);
   assert.deepEqual(unit.get('NotifyAccess'), ['main']);
   assert.deepEqual(unit.get('Before'), ['network-pre.target']);
-  assert.deepEqual(unit.get('Wants'), ['network-pre.target']);
+  assert.deepEqual(unit.get('Wants'), ['wpa_supplicant-wired@%i.service', 'network-pre.target']);
+  // Nothing that stops the daemon with wpa_supplicant (docs/systemd.md): the port stays gated.
+  assert.equal(unit.get('BindsTo'), undefined);
+  assert.equal(unit.get('Requires'), undefined);
+  assert.equal(unit.get('PartOf'), undefined);
   assert.match(unit.get('ExecStart')![0]!, new RegExp(`^${INSTALLED_BIN} %I `));
-  assert.match(unit.get('ExecStopPost')![0]!, new RegExp(`exec ${INSTALLED_BIN} reset`));
+  // After a clean stop reset, after a crash close (tested under systemd: test/system-crash.test.ts).
+  assert.match(unit.get('ExecStopPost')![0]!, new RegExp(`success:\\*\\) exec ${INSTALLED_BIN} reset .*\\*\\) exec ${INSTALLED_BIN} close`));
+  assert.deepEqual([unit.get('StartLimitIntervalSec'), unit.get('StartLimitBurst')], [['60'], ['5']]);
   assert.deepEqual(unit.get('ProcSubset'), ['pid']);
   assert.deepEqual(unit.get('PrivateMounts'), ['yes']);
   assert.ok(unit.get('SystemCallFilter')?.includes('~@privileged @resources'));

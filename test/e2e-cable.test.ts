@@ -80,8 +80,9 @@ test('a flap storm: the daemon survives, ends UP, memory stays bounded', async (
     await lab.sw.ip('link', 'set', lab.swIfname, 'up');
   }
   // The last flap: whatever happened before, the port must open after this carrier-up.
+  const last = lab.note('last flap');
   await lab.sw.ip('link', 'set', lab.swIfname, 'down');
-  await lab.watch.until(is.noCarrier(), 'carrier lost in the last flap', { since: lab.note('last flap'), timeoutMs: 5000 });
+  await lab.watch.until(is.noCarrier(), 'carrier lost in the last flap', { since: last, timeoutMs: 5000 });
   const end = lab.note('storm over: cable back');
   await lab.sw.ip('link', 'set', lab.swIfname, 'up');
   await lab.watch.until(is.open(), 'UP after the storm', { since: end, timeoutMs: 30_000 });

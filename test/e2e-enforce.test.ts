@@ -10,11 +10,10 @@ import { needsRoot, haveProgram, type Netns } from './lab/netns.js';
 import { Lab, DEFAULT_IDENTITY } from './lab/lab.js';
 import { is } from './lab/link-watch.js';
 import { ingressCounter, listTable, netdevTables } from './lab/nft.js';
+import { plantFirstInPath, withOpenCopy } from './lab/planted.js';
 import { tableName } from '../src/enforce/port-filter.js';
 import { DaemonProcess, runCli } from './lab/dot1x-daemon.js';
 import { createPort } from './lab/cli-port.js';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 const NOT_YET = [{ identity: DEFAULT_IDENTITY, method: 'MD5' as const, password: 'not yet' }];
 
@@ -143,13 +142,8 @@ test('enforce: nft is the system\'s, never one from $PATH; one others could chan
   if (!needsRoot(t)) return;
   assert.ok(haveProgram('nft'), 'nft is not installed (apt-get install nftables)');
   const port = await createPort(t, 'enp');
-  // First in PATH: an nft of root's own, in root's directory, that leaves a proof when it runs.
-  const bin = join(port.dir, 'bin');
-  mkdirSync(bin);
-  const proof = join(port.dir, 'proof');
-  writeFileSync(join(bin, 'nft'), `#!/bin/sh\necho "$*" >> ${proof}\nexec /usr/sbin/nft "$@"\n`);
-  chmodSync(join(bin, 'nft'), 0o755);
-  const env = { PATH: `${bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+  const planted = plantFirstInPath(port.dir, 'nft', '/usr/sbin/nft');
+  const env = planted.env;
   const ok = port.script('ok.sh', 'exit 0');
   // Without --enforce (nft runs at every start, for a table a killed daemon left), and with it.
   for (const extra of [[], ['--enforce']]) {
@@ -157,15 +151,11 @@ test('enforce: nft is the system\'s, never one from $PATH; one others could chan
     await d.waitForState('eth0', 'authorized.steady');
     d.signal('SIGTERM');
     assert.equal((await d.waitForExit()).code, 0, d.stderr);
-    assert.equal(existsSync(proof), false, `the nft of $PATH ran (${extra.join(' ') || 'without --enforce'}): ${existsSync(proof) ? readFileSync(proof, 'utf8') : ''}`);
+    assert.equal(planted.ran(), null, `the nft of $PATH ran (${extra.join(' ') || 'without --enforce'})`);
   }
 
   // The system's nft, writable by others (in a private mount namespace of the daemon only).
-  const open = join(port.dir, 'nft-open');
-  copyFileSync('/usr/sbin/nft', open);
-  chmodSync(open, 0o777);
-  const script = `mount --bind '${open}' /usr/sbin/nft && exec "$@"`;
-  const r = await runCli(port.host, port.execArgs(ok, ['--enforce']), { wrap: ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh'] });
+  const r = await runCli(port.host, port.execArgs(ok, ['--enforce']), { wrap: withOpenCopy(port.dir, '/usr/sbin/nft') });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /^dot1x-operstate: --enforce needs the system's nft program \(nftables\), only root able to change it: \/usr\/sbin\/nft is writable by group or others \(mode 0777\): chmod go-w it; or run without --enforce\n$/);
   assert.equal((await port.link()).linkmode, 0);

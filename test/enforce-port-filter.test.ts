@@ -6,17 +6,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PortFilter, type ElementWriter } from '../src/enforce/port-filter.js';
-import type { NftSession } from '../src/enforce/nft.js';
+import type { NftRunner } from '../src/enforce/nft.js';
 
-function fakes(): { events: string[]; session: NftSession; elements: ElementWriter; answer(): Promise<void> } {
+function fakes(): { events: string[]; session: NftRunner; elements: ElementWriter; answer(): Promise<void> } {
   const events: string[] = [];
   const waiting: Array<() => void> = [];
-  const session = {
+  const session: NftRunner = {
     run: (line: string) => {
       events.push(`nft ${line.includes('add chain') ? 'install' : line.includes('element') ? 'element' : 'remove'}`);
       return new Promise<void>((resolve) => waiting.push(resolve));
     },
-  } as unknown as NftSession;
+  };
   const elements: ElementWriter = {
     change: async (_t, _s, _i, changes) => { events.push(`change ${changes.join(',')}`); },
     changeNow: (_t, _s, _i, changes) => { events.push(`changeNow ${changes.join(',')}`); return true; },

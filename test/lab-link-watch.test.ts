@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { needsRoot } from './lab/netns.js';
 import { Lab } from './lab/lab.js';
 import { is } from './lab/link-watch.js';
+import { RouteSocket } from '../src/netlink/route-socket.js';
 
 const bare = { withSwitch: false, withSupplicant: false, withDaemon: false } as const;
 
@@ -23,6 +24,26 @@ test('lab: the watcher sees the cable pulled and returned', async (t) => {
   await lab.returnCable();
   await lab.watch.until(is.operstate('UP'), 'operstate UP again', { timeoutMs: 5000, since: back });
   assert.ok(lab.watch.recordsSince(mark).length >= 2, lab.timeline());
+});
+
+test('lab: after(record) finds what arrived with the awaited record, where a mark placed once the wait returned does not', async (t) => {
+  if (!needsRoot(t)) return;
+  const lab = await Lab.create({ t, prefix: 'lw', ...bare });
+  const up = await lab.watch.until(is.restored(), 'the host end UP with linkmode 0', { timeoutMs: 5000 });
+  const sock = RouteSocket.open({ netns: lab.host.path });
+  t.after(() => sock.close());
+  const m = lab.note('DORMANT and UP, one right after the other');
+  // Both requests go out before either is answered: their notifications come close together,
+  // often in one batch, which is when a mark placed after the first wait misses the second.
+  const writes = [sock.setLink(up.index, { linkmode: 1, operstate: 'DORMANT' }), sock.setLink(up.index, { operstate: 'UP' })];
+  const closed = await lab.watch.until(is.gated(), 'DORMANT', { since: m, timeoutMs: 5000 });
+  await Promise.all(writes);
+  const open = await lab.watch.until(is.open(), 'UP after the DORMANT', { since: lab.watch.after(closed), timeoutMs: 5000 });
+  assert.ok(lab.watch.after(open) > lab.watch.after(closed));
+  // The UP is on the timeline now: a mark placed at this moment cannot find it.
+  const late = lab.note('a mark placed after the UP arrived');
+  assert.equal(lab.watch.findSince(late, is.open()), undefined);
+  assert.throws(() => lab.watch.after({ ...open }), /not on this watcher's timeline/);
 });
 
 test('lab: a 200 ms bounce stays invisible to the state but raises the carrier counters', async (t) => {

@@ -27,7 +27,7 @@ const TIMING_FIELDS: Record<keyof SupplicantTiming, true> = {
 const RAW_OPTIONS: Record<keyof RawRunOptions, true> = {
   ifname: true, auth: true, wpaCtrl: true, exec: true, execArg: true, module: true, authTimeout: true, retryMin: true,
   retryMax: true, startPeriod: true, optional: true, logLevel: true, logFormat: true, runDir: true, metricsFile: true,
-  enforce: true, hookDir: true, hookTimeout: true,
+  enforce: true, hookDir: true, hookTimeout: true, cert: true, certWarnDays: true,
 };
 
 test('every timing field the machine reads is set by the run options (nothing tested and documented that no one can set)', () => {

@@ -31,7 +31,11 @@ const DOC = '/usr/share/doc/dot1x-operstate';
  * SHIPPED in tools/deb.mjs is added here too: what ships is reviewed, not whatever a glob found.
  */
 const EXPECTED = [
+  '/etc/dot1x-operstate/hooks.d/50-networkmanager',
   '/lib/systemd/system/dot1x-operstate@.service',
+  '/lib/systemd/system/wpa_supplicant-wired@.service.d/dot1x-operstate.conf',
+  '/lib/udev/rules.d/83-dot1x-operstate.rules',
+  '/lib/systemd/system/wpa_supplicant-wired@.service.d/dot1x-operstate-device.conf',
   `${LIB}/dist/src/cli.bundle.cjs`,
   `${LIB}/dist/src/cli.js`,
   `${LIB}/dist/src/os/import-module.js`,
@@ -97,6 +101,7 @@ test('the .deb ships what runs and nothing else, with the files Debian wants, an
   const depends = await field('Depends');
   assert.match(depends, /^nodejs \(>= 20\.19\), /);
   assert.match(depends, /\blibc6 \(>= [\d.]+\)/, 'the addons need libc (dpkg-shlibdeps)');
+  assert.match(depends, /\biproute2\b/, 'the udev rule runs ip');
 
   // The manual page names the version it describes.
   assert.match(readFileSync(join(ROOT, 'docs/dot1x-operstate.8'), 'utf8'), new RegExp(`^\\.TH DOT1X-OPERSTATE 8 \\S+ "dot1x-operstate ${PKG.version.replace(/\./g, '\\.')}"`, 'm'));
@@ -115,11 +120,15 @@ test('the .deb ships what runs and nothing else, with the files Debian wants, an
   }
   for (const p of listed.filter((l) => l.startsWith(`${LIB}/`))) assert.doesNotMatch(p, NOT_SHIPPED, `${p}: not needed at run time`);
 
-  // The control archive: md5sums of every file (none is under /etc), the maintainer scripts.
+  // The control archive: md5sums of every file but the conffiles (those under /etc), the maintainer scripts.
   const control = labDir('deb-control', t);
   assert.equal((await sh('dpkg-deb', ['--control', deb, `${control}/DEBIAN`])).code, 0);
   const sums = readFileSync(join(control, 'DEBIAN/md5sums'), 'utf8').trim().split('\n').map((l) => `/${l.slice(34)}`).sort();
-  assert.deepEqual(sums, listed.filter((p) => !p.includes(' -> ')));
+  assert.deepEqual(sums, listed.filter((p) => !p.includes(' -> ') && !p.startsWith('/etc/')));
+  assert.deepEqual(readFileSync(join(control, 'DEBIAN/conffiles'), 'utf8').trim().split('\n'), listed.filter((p) => p.startsWith('/etc/')));
+  // A hook runs as root: the package installs it executable, and writable by root alone (src/daemon/hooks.ts).
+  const modes = (await sh('dpkg-deb', ['--contents', deb])).stdout.split('\n').filter((l) => l.includes('./etc/dot1x-operstate/hooks.d/'));
+  assert.ok(modes.length > 0 && modes.every((l) => /^[-d]rwxr-xr-x root\/root /.test(l)), modes.join('\n'));
   for (const script of ['postinst', 'prerm', 'postrm']) assert.ok(existsSync(join(control, 'DEBIAN', script)), `DEBIAN/${script}`);
 
   const lintian = await sh('lintian', ['--fail-on', 'error,warning', deb], 300_000);

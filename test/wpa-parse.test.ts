@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { credentialRequest, eapMethodOf, isEvent, loggable, parseEvent } from '../src/wpa/events.js';
 import { parseStatus } from '../src/wpa/status.js';
 import { networkIds } from '../src/wpa/network.js';
+import { cost } from './lab/cost.js';
 
 test('events: level, text and name; replies are not events', () => {
   assert.deepEqual(parseEvent('<3>CTRL-EVENT-EAP-SUCCESS EAP authentication completed successfully'), {
@@ -56,20 +57,6 @@ test('STATUS on wired: PAE, suppPortStatus, method; PAE absent while DISCONNECTE
   // COMPLETED alone never means authorized.
   assert.equal(parseStatus('wpa_state=COMPLETED\nSupplicant PAE state=HELD\nsuppPortStatus=Unauthorized\n').authorized, false);
 });
-
-/**
- * Median time of FN over a few runs, in ms: a peer controls every byte of what these parsers
- * see, so a hostile input must cost about what a harmless one of the same size costs.
- */
-function cost(fn: () => unknown): number {
-  const times: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return times.sort((a, b) => a - b)[2]!;
-}
 
 test('hostile event and STATUS text parses in linear time (no regex backtracking on peer input)', () => {
   const n = 64 * 1024;

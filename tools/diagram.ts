@@ -41,6 +41,12 @@ function guardName(t: Transition): string | null {
   return 'guard';
 }
 
+/** An edge's label: the event (`always`, `after <delay>`, `<actor> done`, ...) and the guard in brackets. */
+export function transitionLabel(node: AnyStateNode, t: Transition): string {
+  const guard = guardName(t);
+  return guard ? `${eventLabel(node, t)} [${guard}]` : eventLabel(node, t);
+}
+
 function eventLabel(node: AnyStateNode, t: Transition): string {
   const type = t.eventType;
   if (type === '' || type === null) return 'always';
@@ -88,8 +94,10 @@ function isDescendant(node: AnyStateNode, of: AnyStateNode): boolean {
  * Mermaid cannot draw a transition between states inside different composites, so every edge
  * is drawn between siblings, inside their parent's block: a transition that crosses a boundary
  * is lifted to the siblings that contain its ends, and the label names the inner state
- * ("(from X)", "(to Y)"). A transition defined on a composite applies in each of its children
- * that does not handle the event itself, so it is drawn from each of them.
+ * ("(from X)", "(to Y)"). A transition to the state itself or to one of its ancestors is a loop
+ * on the state it re-enters. A transition defined on a composite to one of its own descendants
+ * applies in each of its children that does not handle the event itself, so it is drawn from
+ * each of them. test/machine-diagram.test.ts reads these rules back.
  * Returns the edges grouped by the composite whose block holds them.
  */
 function collectEdges(root: AnyStateNode, ids: Map<AnyStateNode, string>): Map<AnyStateNode, Edge[]> {
@@ -104,8 +112,7 @@ function collectEdges(root: AnyStateNode, ids: Map<AnyStateNode, string>): Map<A
   for (const node of allNodes(root)) {
     for (const t of transitionsOf(node)) {
       if (!t.target || t.target.length === 0) continue;
-      const guard = guardName(t);
-      const base = guard ? `${eventLabel(node, t)} [${guard}]` : eventLabel(node, t);
+      const base = transitionLabel(node, t);
       for (const target of t.target as AnyStateNode[]) {
         if (isDescendant(target, node)) {
           const toward = childToward(node, target);
@@ -116,8 +123,10 @@ function collectEdges(root: AnyStateNode, ids: Map<AnyStateNode, string>): Map<A
           }
           continue;
         }
-        if (target === node) {
-          add(node.parent ?? root, node, node, base);
+        if (target === node || isDescendant(node, target)) {
+          // To itself or to an ancestor: that state is left and entered again (reenter), so the
+          // edge is a loop on it, drawn in its parent's block.
+          add(target.parent ?? root, target, target, target === node ? base : `${base} (from ${node.key})`);
           continue;
         }
         const a = ancestors(node);

@@ -13,6 +13,9 @@ import type { AuthCause, AuthOutcome, AuthPort, AuthReport, AuthRequest } from '
 export const AUTH_CAUSES: readonly AuthCause[] = [
   'credentials-rejected',
   'credentials-missing',
+  'server-certificate-rejected',
+  'client-certificate-expired',
+  'client-certificate-rejected',
   'no-authenticator',
   'backend-unavailable',
   'timeout',

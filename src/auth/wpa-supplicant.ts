@@ -25,6 +25,7 @@ import type { WpaCtrl } from '../wpa/ctrl.js';
 import { EV, credentialRequest, eapMethodOf, type WpaEvent } from '../wpa/events.js';
 import { parseStatus, type PaeState } from '../wpa/status.js';
 import { successImpliesAuthorized } from '../wpa/network.js';
+import { TLS_EVENTS, freshTlsEvidence, noteTlsEvent, tlsFailure, type TlsEvidence } from '../certs/tls-failure.js';
 
 export const DEFAULT_WPA_CTRL = '/run/wpa_supplicant';
 
@@ -105,6 +106,8 @@ interface Iface {
    * read once per connection; undefined until read.
    */
   fastVerdict: boolean | undefined;
+  /** What the current exchange showed of its TLS handshake (from its EAP-STARTED on), for the cause of a failure. */
+  tls: TlsEvidence;
   /** The barrier and STATUS prepare() sent, for the authenticate() call it was made for. */
   prepared: Opening | undefined;
 }
@@ -170,7 +173,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     if (st) return st;
     const mopts: WpaMonitorOptions = { ...this.#opts, ifname, logger: this.#log };
     const monitor = new WpaMonitor(() => ctrlSocketPath(this.ctrl, ifname), mopts);
-    const created: Iface = { ifname, ctrlName: ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false, lastBarrier: Number.MAX_SAFE_INTEGER, fastVerdict: undefined, prepared: undefined };
+    const created: Iface = { ifname, ctrlName: ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false, lastBarrier: Number.MAX_SAFE_INTEGER, fastVerdict: undefined, tls: freshTlsEvidence(), prepared: undefined };
     st = created;
     monitor.on('event', (ev, seq) => this.#onEvent(created, ev, seq));
     monitor.on('down', (message) => {
@@ -199,6 +202,9 @@ export class WpaSupplicantAuthenticator implements Authenticator {
 
   #onEvent(st: Iface, ev: WpaEvent, seq: number): void {
     const a = st.attempt;
+    // Every exchange, ours or the switch's, gets its own TLS evidence (src/certs/tls-failure.ts).
+    if (ev.name === EV.EAP_STARTED) st.tls = freshTlsEvidence();
+    else if (TLS_EVENTS.has(ev.name)) noteTlsEvent(st.tls, ev);
     const req = ev.name.startsWith('CTRL-REQ-') ? credentialRequest(ev.text) : null;
     if (ev.name === EV.EAP_STARTED && seq > (a ? a.afterSeq : st.lastBarrier)) {
       // The authenticator answered (ours or the switch's own exchange). Only events newer than
@@ -228,7 +234,10 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     const ctrl = st.monitor.ctrl;
     let outcome: AuthOutcome;
     if (!success) {
-      outcome = { authorized: false, cause: 'credentials-rejected', message: 'the switch re-authenticated the port: EAP-Failure' };
+      const tls = tlsFailure(st.tls);
+      outcome = tls !== null
+        ? { authorized: false, cause: tls.cause, message: `the switch re-authenticated the port: ${tls.message}`, details: tls.details }
+        : { authorized: false, cause: 'credentials-rejected', message: 'the switch re-authenticated the port: EAP-Failure' };
     } else if (ctrl && st.fastVerdict === true) {
       outcome = { authorized: true, details: { verdict: 'eap-success' } };
       this.#confirmAfter(st, ctrl);
@@ -397,17 +406,24 @@ export class WpaSupplicantAuthenticator implements Authenticator {
           return o;
         });
       }
-      case 'failure':
+      case 'failure': {
+        const tls = a.started ? tlsFailure(st.tls) : null;
+        if (tls !== null) return { authorized: false, cause: tls.cause, message: tls.message, details: tls.details };
         return { authorized: false, cause: 'credentials-rejected', message: 'EAP-Failure from the authenticator', details };
+      }
       case 'credentials':
         this.#credentialsMissing(st, e.field);
         return { authorized: false, cause: 'credentials-missing', message: `wpa_supplicant needs ${e.field} (CTRL-REQ-${e.field}); add it to its network block`, details: { ...details, field: e.field } };
       case 'down':
         return { authorized: false, cause: 'backend-unavailable', message: e.message, details };
-      case 'aborted':
+      case 'aborted': {
+        // wpa_supplicant refused the server's certificate and no EAP-Failure followed in time.
+        const tls = a.started && st.tls.certError !== null ? tlsFailure(st.tls) : null;
+        if (tls !== null) return { authorized: false, cause: tls.cause, message: tls.message, details: tls.details };
         return a.started
           ? { authorized: false, cause: 'timeout', message: 'EAP exchange started but did not finish in time', details }
           : { authorized: false, cause: 'no-authenticator', message: 'no EAP exchange started: nothing answered EAPOL-Start', details };
+      }
     }
   }
 

@@ -9,6 +9,7 @@ import { UsageError } from './errors.js';
 import { validateIfname } from './ifname.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../text/log.js';
 import type { SupplicantTiming } from '../../machines/contract.js';
+import type { EnforceChoice } from '../enforce/auto.js';
 
 import { AUTH_KINDS, type AuthKind } from '../auth/index.js';
 
@@ -24,9 +25,12 @@ export const DEFAULTS = {
   // silent (README "Switch behaviour" says why 5 s).
   startPeriod: 5,
   logLevel: 'info' as LogLevel,
-  logFormat: 'json' as LogFormat,
+  logFormat: 'auto' as LogFormat,
   hookDir: '/etc/dot1x-operstate/hooks.d',
   hookTimeout: 30,
+  // Two weeks: time to renew a certificate while the port is still open (a closed port often
+  // cannot reach the CA that renews it).
+  certWarnDays: 14,
 };
 
 /** Spread added to each backoff so that many ports behind one switch do not retry in step. */
@@ -57,14 +61,28 @@ export interface RunConfig {
   runDir: string | undefined;
   /** node_exporter textfile (--metrics-file), absolute; undefined when not asked for. */
   metricsFile: string | undefined;
-  /** --enforce: an nftables filter passes only EAPOL while a port is not open (src/enforce). */
-  enforce: boolean;
+  /**
+   * --enforce (on), --no-enforce (off), neither (auto): an nftables filter passes only EAPOL while
+   * a port is not open (src/enforce); auto turns it on where NetworkManager manages the ports
+   * (src/enforce/auto.ts), which the daemon decides as it starts.
+   */
+  enforce: EnforceChoice;
   /** --hook-dir: executables run on every open and close (src/daemon/hooks.ts); absent is fine. */
   hookDir: string;
   /** --hook-timeout, ms: a hook still running then is killed with its process group. */
   hookTimeoutMs: number;
   /** --optional: open the port while no authenticator answers (machines/contract.ts SupplicantInput). */
   optional: boolean;
+  /** --cert ROLE=PATH (exec and module backends): the certificate files watched for expiry. */
+  certs: CertOption[];
+  /** --cert-warn-days, in ms: a certificate expiring within this is warned about. */
+  certWarnMs: number;
+}
+
+/** One --cert ROLE=PATH: the client's own certificate, or a CA it trusts. */
+export interface CertOption {
+  role: 'client' | 'ca';
+  path: string;
 }
 
 /** The run command's options as yargs hands them over (before validation). */
@@ -87,6 +105,8 @@ export interface RawRunOptions {
   enforce?: unknown;
   hookDir?: unknown;
   hookTimeout?: unknown;
+  cert?: unknown;
+  certWarnDays?: unknown;
 }
 
 /** An option given more than once: the last one wins, so a wrapper can override a default it appends to. */
@@ -120,6 +140,30 @@ function seconds(name: string, value: unknown, dflt: number): number {
   if (ms < 1) throw new UsageError('EUSAGE', `--${name} must be at least 0.001 seconds (got ${n})`);
   if (ms > MAX_DELAY_MS) throw new UsageError('EUSAGE', `--${name} must be at most ${Math.floor(MAX_DELAY_MS / 1000)} seconds (got ${n})`);
   return ms;
+}
+
+function enforceChoice(v: unknown): EnforceChoice {
+  return v === true ? 'on' : v === false ? 'off' : 'auto';
+}
+
+/** --cert-warn-days: whole days, 0 (never warn) to 3650. */
+export function warnDays(value: unknown): number {
+  const v = single('cert-warn-days', value);
+  const n = v === undefined ? DEFAULTS.certWarnDays : typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 3650) {
+    throw new UsageError('EUSAGE', `--cert-warn-days must be a whole number of days from 0 to 3650 (got ${JSON.stringify(v)})`);
+  }
+  return n;
+}
+
+/** --cert client=PATH / ca=PATH, repeatable. */
+function certOptions(value: unknown): CertOption[] {
+  const list = (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+  return list.map((v) => {
+    const m = /^(client|ca)=(.+)$/.exec(v);
+    if (!m) throw new UsageError('EUSAGE', `--cert takes ROLE=PATH with ROLE client (the port's own certificate) or ca (a CA it trusts), e.g. --cert client=/etc/ssl/host.pem (got ${JSON.stringify(v)})`);
+    return { role: m[1] as CertOption['role'], path: resolve(m[2]!) };
+  });
 }
 
 function ifnameList(value: unknown): string[] {
@@ -174,6 +218,12 @@ export function validateRunOptions(raw: RawRunOptions): RunConfig {
   const optional = single('optional', raw.optional) === true;
   if (!tellsSilence && optional) throw new UsageError('EUSAGE', '--optional is only used with --auth wpa-supplicant (the other backends cannot tell a silent port)');
 
+  // wpa_supplicant names its certificates itself (GET_NETWORK); the other backends are told.
+  const certs = certOptions(raw.cert);
+  if (kind === 'wpa-supplicant' && certs.length > 0) {
+    throw new UsageError('EUSAGE', '--cert is for --auth exec and module: with wpa-supplicant the daemon reads the certificate paths from its network block');
+  }
+
   const runDir = str('run-dir', raw.runDir);
   const metricsFile = str('metrics-file', raw.metricsFile);
   return {
@@ -195,8 +245,10 @@ export function validateRunOptions(raw: RawRunOptions): RunConfig {
     logFormat: oneOf('log-format', raw.logFormat, LOG_FORMATS, DEFAULTS.logFormat),
     runDir: runDir === undefined ? undefined : resolve(runDir),
     metricsFile: metricsFile === undefined ? undefined : resolve(metricsFile),
-    enforce: single('enforce', raw.enforce) === true,
+    enforce: enforceChoice(single('enforce', raw.enforce)),
     hookDir: resolve(str('hook-dir', raw.hookDir) ?? DEFAULTS.hookDir),
     hookTimeoutMs: seconds('hook-timeout', raw.hookTimeout, DEFAULTS.hookTimeout),
+    certs,
+    certWarnMs: warnDays(raw.certWarnDays) * 86_400_000,
   };
 }

@@ -17,6 +17,7 @@ import type { DaemonOptions, DaemonStatus, LastOutcome } from '../daemon/status-
 import { currentNetns, runDirProblem } from '../daemon/run-dir.js';
 import { octalMode, othersCanChange } from '../os/trusted-file.js';
 import { AUTH_CAUSES } from '../auth/authenticator.js';
+import { readCertificateFailure, readCertificateFiles } from '../certs/status-read.js';
 
 /**
  * Why there is no daemon view: none runs (`none`), its socket was left by a daemon that died
@@ -81,14 +82,23 @@ function readOutcome(v: unknown): LastOutcome | null | undefined {
   const o = v as Record<string, unknown>;
   if (typeof o.authorized !== 'boolean' || !isString(o.at) || !isStringOrNull(o.message)) return undefined;
   if (o.cause !== null && !AUTH_CAUSES.includes(o.cause as never)) return undefined;
-  return { authorized: o.authorized, cause: o.cause as LastOutcome['cause'], message: o.message, at: o.at };
+  const certificate = o.certificate === undefined ? undefined : readCertificateFailure(o.certificate);
+  if (o.certificate !== undefined && certificate === undefined) return undefined;
+  return { authorized: o.authorized, cause: o.cause as LastOutcome['cause'], message: o.message, at: o.at, ...(certificate === undefined ? {} : { certificate }) };
 }
 
 function readOptions(v: unknown): DaemonOptions | undefined {
   if (v === null || typeof v !== 'object') return undefined;
   const o = v as Record<string, unknown>;
   if (!isString(o.auth) || !isStringOrNull(o.wpaCtrl) || !isString(o.runDir) || !isStringOrNull(o.metricsFile) || typeof o.enforce !== 'boolean') return undefined;
-  return { auth: o.auth, wpaCtrl: o.wpaCtrl, runDir: o.runDir, metricsFile: o.metricsFile, enforce: o.enforce };
+  if (o.certWarnDays !== undefined && !isCount(o.certWarnDays)) return undefined;
+  if ((o.enforceReason !== undefined && !isString(o.enforceReason)) || (o.hookDir !== undefined && !isString(o.hookDir))) return undefined;
+  return {
+    auth: o.auth, wpaCtrl: o.wpaCtrl, runDir: o.runDir, metricsFile: o.metricsFile, enforce: o.enforce,
+    ...(o.certWarnDays === undefined ? {} : { certWarnDays: o.certWarnDays }),
+    ...(o.enforceReason === undefined ? {} : { enforceReason: o.enforceReason }),
+    ...(o.hookDir === undefined ? {} : { hookDir: o.hookDir }),
+  };
 }
 
 /** VALUE as a DaemonStatus, only the fields we know, each of its type; null when it is not one. */
@@ -97,12 +107,14 @@ export function readDaemonStatus(value: unknown): DaemonStatus | null {
   const v = value as Record<string, unknown>;
   const lastOutcome = readOutcome(v.lastOutcome);
   const options = v.options === undefined ? undefined : readOptions(v.options);
+  const certificates = v.certificates === undefined ? undefined : readCertificateFiles(v.certificates);
   const ok = isString(v.ifname) && isCount(v.pid) && v.pid > 0 && isString(v.state) && isStringOrNull(v.port)
     && isString(v.since) && typeof v.timeInStateMs === 'number' && isCount(v.attempt) && isCount(v.failures)
     && isCount(v.starts) && (v.cause === null || AUTH_CAUSES.includes(v.cause as never)) && isStringOrNull(v.nextAttemptAt)
     && lastOutcome !== undefined && isStringOrNull(v.lastError) && typeof v.backendAvailable === 'boolean'
     && (v.backendMessage === undefined || isStringOrNull(v.backendMessage)) && isString(v.auth)
-    && (v.netns === undefined || isCount(v.netns)) && (v.options === undefined || options !== undefined);
+    && (v.netns === undefined || isCount(v.netns)) && (v.options === undefined || options !== undefined)
+    && (v.certificates === undefined || certificates !== undefined);
   if (!ok) return null;
   return {
     ifname: v.ifname as string, pid: v.pid as number, state: v.state as string, port: v.port as string | null,
@@ -113,6 +125,7 @@ export function readDaemonStatus(value: unknown): DaemonStatus | null {
     auth: v.auth as string,
     ...(v.netns === undefined ? {} : { netns: v.netns as number }),
     ...(options === undefined ? {} : { options }),
+    ...(certificates === undefined ? {} : { certificates }),
   };
 }
 

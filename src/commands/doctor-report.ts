@@ -54,6 +54,8 @@ export interface DoctorContext {
   auth: string;
   wpaCtrl: string;
   enforce: boolean;
+  /** --cert-warn-days in effect (the running daemon's own, else doctor's option); undefined: the default. */
+  certWarnDays?: number | undefined;
 }
 
 /**

@@ -21,10 +21,12 @@ import { locateDaemon } from './status.js';
 import { printableJson } from './json-output.js';
 import { interfaceCheck } from './checks/interface.js';
 import { daemonCheck } from './checks/daemon.js';
+import { systemdUnitCheck } from './checks/systemd-unit.js';
 import { portCheck } from './checks/port.js';
 import { capabilityCheck } from './checks/capability.js';
 import { wpaSupplicantCheck } from './checks/wpa-supplicant.js';
 import { networkManagerCheck } from './checks/networkmanager.js';
+import { certificatesCheck } from './checks/certificates.js';
 import { dhcpClientCheck } from './checks/dhcp-client.js';
 import { nftablesCheck } from './checks/nftables.js';
 
@@ -36,6 +38,8 @@ export interface DoctorOptions {
   wpaCtrl?: string | undefined;
   /** The daemon uses (or will use) --enforce. */
   enforce?: boolean | undefined;
+  /** --cert-warn-days when no daemon runs (a running daemon's own wins). */
+  certWarnDays?: number | undefined;
 }
 
 /**
@@ -46,9 +50,11 @@ export interface DoctorOptions {
 export const CHECKS: readonly DoctorCheck[] = [
   interfaceCheck,
   daemonCheck,
+  systemdUnitCheck,
   portCheck,
   capabilityCheck,
   wpaSupplicantCheck,
+  certificatesCheck,
   networkManagerCheck,
   dhcpClientCheck,
   nftablesCheck,
@@ -80,6 +86,7 @@ async function gather(ifname: string, options: DoctorOptions): Promise<DoctorCon
     auth: reported?.auth ?? d?.auth ?? options.auth ?? DEFAULTS.auth,
     wpaCtrl: reported?.wpaCtrl ?? options.wpaCtrl ?? DEFAULTS.wpaCtrl,
     enforce: options.enforce === true || reported?.enforce === true,
+    certWarnDays: reported?.certWarnDays ?? options.certWarnDays,
   };
 }
 

@@ -5,6 +5,8 @@
 import type { LinkRecord } from '../netlink/link.js';
 import type { DaemonStatus } from '../daemon/status-report.js';
 import { printable } from '../text/printable.js';
+import { DEFAULT_WARN_DAYS } from '../certs/state.js';
+import { certificateLines } from '../certs/format.js';
 
 export interface KernelStatus {
   ifname: string;
@@ -107,6 +109,8 @@ export function formatStatus(report: StatusReport): string {
     if (o === null) lines.push('            no authentication outcome yet');
     else if (o.authorized) lines.push(`            last outcome: authorized at ${o.at}`);
     else lines.push(`            last outcome: ${o.cause ?? 'failed'} at ${o.at}${o.message ? `: ${o.message}` : ''}`);
+    const certs = certificateLines(d.certificates ?? [], Date.now(), d.options?.certWarnDays ?? DEFAULT_WARN_DAYS);
+    certs.forEach((l, i) => lines.push(`${i === 0 ? '  certs:    ' : '            '}${l}`));
   }
   if (report.advice !== null) lines.push(`  advice:   ${report.advice}`);
   return lines.map(printable).join('\n');

@@ -8,6 +8,7 @@ import { formatStatus, kernelStatus, orphanedLinkmode, type StatusReport } from 
 import { findDaemons } from './find-daemon.js';
 import { printableJson } from './json-output.js';
 import { requireLink } from '../daemon/links.js';
+import { orphanedGateUnderSystemd } from './orphaned-gate.js';
 
 export interface LocatedDaemon {
   /** The run directory whose socket answered (or was asked). */
@@ -32,7 +33,9 @@ export async function locateDaemon(ifname: string, runDir: string, link: LinkRec
       advice = `the daemon (pid ${elsewhere.pid}) uses run directory ${elsewhere.runDir}, not ${runDir}: give --run-dir ${elsewhere.runDir} or set DOT1X_RUN_DIR`;
       if (asked.status !== null) return { runDir: elsewhere.runDir, daemon: asked, advice };
     } else if (link?.linkmode === 1) {
-      advice = `${orphanedLinkmode(ifname, link)}; run "dot1x-operstate reset ${ifname}" as root, or start the daemon`;
+      const underSystemd = await orphanedGateUnderSystemd(ifname);
+      if (underSystemd !== null) advice = `${underSystemd.verdict}; ${underSystemd.fix}`;
+      else advice = `${orphanedLinkmode(ifname, link)}; run "dot1x-operstate reset ${ifname}" as root, or start the daemon`;
     }
   }
   return { runDir, daemon, advice };

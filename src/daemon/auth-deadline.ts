@@ -15,6 +15,8 @@ export function authenticateWithDeadline(
   run: (signal: AbortSignal) => Promise<AuthOutcome>,
   deadlineMs: number,
   outer: AbortSignal,
+  /** Applied to a failure the backend reported (src/certs/refine.ts: what the daemon knows of its certificate). */
+  onFailure?: (outcome: AuthOutcome) => AuthOutcome | Promise<AuthOutcome>,
 ): Promise<AuthOutcome> {
   const controller = new AbortController();
   let deadlinePassed = false;
@@ -31,12 +33,12 @@ export function authenticateWithDeadline(
     outer.removeEventListener('abort', onOuterAbort);
   };
   // One reaction, not then + finally: each turn is on the way from a verdict to the port write.
-  return run(controller.signal).then((outcome): AuthOutcome => {
+  return run(controller.signal).then((outcome): AuthOutcome | Promise<AuthOutcome> => {
     cleanUp();
     if (deadlinePassed && outcome.authorized) {
       return { authorized: false, cause: 'timeout', message: `authorized only after the ${deadlineMs} ms deadline`, details: outcome.details };
     }
-    return outcome;
+    return !outcome.authorized && onFailure !== undefined ? onFailure(outcome) : outcome;
   }, (err: unknown) => {
     cleanUp();
     throw err;

@@ -17,6 +17,7 @@ import { closeSync, constants, fstatSync, ftruncateSync, openSync, readdirSync, 
 import { join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { tryLockExclusive } from '../os/posix.js';
+import { removeIfUnheld } from '../os/unheld-file.js';
 import { resolveRunDir } from './status-report.js';
 import { currentNetns, instanceName, parseInstanceName, prepareRunDir } from './run-dir.js';
 import { liveNetns } from '../os/namespaces.js';
@@ -37,22 +38,6 @@ export function lockDir(): string {
 
 export function lockPath(dir: string, ifname: string): string {
   return join(dir, `${instanceName(ifname)}.lock`);
-}
-
-/** Unlinks the lock file PATH if nobody holds its lock: taken first, unlinked while held (see acquireInstanceLock). */
-function removeUnheldLock(path: string): boolean {
-  let fd: number;
-  try { fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW); } catch { return false; }
-  try {
-    if (!tryLockExclusive(fd)) return false;
-    if (statSync(path).ino !== fstatSync(fd).ino) return false;
-    unlinkSync(path);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
@@ -86,7 +71,7 @@ export async function sweepDeadNamespaces(dir: string): Promise<string[]> {
     if (alive.has(key!.netns)) continue;
     const path = join(dir, file);
     if (file.endsWith('.lock')) {
-      if (removeUnheldLock(path)) removed.push(file);
+      if (removeIfUnheld(path)) removed.push(file);
     } else if (await removeDeadSocket(path) === 'removed') {
       removed.push(file);
     }

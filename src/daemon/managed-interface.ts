@@ -13,14 +13,14 @@ import { paeState, portState, transitionTracker } from '../../machines/observe.j
 import type {
   AuthReportEvent, AuthReportsControl, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
 } from '../../machines/contract.js';
-import { RouteSocket } from '../netlink/route-socket.js';
+import type { LinkSocket } from '../netlink/route-socket.js';
 import type { LinkRecord } from '../netlink/link.js';
 import type { LinkView } from '../../machines/ports.js';
 import type { AuthOutcome, AuthPort, AuthReport, AuthRequest, Authenticator } from '../auth/authenticator.js';
 import { OsError } from '../cli/errors.js';
 import type { Logger } from '../text/log.js';
 import type { DaemonStatus, LastOutcome } from './status-report.js';
-import type { InterfaceMetrics } from './metrics.js';
+import { portGauges, type InterfaceMetrics } from './metrics.js';
 import { portTarget } from '../../machines/supplicant.js';
 import { isReady, restartReason } from '../../machines/link-view.js';
 import type { PortFilter } from '../enforce/port-filter.js';
@@ -28,9 +28,20 @@ import { filteredWriter } from '../enforce/filtered-writer.js';
 import { GateWatch } from './gate-watch.js';
 import type { HookEvent, HookRunner } from './hooks.js';
 import { TRACING, stamp } from '../text/trace.js';
+import { CertificateWatch } from '../certs/watch.js';
+import { CERTIFICATE_CAUSES, refineFailure } from '../certs/refine.js';
+import { clientCertificate, firstExpiry } from '../certs/state.js';
+import type { CertRole, CertSource } from '../certs/refs.js';
+import type { CertificateFailure } from '../certs/tls-failure.js';
 
 export interface ManagedInterfaceDeps {
-  socket: RouteSocket;
+  /** The kernel's links: the daemon's shared RouteSocket. */
+  socket: LinkSocket;
+  /**
+   * A socket of its own for the one retry of a restore write the shared socket failed (that
+   * socket may be what broke): RouteSocket.open for real. Closed after the retry.
+   */
+  freshSocket: () => LinkSocket & { close(): void };
   authenticator: Authenticator;
   timing: SupplicantTiming;
   /** Open the port while no authenticator answers (--optional). */
@@ -44,21 +55,29 @@ export interface ManagedInterfaceDeps {
   filter?: PortFilter;
   /** --hook-dir: run on every open and close the kernel shows. */
   hooks?: HookRunner;
+  /** The certificate files the port authenticates with (src/certs/), and how early to warn. */
+  certificates?: { source: () => Promise<CertSource>; warnMs: number };
 }
 
-/** Log level and message of each emitted machine event (contract.ts SupplicantEmitted). */
+/**
+ * Log level and message of each emitted machine event (contract.ts SupplicantEmitted). warn and
+ * error are for what an administrator should act on (`journalctl -p warning`); what a port does
+ * in its ordinary life (authenticate, lose carrier, be unplugged) is info or below.
+ */
 const EMITTED: Record<SupplicantEmitted['type'], { level: 'debug' | 'info' | 'warn' | 'error'; msg: string }> = {
   authStarted: { level: 'debug', msg: 'authentication started' },
   authFinished: { level: 'info', msg: 'authentication finished' },
   authenticatorAnswered: { level: 'info', msg: 'authenticator answered' },
-  openedWithoutAuthenticator: { level: 'warn', msg: 'open: no authenticator' },
+  // What --optional is for (a port where 802.1X may be absent): routine, not a warning.
+  openedWithoutAuthenticator: { level: 'info', msg: 'open: no authenticator' },
   reauthenticated: { level: 'info', msg: 'switch re-authenticated the port' },
   backendDown: { level: 'warn', msg: 'authenticator backend down' },
   backendUp: { level: 'info', msg: 'authenticator backend up' },
   flowRestarted: { level: 'info', msg: 'flow restarted' },
   bounceDetected: { level: 'info', msg: 'carrier bounce detected from the counters' },
   linkRenamed: { level: 'info', msg: 'link renamed' },
-  linkRemoved: { level: 'warn', msg: 'link removed; waiting for an interface of that name' },
+  // A dock or USB adapter unplugged: routine; the port is taken over when it is back.
+  linkRemoved: { level: 'info', msg: 'link removed; waiting for an interface of that name' },
   linkAppeared: { level: 'info', msg: 'taking over link' },
   overrun: { level: 'warn', msg: 'netlink events lost (overrun); re-querying' },
   linkWritten: { level: 'debug', msg: 'link written' },
@@ -116,12 +135,22 @@ export class ManagedInterface {
   /** later(): work waiting for the event loop's check phase, in order. */
   private readonly deferred: Array<() => void> = [];
   private deferredScheduled = false;
+  /** The backend has answered since start (see onEmitted: a backend not there yet at start). */
+  private backendReached = false;
+  /** The port's certificates, read and watched (null: none are known to this daemon). */
+  private readonly certs: CertificateWatch | null;
+  /** The certificate the last failure named (src/certs/tls-failure.ts), for the status report. */
+  private failureCertificate: CertificateFailure | null = null;
 
   constructor(ifname: string, initialIndex: number, deps: ManagedInterfaceDeps, onFailure: (mi: ManagedInterface, err: unknown) => void) {
     this.startName = ifname;
     this.deps = deps;
     this.lastIndex = initialIndex;
     const { socket, authenticator, log } = deps;
+    this.certs = deps.certificates === undefined ? null : new CertificateWatch({
+      ifname: () => this.ifname, source: deps.certificates.source, warnMs: deps.certificates.warnMs, log,
+      onChange: (renewed) => this.onCertificatesChanged(renewed),
+    });
 
     const write = deps.filter === undefined
       ? (input: WriteLinkInput): Promise<void> => socket.setLink(input.index, input.settings)
@@ -134,11 +163,11 @@ export class ManagedInterface {
         if (err instanceof OsError && err.code === 'ENODEV') return;
         // The shared socket may be what broke (the uncaught-error path): the same request, once,
         // on a socket of its own. A retry of a request that failed, not a second restore.
-        const fresh = RouteSocket.open();
+        const fresh = deps.freshSocket();
         try { await fresh.setLink(input.index, input.settings); } finally { fresh.close(); }
       }
     }, (err, input) => {
-      log.error({ ifname: input.ifname, err: (err as Error).message }, 'could not restore the link');
+      log.error({ ifname: input.ifname, err: (err as Error).message }, input.settings.linkmode === 0 ? 'could not restore the link' : 'could not close the link');
     });
     const machine = supplicantMachine.provide({
       actions: { writeLink: linkWriterAction(promiseLinkWriter(write)) },
@@ -165,7 +194,7 @@ export class ManagedInterface {
         authenticate: fromPromise<AuthOutcome, AuthRequest>(({ input, signal }) => {
           if (TRACING) stamp('auth.start', `${input.ifname} attempt=${input.attempt} start=${input.start ?? '-'}`);
           const exchange = authenticateWithDeadline(
-            (deadline) => authenticator.authenticate(input, deadline), deps.timing.authTimeoutMs, signal);
+            (deadline) => authenticator.authenticate(input, deadline), deps.timing.authTimeoutMs, signal, (o) => this.refine(o));
           this.inflight.add(exchange);
           const forget = (): void => { if (TRACING) stamp('auth.settled', input.ifname); this.inflight.delete(exchange); };
           exchange.then(forget, forget);
@@ -175,7 +204,13 @@ export class ManagedInterface {
           const watch = authenticator.watch?.bind(authenticator);
           if (watch === undefined) return undefined;
           // A function of its own per watch: a backend may keep its watchers in a Set.
-          const onReport = () => (report: AuthReport): void => sendBack({ type: 'auth.report', report } satisfies AuthReportEvent);
+          const send = (report: AuthReport): void => sendBack({ type: 'auth.report', report } satisfies AuthReportEvent);
+          const onReport = () => (report: AuthReport): void => {
+            if (report.type !== 'reauthenticated' || report.outcome.authorized) return send(report);
+            const refined = this.refine(report.outcome);
+            if (refined instanceof Promise) void refined.then((outcome) => send({ ...report, outcome }));
+            else send({ ...report, outcome: refined });
+          };
           let unwatch = watch(input, onReport());
           // A rename: the same port (ifindex) under its new name, then the old watch goes.
           receive((event) => {
@@ -207,6 +242,10 @@ export class ManagedInterface {
     this.actor.subscribe({
       error: (err) => {
         this.failed = err instanceof Error ? err : new Error(String(err));
+        // A machine that failed manages nothing any more: whatever write its guard makes (now,
+        // or when XState gets round to its children) closes the port, as a crash does
+        // (docs/systemd.md), instead of opening it.
+        this.guard.leaveClosed();
         onFailure(this, err);
       },
     });
@@ -252,6 +291,40 @@ export class ManagedInterface {
     this.deps.log.info({ ifname: this.startName, state: this.state, previous: null, attempt: 0 }, 'state');
     this.started = true;
     this.actor.start();
+    this.certs?.start();
+  }
+
+  /**
+   * A failure as the daemon's own knowledge of its client certificate sees it
+   * (src/certs/refine.ts); before the first read of the certificates has finished, after it.
+   */
+  private refine(outcome: AuthOutcome): AuthOutcome | Promise<AuthOutcome> {
+    const certs = this.certs;
+    if (certs === null) return outcome;
+    const pending = certs.firstReadPending;
+    if (pending !== null) return pending.then(() => this.refine(outcome));
+    const refined = refineFailure(outcome, clientCertificate(certs.files()), Date.now());
+    this.failureCertificate = refined.authorized ? null : (refined.details?.certificate as CertificateFailure | undefined) ?? null;
+    return refined;
+  }
+
+  /** Re-read the certificate files and ask where they are again (SIGHUP). */
+  reloadCertificates(reason: string): void {
+    void this.certs?.reload(reason);
+  }
+
+  /**
+   * A certificate was read anew: status and metrics follow; and when the port waits after a
+   * failure that named a certificate, a renewed one is tried now rather than after the backoff.
+   */
+  private onCertificatesChanged(renewed: ReadonlySet<CertRole>): void {
+    this.deps.onChange?.();
+    const snap = this.actor.getSnapshot();
+    const cause = snap.context.lastCause;
+    if (renewed.size > 0 && paeState(snap.value) === 'held' && cause !== null && CERTIFICATE_CAUSES.has(cause)) {
+      this.deps.log.info({ ifname: snap.context.ifname, renewed: [...renewed], cause }, 'certificate renewed after a certificate failure: authenticating now');
+      this.reauthenticate();
+    }
   }
 
   /**
@@ -296,6 +369,11 @@ export class ManagedInterface {
     const meta = EMITTED[event.type];
     const { type, ...fields } = event;
     if (event.type === 'authStarted') this.authStartedAt = performance.now();
+    // wpa_supplicant back (maybe with another configuration), or a failure while its
+    // certificate paths are still unknown: ask for them again.
+    if (event.type === 'backendUp' || (event.type === 'authFinished' && !event.authorized && this.certs?.refsKnown === false)) {
+      this.reloadCertificates(event.type);
+    }
     if (event.type === 'linkRenamed') {
       this.deps.onRenamed?.(event.from, event.to);
       this.rebindFilter(event.to, this.gate.isOpen);
@@ -319,13 +397,30 @@ export class ManagedInterface {
         cause: event.cause,
         message: event.message,
         at: new Date().toISOString(),
+        // Only with a cause that names one: a failure the machine decided (a timeout) went past refine().
+        certificate: event.cause !== null && CERTIFICATE_CAUSES.has(event.cause) ? this.failureCertificate : null,
       };
       this.nextAttempt = event.heldMs === null ? null : Date.now() + event.heldMs;
     }
     if (event.type === 'backendDown') this.backendMessage = event.message;
     if (event.type === 'backendUp') this.backendMessage = null;
+    if (type === 'backendUp' || type === 'authenticatorAnswered' || (type === 'authFinished' && event.authorized) ||
+        (type === 'reauthenticated' && event.authorized)) {
+      this.backendReached = true;
+    }
+    // The port gone (a dock unplugged): its wpa_supplicant goes with it and comes back with it.
+    if (type === 'linkRemoved') this.backendReached = false;
+    // A backend that has not answered since start (or since the port came back), down, and the
+    // first attempt failing for it: systemd starts wpa_supplicant and the daemon together (at
+    // boot, when a dock's port appears), and its control socket may come a moment later. Info,
+    // so that journalctl -p warning shows no routine line; the second attempt that fails for it
+    // is a warning (docs/logging.md).
+    const notThereYet = !this.backendReached &&
+      (type === 'backendDown' || (type === 'authFinished' && event.cause === 'backend-unavailable' && event.attempt <= 1));
     if (type === 'restored' && !event.ok) {
       this.deps.log.error({ event: type, ...fields }, 'could not restore the link');
+    } else if (notThereYet) {
+      this.deps.log.info({ event: type, ...fields }, meta.msg);
     } else if (type === 'authFinished' && !event.authorized) {
       this.deps.log.warn({ event: type, ...fields }, meta.msg);
     } else {
@@ -388,6 +483,7 @@ export class ManagedInterface {
   /** Send stop, wait (bounded) for the machine's restore; returns what happened. */
   async stop(timeoutMs: number): Promise<StopResult> {
     this.unwatch();
+    this.certs?.close();
     if (!this.started) return { restore: 'skipped' };
     const result = await stopAndRestore(this.actor, timeoutMs);
     // Forced: the guard wrote the restore (or the machine had, before it hung); wait for its answer.
@@ -418,22 +514,26 @@ export class ManagedInterface {
   get wasStarted(): boolean { return this.started; }
 
   /**
-   * Stop the actor without the machine's restore path (the uncaught-error path): its
-   * restoreGuard writes the restore, once. Settles when that write has been answered (false: it
-   * failed; the error is logged).
+   * Stop the actor without the machine's restore path (the uncaught-error path, a crash): its
+   * restoreGuard writes, once, the request that leaves the port closed (linkmode 1, DORMANT), not
+   * the restore: a crash never opens the port. Settles when that write has been answered (false:
+   * it failed; the error is logged).
    */
   halt(): Promise<boolean> {
     this.unwatch();
+    this.certs?.close();
+    this.guard.leaveClosed();
     this.actor.stop();
     return this.guard.restoreNow();
   }
 
   /**
-   * After the machine failed: its guard writes the restore (XState leaves the children of an
-   * actor whose transition threw running, so their cleanup may never come). Settles when that
+   * After the machine failed: its guard writes, once, the request that leaves the port closed
+   * (linkmode 1, DORMANT), since nothing manages the port any more (XState leaves the children of
+   * an actor whose transition threw running, so their cleanup may never come). Settles when that
    * write has been answered.
    */
-  restoredAfterFailure(): Promise<boolean> {
+  closedAfterFailure(): Promise<boolean> {
     return this.guard.restoreNow();
   }
 
@@ -465,12 +565,15 @@ export class ManagedInterface {
     const state = this.failed !== null ? 'failed' : snap.status === 'done' ? 'stopped' : paeState(snap.value);
     return {
       ifname: snap.context.ifname,
-      authorized: state.startsWith('authorized') && link !== null && link.linkmode === 1 && link.operstate === 'UP',
+      ...portGauges(state, link),
       state,
       attempts: { ...this.attempts },
       lastSuccessAt: this.lastSuccessAt,
       lastAuthorizeMs: this.lastAuthorizeMs,
       carrierChanges: link?.carrierChanges ?? null,
+      ...(this.certs === null ? {} : {
+        certificateExpiry: { client: firstExpiry(this.certs.files(), 'client'), ca: firstExpiry(this.certs.files(), 'ca') },
+      }),
     };
   }
 
@@ -495,6 +598,7 @@ export class ManagedInterface {
       backendAvailable: ctx.backendAvailable,
       backendMessage: ctx.backendAvailable ? null : this.backendMessage,
       auth: authName,
+      ...(this.certs === null ? {} : { certificates: this.certs.files() }),
     };
   }
 }

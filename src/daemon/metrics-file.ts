@@ -10,16 +10,25 @@
  * random and created with O_EXCL, so that nothing planted in advance (a link, a directory under
  * a name derived from our pid) is followed or blocks the write; on EEXIST another random name is
  * tried. The fsync runs in libuv's pool: a disk busy for seconds must not stall the daemon's
- * event loop (the gate, the watchdog). The mode is set with fchmod: the unit's UMask=0077 would otherwise leave the file 0600,
- * and node_exporter, which runs as its own user, could not read it.
+ * event loop (the gate, the watchdog). The mode is set with fchmod: the unit's UMask=0077 would
+ * otherwise leave the file 0600, and node_exporter, which runs as its own user, could not read it.
+ *
+ * A crash between create and rename leaves the temporary file behind, and nothing else would
+ * ever remove it: the first write removes those of this file's name (another daemon's metrics
+ * file in the same directory has another name), if they are regular files of our uid that
+ * nobody is writing. A writer holds an flock(2) on its temporary file until the rename, since
+ * two daemons of two ports may be given the same --metrics-file (each holds only its ports'
+ * instance locks); the kernel drops the lock of one that died (src/os/unheld-file.ts).
  */
 import { crypto } from '../os/builtin.js';
-import { closeSync, fchmodSync, fsync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { describeFailure } from '../cli/failure.js';
+import { tryLockExclusive } from '../os/posix.js';
 import { directoryProblem } from '../os/trusted-file.js';
+import { removeIfUnheld } from '../os/unheld-file.js';
 import type { Logger } from '../text/log.js';
 import { renderMetrics, type InterfaceMetrics } from './metrics.js';
 
@@ -30,16 +39,33 @@ const TEMP_TRIES = 8;
 
 const fsyncAsync = promisify(fsync);
 
-/** Creates a file of a random name in DIR with O_EXCL; returns its name and descriptor. */
+/** The temporary file names of the metrics file NAME: .NAME.RANDOM.tmp, RANDOM 16 hex digits. */
+const tempName = (name: string, random: string): string => `.${name}.${random}.tmp`;
+const isTempName = (file: string, name: string): boolean =>
+  file.length === name.length + 22 && file.startsWith(`.${name}.`) && /^[0-9a-f]{16}\.tmp$/.test(file.slice(name.length + 2));
+
+/**
+ * Creates a file of a random name in DIR with O_EXCL, locked (see the file comment); returns
+ * its name and descriptor.
+ */
 function createTemp(dir: string, name: string): { path: string; fd: number } {
   for (let i = 1; ; i++) {
-    const path = join(dir, `.${name}.${crypto().randomBytes(8).toString('hex')}.tmp`);
+    const path = join(dir, tempName(name, crypto().randomBytes(8).toString('hex')));
     try {
-      return { path, fd: openSync(path, 'wx', FILE_MODE) };
+      const fd = openSync(path, 'wx', FILE_MODE);
+      if (tryLockExclusive(fd)) return { path, fd };
+      closeSync(fd); // a sweep locked it in the instant between: it removes it, take another name
+      if (i === TEMP_TRIES) throw new Error(`${path}: locked by another process`);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || i === TEMP_TRIES) throw err;
     }
   }
+}
+
+/** Removes what crashed writers left in DIR: temporary files of NAME, regular, ours, unlocked. */
+function removeLeftTemps(dir: string, name: string): string[] {
+  const uid = process.geteuid?.() ?? 0;
+  return readdirSync(dir).filter((file) => isTempName(file, name) && removeIfUnheld(join(dir, file), (st) => st.isFile() && st.uid === uid));
 }
 
 /** write(2) until all of DATA is written: a short write (a full disk, a file size limit) is no success. */
@@ -52,6 +78,8 @@ export class MetricsFile {
   private scheduled = false;
   private lastError: string | null = null;
   private closed = false;
+  /** Whether what crashed writers left has been removed (once, before the first write). */
+  private swept = false;
   /** The writes, one at a time: each renders the latest text when its turn comes. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -90,21 +118,25 @@ export class MetricsFile {
     const dir = dirname(this.path);
     const problem = directoryProblem(dir);
     if (problem !== null) throw new UsageError('EMETRICS', `its directory ${problem}`);
+    if (!this.swept) {
+      this.swept = true;
+      const removed = removeLeftTemps(dir, basename(this.path));
+      if (removed.length > 0) this.log.info({ metricsFile: this.path, removed }, 'removed temporary metrics files a crashed writer left');
+    }
     const tmp = createTemp(dir, basename(this.path));
+    // Closed (and so unlocked) only once renamed or removed: see the file comment.
     try {
-      try {
-        fchmodSync(tmp.fd, FILE_MODE);
-        writeAll(tmp.fd, Buffer.from(text, 'utf8'));
-        await fsyncAsync(tmp.fd);
-      } finally {
-        closeSync(tmp.fd);
-      }
+      fchmodSync(tmp.fd, FILE_MODE);
+      writeAll(tmp.fd, Buffer.from(text, 'utf8'));
+      await fsyncAsync(tmp.fd);
       // Stopped while the disk was busy: the file is gone for good, do not bring it back.
       if (this.closed) throw new Error('stopped');
       renameSync(tmp.path, this.path);
     } catch (err) {
       try { unlinkSync(tmp.path); } catch { /* renamed or gone */ }
       throw err;
+    } finally {
+      closeSync(tmp.fd);
     }
     this.written = text;
   }

@@ -2,7 +2,8 @@
  * The runtime directory (status sockets, instance locks) is where root creates, binds and
  * removes files: another user able to write there could swap a name for a link to a file of
  * their choosing. So it must belong to root (or to the daemon's own user) and be writable by
- * nobody else. Only its last component is created, mode 0700: a typo in --run-dir must not
+ * nobody else (directoryProblem() in src/os/trusted-file.ts, the rule for every directory root
+ * creates files in). Only its last component is created, mode 0700: a typo in --run-dir must not
  * grow a tree of directories. The commands that read it (`status`, `doctor`) apply the same
  * check before they believe a socket found there (runDirProblem).
  *
@@ -14,7 +15,7 @@
 import { mkdirSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntimeFailure, UsageError } from '../cli/errors.js';
-import { octalMode, othersCanChange } from '../os/trusted-file.js';
+import { directoryProblem } from '../os/trusted-file.js';
 
 let ownNetns: number | undefined;
 
@@ -37,11 +38,8 @@ export function parseInstanceName(file: string, suffix: string): { ifname: strin
 
 /** What makes DIR (stat ST) unfit as a run directory, as a message, or null when nothing does. */
 export function runDirProblem(dir: string, st: Stats): string | null {
-  if (!st.isDirectory()) return `the run directory ${dir} is not a directory`;
-  const problem = othersCanChange(st);
-  if (problem === 'owner') return `the run directory ${dir} belongs to uid ${st.uid}, not root: give a directory only root controls (chown root ${dir})`;
-  if (problem === 'mode') return `the run directory ${dir} is writable by group or others (mode ${octalMode(st.mode)}): chmod go-w ${dir}, or give another directory`;
-  return null;
+  const problem = directoryProblem(dir, st);
+  return problem === null ? null : `the run directory ${problem}`;
 }
 
 export function prepareRunDir(dir: string): void {

@@ -18,6 +18,7 @@ import { OsError } from '../cli/errors.js';
 import { EXIT, type ExitStatus } from '../cli/exit-codes.js';
 import { describeFailure } from '../cli/failure.js';
 import { createLogger, type Logger } from '../text/log.js';
+import { errPrefix } from '../text/journal.js';
 import type { AuthConfig, RunConfig } from '../cli/options.js';
 import { resolveRunDir, statusSocketPath, type DaemonOptions } from './status-report.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
@@ -31,10 +32,14 @@ import { MetricsFile } from './metrics-file.js';
 import { programVersion } from '../cli/version.js';
 import { RuntimeFailure } from '../cli/errors.js';
 import { NftSession, findNft, nftAsync, nftSync, noNftReason } from '../enforce/nft.js';
-import { PortFilter, removeLine, tableName } from '../enforce/port-filter.js';
+import { PortFilter, filterLine, removeLine, tableName } from '../enforce/port-filter.js';
 import { NfnetlinkSocket } from '../enforce/nfnetlink.js';
+import { decideEnforce, type EnforceDecision } from '../enforce/auto.js';
 import { HookRunner } from './hooks.js';
 import { stamp } from '../text/trace.js';
+import { ctrlSocketPath, WpaSupplicantAuthenticator } from '../auth/wpa-supplicant.js';
+import { optionRefs, queryWpaCertificates, type CertSource } from '../certs/refs.js';
+import { checkCertOptions } from '../certs/start-check.js';
 
 /** Bound on each machine's stop (restore write + final state) on SIGTERM. */
 const STOP_TIMEOUT_MS = 5000;
@@ -78,6 +83,8 @@ class Daemon {
   /** --enforce filters by interface name given on the command line, once installed. */
   private readonly filters = new Map<string, PortFilter>();
   private hooks: HookRunner | null = null;
+  /** --enforce in effect, and why (src/enforce/auto.ts); decided as the daemon starts. */
+  private enforce: EnforceDecision = { enforce: false, reason: 'not decided yet', auto: false };
 
   constructor(private readonly config: RunConfig, private readonly log: Logger) {}
 
@@ -91,6 +98,7 @@ class Daemon {
       // DOT1X_TRACE_FILE: the phases of the start (test/bench/start-to-managed.ts).
       stamp('start.run');
       this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
+      await checkCertOptions(config.certs);
       stamp('start.auth');
 
       const socket = RouteSocket.open();
@@ -110,16 +118,17 @@ class Daemon {
       this.runDir = runDir;
       for (const ifname of config.ifnames) {
         const mi = new ManagedInterface(ifname, indexes.get(ifname)!, {
-          socket, authenticator: this.authenticator, timing: config.timing, optional: config.optional, log,
+          socket, freshSocket: () => RouteSocket.open(), authenticator: this.authenticator, timing: config.timing, optional: config.optional, log,
           onRenamed: (from, to) => { void this.onRenamed(mi, from, to); },
           onChange: () => this.onInterfaceChange(mi),
           filter: this.filters.get(ifname), hooks: this.hooks,
+          certificates: this.certificateSource(ifname),
         }, (failed, err) => this.onInterfaceFailure(failed, err));
         this.servers.set(mi, await this.openStatus(mi, ifname));
         this.interfaces.push(mi);
       }
       log.info({
-        ifnames: config.ifnames, auth: config.auth.kind, runDir, enforce: config.enforce, hookDir: config.hookDir,
+        ifnames: config.ifnames, auth: config.auth.kind, runDir, enforce: this.enforce.enforce, enforceReason: this.enforce.reason, hookDir: config.hookDir,
         authTimeoutMs: config.timing.authTimeoutMs, retryMinMs: config.timing.retryMinMs, retryMaxMs: config.timing.retryMaxMs,
         startPeriodMs: config.timing.startPeriodMs ?? null, optional: config.optional,
       }, 'starting');
@@ -142,33 +151,60 @@ class Daemon {
   }
 
   /**
-   * --enforce: one nft per daemon and a table per port, installed open here (which proves that
-   * nft, the netdev family and the egress hook work on this kernel, before any link is touched)
-   * and closed by the interface once the kernel shows the port DORMANT. Without --enforce, a
-   * table that a killed daemon left on one of our ports is removed: it would drop everything.
+   * --enforce, when given or on by default (src/enforce/auto.ts): one nft per daemon and a table
+   * per port, installed open here (which proves that nft, the netdev family and the egress hook
+   * work on this kernel, before any link is touched) and closed by the interface once the kernel
+   * shows the port DORMANT. Given and impossible: exit 1. On by default and impossible: every
+   * port without a filter, an error logged and reported (status, doctor). Without it, a table
+   * that a killed daemon left on one of our ports is removed: it would drop everything.
    */
   private async prepareFilters(): Promise<void> {
     const { config, log } = this;
     this.nftProgram = findNft();
-    if (!config.enforce) {
-      const nft = this.nftProgram;
-      if (nft === null) return; // no nft: no run of ours made a table here
-      // Straight to the kernel (nfnetlink): an nft process (a fork of this one, then nft's own
-      // start) cost more than the rest of the start-up (test/bench, start-to-managed).
-      // Where that cannot be, nft after all, once every machine is past its start (the enter
-      // write issued): a table left until it is gone only keeps the port closed longer.
-      const leftovers = this.removeLeftoversNow();
-      if (leftovers.length === 0) return;
-      this.removeLeftovers = () => {
-        this.removeLeftovers = null;
-        this.leftoverRemoval = Promise.all(leftovers.map(async (ifname) => {
-          if (await nftAsync(nft, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
-            log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
-          }
-        })).then(() => {});
-      };
+    this.enforce = decideEnforce(config.enforce);
+    if (!this.enforce.enforce) {
+      this.removeLeftoverTables();
       return;
     }
+    try {
+      await this.installFilters();
+    } catch (err) {
+      if (!this.enforce.auto) throw err;
+      // Switched on by default, not asked for: the daemon still gates the port (DORMANT, which
+      // every consumer but NetworkManager and packet sockets honours) rather than exit and leave
+      // it ungated, and says so. No port keeps a filter the others lack.
+      await this.removeFilters();
+      this.nft = null;
+      const reason = `${this.enforce.reason}, but the filter could not be installed (${(err as Error).message}); the ports are gated by DORMANT alone`;
+      this.enforce = { enforce: false, reason, auto: true };
+      log.error({ ifnames: config.ifnames, err: (err as Error).message }, `--enforce (on by default here) could not be set up: ${reason}`);
+      this.removeLeftoverTables();
+    }
+  }
+
+  /** Without --enforce: a table that a killed --enforce run left on one of our ports would drop everything. */
+  private removeLeftoverTables(): void {
+    const { log } = this;
+    const nft = this.nftProgram;
+    if (nft === null) return; // no nft: no run of ours made a table here
+    // Straight to the kernel (nfnetlink): an nft process (a fork of this one, then nft's own
+    // start) cost more than the rest of the start-up (test/bench, start-to-managed).
+    // Where that cannot be, nft after all, once every machine is past its start (the enter
+    // write issued): a table left until it is gone only keeps the port closed longer.
+    const leftovers = this.removeLeftoversNow();
+    if (leftovers.length === 0) return;
+    this.removeLeftovers = () => {
+      this.removeLeftovers = null;
+      this.leftoverRemoval = Promise.all(leftovers.map(async (ifname) => {
+        if (await nftAsync(nft, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
+          log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
+        }
+      })).then(() => {});
+    };
+  }
+
+  private async installFilters(): Promise<void> {
+    const { config, log } = this;
     if (this.nftProgram === null) {
       throw new RuntimeFailure('ENFT', `--enforce needs the system's nft program (nftables), only root able to change it: ${noNftReason()}; or run without --enforce`);
     }
@@ -219,6 +255,20 @@ class Daemon {
     return failed;
   }
 
+  /**
+   * Where the certificates of IFNAME are named: wpa_supplicant's network block (asked on its
+   * control socket, under the name the port had at start, as the backend does), or --cert;
+   * undefined when there are none to watch (another backend without --cert).
+   */
+  private certificateSource(ifname: string): { source: () => Promise<CertSource>; warnMs: number } | undefined {
+    const auth = this.authenticator;
+    const warnMs = this.config.certWarnMs;
+    if (auth instanceof WpaSupplicantAuthenticator) return { source: () => queryWpaCertificates(ctrlSocketPath(auth.ctrl, ifname)), warnMs };
+    if (this.config.certs.length === 0) return undefined;
+    const refs = optionRefs(this.config.certs);
+    return { source: () => Promise.resolve({ refs }), warnMs };
+  }
+
   /** Delete every enforcement table (exit paths); the session first, a one-shot nft if it fails. */
   private async removeFilters(): Promise<boolean> {
     let ok = true;
@@ -254,7 +304,10 @@ class Daemon {
       wpaCtrl: config.auth.kind === 'wpa-supplicant' ? config.auth.wpaCtrl : null,
       runDir: this.runDir,
       metricsFile: config.metricsFile ?? null,
-      enforce: config.enforce,
+      enforce: this.enforce.enforce,
+      enforceReason: this.enforce.reason,
+      hookDir: config.hookDir,
+      certWarnDays: Math.round(config.certWarnMs / 86_400_000),
     };
   }
 
@@ -316,17 +369,24 @@ class Daemon {
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
     process.on('SIGHUP', () => {
-      this.log.info({ signal: 'SIGHUP' }, 're-authenticating every interface');
-      for (const mi of this.interfaces) mi.reauthenticate();
+      this.log.info({ signal: 'SIGHUP' }, 're-authenticating every interface and re-reading its certificates');
+      for (const mi of this.interfaces) {
+        mi.reloadCertificates('SIGHUP');
+        mi.reauthenticate();
+      }
     });
     process.on('uncaughtException', (err) => this.emergency(err));
     process.on('unhandledRejection', (err) => this.emergency(err));
   }
 
-  /** One interface's machine failed (its guard restores the link): carry on with the others. */
+  /**
+   * One interface's machine failed: its guard leaves the port closed (a gate fails closed) and
+   * the daemon carries on with the others; when none is left it exits 1, and systemd restarts it.
+   */
   private onInterfaceFailure(mi: ManagedInterface, err: unknown): void {
-    this.log.error({ ifname: mi.ifname, err: describeFailure(err).message }, 'interface machine failed; restoring its link');
-    void mi.restoredAfterFailure().then(() => {
+    this.log.error({ ifname: mi.ifname, err: describeFailure(err).message },
+      `interface machine failed; its port stays closed (linkmode 1, DORMANT) until the daemon is restarted, or dot1x-operstate reset ${mi.ifname} opens it without 802.1X`);
+    void mi.closedAfterFailure().then(() => {
       if (this.allFailed()) {
         this.failedExit = true;
         this.log.error({}, 'every interface failed; exiting');
@@ -387,32 +447,35 @@ class Daemon {
   }
 
   /**
-   * An uncaught error: nothing can be trusted any more. Stop every machine, whose guard writes
-   * the restore of its link once (bounded wait), remove the status sockets, say what happened,
-   * exit 1.
+   * An uncaught error: nothing can be trusted any more. It is a crash, and a crash never opens
+   * a port (docs/systemd.md): stop every machine, whose guard writes, once, the request that
+   * leaves its link closed (linkmode 1, DORMANT; bounded wait), put --enforce's filters back to
+   * EAPOL only, remove the status sockets, say what happened, exit 1. Under the unit,
+   * ExecStopPost= closes the port too and systemd restarts the daemon; without it,
+   * `dot1x-operstate reset` gives the port back.
    */
   private emergency(err: unknown): void {
     if (this.inEmergency) return;
     this.inEmergency = true;
     const message = describeFailure(err).message;
-    try { this.log.fatal({ err: message }, 'uncaught error; restoring links and exiting'); } catch { /* logging must not stop the restore */ }
+    try { this.log.fatal({ err: message }, 'uncaught error; leaving the links closed and exiting'); } catch { /* logging must not stop the close */ }
     for (const s of this.servers.values()) s.removeSync();
-    try { this.metrics?.close(); } catch { /* the restore matters more */ }
-    try { this.notifier?.send('STOPPING=1', statusLine(`internal error: ${message}`)); } catch { /* the restore matters more */ }
+    try { this.metrics?.close(); } catch { /* the close matters more */ }
+    try { this.notifier?.send('STOPPING=1', statusLine(`internal error: ${message}`)); } catch { /* the close matters more */ }
     for (const l of this.locks.values()) l.removeSync();
-    // Stopping a machine silences its port region and makes its guard write the restore; the
-    // guard's request goes out after every earlier one, so nothing re-asserts linkmode 1 over it.
-    const restores: Promise<boolean>[] = [];
+    // Stopping a machine silences its port region and makes its guard write the close; the
+    // guard's request goes out after every earlier one, so no earlier UP lands after it.
+    const closes: Promise<boolean>[] = [];
     for (const mi of this.interfaces) {
-      try { restores.push(mi.halt()); } catch { /* a broken machine must not stop the restore of the others */ }
+      try { closes.push(mi.halt()); } catch { /* a broken machine must not stop the close of the others */ }
     }
     for (const filter of this.filters.values()) {
-      if (this.nftProgram !== null) nftSync(this.nftProgram, [removeLine(filter.name)], EMERGENCY_TIMEOUT_MS);
+      if (this.nftProgram !== null) nftSync(this.nftProgram, [filterLine(filter.name, false)], EMERGENCY_TIMEOUT_MS);
     }
     this.filters.clear();
     this.hooks?.close();
-    void withTimeout(Promise.allSettled(restores), EMERGENCY_TIMEOUT_MS).finally(() => {
-      process.stderr.write(`dot1x-operstate: internal error: ${message}\n`);
+    void withTimeout(Promise.allSettled(closes), EMERGENCY_TIMEOUT_MS).finally(() => {
+      process.stderr.write(`${errPrefix(2)}dot1x-operstate: internal error: ${message}\n`);
       process.exit(EXIT.RUNTIME);
     });
   }

@@ -5,6 +5,8 @@
  */
 import { join } from 'node:path';
 import type { AuthCause } from '../auth/authenticator.js';
+import type { CertificateFile } from '../certs/state.js';
+import type { CertificateFailure } from '../certs/tls-failure.js';
 import { currentNetns, instanceName, parseInstanceName } from './run-dir.js';
 
 export const DEFAULT_RUN_DIR = '/run/dot1x-operstate';
@@ -35,6 +37,8 @@ export interface LastOutcome {
   message: string | null;
   /** ISO time the outcome arrived. */
   at: string;
+  /** The certificate a certificate cause names (whose, why, its subject); null otherwise. */
+  certificate?: CertificateFailure | null;
 }
 
 /** What a running daemon says about one interface (one JSON line on its status socket). */
@@ -68,6 +72,8 @@ export interface DaemonStatus {
   netns?: number;
   /** The options the daemon runs with (what `doctor` checks against); absent from older daemons. */
   options?: DaemonOptions;
+  /** The certificate files the port authenticates with, as last read (src/certs/); absent when none are known. */
+  certificates?: CertificateFile[];
 }
 
 /** A running daemon's options as it reports them (paths, never a secret). */
@@ -79,4 +85,10 @@ export interface DaemonOptions {
   metricsFile: string | null;
   /** --enforce: whether nftables also drops all but EAPOL until the port is open. */
   enforce: boolean;
+  /** Why --enforce is on or off (given, or the default for this host: src/enforce/auto.ts); absent from older daemons. */
+  enforceReason?: string;
+  /** --hook-dir (absolute); absent from older daemons. */
+  hookDir?: string;
+  /** --cert-warn-days. */
+  certWarnDays?: number;
 }

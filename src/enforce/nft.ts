@@ -11,26 +11,18 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../os/builtin.js';
-import { existsSync } from 'node:fs';
 import { RuntimeFailure } from '../cli/errors.js';
 import { track } from '../os/children.js';
-import { trustProblem } from '../os/trusted-file.js';
+import { systemProgram } from '../os/system-program.js';
 
 /** The system's nft (Debian: /usr/sbin; /sbin where /usr is not merged). */
 const SYSTEM_NFT = ['/usr/sbin/nft', '/sbin/nft'];
 
 /**
- * Why the system's nft cannot be used (not installed, or others could change it), or the
- * absolute path to run, the one checked. Never one found through $PATH: the daemon runs nft as
- * root at every start (a leftover table), with or without --enforce, so it is held to the rule
- * for --exec (src/os/trusted-file.ts).
+ * The system's nft (src/os/system-program.ts): the daemon runs it as root at every start (a
+ * leftover table), with or without --enforce.
  */
-function systemNft(): { program: string } | { why: string } {
-  const installed = SYSTEM_NFT.find((p) => existsSync(p));
-  if (installed === undefined) return { why: `${SYSTEM_NFT.join(' and ')} do not exist (apt-get install nftables)` };
-  const r = trustProblem(installed, process.geteuid?.() ?? 0);
-  return typeof r === 'string' ? { why: `${installed}${r}` } : { program: r.resolved };
-}
+const systemNft = (): ReturnType<typeof systemProgram> => systemProgram(SYSTEM_NFT, 'nftables');
 
 /** Absolute path of the system's nft, or null when there is none only root can change. */
 export function findNft(): string | null {
@@ -51,7 +43,24 @@ interface Pending { line: string; resolve(): void; reject(err: Error): void }
 /** A line nft has not answered by then fails, and the child is replaced. */
 const ANSWER_TIMEOUT_MS = 3000;
 
-export class NftSession {
+/**
+ * What a port's filter needs of nftables (src/enforce/port-filter.ts): one line at a time, each
+ * one transaction. NftSession is the real one; a test gives a fake that keeps the contract.
+ *
+ * Contract:
+ * - run(line) hands nft one line, which nft runs as one batch: all of it is committed, or none.
+ * - It resolves once nft committed the line, and rejects with a RuntimeFailure (code ENFT)
+ *   carrying nft's error when it committed nothing, or when no answer came in time.
+ * - Lines are answered in the order they were given; a line given before the answer to the
+ *   previous one is queued, not refused.
+ * - Every line must change the ruleset (nft --echo answers only such lines; the callers'
+ *   lines in port-filter.ts do).
+ */
+export interface NftRunner {
+  run(line: string): Promise<void>;
+}
+
+export class NftSession implements NftRunner {
   private child: ChildProcess | null = null;
   private readonly queue: Pending[] = [];
   private out = '';

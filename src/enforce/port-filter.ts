@@ -20,7 +20,7 @@
  * RUNNING port that drops its packets. docs/consumers.md says which consumers need it.
  */
 import { crypto } from '../os/builtin.js';
-import type { NftSession } from './nft.js';
+import type { NftRunner } from './nft.js';
 import { Turns } from './turns.js';
 
 export const EAPOL_ETHERTYPE = '0x888e';
@@ -88,7 +88,7 @@ export class PortFilter {
   private installed = false;
   private readonly turns = new Turns();
 
-  constructor(private ifname: string, private readonly session: NftSession, private readonly elements?: ElementWriter) {}
+  constructor(private ifname: string, private readonly session: NftRunner, private readonly elements?: ElementWriter) {}
 
   get isOpen(): boolean { return this.open; }
 

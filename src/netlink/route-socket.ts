@@ -122,14 +122,41 @@ export interface RouteSocketEvents {
 }
 
 /**
- * A NETLINK_ROUTE socket joined to RTNLGRP_LINK. Events: 'link' (LinkRecord, every
+ * What a managed interface needs of the kernel's links (src/daemon/managed-interface.ts): their
+ * notifications, one link's state and one write. RouteSocket is the real one; a test gives a fake
+ * kernel that implements the same contract.
+ *
+ * Contract:
+ * - 'link' is emitted for every RTM_NEWLINK / RTM_DELLINK of the namespace (`record.event` says
+ *   which), in the kernel's order, for every interface: the listener filters.
+ * - 'overrun' is emitted when notifications were lost (ENOBUFS): the listener must ask again.
+ * - getLink(name or ifindex) resolves with the link's current record; notifications received
+ *   before the answer are emitted before it resolves, so the answer is the newest state known.
+ *   It rejects with an OsError, code ENODEV when there is no such link.
+ * - setLink(index, settings) sends ONE RTM_SETLINK carrying every given attribute, and requests
+ *   reach the kernel in the order of the calls. It resolves on the kernel's ACK, which proves
+ *   only that the request was accepted (docs/kernel-contract.md#what-the-ack-proves): the kernel
+ *   shows what it did in a later 'link'. It rejects with an OsError (ENODEV: the link is gone).
+ * - on / off: node's EventEmitter, for these two events.
+ */
+export interface LinkSocket {
+  on(event: 'link', listener: (record: LinkRecord) => void): unknown;
+  on(event: 'overrun', listener: () => void): unknown;
+  off(event: 'link', listener: (record: LinkRecord) => void): unknown;
+  off(event: 'overrun', listener: () => void): unknown;
+  getLink(nameOrIndex: string | number): Promise<LinkRecord>;
+  setLink(index: number, settings: LinkSettings): Promise<void>;
+}
+
+/**
+ * A NETLINK_ROUTE socket joined to RTNLGRP_LINK (the LinkSocket contract, and more). Events: 'link' (LinkRecord, every
  * RTM_NEWLINK/RTM_DELLINK multicast of family AF_UNSPEC), 'otherFamily' (the same messages of
  * any other family, e.g. AF_BRIDGE: not about the interface itself), 'overrun' (events were lost: dump again),
  * 'malformed' (messages the parser dropped; not expected from a sane kernel), 'error'
  * (recvmsg failed otherwise; not expected in practice). Keeps the process alive while open
  * (see unref()).
  */
-export class RouteSocket extends EventEmitter<RouteSocketEvents> {
+export class RouteSocket extends EventEmitter<RouteSocketEvents> implements LinkSocket {
   private readonly handle: NativeRouteSocketHandle;
   private readonly pending = new Map<number, Pending>();
   private lastSeq = 0;

@@ -31,12 +31,12 @@ export function othersCanChange(st: Stats): 'owner' | 'mode' | null {
 
 /**
  * What is wrong with DIR as a directory root creates files in (the run directory, the metrics
- * file's directory): not a directory, or one another user controls. Null when it is fine. Only
- * DIR itself is looked at: what lies above it is the administrator's (Debian's
- * /var/lib/prometheus belongs to the prometheus user, its node-exporter directory to root).
+ * file's directory): not a directory, or one another user controls (ST: its stat, taken here
+ * unless given). Null when it is fine. Only DIR itself is looked at: what lies above it is the
+ * administrator's (Debian's /var/lib/prometheus belongs to the prometheus user, its
+ * node-exporter directory to root).
  */
-export function directoryProblem(dir: string): string | null {
-  const st = statSync(dir);
+export function directoryProblem(dir: string, st: Stats = statSync(dir)): string | null {
   if (!st.isDirectory()) return `${dir} is not a directory`;
   const problem = othersCanChange(st);
   if (problem === 'owner') return `${dir} belongs to uid ${st.uid}, not root: give a directory only root controls (chown root ${dir})`;

@@ -1,17 +1,27 @@
 /**
- * The daemon's logger: pino, one JSON event per line on stdout, or pino-pretty for people.
+ * The daemon's logger: pino, one event per line on stdout: JSON, a journal line (journal.ts) when
+ * stdout is systemd's journal stream, or pino-pretty for people.
  * Stable field names across the project: ifname, state, previous, cause, attempt, durationMs.
- * Levels: state changes at info, backend traffic at debug, raw netlink at trace.
+ * Levels: state changes at info, backend traffic at debug, raw netlink at trace; warn and
+ * error only for what an administrator should act on (`journalctl -p warning` shows them).
  */
 import { pino, type Logger } from 'pino';
 import { createRequire } from 'node:module';
+import { isJournalStream, journalLine } from './journal.js';
 
 export type { Logger } from 'pino';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export const LOG_FORMATS = ['json', 'pretty'] as const;
+/** `auto`: journal when the output is systemd's journal stream (JOURNAL_STREAM), json otherwise. */
+export const LOG_FORMATS = ['auto', 'json', 'journal', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** The format `auto` stands for on FD. */
+export function resolveLogFormat(format: LogFormat, fd: number, env: NodeJS.ProcessEnv = process.env): Exclude<LogFormat, 'auto'> {
+  if (format !== 'auto') return format;
+  return isJournalStream(fd, env) ? 'journal' : 'json';
+}
 
 /**
  * A safety net only: secrets are never handed to the logger in the first place. These keys, at
@@ -90,9 +100,15 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     formatters: { log: redactSecrets },
   };
-  // Synchronous writes in both formats: the daemon exits with process.exit() after restoring
+  const format = resolveLogFormat(options.format, fd);
+  // Synchronous writes in every format: the daemon exits with process.exit() after restoring
   // links, and a worker-thread transport or an async buffer would lose the last lines.
-  if (options.format === 'pretty') {
+  if (format === 'journal') {
+    // pino serializes (and censors) as for json; each line is then rewritten for journald.
+    const out = pino.destination({ dest: fd, sync: true });
+    return pino(base, { write: (line: string) => out.write(journalLine(JSON.parse(line) as Record<string, unknown>)) });
+  }
+  if (format === 'pretty') {
     // Loaded only when asked for: JSON is the default, and pino-pretty costs start-up time and
     // memory (test/bench/start-to-managed, memory).
     const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');

@@ -112,7 +112,7 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
     // otherwise be reconnected to at full speed (see #drop).
     ctrl.on('event', (ev, seq) => {
       if (ev.name === EV.TERMINATING) {
-        this.#drop('wpa_supplicant terminated (CTRL-EVENT-TERMINATING)');
+        this.#drop('wpa_supplicant terminated (CTRL-EVENT-TERMINATING)', true);
         return;
       }
       this.emit('event', ev, seq);
@@ -169,7 +169,8 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
     this.#unwatchPeer = undefined;
   }
 
-  #drop(reason: string): void {
+  /** ORDERLY: wpa_supplicant said it is terminating (a stop, not a crash: a crash says nothing). */
+  #drop(reason: string, orderly = false): void {
     const ctrl = this.#ctrl;
     if (!ctrl) return;
     this.#ctrl = undefined;
@@ -180,15 +181,22 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
     // the shortest delay. One lost soon after it was made goes on backing off.
     const maxDelay = this.#opts.backoffMaxMs ?? 5000;
     if (Date.now() - this.#upSince >= maxDelay) this.#delay = this.#opts.backoffMinMs ?? 250;
-    this.#goDown();
+    this.#goDown(orderly);
   }
 
-  #goDown(): void {
+  #goDown(orderly = false): void {
     if (this.#closed) return;
     const was = this.#state;
     this.#state = 'down';
     if (was !== 'down') {
-      this.#log.warn({ ifname: this.ifname, reason: this.#lastError }, 'wpa_supplicant unavailable');
+      // Never reached yet (idle): at start wpa_supplicant may simply not have made its socket
+      // yet (systemd starts the daemon right after it: Type=simple). An orderly stop: an
+      // administrator's, or systemd's when the port went away (a dock unplugged). Whether either
+      // keeps the port closed is for the daemon to say (docs/logging.md); a connection lost
+      // without a word (a crash) is worth a warning at once.
+      if (was === 'idle') this.#log.info({ ifname: this.ifname, reason: this.#lastError }, 'wpa_supplicant not reachable yet');
+      else if (orderly) this.#log.info({ ifname: this.ifname, reason: this.#lastError }, 'wpa_supplicant stopped');
+      else this.#log.warn({ ifname: this.ifname, reason: this.#lastError }, 'wpa_supplicant unavailable');
       this.emit('down', this.#lastError);
     }
     const delay = this.#delay;

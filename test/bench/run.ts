@@ -28,8 +28,10 @@ import { netlinkDump } from './netlink-dump-bench.js';
 import { enforceCost } from './enforce-cost.js';
 import { switches } from './switches.js';
 import { soak } from './soak.js';
+import { logFormat } from './log-format.js';
+import { networkManagerLease } from './networkmanager-lease.js';
 
-export const BENCHES: Bench[] = [carrierToUp, authToOperstate, startToManaged, idleCost, memory, soak, flapStorm, netlinkDump, enforceCost, switches];
+export const BENCHES: Bench[] = [carrierToUp, authToOperstate, startToManaged, idleCost, memory, soak, flapStorm, netlinkDump, enforceCost, switches, logFormat, networkManagerLease];
 
 export const DEFAULT_OUT = fileURLToPath(new URL('../../bench-results.json', import.meta.url));
 /** Where --record keeps a run: the source tree's test/bench/results/ (this file is dist/test/bench/run.js). */

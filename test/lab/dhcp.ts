@@ -15,13 +15,13 @@ import type { TestContext } from 'node:test';
 import type { Netns } from './netns.js';
 import { labDir } from './peer-process.js';
 import { trackDir } from './lab.js';
+import { Sightings } from './sightings.js';
 
 /** A child whose output lines are kept and can be awaited. */
 export class LoggedChild {
-  readonly lines: string[] = [];
   readonly proc: ChildProcess;
   readonly name: string;
-  private readonly listeners = new Set<(line: string) => void>();
+  private readonly seen = new Sightings<string>();
   private exited: Promise<number | null>;
 
   constructor(name: string, argv: [string, string[]]) {
@@ -36,37 +36,27 @@ export class LoggedChild {
         while ((nl = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
-          this.lines.push(line);
-          for (const l of [...this.listeners]) l(line);
+          this.seen.push(line);
         }
       });
     }
     this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
   }
 
+  /** Every line so far (stdout and stderr), in order. */
+  get lines(): readonly string[] { return this.seen.items; }
+
   /** Call LISTENER with every line from now on; returns the function that stops it. */
   onLine(listener: (line: string) => void): () => void {
-    this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    return this.seen.listen(listener);
   }
 
   /** Resolve with the first line (already seen from index `from` on, or future) matching `re`; bounded. */
   waitLine(re: RegExp, timeoutMs = 10_000, from = 0): Promise<string> {
-    const seen = this.lines.slice(from).find((l) => re.test(l));
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const on = (line: string): void => {
-        if (!re.test(line)) return;
-        clearTimeout(timer);
-        this.listeners.delete(on);
-        resolve(line);
-      };
-      const timer = setTimeout(() => {
-        this.listeners.delete(on);
-        reject(new Error(`${this.name}: no line matching ${re} within ${timeoutMs} ms; last lines:\n` +
-          this.lines.slice(-15).join('\n')));
-      }, timeoutMs);
-      this.listeners.add(on);
+    return this.seen.first((l) => re.test(l), {
+      from,
+      timeoutMs,
+      failure: (ms) => `${this.name}: no line matching ${re} within ${ms} ms; last lines:\n${this.lines.slice(-15).join('\n')}`,
     });
   }
 

@@ -4,14 +4,45 @@
  * when the test ends. Used by the CLI/daemon tests and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import type { Netns } from './netns.js';
+import { atProcessExit, type Netns } from './netns.js';
 import { readableCopy } from './readable-copy.js';
 import { DEFAULT_RUN_DIR } from '../../src/daemon/status-report.js';
+
+let runParent: string | undefined;
+
+/**
+ * The DOT1X_RUN_DIR of every daemon and CLI this test file starts without one of its own: never
+ * the host's /run/dot1x-operstate, where their instance locks (and status sockets, without
+ * --run-dir) would go otherwise; a test does not change the host outside its namespaces. One
+ * per test file (one process), so that a daemon, the `reset` after it and the `status` asking
+ * it share it as they share /run/dot1x-operstate on a host; removed when the process exits. Its
+ * parent is 0755 like /run, and the directory itself is left for the daemon to create (0700),
+ * so that an unprivileged CLI meets what it would meet on a host.
+ */
+export function labRunDir(): string {
+  if (runParent === undefined) {
+    const parent = mkdtempSync(join(tmpdir(), 'd1x-run-'));
+    chmodSync(parent, 0o755);
+    atProcessExit(() => rmSync(parent, { recursive: true, force: true }));
+    runParent = parent;
+  }
+  return join(runParent, 'dot1x-operstate');
+}
+
+/** Whether a CLI with DOT1X_RUN_DIR=RUNDIR and ARGS would use the host's run directory. */
+function usesHostRunDir(args: string[], runDir: string): boolean {
+  const given = [runDir];
+  args.forEach((a, i) => {
+    if (a === '--run-dir' && args[i + 1] !== undefined) given.push(args[i + 1]!);
+    else if (a.startsWith('--run-dir=')) given.push(a.slice('--run-dir='.length));
+  });
+  return given.some((d) => resolve(d) === DEFAULT_RUN_DIR);
+}
 
 /** Instance lock files in DIR that record PID (src/daemon/instance-lock.ts writes "PID\n"). */
 function removeLockFiles(dir: string, pid: number | undefined): void {
@@ -69,6 +100,12 @@ export interface StartOptions {
    * since the clone may sit where only root can read.
    */
   cli?: string;
+  /**
+   * The test is about the default run directory, and `wrap` gives the process a /run of its
+   * own (a package root's mount namespace): DOT1X_RUN_DIR is left unset. Otherwise a daemon or
+   * CLI gets labRunDir(), and one pointed at /run/dot1x-operstate is refused.
+   */
+  defaultRunDir?: boolean;
 }
 
 export interface WaitOptions {
@@ -104,14 +141,20 @@ export class DaemonProcess {
     // `ip netns exec` execs the command, so the child's pid is the daemon's pid and signals reach it.
     // A private TMPDIR, removed once the process has gone: the wpa_supplicant backend makes its
     // client socket directory there, and a daemon killed with SIGKILL cannot remove it itself.
+    const runDir = options.defaultRunDir === true ? undefined : options.env?.DOT1X_RUN_DIR ?? labRunDir();
+    if (runDir !== undefined && usesHostRunDir(args, runDir)) {
+      throw new Error(`a test may not use the host's ${DEFAULT_RUN_DIR} (dot1x-operstate ${args.join(' ')}): leave DOT1X_RUN_DIR and --run-dir to the lab, or run it with a /run of its own (defaultRunDir)`);
+    }
     const privateTmp = options.env?.TMPDIR === undefined ? mkdtempSync(join(tmpdir(), 'd1x-daemon-')) : undefined;
-    const env = { ...process.env, ...(privateTmp !== undefined ? { TMPDIR: privateTmp } : {}), ...options.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...(privateTmp !== undefined ? { TMPDIR: privateTmp } : {}), ...options.env, DOT1X_RUN_DIR: runDir };
+    if (runDir === undefined) delete env.DOT1X_RUN_DIR;
     this.child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     if (privateTmp !== undefined) this.child.on('close', () => rmSync(privateTmp, { recursive: true, force: true }));
     // A daemon killed by a signal cannot remove its instance lock file: remove the ones that
-    // still name its pid (a later daemon that took the lock over has written its own).
-    const lockDir = (env as NodeJS.ProcessEnv).DOT1X_RUN_DIR ?? DEFAULT_RUN_DIR;
-    this.child.on('close', (_code, signal) => { if (signal !== null) removeLockFiles(lockDir, this.child.pid); });
+    // still name its pid (a later daemon that took the lock over has written its own). With
+    // defaultRunDir the lock is in a /run of the process's own, not ours to see.
+    const lockDir = env.DOT1X_RUN_DIR;
+    if (lockDir !== undefined) this.child.on('close', (_code, signal) => { if (signal !== null) removeLockFiles(lockDir, this.child.pid); });
     this.child.stdout!.setEncoding('utf8');
     this.child.stderr!.setEncoding('utf8');
     this.child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));
@@ -178,6 +221,33 @@ export class DaemonProcess {
       const timer = setTimeout(() => {
         done();
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last log lines: ${this.logs.slice(-5).map((l) => JSON.stringify(l)).join(' | ')}; stderr: ${this.err.trim() || '(empty)'}`));
+      }, timeoutMs);
+      const done = (): void => { clearTimeout(timer); this.waiters.delete(check); };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Where stdout ends now: pass it as `from` to waitForOutput to wait only for what comes later. */
+  outputMark(): number { return this.out.length; }
+
+  /**
+   * Resolves with the first stdout line (starting at or after character `from`) that matches RE,
+   * for output that is not JSON (--log-format journal or pretty); rejects on timeout or exit.
+   */
+  waitForOutput(re: RegExp, options: { from?: number; timeoutMs?: number; what?: string } = {}): Promise<string> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const what = options.what ?? `a line matching ${re}`;
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const complete = this.out.slice(options.from ?? 0, this.out.length - this.partial.length);
+        const line = complete.split('\n').find((l) => re.test(l));
+        if (line !== undefined) { done(); resolve(line); return; }
+        if (this.exitResult !== null) { done(); reject(new Error(`daemon exited (code ${this.exitResult.code}) before ${what}; stderr: ${this.err.trim() || '(empty)'}`)); }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last output:\n${this.out.split('\n').slice(-8).join('\n')}`));
       }, timeoutMs);
       const done = (): void => { clearTimeout(timer); this.waiters.delete(check); };
       this.waiters.add(check);

@@ -27,8 +27,8 @@ export interface SwitchOptions {
   /** The switch-side interface inside the namespace (e.g. "sw0"). */
   ifname: string;
   users: EapUser[];
-  /** Server certificate and CA: required for PEAP and TLS users. */
-  certs?: LabCerts;
+  /** Server certificate and key, and the CA it trusts for client certificates: required for PEAP and TLS users. */
+  certs?: Pick<LabCerts, 'caCert' | 'serverCert' | 'serverKey'>;
   /** hostapd -d debug output in the log (default true). */
   debug?: boolean;
   /**
@@ -72,7 +72,8 @@ export interface Switch {
   kill(): Promise<void>;
 }
 
-function usersFile(users: EapUser[]): string {
+/** hostapd's eap_user_file for USERS (also the RADIUS server's: lab/radius.ts). */
+export function usersFile(users: EapUser[]): string {
   const q = (s: string): string => JSON.stringify(s); // hostapd takes "..." with no escapes we use
   const lines: string[] = [];
   for (const u of users) {

@@ -10,6 +10,8 @@ import { LoggedChild } from './dhcp.js';
 export interface JournalEntry {
   /** Milliseconds since the lab's epoch, when the entry reached the test. */
   atMs: number;
+  /** When it was logged: CLOCK_MONOTONIC in microseconds (__MONOTONIC_TIMESTAMP; the lab shares the host's clock). */
+  monotonicUs: number;
   /** MESSAGE, decoded (journalctl gives non-text messages as byte arrays). */
   message: string;
   /** Every field as journalctl printed it. */
@@ -26,6 +28,17 @@ export const entry = {
   fromUnit: (unit: string, text?: RegExp) => (e: JournalEntry): boolean =>
     e.fields._SYSTEMD_UNIT === unit && (text === undefined || text.test(e.message)),
 };
+
+/**
+ * The value of KEY=value in a line of the daemon's journal format (src/text/journal.ts: bare
+ * when one plain word, else quoted with \" inside), or undefined when the line has no such key.
+ */
+export function journalField(message: string, key: string): string | undefined {
+  const m = new RegExp(`(?:^| )${key}=("(?:[^"\\\\]|\\\\.)*"|\\S+)`).exec(message);
+  if (!m) return undefined;
+  const v = m[1]!;
+  return v.startsWith('"') ? v.slice(1, -1).replace(/\\"/g, '"') : v;
+}
 
 /** MESSAGE_IDs of systemd's unit messages (systemd's src/systemd/sd-messages.h). */
 export const MESSAGE_ID = {
@@ -62,7 +75,9 @@ export class JournalFollower {
       if (!line.startsWith('{')) return;
       let fields: Record<string, unknown>;
       try { fields = JSON.parse(line) as Record<string, unknown>; } catch { return; }
-      const e: JournalEntry = { atMs: Math.round(performance.now() - f.epoch), message: decode(fields.MESSAGE), fields };
+      const e: JournalEntry = {
+        atMs: Math.round(performance.now() - f.epoch), monotonicUs: Number(fields.__MONOTONIC_TIMESTAMP ?? 0), message: decode(fields.MESSAGE), fields,
+      };
       f.entries.push(e);
       for (const w of [...f.waiters]) w(e);
     };
@@ -70,22 +85,27 @@ export class JournalFollower {
     return f;
   }
 
-  /** The position of the next entry: "from here on" for since() and waitFor(). */
-  mark(): number { return this.entries.length; }
+  /**
+   * Now, on the journal's clock: "logged from here on" for since() and waitFor(). Entries reach
+   * the follower some time after they are logged, in batches, so a position in `entries` would
+   * not do: an entry logged before the mark may arrive after it.
+   */
+  mark(): number { return Number(process.hrtime.bigint() / 1000n); }
 
-  /** Entries from position FROM on that match. */
+  /** Entries logged at or after FROM (a mark) that match. */
   since(from: number, pred: (e: JournalEntry) => boolean = () => true): JournalEntry[] {
-    return this.entries.slice(from).filter(pred);
+    return this.entries.filter((e) => e.monotonicUs >= from && pred(e));
   }
 
-  /** The first entry from FROM on (already seen or to come) that matches; rejects after timeoutMs. */
+  /** The first entry logged at or after FROM (a mark), already here or to come, that matches; rejects after timeoutMs. */
   waitFor(pred: (e: JournalEntry) => boolean, what: string, opts: { from?: number; timeoutMs?: number } = {}): Promise<JournalEntry> {
-    const seen = this.entries.slice(opts.from ?? 0).find(pred);
+    const from = opts.from ?? 0;
+    const seen = this.since(from, pred)[0];
     if (seen !== undefined) return Promise.resolve(seen);
     const timeoutMs = opts.timeoutMs ?? 20_000;
     return new Promise((resolve, reject) => {
       const on = (e: JournalEntry): void => {
-        if (!pred(e)) return;
+        if (e.monotonicUs < from || !pred(e)) return;
         clearTimeout(timer);
         this.waiters.delete(on);
         resolve(e);

@@ -32,7 +32,8 @@ import { startSwitch, type EapUser, type Switch } from './hostapd.js';
 import { createSupplicant, type Supplicant } from './wpa-supplicant.js';
 import { DaemonProcess, runCli, type ExitResult, type LogLine } from './dot1x-daemon.js';
 import { labDir, printLog } from './peer-process.js';
-import { startRadius, type RadiusServer } from './radius.js';
+import { startRadius, type RadiusServer, type ServerCerts } from './radius.js';
+import type { LabCerts } from './certs.js';
 
 export const DEFAULT_IDENTITY = 'alice';
 export const DEFAULT_PASSWORD = 'correct horse';
@@ -145,6 +146,16 @@ export interface LabOptions {
    * using its internal EAP server; `users` are then the server's.
    */
   radius?: boolean;
+  /** The supplicant's EAP method (default MD5); PEAP and TLS need `certs`. */
+  eap?: 'MD5' | 'PEAP' | 'TLS';
+  /** PEAP and TLS: what the supplicant trusts and presents. */
+  certs?: Pick<LabCerts, 'caCert' | 'clientCert' | 'clientKey'>;
+  /** PEAP and TLS: what the server (the switch's EAP server, or RADIUS) presents and trusts. */
+  serverCerts?: ServerCerts;
+  /** Further lines for the supplicant's network block. */
+  networkLines?: string[];
+  /** Further global lines of the supplicant's configuration. */
+  supplicantGlobals?: string[];
 }
 
 export class Lab {
@@ -221,7 +232,10 @@ export class Lab {
     const watch = await LinkWatch.open(host, ifname, { t: scope.ctx, epoch });
     const supplicant = createSupplicant(host, {
       ifname,
-      eap: 'MD5',
+      eap: opts.eap ?? 'MD5',
+      certs: opts.certs,
+      networkLines: opts.networkLines,
+      globalLines: opts.supplicantGlobals,
       identity: opts.identity ?? DEFAULT_IDENTITY,
       extraArgs: opts.supplicantArgs,
       debug: opts.peerDebug,
@@ -231,7 +245,7 @@ export class Lab {
     const lab = new Lab({ sw, host, ifname, lowerIfname, swIfname, watch, supplicant, runDir, epoch, scope, opts, users });
     if (opts.radius) {
       const rad = await Netns.create(`${prefix}r`, scope.ctx);
-      lab.radiusInstance = await startRadius(sw, rad, users, scope.ctx);
+      lab.radiusInstance = await startRadius(sw, rad, users, scope.ctx, opts.serverCerts);
     }
     if (opts.withSwitch ?? true) await lab.startSwitch();
     if (opts.withSupplicant ?? true) await lab.startSupplicant();
@@ -273,7 +287,7 @@ export class Lab {
     if (this.switchInstance?.daemon.running) throw new Error('lab: the switch already runs');
     this.note('switch (hostapd) started');
     this.switchInstance = await startSwitch(this.sw, {
-      ifname: this.swIfname, users: this.users, debug: this.opts.peerDebug, radius: this.radiusInstance?.client,
+      ifname: this.swIfname, users: this.users, debug: this.opts.peerDebug, radius: this.radiusInstance?.client, certs: this.opts.serverCerts,
     }, this.scope.ctx);
     this.scope.after(trackDir(this.switchInstance.dir));
     return this.switchInstance;

@@ -108,6 +108,18 @@ export class LinkWatch {
     return this.timeline.length - 1;
   }
 
+  /**
+   * The timeline position just after `record` (one until() resolved with): `since` for what
+   * followed it. Use it rather than a mark placed once the wait returned: records the kernel
+   * sent in the same batch are already on the timeline by then (route-socket.ts emits a batch
+   * in one go, before the waiting test runs on), and a later mark would skip them.
+   */
+  after(record: LinkRecord): number {
+    const at = this.timeline.findIndex((e) => e.kind === 'link' && e.record === record);
+    if (at < 0) throw new Error(`${this.ifname}: the record ${describe(record)} is not on this watcher's timeline`);
+    return at + 1;
+  }
+
   /** Link records since timeline position `from` (e.g. a mark). */
   recordsSince(from = 0): LinkRecord[] {
     return this.timeline.slice(from).flatMap((e) => (e.kind === 'link' ? [e.record] : []));

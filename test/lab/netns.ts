@@ -4,13 +4,24 @@
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { appendFileSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { TestContext } from 'node:test';
 
 const execFileP = promisify(execFile);
 
-/** Namespaces created by this process and not yet removed. */
-const live = new Set<string>();
+/** Namespaces created by this process and not yet removed, with their inode (namespaces(7)). */
+const live = new Map<string, number>();
+
+/**
+ * Appends "INODE add|del MS" to the ledger test/run.mjs names in D1X_NETNS_LEDGER: which
+ * namespaces the suite had, and when, so that it can tell what of the host's run directory its
+ * tests left (names there carry the namespace's inode, which the kernel reuses afterwards).
+ */
+function record(inode: number, what: 'add' | 'del', ms = Date.now()): void {
+  const ledger = process.env.D1X_NETNS_LEDGER;
+  if (ledger !== undefined && ledger !== '') appendFileSync(ledger, `${inode} ${what} ${ms}\n`);
+}
 
 function removeSync(name: string): void {
   // Kill what still runs inside first: deleting a namespace does not stop its processes.
@@ -19,20 +30,38 @@ function removeSync(name: string): void {
     try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
   }
   spawnSync('ip', ['netns', 'del', name]);
+  const inode = live.get(name);
+  if (inode !== undefined && inode !== 0) record(inode, 'del');
   live.delete(name);
+}
+
+/** What else goes when this process does (see atProcessExit). */
+const cleanups: Array<() => void> = [];
+
+function cleanUpAll(): void {
+  for (const n of [...live.keys()]) removeSync(n);
+  for (const f of cleanups.splice(0)) {
+    try { f(); } catch { /* the others still run */ }
+  }
 }
 
 let hooked = false;
 function hookProcessExit(): void {
   if (hooked) return;
   hooked = true;
-  process.on('exit', () => { for (const n of [...live]) removeSync(n); });
+  process.on('exit', cleanUpAll);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
-      for (const n of [...live]) removeSync(n);
+      cleanUpAll();
       process.kill(process.pid, sig);
     });
   }
+}
+
+/** Runs F (synchronous) when this process exits, also on SIGINT/SIGTERM, after its namespaces are gone. */
+export function atProcessExit(f: () => void): void {
+  hookProcessExit();
+  cleanups.push(f);
 }
 
 /** A short unique suffix: interface names are limited to 15 bytes (IFNAMSIZ - 1). */
@@ -62,8 +91,12 @@ export class Netns {
   static async create(prefix: string, t?: TestContext): Promise<Netns> {
     hookProcessExit();
     const name = `d1x-${prefix}-${uniqueSuffix()}`;
+    const since = Date.now();
     await execFileP('ip', ['netns', 'add', name]);
-    live.add(name);
+    live.set(name, 0);
+    const inode = statSync(`/run/netns/${name}`).ino;
+    live.set(name, inode);
+    record(inode, 'add', since);
     const ns = new Netns(name);
     t?.after(() => ns.remove());
     await ns.ip('link', 'set', 'lo', 'up');

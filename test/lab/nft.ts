@@ -30,3 +30,4 @@ export async function ingressCounter(ns: Netns, ifname: string, match: string): 
     return Number(m[1]);
   };
 }
+

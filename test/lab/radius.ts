@@ -13,7 +13,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Netns } from './netns.js';
-import type { EapUser } from './hostapd.js';
+import { usersFile, type EapUser } from './hostapd.js';
+import type { LabCerts } from './certs.js';
 import { PeerProcess, labDir, printLog, testFailed, waitForPath } from './peer-process.js';
 
 export const RADIUS_SWITCH_ADDR = '10.77.0.1';
@@ -22,6 +23,12 @@ export const RADIUS_PORT = 1812;
 /** Where the server itself listens (behind the relay). */
 const SERVER_PORT = 1813;
 const SECRET = 'lab-radius-secret';
+
+/**
+ * What the server's EAP-TLS side uses (PEAP and TLS users need them): its certificate and key,
+ * and the CA it trusts for client certificates.
+ */
+export type ServerCerts = Pick<LabCerts, 'caCert' | 'serverCert' | 'serverKey'>;
 
 /** What the switch's hostapd needs to use this server (eap_server=0). */
 export interface RadiusClientConfig {
@@ -64,18 +71,11 @@ front.bind(Number(listenPort), listenAddr, () => fs.writeFileSync(readyPath, 're
 process.on('SIGTERM', () => process.exit(0));
 `;
 
-function usersFile(users: EapUser[]): string {
-  return users.map((u) => {
-    if (u.method !== 'MD5') throw new Error('radius lab: MD5 users only');
-    return `${JSON.stringify(u.identity)} MD5 ${JSON.stringify(u.password)}`;
-  }).join('\n') + '\n';
-}
-
 /**
  * The RADIUS namespace RAD, joined to SW (the switch namespace) by a veth pair, with the server
  * and its relay running. Everything is stopped and removed after the test.
  */
-export async function startRadius(sw: Netns, rad: Netns, users: EapUser[], t: TestContext): Promise<RadiusServer> {
+export async function startRadius(sw: Netns, rad: Netns, users: EapUser[], t: TestContext, certs?: ServerCerts): Promise<RadiusServer> {
   await sw.ip('link', 'add', 'rs0', 'type', 'veth', 'peer', 'name', 'rr0', 'netns', rad.name);
   await sw.ip('addr', 'add', `${RADIUS_SWITCH_ADDR}/30`, 'dev', 'rs0');
   await sw.ip('link', 'set', 'rs0', 'up');
@@ -96,6 +96,7 @@ export async function startRadius(sw: Netns, rad: Netns, users: EapUser[], t: Te
     'driver=none', 'interface=rr0', `ctrl_interface=${join(dir, 'ctrl')}`,
     `radius_server_clients=${clientsPath}`, `radius_server_auth_port=${SERVER_PORT}`,
     'eap_server=1', `eap_user_file=${usersPath}`,
+    ...(certs ? [`ca_cert=${certs.caCert}`, `server_cert=${certs.serverCert}`, `private_key=${certs.serverKey}`] : []),
   ].join('\n') + '\n');
   writeFileSync(relayPath, RELAY);
 

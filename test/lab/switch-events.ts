@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { WpaCtrl } from '../../src/wpa/ctrl.js';
 import type { Switch } from './hostapd.js';
 import type { LinkWatch } from './link-watch.js';
+import { Sightings } from './sightings.js';
 
 export interface SwitchEvent {
   /** Its position on the LinkWatch timeline (the note). */
@@ -23,9 +24,11 @@ export interface SwitchEvent {
 }
 
 export class SwitchEvents {
-  readonly events: SwitchEvent[] = [];
-  private readonly waiters = new Set<(e: SwitchEvent) => void>();
+  private readonly seen = new Sightings<SwitchEvent>();
   private constructor(private readonly ctrl: WpaCtrl) {}
+
+  /** Every event so far, in order. */
+  get events(): readonly SwitchEvent[] { return this.seen.items; }
 
   /** Attach to SW's control socket; events count from now, and go on WATCH's timeline. */
   static async attach(sw: Switch, watch: LinkWatch): Promise<SwitchEvents> {
@@ -33,9 +36,7 @@ export class SwitchEvents {
     const s = new SwitchEvents(ctrl);
     ctrl.on('event', (ev) => {
       const at = watch.mark(`switch: ${ev.text}`);
-      const e: SwitchEvent = { at, atMs: watch.now(), name: ev.name, text: ev.text };
-      s.events.push(e);
-      for (const w of [...s.waiters]) w(e);
+      s.seen.push({ at, atMs: watch.now(), name: ev.name, text: ev.text });
     });
     return s;
   }
@@ -49,21 +50,10 @@ export class SwitchEvents {
 
   /** The first event NAME from FROM on (seen or to come); rejects after timeoutMs. */
   waitFor(name: string, opts: { from?: number; timeoutMs?: number } = {}): Promise<SwitchEvent> {
-    const seen = this.since(opts.from ?? 0, name)[0];
-    if (seen !== undefined) return Promise.resolve(seen);
-    const timeoutMs = opts.timeoutMs ?? 20_000;
-    return new Promise((resolve, reject) => {
-      const on = (e: SwitchEvent): void => {
-        if (e.name !== name) return;
-        clearTimeout(timer);
-        this.waiters.delete(on);
-        resolve(e);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(on);
-        reject(new Error(`switch: no ${name} within ${timeoutMs} ms; its events:\n${this.format()}`));
-      }, timeoutMs);
-      this.waiters.add(on);
+    return this.seen.first((e) => e.name === name, {
+      from: opts.from ?? 0,
+      timeoutMs: opts.timeoutMs ?? 20_000,
+      failure: (ms) => `switch: no ${name} within ${ms} ms; its events:\n${this.format()}`,
     });
   }
 

@@ -48,6 +48,9 @@ const ALWAYS_MASKED = [
   'serial-getty@.service', 'console-getty.service', 'container-getty@.service', 'systemd-networkd-wait-online.service',
 ];
 
+/** A file the lab puts in place at boot: its content (mode 0644 or given), or a symbolic link (e.g. what `systemctl enable` makes). */
+export type LabFile = string | { content: string; mode: number } | { symlink: string };
+
 export interface ImageOptions {
   /** The lab's directory (mode 0700, under the host's /tmp). */
   dir: string;
@@ -59,9 +62,28 @@ export interface ImageOptions {
   ifname: string;
   /** wpa_supplicant's network block for that interface (its configuration file's content). */
   wpaConfig: string;
-  /** More files: absolute path in the lab -> content (mode 0644, or { content, mode }). */
-  files: Record<string, string | { content: string; mode: number }>;
+  /** More files: absolute path in the lab -> content (mode 0644, or { content, mode }), or a symbolic link ({ symlink: target }). */
+  files: Record<string, LabFile>;
+  /** Run systemd-udevd (see UDEV_UNITS and innerScript). */
+  udev?: boolean;
 }
+
+/**
+ * What a lab with udev keeps: the daemon and its two sockets (the kernel's uevents of the lab's
+ * network namespace; the control socket). Never the coldplug trigger, which would write "add"
+ * into the uevent file of every device of the host.
+ */
+const UDEV_UNITS = ['systemd-udevd.service', 'systemd-udevd-control.socket', 'systemd-udevd-kernel.socket'];
+
+/**
+ * The host's udev rules a lab with udev keeps: those of network devices. The lab's udevd also
+ * receives the uevents of the host's other devices (the kernel sends those to every network
+ * namespace of the initial user namespace, e.g. a module loaded by another test): every other
+ * rule file is masked (a link to /dev/null in /etc/udev/rules.d), so that no rule loads a
+ * module or runs a program for them. /sys's directories are read-only too (innerScript).
+ */
+const UDEV_RULES_KEPT = ['75-net-description.rules', '80-net-setup-link.rules', '99-systemd.rules'];
+const UDEV_RULE_DIRS = ['/etc/udev/rules.d', '/run/udev/rules.d', '/usr/local/lib/udev/rules.d', '/lib/udev/rules.d', '/usr/lib/udev/rules.d'];
 
 /** The paths inside the lab directory. */
 export function imagePaths(dir: string): { root: string; files: string; layers: string; dev: string; shared: string; inner: string; deb: string } {
@@ -166,8 +188,15 @@ set -eu
 lab=$1
 mount --make-rprivate /
 # ip netns exec made /sys the lab network namespace's sysfs. Read-only, as in a container:
-# systemd-networkd then knows that no udev runs and does not wait for one.
-mount -o bind,ro /sys /sys
+# systemd-networkd then knows that no udev runs and does not wait for one. With udev ($3 = 1):
+# /sys itself writable, which is what systemd-udevd's ConditionPathIsReadWrite=/sys and
+# networkd's udev_available() look at, and every directory in it read-only, so that nothing in
+# the lab writes an attribute of the host's devices.
+if [ "$3" = 1 ]; then
+  for d in /sys/*; do mount --bind "$d" "$d"; mount -o remount,bind,ro "$d"; done
+else
+  mount -o bind,ro /sys /sys
+fi
 # The cgroup namespace is rooted at the lab's cgroup: mounted here, cgroup2 shows only that
 # subtree, and a mount from a non-initial cgroup namespace leaves the hierarchy's options alone.
 mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup
@@ -196,9 +225,18 @@ mount -t overlay lab-usr -o "ro,lowerdir=$lab/root/usr:/usr" /usr
 mount -t overlay lab-etc -o "lowerdir=$lab/root/etc:/etc,upperdir=$lab/layers/etc,workdir=$lab/layers/etc.work" /etc
 mount -t overlay lab-var -o "lowerdir=/var,upperdir=$lab/layers/var,workdir=$lab/layers/var.work" /var
 [ -s /usr/bin/node ] || mount --bind "$2" /usr/bin/node
+# What the host has mounted below /run, /tmp and /var/tmp (network namespaces, ...) goes from
+# this mount namespace before the tmpfs covers it: systemd would list it as mount units.
+findmnt -rno TARGET | grep -E '^/(run|tmp|var/tmp)/' | grep -vF "$lab/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || :; done
 mount -t tmpfs -o mode=0755,nosuid,nodev lab-run /run
 mkdir /run/lab
 mount --bind "$lab/shared" /run/lab
+# With udev: PID 1 subscribes to udevd's events only if /run/udev/control exists when it starts
+# or /dev is a devtmpfs (device_monitor_new_full(), systemd's
+# src/libsystemd/sd-device/device-monitor.c). The lab's /dev is a tmpfs and udevd starts after
+# PID 1, so a placeholder stands there; systemd-udevd-control.socket replaces it when it binds
+# (systemd unlinks what is in a socket's way).
+if [ "$3" = 1 ]; then mkdir /run/udev; touch /run/udev/control; fi
 # Each top-level entry, never "$lab/files/." itself: cp -a would give the HOST's / the mode of
 # that directory (0700), and every user but root would lose the file system (seen).
 for f in "$lab/files"/* ; do cp -a "$f" / ; done
@@ -220,7 +258,7 @@ export function buildImage(o: ImageOptions): string[] {
   for (const d of [p.root, p.files, p.layers, p.dev, p.shared, p.deb]) mkdirSync(d, { mode: 0o700 });
   unpackPackage(p.deb, p.root);
 
-  const keep = new Set([...ALWAYS_KEPT, ...o.keep, ...o.bootUnits]);
+  const keep = new Set([...ALWAYS_KEPT, ...o.keep, ...o.bootUnits, ...(o.udev ? UDEV_UNITS : [])]);
   const masked = [...new Set([...pulledInByTargets(), ...ALWAYS_MASKED])].filter((u) => !keep.has(u) && !u.endsWith('.target')).sort();
   for (const u of masked) mask(p.files, 'run/systemd/system', u);
   for (const dir of GENERATOR_DIRS) {
@@ -245,10 +283,22 @@ export function buildImage(o: ImageOptions): string[] {
     '',
   ].join('\n'));
   put(p.files, `run/systemd/system/wpa_supplicant-wired@${o.ifname}.service`, wiredSupplicantUnit(o.ifname));
+  // Without udev, the package's drop-in that binds wpa_supplicant to its port's device unit would
+  // fail it as Debian's Requires= would: masked (a drop-in of the same name in /run wins).
+  if (!o.udev) mask(p.files, 'run/systemd/system/wpa_supplicant-wired@.service.d', 'dot1x-operstate-device.conf');
   put(p.files, `etc/wpa_supplicant/wpa_supplicant-wired-${o.ifname}.conf`, o.wpaConfig, 0o600);
   for (const [path, f] of Object.entries(o.files)) {
     if (!path.startsWith('/')) throw new Error(`system lab file ${path}: give an absolute path`);
-    if (typeof f === 'string') put(p.files, path, f); else put(p.files, path, f.content, f.mode);
+    if (typeof f === 'string') put(p.files, path, f);
+    else if ('symlink' in f) { mkdirSync(dirname(join(p.files, path)), { recursive: true }); symlinkSync(f.symlink, join(p.files, path)); }
+    else put(p.files, path, f.content, f.mode);
+  }
+  if (o.udev) {
+    for (const dir of UDEV_RULE_DIRS) {
+      let rules: string[];
+      try { rules = readdirSync(dir); } catch { continue; }
+      for (const r of rules.filter((n) => n.endsWith('.rules') && !UDEV_RULES_KEPT.includes(n))) mask(p.files, 'etc/udev/rules.d', r);
+    }
   }
   writeFileSync(p.inner, innerScript(), { mode: 0o700 });
   return masked;

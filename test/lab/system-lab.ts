@@ -28,13 +28,13 @@ import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { after } from 'node:test';
 import { Netns, uniqueSuffix } from './netns.js';
-import { LinkWatch } from './link-watch.js';
+import { LinkWatch, is } from './link-watch.js';
 import { Scope, linkPair, trackDir, DEFAULT_IDENTITY, DEFAULT_PASSWORD } from './lab.js';
 import { startSwitch, type EapUser, type Switch } from './hostapd.js';
 import { startDnsmasq, type DhcpServer } from './dhcp.js';
 import { printLog, testFailed } from './peer-process.js';
 import { LabCgroup } from './cgroup.js';
-import { buildImage, imagePaths } from './system-image.js';
+import { buildImage, imagePaths, type LabFile } from './system-image.js';
 import { JournalFollower } from './journal.js';
 import { SwitchEvents } from './switch-events.js';
 import { UnixDgramSocket } from '../../src/wpa/unix-dgram.js';
@@ -51,12 +51,14 @@ export interface SystemLabOptions {
   bootUnits?: string[];
   /** Units to keep that a host target pulls in and the lab would otherwise mask (e.g. dbus.socket). */
   keep?: string[];
-  /** Files in the lab's file system at boot: absolute path -> content. */
-  files?: Record<string, string | { content: string; mode: number }>;
+  /** Files in the lab's file system at boot: absolute path -> content, or a symbolic link ({ symlink: target }). */
+  files?: Record<string, LabFile>;
   /** dnsmasq on the switch end: 10.77.0.1/24, leases from .10 to .50 (started before the lab boots). */
   dhcp?: boolean;
   /** hostapd -d (default true). */
   peerDebug?: boolean;
+  /** systemd-udevd runs in the lab (docs/lab.md#udev-in-the-system-lab). */
+  udev?: boolean;
 }
 
 export interface ExecResult { code: number; stdout: string; stderr: string }
@@ -66,7 +68,7 @@ export const LAB_IFNAME = 'eth0';
 const BOOT_TIMEOUT_MS = 60_000;
 const LAB_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-function wpaConfig(identity: string, password: string): string {
+export function wpaConfig(identity: string, password: string): string {
   return [
     '# written by the system lab (test/lab/system-lab.ts)',
     'ctrl_interface=/run/wpa_supplicant',
@@ -102,13 +104,14 @@ export class SystemLab {
   journal!: JournalFollower;
   /** What the launcher and the inner script printed. */
   launcherOutput = '';
+  /** systemd-udevd runs in the lab (SystemLabOptions.udev). */
+  udev = false;
   private readonly scope: Scope;
   private launcher: ChildProcess | undefined;
-  private users: EapUser[];
 
   private constructor(init: {
     epoch: number; dir: string; host: Netns; sw: Netns; swIfname: string; watch: LinkWatch; switch: Switch;
-    switchEvents: SwitchEvents; dhcp: DhcpServer | undefined; cgroup: LabCgroup; masked: string[]; scope: Scope; users: EapUser[];
+    switchEvents: SwitchEvents; dhcp: DhcpServer | undefined; cgroup: LabCgroup; masked: string[]; scope: Scope;
   }) {
     this.epoch = init.epoch;
     this.dir = init.dir;
@@ -122,7 +125,6 @@ export class SystemLab {
     this.cgroup = init.cgroup;
     this.masked = init.masked;
     this.scope = init.scope;
-    this.users = init.users;
   }
 
   /** Build the image, set up the switch and the port, boot systemd; resolves once it has started up. */
@@ -155,6 +157,7 @@ export class SystemLab {
       keep: opts.keep ?? [],
       wpaConfig: wpaConfig(identity, opts.password ?? DEFAULT_PASSWORD),
       files: opts.files ?? {},
+      udev: opts.udev ?? false,
     });
 
     const sw = await Netns.create(`${prefix}s`, scope.ctx);
@@ -170,10 +173,15 @@ export class SystemLab {
     const dhcp = opts.dhcp
       ? await startDnsmasq(sw, swIfname, { serverCidr: '10.77.0.1/24', range: ['10.77.0.10', '10.77.0.50'], noPing: true, t: scope.ctx })
       : undefined;
+    // What the switch's DHCP server receives goes on the port's timeline too ("dhcp server:
+    // DHCPDISCOVER(sw...) MAC"), beside the switch's EAP events: one order for "no DHCP before
+    // EAP-SUCCESS".
+    dhcp?.child.onLine((line) => { if (/\bDHCP[A-Z]+\(/.test(line)) watch.mark(`dhcp server: ${line.replace(/^dnsmasq-dhcp\[\d+\]: /, '')}`); });
 
     const cgroup = LabCgroup.create(`${prefix}-${sfx}`);
     scope.after(() => cgroup.remove());
-    const lab = new SystemLab({ epoch, dir, host, sw, swIfname, watch, switch: sw1, switchEvents, dhcp, cgroup, masked, scope, users });
+    const lab = new SystemLab({ epoch, dir, host, sw, swIfname, watch, switch: sw1, switchEvents, dhcp, cgroup, masked, scope });
+    lab.udev = opts.udev ?? false;
     await lab.start();
     return lab;
   }
@@ -190,7 +198,7 @@ export class SystemLab {
     });
 
     const unshare = ['unshare', '--cgroup', '--pid', '--mount', '--uts', '--ipc', '--fork', '--mount-proc', '--kill-child',
-      'sh', paths.inner, this.dir, process.execPath];
+      'sh', paths.inner, this.dir, process.execPath, this.udev ? '1' : '0'];
     const quoted = unshare.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     // The shell enters the lab's cgroup, then becomes ip netns exec, which becomes unshare, whose
     // child is the lab's PID 1.
@@ -310,11 +318,11 @@ export class SystemLab {
     return mac;
   }
 
-  /** Rewrite the switch's user file and reload it (hostapd drops its stations). */
-  async setUsers(users: EapUser[], note?: string): Promise<void> {
-    this.users = users;
-    this.note(note ?? `switch user file changed (${users.map((u) => u.identity).join(', ') || 'no users'}) and reloaded`);
+  /** Rewrite the switch's user file and reload it (hostapd drops its stations); resolves with the note's position. */
+  async setUsers(users: EapUser[], note?: string): Promise<number> {
+    const at = this.note(note ?? `switch user file changed (${users.map((u) => u.identity).join(', ') || 'no users'}) and reloaded`);
     await this.switch.setUsers(users);
+    return at;
   }
 
   /** The switch's counters for the port (hostapd `sta MAC`): backend successes so far. */
@@ -335,6 +343,22 @@ export class SystemLab {
     const up = this.note('carrier on (switch end up)');
     await this.sw.ip('link', 'set', this.swIfname, 'up');
     await this.watch.until((r) => r.lowerUp, 'carrier back', { since: up, timeoutMs: 5000 });
+  }
+
+  /** UNIT's main pid (the lab's pid namespace), 0 when it has none. */
+  async mainPid(unit: string): Promise<number> {
+    return Number((await this.show(unit, 'MainPID')).MainPID ?? 0);
+  }
+
+  /** SIGNAL to UNIT's main process, as `systemctl kill` sends it. */
+  async kill(unit: string, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGTERM'): Promise<void> {
+    await this.systemctl('kill', `--signal=${signal}`, '--kill-who=main', unit);
+  }
+
+  /** Start UNIT (nothing when it is active) and wait, bounded, until the port is open. */
+  async openWith(unit: string): Promise<void> {
+    await this.systemctl('start', unit);
+    await this.watch.until(is.open(), 'the port open', { timeoutMs: 30_000 });
   }
 
   /** What to read when a test failed: the link timeline (with the switch's events), the journal. */

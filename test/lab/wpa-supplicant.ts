@@ -22,8 +22,12 @@ export interface SupplicantOptions {
   identity: string;
   /** MD5 and PEAP. Leave it out to make wpa_supplicant ask for it (CTRL-REQ-PASSWORD). */
   password?: string;
-  /** CA for PEAP/TLS, client certificate for TLS. */
-  certs?: LabCerts;
+  /** CA for PEAP/TLS, client certificate and key for TLS. */
+  certs?: Pick<LabCerts, 'caCert' | 'clientCert' | 'clientKey'>;
+  /** Further lines for the network block (e.g. `client_cert2="..."`). */
+  networkLines?: string[];
+  /** Further global lines, before the network block (e.g. `fast_reauth=0`). */
+  globalLines?: string[];
   /** Pass -W: wait for the first control-interface monitor (ATTACH) before starting (default true). */
   waitForAttach?: boolean;
   /** wpa_supplicant -d debug output in the log (default true). */
@@ -67,10 +71,12 @@ function conf(o: SupplicantOptions, ctrlDir: string): string {
     if (o.eap === 'PEAP') net.push('phase2="auth=MSCHAPV2"');
     else net.push(`client_cert=${q(o.certs.clientCert)}`, `private_key=${q(o.certs.clientKey)}`);
   }
+  net.push(...(o.networkLines ?? []));
   return [
     `ctrl_interface=${ctrlDir}`,
     'ap_scan=0',
     'eapol_version=2',
+    ...(o.globalLines ?? []),
     'network={',
     ...net.map((l) => `\t${l}`),
     '}',

@@ -28,6 +28,12 @@ function causeFix(cause: AuthCause, ctx: DoctorContext): string {
         : `the ${auth} authenticator rejected the port: see its message and the daemon's log (journalctl -u dot1x-operstate@${ifname}); ${retry}`;
     case 'credentials-missing':
       return `add the credential the message names to ${wpaConf} (identity=, password=, private_key_passwd=), then restart wpa_supplicant-wired@${ifname}`;
+    case 'server-certificate-rejected':
+      return `wpa_supplicant refused the server's certificate (the message names it and why): untrusted, the server's CA is not in ca_cert (the CA changed? put its certificate there); a name mismatch, correct domain_match / domain_suffix_match in ${wpaConf}; expired or not valid yet, the RADIUS server's operator must renew it (or this host's clock is wrong); ${retry}`;
+    case 'client-certificate-expired':
+      return 'renew the client certificate (the cert line names the file and when it expired; a closed port may not reach the CA, so renew over another network); the daemon sees the file replaced and authenticates again at once';
+    case 'client-certificate-rejected':
+      return `the RADIUS server refused the client certificate: check that it is issued by a CA the server trusts for clients, is not revoked, and names this host as the server expects; the server's log says why; ${retry}`;
     case 'no-authenticator':
       return 'nothing on the wire answers 802.1X: check that the switch port has 802.1X enabled and that the cable goes to the port you think; '
         + 'for a port that may have no 802.1X, run the daemon with --optional';
