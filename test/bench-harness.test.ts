@@ -106,7 +106,7 @@ test('runner CLI: one real benchmark in quick mode writes its figures; exit 1 ex
   assert.equal(json.results.length, 1);
   const r = json.results[0]!;
   assert.equal(r.error, undefined);
-  const m = r.metrics!.find((x) => x.name.startsWith('spawn -> linkmode 1 / node -e 0'));
+  const m = r.metrics!.find((x) => x.name.startsWith('spawn -> linkmode 1 / bare node'));
   assert.ok(m && typeof m.value === 'number' && m.value > 0, `no start-up ratio: ${JSON.stringify(r.metrics)}`);
   assert.equal(m.target, '<= 1.5 x');
   const ms = r.metrics!.find((x) => x.name === 'spawn -> linkmode 1 (median)');

@@ -7,15 +7,21 @@
  * Liveness: a SIGKILLed wpa_supplicant sends nothing and leaves its socket file behind, and a
  * connected AF_UNIX datagram socket gets no error until it sends. So the process itself is
  * watched: the replies on the command socket carry their sender's pid (SO_PASSCRED), and a
- * pidfd of that pid turns readable when it ends (src/os/posix.ts watchProcessExit). No timer:
- * an idle daemon does not wake up (test/bench, idle-cost). Only where the pid cannot be had
- * (wpa_supplicant in another pid namespace) or watched (a kernel before 5.3) does a PING every
- * healthIntervalMs stand in (docs/wpa-supplicant.md#liveness).
+ * pidfd of that pid turns readable when it ends (src/os/posix.ts watchProcessExit). And its
+ * socket file: wpa_supplicant closes and binds its control socket anew when a monitor does not
+ * keep up with its events (ctrl_iface_unix.c, wpa_supplicant_ctrl_iface_send on EAGAIN), which
+ * leaves our sockets connected to the old one, deaf; the directory is watched (inotify, through
+ * fs.watch) for the file being replaced or removed. No timer: an idle daemon does not wake up
+ * (test/bench, idle-cost). Only where the pid cannot be had (wpa_supplicant in another pid
+ * namespace) or watched (a kernel before 5.3) does a PING every healthIntervalMs stand in
+ * (docs/wpa-supplicant.md#liveness).
  */
 import { EventEmitter } from 'node:events';
 import { silentLogger, type StructuredLogger } from '../text/log.js';
 import { WpaCtrl, type WpaCtrlOptions } from './ctrl.js';
 import { watchProcessExit } from '../os/posix.js';
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { EV, type WpaEvent } from './events.js';
 
 export interface WpaMonitorOptions extends WpaCtrlOptions {
@@ -49,6 +55,8 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
   #healthTimer: NodeJS.Timeout | undefined;
   /** Ends the watch of wpa_supplicant's process. */
   #unwatchPeer: (() => void) | undefined;
+  /** The watch of the control socket's directory (the socket file replaced or removed). */
+  #socketWatch: FSWatcher | undefined;
   #delay: number;
   #closed = false;
   #lastError = '';
@@ -119,6 +127,7 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
     });
     ctrl.on('lost', (err) => this.#drop(`lost the wpa_supplicant connection: ${err.message}`));
     this.#watchPeer(ctrl);
+    this.#watchSocketFile(ctrl);
     this.#state = 'up';
     this.#log.info({ ifname: this.ifname, path: ctrl.path }, 'wpa_supplicant connected');
     this.emit('up', ctrl);
@@ -153,6 +162,35 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
     this.#pingEvery(ctrl, why);
   }
 
+  /**
+   * Drops the connection when the socket file CTRL is connected to is replaced or removed: see
+   * the file comment. Replaced: another inode, or the same number with another ctime (a file made
+   * right after the old one was unlinked gets its inode number again, seen on tmpfs). A
+   * directory that cannot be watched leaves the process watch and the requests to notice the rest.
+   */
+  #watchSocketFile(ctrl: WpaCtrl): void {
+    const path = ctrl.path;
+    const inodeOf = (): string | null => {
+      try {
+        const st = statSync(path, { bigint: true });
+        return `${st.ino}/${st.ctimeNs}`;
+      } catch {
+        return null;
+      }
+    };
+    const ino = inodeOf();
+    try {
+      this.#socketWatch = watch(dirname(path), { persistent: false }, (_event, name) => {
+        if (name !== null && name !== basename(path)) return;
+        if (this.#ctrl !== ctrl || inodeOf() === ino) return;
+        this.#drop(`wpa_supplicant's control socket ${path} was replaced or removed`);
+      });
+      this.#socketWatch.on('error', () => { this.#socketWatch?.close(); this.#socketWatch = undefined; });
+    } catch (err) {
+      this.#log.debug({ ifname: this.ifname, path, err: (err as Error).message }, 'cannot watch the control socket\'s directory');
+    }
+  }
+
   #pingEvery(ctrl: WpaCtrl, why: string): void {
     const every = this.#opts.healthIntervalMs ?? 5000;
     this.#log.debug({ ifname: this.ifname, reason: why, everyMs: every }, 'wpa_supplicant liveness checked by PING');
@@ -165,6 +203,8 @@ export class WpaMonitor extends EventEmitter<WpaMonitorEvents> {
   #stopWatching(): void {
     clearInterval(this.#healthTimer);
     this.#healthTimer = undefined;
+    this.#socketWatch?.close();
+    this.#socketWatch = undefined;
     this.#unwatchPeer?.();
     this.#unwatchPeer = undefined;
   }

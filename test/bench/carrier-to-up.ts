@@ -101,7 +101,7 @@ export const carrierToUp: Bench = {
         cs.filter((c) => c.upUs === null).length ? `never UP within ${bound / 1000} s in ${cs.filter((c) => c.upUs === null).length}` : ''];
     const spanTable: Table = {
       title: `where the time goes: ${traced.rounds.length} traced carrier returns of ours (medians, ms)`,
-      columns: ['span (from the end of the one before)', 'median'],
+      columns: ['span', 'median'],
       rows: Object.entries(traced.medians).map(([k, v]) => [k, v]),
       notes: [
         'stamps taken by the daemon itself (DOT1X_TRACE_FILE, src/text/trace.ts) in a lab of its own, one cable cycle after another',

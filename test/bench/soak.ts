@@ -51,6 +51,8 @@ export const soak: Bench = {
       const samples: Sample[] = [];
       let cycles = 0;
       let failed = 0;
+      /** Failures in a row: after a few the soak stops (the rest would each wait out its bounds). */
+      let streak = 0;
       const failures: string[] = [];
       const sample = (at: string): number => {
         const mib = procSample(d.pid).rssKiB / 1024;
@@ -72,9 +74,12 @@ export const soak: Bench = {
           await lab.returnCable();
           await lab.watch.until(is.open(), 'UP after the return', { since: back, timeoutMs: 20_000 });
           await d.waitForLog(authOk(logMark), { from: logMark, what: 'the re-authentication that opened the port', timeoutMs: 5000 });
+          streak = 0;
         } catch (e) {
           failed++;
-          if (failures.length < 5) failures.push(`cycle ${cycles}: ${(e as Error).message.split('\n')[0]}`);
+          streak++;
+          if (failures.length < 5) failures.push(`cycle ${cycles}: ${(e as Error).message.split('\n')[0]} (wpa_supplicant ${lab.supplicant.running ? 'running' : 'not running'})`);
+          opts.progress(`soak cycle ${cycles} failed: ${(e as Error).message.split('\n')[0]}`);
           // Back to a known state before the next cycle: carrier on, the port open.
           await lab.returnCable().catch(() => undefined);
           await lab.watch.until(is.open(), 'UP again', { timeoutMs: 60_000 }).catch(() => undefined);
@@ -82,6 +87,7 @@ export const soak: Bench = {
       };
       const cyclesOf = async (n: number, label: string): Promise<void> => {
         for (let i = 0; i < n; i++) {
+          if (streak >= 3) throw new Error(`soak stopped: 3 cycles in a row did not end UP (${label}, cycle ${cycles}): ${failures.join('; ')}`);
           await cycle();
           if ((i + 1) % 25 === 0 || i === n - 1) {
             const mib = sample(label);
@@ -110,13 +116,14 @@ export const soak: Bench = {
         await lab.watch.until(is.open(), 'the port open after the storm', { timeoutMs: 60_000 });
       } catch (e) {
         stormSettled = false;
-        failures.push(`storm: ${(e as Error).message.split('\n')[0]}`);
+        failures.push(`storm: ${(e as Error).message.split('\n')[0]}; the daemon's last lines: ${d.logs.slice(-6).map((l) => `${l.msg}${l.cause ? ` (${String(l.cause)})` : ''}`).join(', ')}`);
       }
       if (stormSettled) {
         const before = failed;
         await cycle();
         stormSettled = failed === before;
       }
+      opts.progress(`soak: the storm ${stormSettled ? 'settled' : 'did not settle'}`);
       sample('after the storm');
 
       // wpa_supplicant restarts: killed (SIGKILL: no event, the socket left behind) or stopped
@@ -124,16 +131,21 @@ export const soak: Bench = {
       let restartsOk = 0;
       for (let i = 0; i < plan.restarts; i++) {
         const signal = i % 2 === 0 ? 'SIGKILL' : 'SIGTERM';
-        const m = lab.note(`soak restart ${i + 1} (${signal})`);
+        lab.note(`soak restart ${i + 1} (${signal})`);
         try {
           await lab.killSupplicant(signal);
-          await lab.watch.until((r) => !r.running, 'the port closed while wpa_supplicant is gone', { since: m, timeoutMs: 10_000 });
+          // Closed by then or soon (the kernel's current state counts: it may have been closed before).
+          await lab.watch.until((r) => !r.running, 'the port closed while wpa_supplicant is gone', { timeoutMs: 10_000 });
           const back = lab.note('wpa_supplicant started again');
           await lab.startSupplicant();
           await lab.watch.until(is.open(), 'UP after the restart', { since: back, timeoutMs: 30_000 });
           restartsOk++;
+          opts.progress(`soak: wpa_supplicant restart ${i + 1}/${plan.restarts} (${signal}) ended UP`);
         } catch (e) {
-          failures.push(`restart ${i + 1}: ${(e as Error).message.split('\n')[0]}`);
+          failures.push(`restart ${i + 1} (${signal}): ${(e as Error).message.split('\n')[0]} (wpa_supplicant ${lab.supplicant.running ? 'running' : 'not running'})`);
+          opts.progress(`soak: wpa_supplicant restart ${i + 1} (${signal}) failed: ${(e as Error).message.split('\n')[0]}`);
+          // Whatever failed, the next phases get a running wpa_supplicant.
+          if (!lab.supplicant.running) await lab.startSupplicant().catch(() => undefined);
         }
       }
       sample('after the restarts');

@@ -23,7 +23,7 @@ export function readTrace(path: string): Stamp[] {
 
 /** The stamps of one carrier return on the link with INDEX, in order; null when incomplete. */
 export interface CarrierReturn {
-  /** The first record of the link with carrier after fromUs (netlink.link ... LOWER_UP). */
+  /** The first record of the link DORMANT with carrier after fromUs (netlink.link INDEX DORMANT LOWER_UP). */
   record: Stamp;
   /** Everything from the record to the write of UP, both included. */
   stamps: Stamp[];
@@ -32,7 +32,9 @@ export interface CarrierReturn {
 }
 
 export function carrierReturn(stamps: Stamp[], index: number, fromUs: number): CarrierReturn | null {
-  const first = stamps.findIndex((s) => s.us >= fromUs && s.point === 'netlink.link' && s.detail.startsWith(`${index} `) && s.detail.endsWith(' LOWER_UP'));
+  // DORMANT: an UP record with carrier is the echo of an earlier write (linkwatch may deliver it
+  // late, in its next batch), not the return.
+  const first = stamps.findIndex((s) => s.us >= fromUs && s.point === 'netlink.link' && s.detail === `${index} DORMANT LOWER_UP`);
   if (first < 0) return null;
   const last = stamps.findIndex((s, i) => i > first && s.point === 'netlink.setlink' && s.detail.startsWith(`${index} UP`));
   if (last < 0) return null;
@@ -48,13 +50,14 @@ function find(r: CarrierReturn, pred: (s: Stamp) => boolean, from?: Stamp): Stam
 const is = (point: string, detail?: string) => (s: Stamp): boolean => s.point === point && (detail === undefined || s.detail === detail || s.detail.startsWith(`${detail} `));
 
 /**
- * The spans of one carrier return, in milliseconds, each from the end of the one before
- * (null where a stamp is missing). Requests: the barrier (PING) and STATUS, the start command.
+ * The spans of one carrier return, in milliseconds (null where a stamp is missing): the first
+ * two from the record, then each from the end of the one before. Requests: the barrier (PING)
+ * and STATUS, the start command.
  */
 export interface Spans {
   'record -> barrier and STATUS sent': number | null;
   'record -> machine has begun the attempt': number | null;
-  'barrier and STATUS answered': number | null;
+  'barrier and STATUS sent -> answered': number | null;
   'answer -> start command sent': number | null;
   'start command -> EAP-SUCCESS read (the exchange)': number | null;
   'EAP-SUCCESS read -> machine takes the verdict': number | null;
@@ -73,7 +76,7 @@ export function spans(r: CarrierReturn): Spans {
   return {
     'record -> barrier and STATUS sent': ms(r.record, status),
     'record -> machine has begun the attempt': ms(r.record, begun),
-    'barrier and STATUS answered': ms(status, answered),
+    'barrier and STATUS sent -> answered': ms(status, answered),
     'answer -> start command sent': ms(answered, start),
     'start command -> EAP-SUCCESS read (the exchange)': ms(start, success),
     'EAP-SUCCESS read -> machine takes the verdict': ms(success, verdict),
