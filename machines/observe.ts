@@ -38,18 +38,30 @@ export interface TransitionNote {
 }
 
 /**
- * Calls `onChange` whenever the PAE-level state name changes (port-writer steps are left out:
- * they change on every write). Returns the unsubscribe function.
+ * Follows snapshots one by one, starting from INITIAL: returns the change of the PAE-level state
+ * name a snapshot brings (port-writer steps are left out: they change on every write), or null.
+ */
+export function transitionTracker(initial: StateValue): (snapshot: { value: StateValue; context: SupplicantContext }) => TransitionNote | null {
+  let previous = paeState(initial);
+  return (snapshot) => {
+    const next = paeState(snapshot.value);
+    if (next === previous) return null;
+    const from = previous;
+    previous = next;
+    return { from, to: next, context: snapshot.context };
+  };
+}
+
+/**
+ * Calls `onChange` whenever the PAE-level state name changes (see transitionTracker). Returns
+ * the unsubscribe function.
  */
 export function watchTransitions(actor: SupplicantActor, onChange: (note: TransitionNote) => void): () => void {
-  let previous = paeState(actor.getSnapshot().value);
+  const track = transitionTracker(actor.getSnapshot().value);
   const sub = actor.subscribe({
     next: (snapshot) => {
-      const next = paeState(snapshot.value);
-      if (next === previous) return;
-      const from = previous;
-      previous = next;
-      onChange({ from, to: next, context: snapshot.context });
+      const note = track(snapshot);
+      if (note !== null) onChange(note);
     },
     // The actor's owner handles its error; an observer without an error listener would make
     // XState rethrow it as an uncaught exception.

@@ -58,7 +58,7 @@
  * - Rename: the index is followed; `authReports` is told the new name (`port.renamed`).
  */
 import {
-  assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, type AnyActorRef, type EventObject,
+  assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, stateIn, type AnyActorRef, type EventObject,
 } from 'xstate';
 import type { AuthCause, AuthOutcome, AuthPort, AuthReason, AuthReport, AuthRequest, LinkSettings, LinkView } from './ports.js';
 import {
@@ -88,13 +88,16 @@ import {
   type SupplicantContext,
   type SupplicantEvent,
 } from './supplicant-context.js';
-import { paeRegion } from './pae.js';
+import { PAE, paeRegion } from './pae.js';
 import { portWriterGuards, portWriterRegion } from './port-writer.js';
 
 export {
   portInSync, portSettings, portTarget,
   type LinkError, type PortContext, type PortWish, type SupplicantContext, type SupplicantEvent,
 } from './supplicant-context.js';
+
+/** The PAE is in DISCONNECTED (recordLink asks). */
+const inPaeDisconnected = stateIn(`${PAE}.disconnected`);
 
 function missing(name: string, kind: 'actors' | 'actions' = 'actors'): never {
   throw new Error(`supplicantMachine: ${kind === 'actors' ? 'actor' : 'action'} "${name}" was not provided; supply it with .provide({ ${kind}: { ${name} } })`);
@@ -192,23 +195,29 @@ export const supplicantMachine = setup({
      * the kernel changed carrier/admin/dormant/testing or the carrier counters rose. The epoch
      * bump and the wish for DORMANT happen in this one assignment (the invariant relies on it).
      */
-    recordLink: enqueueActions(({ context, enqueue }, params: { link: LinkView }) => {
+    recordLink: enqueueActions(({ context, enqueue, check }, params: { link: LinkView }) => {
       const link = params.link;
       const prev = context.link;
       const reason = prev !== null ? restartReason(prev, link, context.counters) : null;
-      if (link.name !== context.ifname) {
+      const renamed = link.name !== context.ifname;
+      // One assignment for all of it: each assign copies the whole snapshot, on the way from a
+      // carrier change to the authentication it starts (docs/machine.md#the-port-writer).
+      const next = reason !== null ? newCarrierEpoch(context, reason) : null;
+      enqueue.assign({
+        link,
+        counters: countersOf(link, context.counters),
+        ...(renamed ? { ifname: link.name } : {}),
+        ...(next !== null ? { ...next, port: { ...context.port, desired: 'DORMANT' as const } } : {}),
+      });
+      if (renamed) {
         enqueue.emit({ type: 'linkRenamed', index: link.index, from: context.ifname, to: link.name });
-        enqueue.assign({ ifname: link.name });
         // Handled in `running` only, where the authReports actor lives; elsewhere it starts
         // later with the new name anyway.
         enqueue.raise({ type: 'port.renamed' });
         enqueue.sendTo('restoreGuard', { type: 'guard.arm', target: { index: link.index, ifname: link.name } });
       }
-      enqueue.assign({ link, counters: countersOf(link, context.counters) });
-      if (reason !== null) {
-        const next = newCarrierEpoch(context, reason);
-        enqueue.assign({ ...next, port: { ...context.port, desired: 'DORMANT' } });
-        enqueue.emit({ type: 'flowRestarted', ifname: link.name, reason, epoch: next.carrierEpoch });
+      if (next !== null) {
+        enqueue.emit({ type: 'flowRestarted', ifname: link.name, reason: next.restartReason, epoch: next.carrierEpoch });
         if (reason === 'bounce') {
           enqueue.emit({
             type: 'bounceDetected',
@@ -217,7 +226,11 @@ export const supplicantMachine = setup({
             carrierUpCount: link.carrierUpCount,
           });
         }
-        enqueue.raise({ type: 'pae.restart' });
+        // A PAE in DISCONNECTED is where the restart would take it: there the record's own
+        // step already leaves for CONNECTING when the link is ready (its eventless transition
+        // runs before a raised event would), and a raised restart would only begin the same
+        // attempt a second time.
+        if (!check(inPaeDisconnected as unknown as Parameters<typeof check>[0])) enqueue.raise({ type: 'pae.restart' });
       }
     }),
     /** A link of our name becomes the one we drive (at start or after a DELLINK). */

@@ -1,7 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
-// The shebang's V8 option: a daemon that holds ~100 KiB of state per interface does not need
-// V8's default 16 MiB young generation, which otherwise grows to it and stays resident
-// (test/bench/memory: RSS with 64 interfaces 103 MB by default, under 100 MB with 1 MiB).
+#!/usr/bin/env -S node --max-semi-space-size=1 --lite-mode --no-expose-wasm
+// The shebang's V8 options: see src/launcher.ts, the installed entry point.
 /**
  * dot1x-operstate: the command line. yargs parses; everything it accepts is validated again in
  * src/cli/options.ts before any link is touched. Every failure ends as one line on stderr and an
@@ -17,6 +15,7 @@ import { validateIfname } from './cli/ifname.js';
 import { LOG_FORMATS, LOG_LEVELS } from './text/log.js';
 import { errPrefix } from './text/journal.js';
 import { programVersion } from './cli/version.js';
+import { stamp } from './text/trace.js';
 import { nearCommand } from './cli/suggest.js';
 
 const PROG = 'dot1x-operstate';
@@ -208,10 +207,12 @@ async function withSuggestion(err: unknown, argv: string[]): Promise<unknown> {
 }
 
 async function main(): Promise<void> {
+  stamp('start.main');
   let status: ExitStatus;
   const argv = hideBin(process.argv);
   try {
     const action = await parse(argv);
+    stamp('start.parsed');
     // null: --help or --version answered (yargs exits by itself in that case).
     status = action === null ? EXIT.OK : await run(action);
   } catch (err) {

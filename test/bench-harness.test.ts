@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { needsRoot } from './lab/netns.js';
 import { labDir } from './lab/peer-process.js';
-import { runBenches, type RunReport } from './bench/run.js';
+import { failuresOf, runBenches, type RunReport } from './bench/run.js';
 import { below, formatTable, info, type Bench } from './bench/report.js';
 import { median, p90, ratio, summarize } from './bench/stats.js';
 
@@ -70,6 +70,11 @@ test('harness: tables, summary with verdicts, JSON; a failing benchmark does not
     ['tiny', 'fast thing', true], ['tiny', 'slow thing', false], ['tiny', 'absent', null], ['tiny', 'context', undefined],
   ]);
   assert.deepEqual(json.results[1]!.data, { samples: [1, 2] });
+  assert.ok(json.commit === null || /^[0-9a-f]{40}(\+dirty)?$/.test(json.commit), `commit: ${json.commit}`);
+  assert.ok(json.host.kernel && json.host.cpu && json.host.loadavgAtStart.length === 3 && json.host.loadavgAtEnd?.length === 3, JSON.stringify(json.host));
+  // What fails `npm run bench`: the failed benchmark and the missed target, each named.
+  assert.deepEqual(failuresOf(json), ['FAILED: broken: Error: deliberate failure', 'MISSED: tiny: slow thing = 70 ms, target < 50 ms']);
+  assert.match(text, /^MISSED: tiny: slow thing = 70 ms, target < 50 ms$/m);
 });
 
 test('formatTable: figures right-aligned, words left-aligned, integers without decimals', () => {
@@ -88,20 +93,26 @@ test('runner CLI: unknown benchmark name is refused with exit 2', async () => {
   });
 });
 
-test('runner CLI: one real benchmark in quick mode writes its figures', async (t) => {
+test('runner CLI: one real benchmark in quick mode writes its figures; exit 1 exactly when a target was missed', async (t) => {
   if (!needsRoot(t)) return;
   const out = tmpOut(t);
-  const { stdout } = await execFileP(process.execPath, [RUNNER, '--quick', '--only', 'start-to-managed', '--out', out], { timeout: 120_000 });
+  // A missed target fails the run (exit 1), speed is never asserted here: either is fine, as
+  // long as the exit says which.
+  const { stdout, code } = await execFileP(process.execPath, [RUNNER, '--quick', '--only', 'start-to-managed', '--out', out], { timeout: 120_000 })
+    .then((r) => ({ stdout: r.stdout, code: 0 }), (e: { stdout?: string; code?: number }) => ({ stdout: e.stdout ?? '', code: e.code ?? -1 }));
   assert.match(stdout, /=== start-to-managed/);
   assert.match(stdout, /^summary$/m);
   const json = JSON.parse(readFileSync(out, 'utf8')) as RunReport;
   assert.equal(json.results.length, 1);
   const r = json.results[0]!;
   assert.equal(r.error, undefined);
-  const m = r.metrics!.find((x) => x.name.startsWith('spawn -> linkmode 1 / node -e 0'));
+  const m = r.metrics!.find((x) => x.name.startsWith('spawn -> linkmode 1 / bare node'));
   assert.ok(m && typeof m.value === 'number' && m.value > 0, `no start-up ratio: ${JSON.stringify(r.metrics)}`);
-  assert.equal(m.target, '< 2 x');
+  assert.equal(m.target, '<= 1.5 x');
   const ms = r.metrics!.find((x) => x.name === 'spawn -> linkmode 1 (median)');
   assert.ok(ms && typeof ms.value === 'number' && ms.value > 0, `no linkmode figure: ${JSON.stringify(r.metrics)}`);
   assert.equal(typeof m.met, 'boolean');
+  const missed = failuresOf(json);
+  assert.equal(code, missed.length > 0 ? 1 : 0, `exit ${code} with ${missed.length} missed: ${missed.join('; ')}`);
+  for (const line of missed) assert.ok(stdout.includes(line), `the run names what it missed: ${line}`);
 });

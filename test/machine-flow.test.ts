@@ -117,6 +117,29 @@ test('a new carrier resets the backoff and the attempt count', async () => {
   assert.equal(h.snapshot().context.heldMs, 1_000);
 });
 
+test('carrier return: one attempt, begun once, in the step of the record that brought the carrier back', async () => {
+  const h = await authorized();
+  h.kernel.carrierOff();
+  await settle();
+  assert.equal(h.state(), 'disconnected');
+  const mark = h.emitted.length;
+  const epoch = h.snapshot().context.carrierEpoch;
+  h.kernel.carrierOn();
+  // No settle: the step of the record itself began the attempt (no raised restart behind it).
+  assert.equal(h.state(), 'authenticating.connecting');
+  const after = h.emitted.slice(mark);
+  assert.deepEqual(after.map((e) => e.type), ['flowRestarted', 'authStarted'],
+    'one restart and one attempt: a PAE in DISCONNECTED is not restarted a second time');
+  const ctx = h.snapshot().context;
+  assert.equal(ctx.carrierEpoch, epoch + 1);
+  assert.equal(ctx.authEpoch, ctx.carrierEpoch);
+  await settle();
+  assert.equal(h.auth.auths.filter((a) => !a.settled).length, 1, 'one authenticate call');
+  h.auth.pendingAuth().resolve(SUCCESS);
+  await settle();
+  assert.equal(h.kernel.link().operstate, 'UP');
+});
+
 test('jitter shapes heldMs, and every cause but no-authenticator backs off alike', async () => {
   const h = startMachine({ random: () => 0.5, timing: { retryJitter: 0.2 } });
   await settle();

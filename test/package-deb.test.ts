@@ -177,6 +177,11 @@ test('installed, the package runs, its manual page renders, an upgrade leaves th
   const daemon = DaemonProcess.start(lab.host, lab.daemonArgv(['--log-format', 'pretty']), { t, cli: BIN, wrap: root.wrap, env: { DOT1X_RUN_DIR: lab.runDir } });
   await lab.watch.until(is.gated(), 'DORMANT in linkmode 1', { timeoutMs: 10_000 });
   await lab.watch.until(is.open(), 'UP after 802.1X', { timeoutMs: 15_000 });
+  // node runs with every flag of the source's shebang (the kernel passes a "#!" line's
+  // arguments as one, which node refuses when there are several: tools/deb.mjs).
+  const flags = /^#!\/usr\/bin\/env -S node (.*)$/m.exec(readFileSync(join(ROOT, 'src/launcher.ts'), 'utf8').split('\n', 1)[0]!)?.[1]?.split(' ') ?? [];
+  const argv = readFileSync(`/proc/${String(daemon.pid)}/cmdline`, 'utf8').split('\0');
+  assert.deepEqual(argv.slice(1, 1 + flags.length), flags, `the daemon's command line: ${argv.join(' ')}`);
   const status = await runCli(lab.host, ['status', lab.ifname, '--json'], { cli: BIN, wrap: root.wrap, env: { DOT1X_RUN_DIR: lab.runDir } });
   assert.equal((JSON.parse(status.stdout) as { daemon: { pid: number } }).daemon.pid, daemon.pid);
   const listedBefore = await root.run(`${LIB}/instances`, []);

@@ -181,3 +181,22 @@ test('Worker: sockets on the worker\'s own loop; terminate with a socket open do
   a.close();
   b.close();
 });
+
+test('passCredentials: each datagram then carries its sender\'s pid; without it, 0', async (t) => {
+  const dir = labDir('creds', t);
+  const a = new UnixDgramSocket();
+  const b = new UnixDgramSocket();
+  t.after(() => { a.close(); b.close(); });
+  a.bind(join(dir, 'a'));
+  b.bind(join(dir, 'b'));
+  a.connect(join(dir, 'b'));
+  b.connect(join(dir, 'a'));
+  const next = (s: UnixDgramSocket): Promise<[string, number]> => new Promise((resolve) => s.once('message', (m, pid) => resolve([m.toString(), pid])));
+  let got = next(a);
+  b.send('plain');
+  assert.deepEqual(await got, ['plain', 0]);
+  a.passCredentials();
+  got = next(a);
+  b.send('with creds');
+  assert.deepEqual(await got, ['with creds', process.pid]);
+});

@@ -30,8 +30,9 @@ const DOC = 'usr/share/doc/dot1x-operstate';
  *   to    installed path, without the leading /; a path under etc/ becomes a conffile
  *   mode  0o644 unless given (0o755 for programs)
  *   how   'addon': a native addon, stripped like dh_strip does (mode 0644: it is loaded, not run)
- *         'node-script': its `#!/usr/bin/env -S node ...` line becomes `#!/usr/bin/node ...`
- *           (Debian policy 10.4: scripts name their interpreter by absolute path)
+ *         'node-script': its `#!/usr/bin/env -S node ...` line becomes `#!/usr/bin/node` (Debian
+ *           policy 10.4: scripts name their interpreter by absolute path), or a /bin/sh line that
+ *           execs /usr/bin/node with the flags where there are any (absoluteShebang)
  *         'man': a manual page, installed gzip -9n
  *   link  instead of from: the symbolic link's target
  *   dir   instead of from: an empty directory the package owns
@@ -80,6 +81,22 @@ const SHIPPED = [
 function fail(message) {
   console.error(`tools/deb.mjs: ${message}`);
   process.exit(1);
+}
+
+/**
+ * The first line of an installed node script whose source starts `#!/usr/bin/env -S node FLAGS`.
+ * The kernel passes what follows the interpreter on a "#!" line as ONE argument, so
+ * `#!/usr/bin/node --a --b` hands node the single option "--a --b", which it refuses: with more
+ * than one flag the script starts as /bin/sh and execs node with them: a line both read (for
+ * JavaScript a string and a comment), after which sh sees a here-document that ends at the
+ * script's last line, `//` (a comment for JavaScript), so that `sh -n` (lintian) parses the
+ * file. The flags are what the launcher's code cache was made under (tools/bundle.mjs); node
+ * resolves "$0" through the /usr/bin link.
+ */
+function absoluteShebang(flags) {
+  if (!/^[A-Za-z0-9=_. -]*$/.test(flags)) fail(`node flags in a shebang that sh would not take literally: ${flags}`);
+  if (!flags.includes(' ')) return `#!/usr/bin/node${flags ? ` ${flags}` : ''}`;
+  return `#!/bin/sh\n':' //; exec /usr/bin/node ${flags} "$0" "$@"; : <<'//'`;
 }
 
 function run(cmd, args, options = {}) {
@@ -246,7 +263,9 @@ try {
       const text = readFileSync(src, 'utf8');
       const shebang = /^#!\/usr\/bin\/env -S node( .*)?\n/.exec(text);
       if (shebang === null) fail(`${row.from}: expected a "#!/usr/bin/env -S node" line`);
-      writeFileSync(dest, `#!/usr/bin/node${shebang[1] ?? ''}\n${text.slice(shebang[0].length)}`);
+      const first = absoluteShebang(shebang[1]?.trim() ?? '');
+      const body = text.slice(shebang[0].length);
+      writeFileSync(dest, first.startsWith('#!/bin/sh') ? `${first}\n${body}${body.endsWith('\n') ? '' : '\n'}//\n` : `${first}\n${body}`);
     } else if (row.how === 'bundle') {
       // Not run itself (the launcher reads it), so no "#!" line; the line stays, empty, so that
       // the source V8 compiles, and with it the code cache, is the same (src/launcher.ts).

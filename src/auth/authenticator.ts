@@ -44,6 +44,16 @@ export interface Authenticator {
    */
   watch?(port: AuthPort, onReport: (report: AuthReport) => void): () => void;
 
+  /**
+   * Optional: a link record that may make the machine start an exchange for PORT (a carrier-up,
+   * say) is about to be handed to it. A backend may begin now what every exchange begins with,
+   * provided it only reads (wpa_supplicant: the event barrier and STATUS), so that the answer is
+   * on its way while the machine takes its step. An authenticate() call for PORT made before the
+   * returned function is called may use what was begun; no later call does. The machine alone
+   * decides whether an exchange starts: when none does, nothing has changed.
+   */
+  prepare?(port: AuthPort): () => void;
+
   /** Optional: release everything (sockets, files, processes). Idempotent. */
   close?(): Promise<void>;
 }

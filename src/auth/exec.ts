@@ -17,8 +17,7 @@
  * status and at most the first line, shortened, with control characters escaped and anything
  * that looks like `password=...` redacted (README, "Security").
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { childProcess, crypto } from '../os/builtin.js';
 import type { AuthOutcome, AuthRequest, Authenticator } from './authenticator.js';
 import { silentLogger, type StructuredLogger } from '../text/log.js';
 import { killLeftovers } from './descendants.js';
@@ -119,8 +118,8 @@ export class ExecAuthenticator implements Authenticator {
       return { authorized: false, cause: 'failed', message };
     }
 
-    const attemptId = randomBytes(16).toString('hex');
-    const child = track(spawn(program, this.#o.args ?? [], {
+    const attemptId = crypto().randomBytes(16).toString('hex');
+    const child = track(childProcess().spawn(program, this.#o.args ?? [], {
       detached: true, // own process group: see the module comment
       stdio: ['ignore', 'pipe', 'pipe'],
       env: programEnv(req, attemptId),

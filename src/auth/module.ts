@@ -12,7 +12,7 @@
  * becomes a 'failed' outcome, and an abort settles at once even if the module ignores it.
  */
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { fsPromises } from '../os/builtin.js';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../cli/errors.js';
@@ -44,9 +44,9 @@ export async function loadModuleAuthenticator(o: ModuleOptions): Promise<Authent
   const log = o.logger ?? silentLogger;
   let real: string;
   try {
-    const st = await stat(abs);
+    const st = await fsPromises().stat(abs);
     if (!st.isFile()) throw new UsageError('auth-module-missing', `authentication module ${abs} is not a file`);
-    await access(abs, constants.R_OK);
+    await fsPromises().access(abs, constants.R_OK);
     real = checkTrustedFile(abs, 'authentication module', 'auth-module-unsafe');
   } catch (err) {
     if (err instanceof UsageError) throw err;

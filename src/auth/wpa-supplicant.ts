@@ -120,6 +120,25 @@ interface Iface {
   fastVerdict: boolean | undefined;
   /** What the current exchange showed of its TLS handshake (from its EAP-STARTED on), for the cause of a failure. */
   tls: TlsEvidence;
+  /** The barrier and STATUS prepare() sent, for the authenticate() call it was made for. */
+  prepared: Opening | undefined;
+}
+
+/** The requests every exchange begins with (#kickoff), already sent. */
+interface Opening {
+  ctrl: WpaCtrl;
+  barrier: Promise<number>;
+  status: Promise<string>;
+}
+
+/** Sends the barrier, then STATUS, at once (see #kickoff for why together). */
+function open(ctrl: WpaCtrl): Opening {
+  const barrier = ctrl.barrier();
+  const status = ctrl.request('STATUS');
+  // Whoever uses the opening awaits these; one that is never used must not reject unhandled.
+  barrier.catch(() => undefined);
+  status.catch(() => undefined);
+  return { ctrl, barrier, status };
 }
 
 export class WpaSupplicantAuthenticator implements Authenticator {
@@ -166,7 +185,7 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     if (st) return st;
     const mopts: WpaMonitorOptions = { ...this.#opts, ifname, logger: this.#log };
     const monitor = new WpaMonitor(() => ctrlSocketPath(this.ctrl, ifname), mopts);
-    const created: Iface = { ifname, ctrlName: ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false, lastBarrier: Number.MAX_SAFE_INTEGER, fastVerdict: undefined, tls: freshTlsEvidence() };
+    const created: Iface = { ifname, ctrlName: ifname, monitor, watchers: new Set(), attempt: undefined, reported: undefined, credentialsWarned: false, lastBarrier: Number.MAX_SAFE_INTEGER, fastVerdict: undefined, tls: freshTlsEvidence(), prepared: undefined };
     st = created;
     monitor.on('event', (ev, seq) => this.#onEvent(created, ev, seq));
     monitor.on('down', (message) => {
@@ -287,6 +306,21 @@ export class WpaSupplicantAuthenticator implements Authenticator {
   }
 
   /**
+   * The barrier and STATUS of the exchange the machine is likely to start in the step it is
+   * about to take (Authenticator.prepare): sent now, they are answered while it takes the step.
+   * The barrier is still newer than the link record that led here.
+   */
+  prepare(port: AuthPort): () => void {
+    if (this.#closed) return () => {};
+    const st = this.#port(port);
+    const ctrl = st.monitor.ctrl;
+    if (!ctrl) return () => {};
+    const opening = open(ctrl);
+    st.prepared = opening;
+    return () => { if (st.prepared === opening) st.prepared = undefined; };
+  }
+
+  /**
    * Reports for IFNAME until the returned function is called. Reports are transitions:
    * 'backend-down' when wpa_supplicant cannot be reached (also when it is absent from the
    * start; a watcher added while it is down gets one at once), 'backend-up' when it is back
@@ -322,7 +356,8 @@ export class WpaSupplicantAuthenticator implements Authenticator {
   async authenticate(request: AuthRequest, signal: AbortSignal): Promise<AuthOutcome> {
     if (this.#closed) return { authorized: false, cause: 'backend-unavailable', message: 'authenticator closed' };
     const st = this.#port(request);
-    const ctrl = await st.monitor.connectNow();
+    // Connected (the usual case): no await before the first requests go out (#kickoff).
+    const ctrl = st.monitor.ctrl ?? await st.monitor.connectNow();
     if (!ctrl) {
       return { authorized: false, cause: 'backend-unavailable', message: st.monitor.lastError || 'wpa_supplicant not reachable' };
     }
@@ -351,12 +386,22 @@ export class WpaSupplicantAuthenticator implements Authenticator {
     }
   }
 
-  /** Barrier, STATUS, then the command that starts a fresh exchange from this PAE state. */
+  /**
+   * Barrier, STATUS, then the command that starts a fresh exchange from this PAE state. The
+   * barrier and STATUS leave together, before anything else is done for the step that called
+   * authenticate(): wpa_supplicant answers its control requests one by one in the order they
+   * arrive (ctrl_iface_unix.c), so STATUS describes the PAE after every event older than the
+   * barrier, and one wake-up of wpa_supplicant answers both
+   * (docs/wpa-supplicant.md#where-the-time-goes).
+   */
   async #kickoff(st: Iface, ctrl: WpaCtrl, attempt: Attempt, request: AuthRequest): Promise<void> {
-    attempt.afterSeq = await ctrl.barrier();
+    const prepared = st.prepared?.ctrl === ctrl ? st.prepared : undefined;
+    st.prepared = undefined; // used once
+    const { barrier, status: statusReply } = prepared ?? open(ctrl);
+    attempt.afterSeq = await barrier;
     st.lastBarrier = attempt.afterSeq;
     if (attempt.done) return;
-    const status = parseStatus(await ctrl.request('STATUS'));
+    const status = parseStatus(await statusReply);
     if (st.fastVerdict === undefined) st.fastVerdict = await successImpliesAuthorized(ctrl).catch(() => false);
     if (attempt.done) return;
     const commands = startCommands(status.pae, request.start ?? 1, request.whileAuthorized === true);

@@ -10,8 +10,7 @@
  * root or to the daemon's user and must not be writable by group or others, and so must the
  * directories on the way to it, through a symbolic link as well (src/os/trusted-file.ts).
  */
-import { spawn } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { childProcess, fsPromises } from '../os/builtin.js';
 import { join } from 'node:path';
 import type { StructuredLogger as Logger } from '../text/log.js';
 import { firstLineForLog, signalGroup } from '../text/program-output.js';
@@ -81,7 +80,7 @@ export class HookRunner {
   private async list(): Promise<Hook[]> {
     let entries: string[];
     try {
-      entries = (await readdir(this.dir)).sort();
+      entries = (await fsPromises().readdir(this.dir)).sort();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -94,7 +93,7 @@ export class HookRunner {
     const hooks: Hook[] = [];
     for (const name of entries) {
       const path = join(this.dir, name);
-      const st = await stat(path).catch(() => null);
+      const st = await fsPromises().stat(path).catch(() => null);
       if (st === null || !st.isFile() || (st.mode & 0o111) === 0) continue;
       // The directories above count too, those holding a link as well as those above the file
       // it leads to: whoever may write hooks.d may replace a hook in it. What runs is the file checked.
@@ -122,7 +121,7 @@ export class HookRunner {
     return new Promise((resolve) => {
       const started = performance.now();
       // detached: its own process group, so that a timeout kills whatever it started too.
-      const child = track(spawn(resolved, [e.ifname, e.event], { cwd: '/', env: hookEnv(e), detached: true, stdio: ['ignore', 'pipe', 'pipe'] }));
+      const child = track(childProcess().spawn(resolved, [e.ifname, e.event], { cwd: '/', env: hookEnv(e), detached: true, stdio: ['ignore', 'pipe', 'pipe'] }));
       let first: string | null = null;
       let partial = '';
       const onData = (chunk: Buffer): void => {

@@ -5,11 +5,11 @@
  */
 import { authenticateWithDeadline } from './auth-deadline.js';
 import { withTimeout } from './with-timeout.js';
-import { createActor, fromCallback, fromPromise, type EventObject } from 'xstate';
+import { createActor, fromCallback, fromPromise, type EventObject, type InspectionEvent } from 'xstate';
 import { supplicantMachine } from '../../machines/supplicant.js';
 import { linkWriterAction, promiseLinkWriter } from '../../machines/link-writer.js';
 import { RestoreGuard, stopAndRestore, type StopResult, type SupplicantActor } from '../../machines/restore.js';
-import { paeState, portState, watchTransitions } from '../../machines/observe.js';
+import { paeState, portState, transitionTracker } from '../../machines/observe.js';
 import type {
   AuthReportEvent, AuthReportsControl, LinkSourceEvent, QueryLinkInput, SupplicantEmitted, SupplicantTiming, WriteLinkInput,
 } from '../../machines/contract.js';
@@ -22,10 +22,12 @@ import type { Logger } from '../text/log.js';
 import type { DaemonStatus, LastOutcome } from './status-report.js';
 import { portGauges, type InterfaceMetrics } from './metrics.js';
 import { portTarget } from '../../machines/supplicant.js';
+import { isReady, restartReason } from '../../machines/link-view.js';
 import type { PortFilter } from '../enforce/port-filter.js';
 import { filteredWriter } from '../enforce/filtered-writer.js';
 import { GateWatch } from './gate-watch.js';
 import type { HookEvent, HookRunner } from './hooks.js';
+import { TRACING, stamp } from '../text/trace.js';
 import { CertificateWatch } from '../certs/watch.js';
 import { CERTIFICATE_CAUSES, refineFailure } from '../certs/refine.js';
 import { clientCertificate, firstExpiry } from '../certs/state.js';
@@ -84,6 +86,15 @@ const EMITTED: Record<SupplicantEmitted['type'], { level: 'debug' | 'info' | 'wa
   restored: { level: 'info', msg: 'link restored' },
 };
 
+/** Stamps for every event an actor of the machine takes and every microstep (tracing only). */
+function traceInspection(e: InspectionEvent): void {
+  if (e.type === '@xstate.event') stamp('xstate.event', `${e.event.type} -> ${(e.actorRef as { sessionId?: string }).sessionId === e.rootId ? 'machine' : (e.actorRef as { id?: string }).id ?? '?'}`);
+  else if (e.type === '@xstate.microstep') stamp('xstate.microstep', e._transitions.map((t) => t.eventType || 'always').join(','));
+}
+
+/** later(): from this many waiting, they are worked off in one turn (a flap storm). */
+const LATER_BACKLOG = 64;
+
 /** PAE states that wait for the next attempt (heldMs). */
 const WAITING_STATES = new Set(['held', 'openNoAuthenticator']);
 
@@ -121,6 +132,9 @@ export class ManagedInterface {
   /** The gate as consumers see it (the kernel's state), for hooks. */
   private readonly gate = new GateWatch();
   private takeovers = 0;
+  /** later(): work waiting for the event loop's check phase, in order. */
+  private readonly deferred: Array<() => void> = [];
+  private deferredScheduled = false;
   /** The backend has answered since start (see onEmitted: a backend not there yet at start). */
   private backendReached = false;
   /** The port's certificates, read and watched (null: none are known to this daemon). */
@@ -161,7 +175,8 @@ export class ManagedInterface {
         linkSource: fromCallback<EventObject>(({ sendBack }) => {
           const onLink = (link: LinkRecord): void => {
             const event: LinkSourceEvent = link.event === 'dellink' ? { type: 'link.removed', link } : { type: 'link.changed', link };
-            sendBack(event);
+            const done = this.prepareFor(link);
+            try { sendBack(event); } finally { done?.(); }
           };
           const onOverrun = (): void => sendBack({ type: 'link.overrun' } satisfies LinkSourceEvent);
           socket.on('link', onLink);
@@ -177,10 +192,11 @@ export class ManagedInterface {
           }
         }),
         authenticate: fromPromise<AuthOutcome, AuthRequest>(({ input, signal }) => {
+          if (TRACING) stamp('auth.start', `${input.ifname} attempt=${input.attempt} start=${input.start ?? '-'}`);
           const exchange = authenticateWithDeadline(
             (deadline) => authenticator.authenticate(input, deadline), deps.timing.authTimeoutMs, signal, (o) => this.refine(o));
           this.inflight.add(exchange);
-          const forget = (): void => { this.inflight.delete(exchange); };
+          const forget = (): void => { if (TRACING) stamp('auth.settled', input.ifname); this.inflight.delete(exchange); };
           exchange.then(forget, forget);
           return exchange;
         }),
@@ -207,14 +223,22 @@ export class ManagedInterface {
         restoreGuard: this.guard.logic,
       },
     });
-    this.actor = createActor(machine, { input: { ifname, timing: deps.timing, optional: deps.optional ?? false } });
+    this.actor = createActor(machine, {
+      input: { ifname, timing: deps.timing, optional: deps.optional ?? false },
+      // DOT1X_TRACE_FILE: the machine's steps too (src/text/trace.ts).
+      ...(TRACING ? { inspect: traceInspection } : {}),
+    });
     this.state = paeState(this.actor.getSnapshot().value);
 
     // XState runs emit handlers inside the step, before the rest of it, and the step may be the
     // one that decided to open or close the port: the request goes out in that step
-    // (contract.ts LinkWriter), so everything done for an emitted event (bookkeeping, log lines
-    // with synchronous stdout writes) waits for a microtask, in order, after it.
-    this.actor.on('*', (event: SupplicantEmitted) => queueMicrotask(() => this.onEmitted(event)));
+    // (contract.ts LinkWriter). Everything done for an emitted event (bookkeeping, log lines
+    // with synchronous stdout writes) waits until the event loop has handled what is readable
+    // now (see later()); the microtask keeps it behind the observers' lines of the same step.
+    this.actor.on('*', (event: SupplicantEmitted) => {
+      if (TRACING) stamp('machine.emit', event.type);
+      queueMicrotask(() => this.later(() => this.onEmitted(event)));
+    });
     this.actor.subscribe({
       error: (err) => {
         this.failed = err instanceof Error ? err : new Error(String(err));
@@ -228,39 +252,40 @@ export class ManagedInterface {
   }
 
   start(): void {
-    this.unwatch = watchTransitions(this.actor, ({ from, to, context }) => {
-      const now = Date.now();
-      const durationMs = now - this.enteredAt;
-      this.enteredAt = now;
-      this.state = to;
-      if (context.index !== null) this.lastIndex = context.index;
-      this.deps.log.info({
-        ifname: context.ifname,
-        state: to,
-        previous: from,
-        durationMs,
-        attempt: context.attempt,
-        cause: context.lastCause,
-      }, 'state');
-      this.deps.onChange?.();
-    });
+    const transition = transitionTracker(this.actor.getSnapshot().value);
     // What the gate means to a consumer is what the kernel shows, not what was written: say at
     // info when the kernel has taken a new operstate the port wanted (the port region in sync).
     let shown: string | null = null;
-    // Error listeners on every observer: the constructor's handles a failure; one without would
-    // make XState rethrow it as an uncaught exception, which ends the daemon, not one interface.
-    const portWatch = this.actor.subscribe({ error: () => {}, next: (snap) => {
-      if (snap.status !== 'active' || portState(snap.value) !== 'inSync') return;
-      const link = snap.context.link;
-      if (link === null || link.operstate === shown) return;
-      shown = link.operstate;
-      this.gateShown = true;
-      this.deps.log.info({ ifname: snap.context.ifname, operstate: link.operstate, linkmode: link.linkmode, running: link.running }, 'kernel shows operstate');
-      this.deps.onChange?.();
-    } });
-    const gateWatch = this.actor.subscribe({ next: (snap) => this.observeGate(snap), error: () => {} });
-    const unwatchTransitions = this.unwatch;
-    this.unwatch = () => { unwatchTransitions(); portWatch.unsubscribe(); gateWatch.unsubscribe(); };
+    const observe = (snap: ReturnType<SupplicantActor['getSnapshot']>): void => {
+      const note = transition(snap);
+      if (note !== null) {
+        const { from, to, context } = note;
+        const now = Date.now();
+        const durationMs = now - this.enteredAt;
+        this.enteredAt = now;
+        this.state = to;
+        if (context.index !== null) this.lastIndex = context.index;
+        this.deps.log.info({ ifname: context.ifname, state: to, previous: from, durationMs, attempt: context.attempt, cause: context.lastCause }, 'state');
+        this.deps.onChange?.();
+      }
+      if (snap.status === 'active' && portState(snap.value) === 'inSync') {
+        const link = snap.context.link;
+        if (link !== null && link.operstate !== shown) {
+          shown = link.operstate;
+          this.gateShown = true;
+          this.deps.log.info({ ifname: snap.context.ifname, operstate: link.operstate, linkmode: link.linkmode, running: link.running }, 'kernel shows operstate');
+          this.deps.onChange?.();
+        }
+      }
+      this.observeGate(snap);
+      if (TRACING) stamp('machine.observed');
+    };
+    // Every snapshot is looked at, in order, but after the step and the I/O it waits for
+    // (later()). An error listener: the constructor's handles a failure; an observer without one
+    // would make XState rethrow it as an uncaught exception, which ends the daemon, not one
+    // interface.
+    const sub = this.actor.subscribe({ next: (snap) => { this.enforceGate(snap); this.later(() => observe(snap)); }, error: () => {} });
+    this.unwatch = () => sub.unsubscribe();
     // The initial state, before start() can log any transition out of it.
     this.state = paeState(this.actor.getSnapshot().value);
     this.deps.log.info({ ifname: this.startName, state: this.state, previous: null, attempt: 0 }, 'state');
@@ -303,11 +328,12 @@ export class ManagedInterface {
   }
 
   /**
-   * Follows what the kernel shows: --enforce closes the filter once the kernel no longer shows
-   * the port running (DORMANT was written before, or carrier is gone), and hooks hear of every
-   * open and close.
+   * --enforce closes the filter once the kernel no longer shows the port running (DORMANT was
+   * written before, or carrier is gone). At each snapshot as it comes, not later(): a decision
+   * about the filter taken on a snapshot older than the lift that followed it would put the
+   * filter back over an open port.
    */
-  private observeGate(snap: ReturnType<SupplicantActor['getSnapshot']>): void {
+  private enforceGate(snap: ReturnType<SupplicantActor['getSnapshot']>): void {
     const ctx = snap.context;
     const filter = this.deps.filter;
     if (filter !== undefined && filter.isOpen && snap.status === 'active' && ctx.link !== null &&
@@ -316,6 +342,10 @@ export class ManagedInterface {
         this.deps.log.error({ ifname: ctx.ifname, err: (err as Error).message }, 'could not put the enforcement filter back');
       });
     }
+  }
+
+  /** Hooks hear of every open and close the kernel shows (snapshots in order). */
+  private observeGate(snap: ReturnType<SupplicantActor['getSnapshot']>): void {
     const change = this.gate.next(snap);
     if (change === null) return;
     this.fireHooks(change.open ? 'open' : 'close', change.open ? '' : change.cause);
@@ -396,6 +426,49 @@ export class ManagedInterface {
     } else {
       this.deps.log[meta.level]({ event: type, ...fields }, meta.msg);
     }
+    if (TRACING) stamp('machine.emit.handled', type);
+  }
+
+  /**
+   * Runs FN after the event loop has looked for I/O once more, in the order given, one at a time
+   * with a look for I/O between each. What the daemon does for a step besides its requests (log
+   * lines with synchronous writes, bookkeeping, sd_notify, hooks) thus never stands for long
+   * between a datagram that has arrived and the step it leads to: the replies to the requests a
+   * carrier-up sends arrive while the machine takes its step, and during the EAP exchange that
+   * follows EAP-Success must not wait for the lines of the steps before it (at most for one,
+   * docs/wpa-supplicant.md#where-the-time-goes). setImmediate runs in the check phase, right
+   * after the poll phase: the first runs after the poll of the next turn, each later one after
+   * the poll of its own turn. A backlog (a flap storm) is worked off in one go.
+   */
+  private later(fn: () => void): void {
+    this.deferred.push(fn);
+    if (this.deferredScheduled) return;
+    this.deferredScheduled = true;
+    setImmediate(() => setImmediate(() => this.runLater()));
+  }
+
+  private runLater(all = false): void {
+    this.deferredScheduled = false;
+    const backlog = all || this.deferred.length > LATER_BACKLOG;
+    for (let fn = this.deferred.shift(); fn !== undefined; fn = backlog ? this.deferred.shift() : undefined) fn();
+    if (this.deferred.length > 0 && !this.deferredScheduled) {
+      this.deferredScheduled = true;
+      setImmediate(() => this.runLater());
+    }
+  }
+
+  /**
+   * A record that restarts the flow of our link with the link ready makes the machine start an
+   * exchange in the step it hands it to: the backend may begin that exchange's read-only
+   * requests now (Authenticator.prepare), to be answered while the machine takes the step.
+   * Asked with the machine's own functions on its current context; the machine still decides.
+   */
+  private prepareFor(link: LinkRecord): (() => void) | undefined {
+    const prepare = this.deps.authenticator.prepare;
+    if (prepare === undefined || link.event !== 'newlink') return undefined;
+    const ctx = this.actor.getSnapshot().context;
+    if (ctx.index !== link.index || ctx.link === null || !isReady(link) || restartReason(ctx.link, link, ctx.counters) === null) return undefined;
+    return prepare.call(this.deps.authenticator, { ifname: link.name, ifindex: link.index });
   }
 
   /** The interface's current name (the machine follows renames). */
@@ -415,6 +488,7 @@ export class ManagedInterface {
     const result = await stopAndRestore(this.actor, timeoutMs);
     // Forced: the guard wrote the restore (or the machine had, before it hung); wait for its answer.
     if (result.restore === 'forced') await this.guard.restoreNow();
+    this.runLater(true); // the machine's last lines before this one
     this.deps.log.info({ ifname: this.ifname, state: 'stopped', previous: this.state, restore: result.restore }, 'state');
     return result;
   }
@@ -432,6 +506,9 @@ export class ManagedInterface {
   }
 
   get hasFailed(): boolean { return this.failed !== null; }
+
+  /** The machine has left its start (initializing): the enter write has been issued, or its link is missing. */
+  get pastStart(): boolean { return this.started && !this.state.startsWith('initializing'); }
 
   /** Whether the machine ever ran (and so may have touched the link). */
   get wasStarted(): boolean { return this.started; }

@@ -20,7 +20,7 @@
  * two daemons of two ports may be given the same --metrics-file (each holds only its ports'
  * instance locks); the kernel drops the lock of one that died (src/os/unheld-file.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../os/builtin.js';
 import { closeSync, fchmodSync, fsync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
@@ -50,7 +50,7 @@ const isTempName = (file: string, name: string): boolean =>
  */
 function createTemp(dir: string, name: string): { path: string; fd: number } {
   for (let i = 1; ; i++) {
-    const path = join(dir, tempName(name, randomBytes(8).toString('hex')));
+    const path = join(dir, tempName(name, crypto().randomBytes(8).toString('hex')));
     try {
       const fd = openSync(path, 'wx', FILE_MODE);
       if (tryLockExclusive(fd)) return { path, fd };

@@ -36,6 +36,7 @@ import { PortFilter, filterLine, removeLine, tableName } from '../enforce/port-f
 import { NfnetlinkSocket } from '../enforce/nfnetlink.js';
 import { decideEnforce, type EnforceDecision } from '../enforce/auto.js';
 import { HookRunner } from './hooks.js';
+import { stamp } from '../text/trace.js';
 import { ctrlSocketPath, WpaSupplicantAuthenticator } from '../auth/wpa-supplicant.js';
 import { optionRefs, queryWpaCertificates, type CertSource } from '../certs/refs.js';
 import { checkCertOptions } from '../certs/start-check.js';
@@ -77,6 +78,8 @@ class Daemon {
   private nftProgram: string | null = null;
   /** Without --enforce: removing the tables a killed --enforce run left (see prepareFilters). */
   private leftoverRemoval: Promise<void> | null = null;
+  /** Starts that removal; set until it has been started. */
+  private removeLeftovers: (() => void) | null = null;
   /** --enforce filters by interface name given on the command line, once installed. */
   private readonly filters = new Map<string, PortFilter>();
   private hooks: HookRunner | null = null;
@@ -92,17 +95,23 @@ class Daemon {
     this.notifier = SdNotifier.fromEnvironment(log);
     log.debug({ ifnames: config.ifnames, auth: config.auth.kind }, 'preparing');
     try {
+      // DOT1X_TRACE_FILE: the phases of the start (test/bench/start-to-managed.ts).
+      stamp('start.run');
       this.authenticator = await createAuthenticator(authenticatorOptions(config.auth, log));
       await checkCertOptions(config.certs);
+      stamp('start.auth');
 
       const socket = RouteSocket.open();
+      stamp('start.socket');
       this.socket = socket;
       logRouteSocket(socket, log, log.isLevelEnabled('trace'));
       const indexes = new Map<string, number>();
       for (const ifname of config.ifnames) indexes.set(ifname, (await requireLink(socket, ifname)).index);
       for (const index of indexes.values()) await socket.setLink(index, {});
       for (const ifname of config.ifnames) this.locks.set(ifname, await acquireInstanceLock(ifname));
+      stamp('start.locks');
       await this.prepareFilters();
+      stamp('start.filters');
       this.hooks = new HookRunner(config.hookDir, config.hookTimeoutMs, log.child({ component: 'hooks' }));
 
       const runDir = resolveRunDir(config.runDir);
@@ -127,7 +136,9 @@ class Daemon {
         this.metrics = new MetricsFile(config.metricsFile, programVersion(), () => this.interfaces.map((mi) => mi.metrics()), log);
         await this.metrics.writeFirst();
       }
+      stamp('start.servers');
       if (this.stopRequested === null) for (const mi of this.interfaces) mi.start();
+      stamp('start.started');
 
       await new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -173,16 +184,23 @@ class Daemon {
 
   /** Without --enforce: a table that a killed --enforce run left on one of our ports would drop everything. */
   private removeLeftoverTables(): void {
-    const { config, log } = this;
+    const { log } = this;
     const nft = this.nftProgram;
-    if (nft === null) return;
-    // Off the start path: an nft process costs more than the rest of the start-up (test/bench,
-    // start-to-managed), and a table left until it is gone only keeps the port closed longer.
-    this.leftoverRemoval = Promise.all(config.ifnames.map(async (ifname) => {
-      if (await nftAsync(nft, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
-        log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
-      }
-    })).then(() => {});
+    if (nft === null) return; // no nft: no run of ours made a table here
+    // Straight to the kernel (nfnetlink): an nft process (a fork of this one, then nft's own
+    // start) cost more than the rest of the start-up (test/bench, start-to-managed).
+    // Where that cannot be, nft after all, once every machine is past its start (the enter
+    // write issued): a table left until it is gone only keeps the port closed longer.
+    const leftovers = this.removeLeftoversNow();
+    if (leftovers.length === 0) return;
+    this.removeLeftovers = () => {
+      this.removeLeftovers = null;
+      this.leftoverRemoval = Promise.all(leftovers.map(async (ifname) => {
+        if (await nftAsync(nft, ['delete', 'table', 'netdev', tableName(ifname)]) === null) {
+          log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
+        }
+      })).then(() => {});
+    };
   }
 
   private async installFilters(): Promise<void> {
@@ -206,6 +224,35 @@ class Daemon {
       }
       this.filters.set(ifname, filter);
     }
+  }
+
+  /**
+   * Without --enforce: deletes, through nfnetlink, the table a killed --enforce run may have left
+   * on each port (it would drop all but EAPOL). Returns the ports where that could not be done.
+   */
+  private removeLeftoversNow(): string[] {
+    const { config, log } = this;
+    let sock: NfnetlinkSocket;
+    try {
+      sock = NfnetlinkSocket.open();
+    } catch {
+      return [...config.ifnames];
+    }
+    const failed: string[] = [];
+    try {
+      for (const ifname of config.ifnames) {
+        try {
+          if (sock.deleteTableNow(tableName(ifname))) {
+            log.warn({ ifname, table: tableName(ifname) }, 'removed an enforcement table an earlier run left (the port now runs without --enforce)');
+          }
+        } catch {
+          failed.push(ifname);
+        }
+      }
+    } finally {
+      sock.close();
+    }
+    return failed;
   }
 
   /**
@@ -290,6 +337,9 @@ class Daemon {
    */
   private onInterfaceChange(mi: ManagedInterface): void {
     this.metrics?.schedule();
+    if (this.removeLeftovers !== null && this.interfaces.length === this.config.ifnames.length && this.interfaces.every((i) => i.pastStart)) {
+      this.removeLeftovers();
+    }
     const notifier = this.notifier;
     if (notifier === null || this.stopRequested !== null) return;
     const status = statusLine(mi.summary());

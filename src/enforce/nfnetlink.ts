@@ -15,12 +15,13 @@
  * so the acknowledgements are queued on the socket by the time the send returns.
  */
 import { closeSync } from 'node:fs';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { constants as osConstants } from 'node:os';
 import { Turns } from './turns.js';
 import { RuntimeFailure, errnoName } from '../cli/errors.js';
 import { openNetlink, receiveNetlink, sendNetlink } from '../os/posix.js';
 
 const NETLINK_NETFILTER = 12;
+const ENOENT = osConstants.errno.ENOENT;
 const NLMSG_HDRLEN = 16;
 const NLMSG_ERROR = 2;
 const NLM_F_REQUEST = 0x1;
@@ -30,9 +31,11 @@ const NLA_F_NESTED = 0x8000;
 const NFNL_MSG_BATCH_BEGIN = 0x10;
 const NFNL_MSG_BATCH_END = 0x11;
 const NFNL_SUBSYS_NFTABLES = 10;
+const NFT_MSG_DELTABLE = 2;
 const NFT_MSG_NEWSETELEM = 12;
 const NFT_MSG_DELSETELEM = 14;
 const NFPROTO_NETDEV = 5;
+const NFTA_TABLE_NAME = 1;
 const NFTA_SET_ELEM_LIST_TABLE = 1;
 const NFTA_SET_ELEM_LIST_SET = 2;
 const NFTA_SET_ELEM_LIST_ELEMENTS = 3;
@@ -102,6 +105,16 @@ export function setElementBatch(table: string, set: string, ifname: string, chan
     acked.push(seq);
     parts.push(message(type, NLM_F_ACK | (change === 'add' ? NLM_F_CREATE : 0), seq++, NFPROTO_NETDEV, 0, body));
   }
+  parts.push(message(NFNL_MSG_BATCH_END, 0, seq, 0, NFNL_SUBSYS_NFTABLES, Buffer.alloc(0)));
+  return { bytes: Buffer.concat(parts), acked, first: firstSeq, last: seq };
+}
+
+/** One batch that deletes the netdev table TABLE, as `nft delete table netdev TABLE`. */
+export function deleteTableBatch(table: string, firstSeq: number): Batch {
+  let seq = firstSeq;
+  const parts = [message(NFNL_MSG_BATCH_BEGIN, 0, seq++, 0, NFNL_SUBSYS_NFTABLES, Buffer.alloc(0))];
+  const acked = [seq];
+  parts.push(message((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE, NLM_F_ACK, seq++, NFPROTO_NETDEV, 0, attr(NFTA_TABLE_NAME, cString(table))));
   parts.push(message(NFNL_MSG_BATCH_END, 0, seq, 0, NFNL_SUBSYS_NFTABLES, Buffer.alloc(0)));
   return { bytes: Buffer.concat(parts), acked, first: firstSeq, last: seq };
 }
@@ -182,6 +195,31 @@ export class NfnetlinkSocket {
     return false;
   }
 
+  /**
+   * Deletes the netdev table TABLE now, in this turn: true when it was there, false when there
+   * was none (ENOENT). Throws the kernel's other errors, or when the answer is not there when
+   * the send returns (the kernel runs a batch within the send, see above).
+   */
+  deleteTableNow(table: string): boolean {
+    const fd = this.fd;
+    const what = `delete netdev table ${table}`;
+    if (fd === null || !this.turns.idle) throw new RuntimeFailure('ENFT', `nfnetlink: socket closed or busy (in: ${what})`);
+    const batch = deleteTableBatch(table, this.seq);
+    this.seq = (batch.last + 1) >>> 0 || 1;
+    while (receiveNetlink(fd, this.buffer) !== null) { /* drained */ }
+    sendNetlink(fd, batch.bytes);
+    let n: number | null;
+    while ((n = receiveFromKernel(fd, this.buffer)) !== null) {
+      for (const ack of parseAcks(this.buffer.subarray(0, Math.min(n, this.buffer.length)))) {
+        if (ack.seq !== batch.acked[0]) continue;
+        if (ack.error === 0) return true;
+        if (-ack.error === ENOENT) return false;
+        throw new RuntimeFailure('ENFT', `nfnetlink: ${errnoName(-ack.error)} (in: ${what})`);
+      }
+    }
+    throw new RuntimeFailure('ENFT', `nfnetlink: no answer when the send returned (in: ${what})`);
+  }
+
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
@@ -218,7 +256,7 @@ export class NfnetlinkSocket {
     const deadline = performance.now() + ACK_TIMEOUT_MS;
     while (!this.collect(sent)) {
       if (performance.now() > deadline) throw new RuntimeFailure('ENFT', `nfnetlink: no answer within ${ACK_TIMEOUT_MS} ms (in: ${sent.what})`);
-      await nextTurn();
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }

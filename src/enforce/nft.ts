@@ -9,7 +9,8 @@
  * socket of its own (src/enforce/nfnetlink.ts) the lift goes through nft, on the path from EAP
  * success to operstate UP. A line to a running nft is a parse and one netlink transaction.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../os/builtin.js';
 import { RuntimeFailure } from '../cli/errors.js';
 import { track } from '../os/children.js';
 import { systemProgram } from '../os/system-program.js';
@@ -99,7 +100,7 @@ export class NftSession implements NftRunner {
 
   private ensureChild(): ChildProcess {
     if (this.child !== null) return this.child;
-    const child = track(spawn(this.program, ['--echo', '--interactive'], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } }));
+    const child = track(childProcess().spawn(this.program, ['--echo', '--interactive'], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } }));
     this.child = child;
     this.out = '';
     this.err = '';
@@ -168,7 +169,7 @@ function complaint(stderr: string, status: number | null): string {
 
 /** One nft command run to completion, synchronously (exit paths); returns its error text or null. */
 export function nftSync(program: string, args: string[], timeoutMs = 2000): string | null {
-  const r = spawnSync(program, args, nftOptions(timeoutMs));
+  const r = childProcess().spawnSync(program, args, nftOptions(timeoutMs));
   if (r.error) return r.error.message;
   return r.status !== 0 ? complaint(r.stderr, r.status) : null;
 }
@@ -176,7 +177,7 @@ export function nftSync(program: string, args: string[], timeoutMs = 2000): stri
 /** nftSync without blocking the event loop (start-up work that must not delay the gate). */
 export function nftAsync(program: string, args: string[], timeoutMs = 2000): Promise<string | null> {
   return new Promise((resolve) => {
-    track(execFile(program, args, nftOptions(timeoutMs), (err, _stdout, stderr) => {
+    track(childProcess().execFile(program, args, nftOptions(timeoutMs), (err, _stdout, stderr) => {
       if (err === null) resolve(null);
       else resolve(typeof err.code === 'number' ? complaint(stderr, err.code) : err.message);
     }));

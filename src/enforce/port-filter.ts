@@ -19,7 +19,7 @@
  * port not running (DORMANT was written, or carrier is gone), so that a consumer never sees a
  * RUNNING port that drops its packets. docs/consumers.md says which consumers need it.
  */
-import { createHash } from 'node:crypto';
+import { crypto } from '../os/builtin.js';
 import type { NftRunner } from './nft.js';
 import { Turns } from './turns.js';
 
@@ -35,7 +35,7 @@ const PRIORITY = -500;
 export function tableName(ifname: string): string {
   const safe = ifname.replace(/[^A-Za-z0-9_]/g, '_');
   if (safe === ifname) return `dot1x_operstate_${ifname}`;
-  return `dot1x_operstate_${safe}_${createHash('sha256').update(ifname).digest('hex').slice(0, 8)}`;
+  return `dot1x_operstate_${safe}_${crypto().createHash('sha256').update(ifname).digest('hex').slice(0, 8)}`;
 }
 
 /** One transaction that replaces any table of that name (e.g. a killed daemon's) with a fresh one. */

@@ -22,6 +22,7 @@ import { constants as osConstants } from 'node:os';
 import { OsError } from '../cli/errors.js';
 import type { LinkRecord, LinkSettings } from './link.js';
 import { IF_OPER } from './constants.js';
+import { TRACING, stamp } from '../text/trace.js';
 import { ITEM_WORDS, ItemKind, NLM_F_DUMP_INTR, ORIGIN_MULTICAST, STRINGS_PER_LINK, Word, checkLayout, isLinkItem, linkRecordAt, splitStrings, type NativeLayout } from './batch.js';
 
 export interface RouteSocketOptions {
@@ -223,6 +224,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> implements Link
       const req: SetRequest = { kind: 'set', index, target, resolve, reject };
       try {
         osCall('setLink', target, () => this.handle.requestSetLink(seq, index, linkmode, operstate));
+        if (TRACING) stamp('netlink.setlink', `${index} ${settings.operstate ?? '-'} linkmode=${settings.linkmode ?? '-'}`);
       } catch (e) {
         return reject(e as Error);
       }
@@ -333,6 +335,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> implements Link
         if (rec.event === 'dellink') this.names.delete(rec.index);
         else this.names.set(rec.index, rec.name);
         if (w[at + Word.ORIGIN]! & ORIGIN_MULTICAST) {
+          if (TRACING) stamp('netlink.link', `${rec.index} ${rec.operstate}${rec.lowerUp ? ' LOWER_UP' : ''}`);
           emitGuarded('link', rec);
           continue;
         }
@@ -363,6 +366,7 @@ export class RouteSocket extends EventEmitter<RouteSocketEvents> implements Link
           const errno = w[at + Word.ERRNO]!;
           if (p.kind === 'set') {
             this.pending.delete(seq);
+            if (TRACING) stamp('netlink.ack', `${p.index} ${errno}`);
             if (errno === 0) p.resolve();
             else p.reject(new OsError(errno, kernelSyscall(p), 'setLink', p.target));
           } else if (errno !== 0) {

@@ -3,10 +3,17 @@
  * the call's result or a negated errno). The only module that loads that addon.
  */
 import { constants } from 'node:os';
-import { loadAddon } from './native-addon.js';
+import { loadAddon, osCall } from './native-addon.js';
 import { errnoName } from '../cli/errors.js';
 
+interface NativeProcessWatch {
+  close(): void;
+  unref(): void;
+}
+
 interface NativePosix {
+  /** Throws errno errors (native/core/errno_error.h): call it through osCall. */
+  ProcessWatch: new (pid: number, onExit: () => void) => NativeProcessWatch;
   flockExclusive(fd: number): number;
   setChildSubreaper(): number;
   reap(pid: number): number;
@@ -24,6 +31,28 @@ function load(): NativePosix {
 /** errno name of a negated errno result, e.g. -1 -> 'EPERM'. */
 function resultName(result: number): string {
   return errnoName(-result);
+}
+
+/**
+ * Calls ONEXIT once when the process PID has ended (a pidfd polled on the event loop: no timer,
+ * no wake-up before then). Throws OsError: ESRCH when there is no such process, ENOSYS on a
+ * kernel before 5.3. The watch does not keep the process alive; the returned function ends it
+ * (idempotent). A pidfd names one process, not a number: a pid used again later is not mistaken
+ * for it.
+ */
+export function watchProcessExit(pid: number, onExit: () => void): () => void {
+  const { ProcessWatch } = load();
+  let ended = false;
+  const watch = osCall('watch process', String(pid), () => new ProcessWatch(pid, () => {
+    if (ended) return;
+    ended = true;
+    onExit();
+  }));
+  watch.unref();
+  return () => {
+    ended = true;
+    watch.close();
+  };
 }
 
 /**

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { silentLogger, type StructuredLogger } from '../text/log.js';
 import { UnixDgramSocket } from './unix-dgram.js';
 import { isEvent, loggable, parseEvent, type WpaEvent } from './events.js';
+import { TRACING, stamp } from '../text/trace.js';
 
 export interface WpaCtrlOptions {
   /** Where the private client directory is made (default os.tmpdir()). */
@@ -91,19 +92,28 @@ function refused(path: string): boolean {
   }
 }
 
-interface Pending {
+interface Request {
   command: string;
+  timeoutMs: number;
   resolve(reply: string): void;
   reject(err: Error): void;
+}
+
+interface Pending extends Request {
   timer: NodeJS.Timeout;
 }
 
-/** One socket with a FIFO of requests awaiting replies. */
+/**
+ * One socket with a FIFO of requests awaiting replies. A request goes out at once when none is
+ * waiting for its reply, else when the one before it has been answered (or has failed): replies
+ * carry no tag. At once, not a promise turn later: two requests on the two sockets then leave
+ * together and wpa_supplicant answers both in one wake-up (src/auth/wpa-supplicant.ts #kickoff).
+ */
 class Channel {
   readonly #sock: UnixDgramSocket;
   readonly #owner: WpaCtrl;
   #pending: Pending | undefined;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #queue: Request[] = [];
 
   constructor(owner: WpaCtrl, sock: UnixDgramSocket) {
     this.#owner = owner;
@@ -112,30 +122,43 @@ class Channel {
 
   /** Sends COMMAND after every earlier request on this socket got its reply. */
   request(command: string, timeoutMs: number): Promise<string> {
-    const p = this.#tail.then(() => this.#send(command, timeoutMs));
-    this.#tail = p.catch(() => undefined);
-    return p;
+    return new Promise<string>((resolve, reject) => {
+      const r: Request = { command, timeoutMs, resolve, reject };
+      if (this.#pending === undefined && this.#queue.length === 0) this.#send(r);
+      else this.#queue.push(r);
+    });
   }
 
-  #send(command: string, timeoutMs: number): Promise<string> {
-    if (this.#owner.closed) return Promise.reject(new Error(`wpa_supplicant connection closed before ${verb(command)}`));
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending = undefined;
-        const err = new WpaTimeoutError(`wpa_supplicant did not answer ${verb(command)} within ${timeoutMs} ms`);
-        reject(err);
-        this.#owner.lose(err);
-      }, timeoutMs);
-      this.#pending = { command, resolve, reject, timer };
-      try {
-        this.#sock.send(command);
-      } catch (err) {
-        clearTimeout(timer);
-        this.#pending = undefined;
-        reject(err as Error);
-        this.#owner.lose(err as Error);
-      }
-    });
+  #send(r: Request): void {
+    if (this.#owner.closed) {
+      r.reject(new Error(`wpa_supplicant connection closed before ${verb(r.command)}`));
+      this.#next();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#pending = undefined;
+      const err = new WpaTimeoutError(`wpa_supplicant did not answer ${verb(r.command)} within ${r.timeoutMs} ms`);
+      r.reject(err);
+      this.#owner.lose(err);
+      this.#next();
+    }, r.timeoutMs);
+    this.#pending = { ...r, timer };
+    try {
+      this.#sock.send(r.command);
+      if (TRACING) stamp('wpa.send', verb(r.command));
+    } catch (err) {
+      clearTimeout(timer);
+      this.#pending = undefined;
+      r.reject(err as Error);
+      this.#owner.lose(err as Error);
+      this.#next();
+    }
+  }
+
+  /** The next queued request, if any, now that none waits for a reply. */
+  #next(): void {
+    const r = this.#queue.shift();
+    if (r !== undefined) this.#send(r);
   }
 
   /** A reply arrived; false when none was expected. */
@@ -144,14 +167,18 @@ class Channel {
     if (!p) return false;
     this.#pending = undefined;
     clearTimeout(p.timer);
+    if (TRACING) stamp('wpa.reply', verb(p.command));
     p.resolve(text);
+    this.#next();
     return true;
   }
 
+  /** The connection is closing: the request waiting for its reply and every queued one fail. */
   fail(err: Error): void {
     const p = this.#pending;
     this.#pending = undefined;
     if (p) { clearTimeout(p.timer); p.reject(err); }
+    for (const r of this.#queue.splice(0)) r.reject(err);
   }
 }
 
@@ -180,6 +207,7 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
   #lost = false;
   #eventSeq = 0;
   #seqAtEvReply = 0;
+  #peerPid = 0;
 
   private constructor(path: string, opts: WpaCtrlOptions) {
     super();
@@ -201,6 +229,8 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
     const c = new WpaCtrl(path, opts);
     try {
       c.#cmdSock = c.#socket(join(c.clientDir, 'cmd'), false);
+      // Each reply then says which process answered (peerPid): wpa_supplicant's, for watching it.
+      c.#cmdSock.passCredentials();
       c.#cmd = new Channel(c, c.#cmdSock);
       c.#evSock = c.#socket(join(c.clientDir, 'ev'), true);
       c.#ev = new Channel(c, c.#evSock);
@@ -219,9 +249,15 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
 
   get closed(): boolean { return this.#closed; }
 
+  /**
+   * The pid of the process that sent the last reply on the command socket (SO_PASSCRED): the
+   * wpa_supplicant serving this socket; 0 when not known (not visible from our pid namespace).
+   */
+  get peerPid(): number { return this.#peerPid; }
+
   #socket(bindPath: string, events: boolean): UnixDgramSocket {
     const s = new UnixDgramSocket();
-    s.on('message', (buf) => this.#onMessage(buf.toString('utf8'), events));
+    s.on('message', (buf, pid) => this.#onMessage(buf.toString('utf8'), events, pid));
     s.on('error', (err) => {
       this.#log.debug({ path: this.path, err: err.message }, 'wpa_supplicant control socket error');
       this.lose(err);
@@ -236,7 +272,7 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
     return s;
   }
 
-  #onMessage(msg: string, eventSocket: boolean): void {
+  #onMessage(msg: string, eventSocket: boolean, senderPid: number): void {
     if (this.#closed) return;
     if (isEvent(msg)) {
       const ev = parseEvent(msg);
@@ -245,11 +281,13 @@ export class WpaCtrl extends EventEmitter<WpaCtrlEvents> {
         return;
       }
       if (!eventSocket) return; // not attached there; nothing to do with it
+      if (TRACING) stamp('wpa.event', ev.name);
       this.#log.trace({ path: this.path, event: loggable(ev) }, 'wpa_supplicant event');
       this.emit('event', ev, ++this.#eventSeq);
       return;
     }
     if (eventSocket) this.#seqAtEvReply = this.#eventSeq;
+    else this.#peerPid = senderPid;
     const ch = eventSocket ? this.#ev : this.#cmd;
     if (!ch?.reply(msg)) this.#log.debug({ path: this.path, length: msg.length }, 'unexpected wpa_supplicant reply ignored');
   }

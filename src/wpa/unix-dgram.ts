@@ -15,6 +15,7 @@ import { OsError } from '../cli/errors.js';
 interface NativeSocket {
   bind(path: string): void;
   connect(path: string): void;
+  passCredentials(): void;
   send(data: Buffer | string): number;
   close(): void;
   ref(): void;
@@ -24,7 +25,8 @@ interface NativeSocket {
 /** Every call that can fail throws an errno error: call it through osCall. */
 interface NativeModule {
   /** onError: a receive failed (recv), or polling stopped for good (poll); errno positive. */
-  Socket: new (onMessage: (msg: Buffer) => void, onError: (errno: number, syscall: string) => void) => NativeSocket;
+  /** onMessage: one datagram, and its sender's pid (0 unless passCredentials() was called). */
+  Socket: new (onMessage: (msg: Buffer, senderPid: number) => void, onError: (errno: number, syscall: string) => void) => NativeSocket;
 }
 
 let native: NativeModule | undefined;
@@ -36,7 +38,8 @@ function load(): NativeModule {
 }
 
 export interface UnixDgramSocketEvents {
-  message: [Buffer];
+  /** A datagram and its sender's pid: 0 unless passCredentials() was called, or when the sender is not visible from our pid namespace. */
+  message: [Buffer, number];
   error: [OsError];
 }
 
@@ -52,7 +55,7 @@ export class UnixDgramSocket extends EventEmitter<UnixDgramSocketEvents> {
     super();
     const { Socket } = load();
     this.#sock = osCall('open unix datagram socket', undefined, () => new Socket(
-      (msg) => { this.emit('message', msg); },
+      (msg, senderPid) => { this.emit('message', msg, senderPid); },
       (errno, syscall) => {
         const operation = errno === EMSGSIZE ? 'receive (datagram larger than 64 KiB dropped) from' : 'receive from';
         this.emit('error', new OsError(errno, syscall, operation, this.#peer));
@@ -76,6 +79,15 @@ export class UnixDgramSocket extends EventEmitter<UnixDgramSocketEvents> {
     const s = this.#open('connect', path);
     osCall('connect to', path, () => s.connect(path));
     this.#peer = path;
+  }
+
+  /**
+   * From now on every datagram received carries its sender's pid (SO_PASSCRED, unix(7)): how a
+   * client learns which process serves a datagram socket, where SO_PEERCRED says nothing.
+   */
+  passCredentials(): void {
+    const s = this.#open('setsockopt', this.#peer);
+    osCall('pass credentials on', this.#peer, () => s.passCredentials());
   }
 
   /** Sends one datagram to the connected peer; throws OsError (ECONNREFUSED, EAGAIN, ...). */

@@ -1,16 +1,29 @@
 /**
- * The two contenders for the latency benchmarks, each in its own namespace lab with real
+ * The contenders for the latency benchmarks, each in its own namespace lab with real
  * hostapd and `wpa_supplicant -D wired -t` (EAP-MD5), observed by an independent
  * `ip -ts monitor link` in the host namespace:
  * - ours: dot1x-operstate (default backend, log level info) manages the port;
+ * - reactor: the minimal reactor (minimal-reactor.c), the floor of the carrier-return path;
  * - hook: wpa_supplicant alone plus the classic `wpa_cli -a SCRIPT` (state up on CONNECTED,
  *   dormant on DISCONNECTED), with linkmode 1 set by hand (docs/wpa-supplicant.md#the-classic-hook).
  */
 import { Lab, DEFAULT_PASSWORD } from '../lab/lab.js';
 import { is } from '../lab/link-watch.js';
+import { rmSync } from 'node:fs';
+import { labDir } from '../lab/peer-process.js';
 import { LinkMonitor, killOwned, parseWpaLog, spawnOwned, writeHookScript, type MonitorEvent, type WpaLogEvent } from './probes.js';
+import { startReactor } from './minimal-reactor.js';
 
-export type Contender = 'ours' | 'hook';
+export type Contender = 'ours' | 'hook' | 'reactor';
+
+export interface GateLabOptions {
+  /** Extra options for ours. */
+  daemonArgs?: string[];
+  /** Extra environment for ours (e.g. DOT1X_TRACE_FILE, src/text/trace.ts). */
+  daemonEnv?: Record<string, string>;
+  /** Another build of ours (its dist/src/cli.js), e.g. an older one for a comparison. */
+  daemonCli?: string;
+}
 
 export interface GateLab {
   readonly contender: Contender;
@@ -21,8 +34,8 @@ export interface GateLab {
   close(): Promise<void>;
 }
 
-/** Builds the lab and waits for the first authorization (the port open). DAEMONARGS: extra options for ours. */
-export async function openGateLab(contender: Contender, prefix: string, daemonArgs: string[] = []): Promise<GateLab> {
+/** Builds the lab and waits for the first authorization (the port open). */
+export async function openGateLab(contender: Contender, prefix: string, opts: GateLabOptions = {}): Promise<GateLab> {
   const lab = await Lab.create({ prefix, supplicantArgs: ['-t'], withDaemon: false });
   const extra: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
@@ -35,7 +48,12 @@ export async function openGateLab(contender: Contender, prefix: string, daemonAr
     const wpa = { events: () => parseWpaLog(lab.supplicant.log()) };
     if (contender === 'ours') {
       // Info is the product's default level; the lab's debug would add logging to the path measured.
-      lab.startDaemon(['--log-level', 'info', ...daemonArgs]);
+      lab.startDaemon(['--log-level', 'info', ...(opts.daemonArgs ?? [])], { env: opts.daemonEnv, cli: opts.daemonCli });
+    } else if (contender === 'reactor') {
+      const dir = labDir('reactor');
+      extra.push(async () => rmSync(dir, { recursive: true, force: true }));
+      const r = await startReactor(lab.host, lab.ifname, lab.supplicant.ctrlPath, dir);
+      extra.push(() => killOwned(r.child));
     } else {
       await lab.host.ip('link', 'set', lab.ifname, 'mode', 'dormant', 'state', 'dormant');
       const hook = writeHookScript(lab.supplicant.dir);
@@ -52,8 +70,8 @@ export async function openGateLab(contender: Contender, prefix: string, daemonAr
 }
 
 /** Opens the contender's lab, runs FN with it, closes it whatever happens. */
-export async function withGateLab<T>(contender: Contender, prefix: string, fn: (g: GateLab) => Promise<T>): Promise<T> {
-  const g = await openGateLab(contender, prefix);
+export async function withGateLab<T>(contender: Contender, prefix: string, fn: (g: GateLab) => Promise<T>, opts: GateLabOptions = {}): Promise<T> {
+  const g = await openGateLab(contender, prefix, opts);
   try { return await fn(g); } finally { await g.close(); }
 }
 
@@ -114,13 +132,15 @@ export interface AuthSample {
 /**
  * A re-authentication that fails while the port is UP (the supplicant's password made wrong,
  * the switch forces a re-authentication): when EAP-FAILURE left wpa_supplicant and when the
- * kernel reported DORMANT. Then the password is put right and the port awaited open again
- * (ours only: the daemon's own retry; a hook lab is used for one failure and closed).
+ * kernel reported DORMANT. Ours only, then: the password put right and the daemon told to
+ * re-authenticate now (SIGHUP, from HELD): the re-authentication path, from EAP-Success to UP
+ * (`reauth`). A hook lab is used for one failure and closed.
  */
-export async function failureCycle(g: GateLab, boundMs: number): Promise<AuthSample> {
+export async function failureCycle(g: GateLab, boundMs: number): Promise<AuthSample & { reauth?: AuthSample }> {
   const { lab, mon } = g;
   const fromUs = Date.now() * 1000 - 1000;
   const m = mon.mark();
+  const logMark = g.contender === 'ours' ? lab.daemon.mark() : 0;
   await lab.setSupplicantPassword('not the password');
   await lab.forceReauth();
   const dormant = await mon.within(isLink(g, (e) => e.operstate === 'DORMANT'), 'operstate DORMANT', { since: m, timeoutMs: boundMs });
@@ -130,15 +150,25 @@ export async function failureCycle(g: GateLab, boundMs: number): Promise<AuthSam
     failure = wpaEventBetween(g, 'CTRL-EVENT-EAP-FAILURE', fromUs, dormant?.us ?? Infinity);
     if (!failure) await new Promise((r) => setTimeout(r, 50));
   }
+  let reauth: AuthSample | undefined;
   if (g.contender === 'ours') {
-    const back = lab.note('password right again');
+    // The re-authentication path: from HELD, the password right again, SIGHUP (re-authenticate
+    // now rather than at the end of the backoff): REASSOCIATE + LOGON, EAP-Success, UP.
     await lab.setSupplicantPassword(DEFAULT_PASSWORD);
+    await lab.daemon.waitForState(lab.ifname, 'held', { from: logMark, timeoutMs: 10_000 });
+    const againUs = Date.now() * 1000 - 1000;
+    const m2 = mon.mark();
+    const back = lab.note('password right again; SIGHUP');
+    lab.daemon.signal('SIGHUP');
+    const up = await mon.within(isLink(g, (e) => e.lowerUp && e.operstate === 'UP'), 'operstate UP after the re-authentication', { since: m2, timeoutMs: boundMs });
     await lab.watch.until(is.open(), 'ours: the port open again after the failure', { since: back, timeoutMs: 40_000 });
+    const success = up ? wpaEventBetween(g, 'CTRL-EVENT-EAP-SUCCESS', againUs, up.us) : undefined;
+    reauth = { eapUs: success?.us ?? null, kernelUs: up?.us ?? null };
   }
   // The hook's lab is not reused after a failure: wpa_supplicant sits in PAE HELD with
   // wpa_state still COMPLETED, and an operator's disconnect/reassociate from there was seen
   // to loop on DISCONNECTED every 100 ms (SSID temporarily disabled). The caller opens a new one.
-  return { eapUs: failure?.us ?? null, kernelUs: dormant?.us ?? null };
+  return { eapUs: failure?.us ?? null, kernelUs: dormant?.us ?? null, ...(reauth ? { reauth } : {}) };
 }
 
 /**

@@ -5,7 +5,7 @@
  * recv of the same bytes). Its own printout is kept in the JSON instead of the console.
  */
 import { run as dumpRun, type BenchRow } from './netlink-dump.js';
-import { atLeast, below, info, type Bench, type BenchResult } from './report.js';
+import { below, inReadme, info, type Bench, type BenchResult } from './report.js';
 import { ratio, round } from './stats.js';
 
 export const netlinkDump: Bench = {
@@ -35,8 +35,9 @@ export const netlinkDump: Bench = {
       }],
       metrics: [
         info('ours dumpLinks() (median)', ours?.medianMs ?? null, 'ms'),
-        below('ours / raw recv', round(ours?.vsRaw ?? NaN, 2), 'x', 1.5),
-        atLeast('npm netlink / ours (same request)', round(ratio(same?.medianMs ?? NaN, ours?.medianMs ?? NaN), 1), 'x', 5),
+        inReadme(below('ours / raw recv', round(ours?.vsRaw ?? NaN, 2), 'x', 1.5), 'netlink dump of 1000 links, / a raw receive', `npm \`netlink\` ${round(ratio(same?.medianMs ?? NaN, ours?.medianMs ?? NaN), 1) ?? '-'}× slower`),
+        // Context, not a target: most of that time is the kernel's, the same for both.
+        info('npm netlink / ours (same request)', round(ratio(same?.medianMs ?? NaN, ours?.medianMs ?? NaN), 1), 'x'),
         info('ip -j link show / ours', round(ratio(ip?.medianMs ?? NaN, ours?.medianMs ?? NaN), 1), 'x'),
       ],
       data: { rows, log },

@@ -24,6 +24,11 @@ export interface Metric {
   met?: boolean | null;
   /** Short context for the summary (ratio to the baseline, "never within 10 s", ...). */
   note?: string;
+  /**
+   * A row of the README's benchmark table (tools/bench-table.ts), with the comparison made in
+   * the same run; absent: the figure is in the JSON and the printed tables only.
+   */
+  readme?: { row: string; comparison?: string };
 }
 
 export interface BenchResult {
@@ -52,9 +57,19 @@ export function below(name: string, value: number | null, unit: string, limit: n
   return { name, value, unit, target: `< ${limit} ${unit}`, met: value === null || !Number.isFinite(value) ? null : value < limit, ...(note ? { note } : {}) };
 }
 
+/** A metric with an "at most LIMIT" target. */
+export function atMost(name: string, value: number | null, unit: string, limit: number, note?: string): Metric {
+  return { name, value, unit, target: `<= ${limit}${unit ? ` ${unit}` : ''}`, met: value === null || !Number.isFinite(value) ? null : value <= limit, ...(note ? { note } : {}) };
+}
+
 /** A metric with an "at least LIMIT" target. */
 export function atLeast(name: string, value: number | null, unit: string, limit: number, note?: string): Metric {
   return { name, value, unit, target: `>= ${limit} ${unit}`, met: value === null || !Number.isFinite(value) ? null : value >= limit, ...(note ? { note } : {}) };
+}
+
+/** METRIC as a row of the README's table (Metric.readme). */
+export function inReadme(metric: Metric, row: string, comparison?: string): Metric {
+  return { ...metric, readme: { row, ...(comparison !== undefined ? { comparison } : {}) } };
 }
 
 /** A context figure (no target). */

@@ -12,7 +12,7 @@
  * a start period. Times are lab.now() (performance.now() of this process) at the LinkWatch's
  * receipt of the RTM_NEWLINK.
  */
-import { info, atLeast, type Bench, type BenchOptions, type BenchResult } from './report.js';
+import { atLeast, inReadme, info, type Bench, type BenchOptions, type BenchResult } from './report.js';
 import { ratio, round, summarize } from './stats.js';
 import { repeat } from './gate-labs.js';
 import { Lab, DEFAULT_IDENTITY } from '../lab/lab.js';
@@ -93,7 +93,8 @@ export const switches: Bench = {
       }],
       metrics: [
         info('authenticator appears -> UP (median)', round(s.oursAppear.median), 's', `n=${s.oursAppear.n}`),
-        atLeast('authenticator appears: baseline / ours', round(ratio(s.baseAppear.median, s.oursAppear.median), 1), 'x', 1.5),
+        inReadme(atLeast('authenticator appears: baseline / ours', round(ratio(s.baseAppear.median, s.oursAppear.median), 1), 'x', 1.5, `${s.oursAppear.median.toFixed(1)} s against ${s.baseAppear.median.toFixed(1)} s`),
+          'authenticator appears → UP, one EAPOL-Start per `--auth-timeout` / ours', `${s.oursAppear.median.toFixed(1)} s against ${s.baseAppear.median.toFixed(1)} s`),
         info('credentials fixed -> UP (median)', round(s.oursFixed.median), 's', `n=${s.oursFixed.n}`),
         info('credentials fixed: baseline / ours', round(ratio(s.baseFixed.median, s.oursFixed.median), 1), 'x'),
       ],

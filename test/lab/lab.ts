@@ -467,12 +467,13 @@ export class Lab {
   /**
    * Start dot1x-operstate in the host namespace (killed at close if still running). `wrap`: a
    * command prefix (e.g. a shell that sets up a private mount namespace and starts a consumer
-   * there) that ends by exec'ing the daemon.
+   * there) that ends by exec'ing the daemon; `env`: added to its environment; `cli`: another
+   * build of the program (e.g. an older one, for a comparison).
    */
-  startDaemon(extra: string[] = [], opts: { wrap?: string[] } = {}): DaemonProcess {
+  startDaemon(extra: string[] = [], opts: { wrap?: string[]; env?: Record<string, string>; cli?: string } = {}): DaemonProcess {
     if (this.daemonInstance && this.daemonInstance.exit === null) throw new Error('lab: the daemon already runs');
     this.note('dot1x-operstate started');
-    const d = DaemonProcess.start(this.host, this.daemonArgv(extra), { t: this.scope.ctx, env: { DOT1X_RUN_DIR: this.runDir }, wrap: opts.wrap });
+    const d = DaemonProcess.start(this.host, this.daemonArgv(extra), { t: this.scope.ctx, env: { DOT1X_RUN_DIR: this.runDir, ...opts.env }, wrap: opts.wrap, cli: opts.cli });
     this.daemonInstance = d;
     // Registered after DaemonProcess's own kill hook, so it runs first (LIFO) with the process alive.
     this.scope.after(() => {

@@ -13,17 +13,29 @@
 //                              datagram (-EAGAIN when none is queued; MSG_TRUNC reports a longer
 //                              one), the sender's port id (nl_pid, 0 for the kernel) in from[0]
 // The descriptor is closed with fs.closeSync.
+// And one watcher, a class because the loop calls it back:
+//   new ProcessWatch(pid, onExit)   pidfd_open(2) PID, the pidfd polled on the loop
+//                              (native/core/polled_fd.h): onExit() once, when the process has
+//                              ended (the pidfd turns readable), then the watch closes itself.
+//                              close() ends it; unref() lets the loop end while it watches.
+//                              Throws errno errors (native/core/errno_error.h): ESRCH, no such
+//                              process; ENOSYS, a kernel before 5.3.
 #include <napi.h>
 
 #include <cerrno>
 
 #include <linux/netlink.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "core/errno_error.h"
+#include "core/loop_call.h"
+#include "core/polled_fd.h"
 
 namespace {
 
@@ -121,7 +133,92 @@ Napi::Value NetlinkRecv(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r < 0 ? -errno : static_cast<double>(r));
 }
 
+class ProcessWatch : public Napi::ObjectWrap<ProcessWatch>, public dot1x::core::PollClient {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "ProcessWatch",
+                       {InstanceMethod<&ProcessWatch::Close>("close"), InstanceMethod<&ProcessWatch::JsUnref>("unref")});
+  }
+
+  explicit ProcessWatch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcessWatch>(info), env_(info.Env()) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
+      Napi::TypeError::New(env, "ProcessWatch(pid, onExit): a process id and a function expected").ThrowAsJavaScriptException();
+      return;
+    }
+    int32_t pid = info[0].As<Napi::Number>().Int32Value();
+    if (pid <= 0) {
+      Napi::RangeError::New(env, "ProcessWatch(pid, onExit): one process id, greater than 0").ThrowAsJavaScriptException();
+      return;
+    }
+    // glibc 2.36 has no pidfd_open() wrapper: the system call itself.
+    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0) {
+      dot1x::core::ThrowErrno(env, errno, "pidfd_open");
+      return;
+    }
+    if (!onExit_.Init(env, info[1], "dot1x:ProcessWatch")) {
+      ::close(fd);
+      return;
+    }
+    int err = 0;
+    const char* syscall = nullptr;
+    polled_ = dot1x::core::PolledFd::Open(env, fd, this, &err, &syscall);
+    if (polled_ == nullptr) {
+      onExit_.Reset(env);
+      dot1x::core::ThrowErrno(env, err, syscall);
+      return;
+    }
+    Ref();  // the loop may call back until the watch is closed
+  }
+
+  ~ProcessWatch() override {
+    if (polled_ != nullptr) {
+      polled_->Forget();
+      polled_->Close();
+    }
+    onExit_.Reset(env_);
+  }
+
+ private:
+  // A pidfd polls readable once its process has ended (pidfd_open(2)); nothing is read from it.
+  bool OnReadable() override {
+    if (polled_ == nullptr || polled_->closing()) return false;
+    polled_->Close();
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env_, &scope) != napi_ok) return false;
+    onExit_.Call(env_, 0, nullptr);
+    napi_close_handle_scope(env_, scope);
+    return false;
+  }
+
+  // Polling stopped (POLLERR no read explains): the process cannot be watched any more; say it
+  // ended, the caller's safe assumption.
+  void OnPollStopped(int /*err*/) override { OnReadable(); }
+
+  void OnDetached() override {
+    polled_ = nullptr;
+    onExit_.Reset(env_);
+    Unref();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (polled_ != nullptr) polled_->Close();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value JsUnref(const Napi::CallbackInfo& info) {
+    if (polled_ != nullptr) polled_->Unref();
+    return info.Env().Undefined();
+  }
+
+  napi_env env_ = nullptr;
+  dot1x::core::PolledFd* polled_ = nullptr;
+  dot1x::core::LoopCallback onExit_;
+};
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("ProcessWatch", ProcessWatch::Define(env));
   exports.Set("flockExclusive", Napi::Function::New(env, FlockExclusive, "flockExclusive"));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
   exports.Set("reap", Napi::Function::New(env, Reap, "reap"));

@@ -1,4 +1,5 @@
-// AF_UNIX SOCK_DGRAM client sockets for Node (which has none: `dgram` knows only UDP).
+// AF_UNIX SOCK_DGRAM client sockets for Node (which has none: `dgram` knows only UDP), each
+// datagram delivered with its sender's pid once SO_PASSCRED is set (passCredentials).
 // Made for wpa_supplicant's control interface: the client binds its own path, connects to the
 // daemon's path, sends requests and receives replies and events as whole datagrams.
 //
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -38,13 +40,15 @@ class Socket : public Napi::ObjectWrap<Socket>, public dot1x::core::PollClient {
     return DefineClass(env, "Socket",
                        {InstanceMethod<&Socket::Bind>("bind"),
                         InstanceMethod<&Socket::Connect>("connect"),
+                        InstanceMethod<&Socket::PassCredentials>("passCredentials"),
                         InstanceMethod<&Socket::Send>("send"),
                         InstanceMethod<&Socket::Close>("close"),
                         InstanceMethod<&Socket::JsRef>("ref"),
                         InstanceMethod<&Socket::JsUnref>("unref")});
   }
 
-  // new Socket(onMessage(buffer), onError(errno, syscall))
+  // new Socket(onMessage(buffer, senderPid), onError(errno, syscall)); senderPid is 0 unless
+  // passCredentials() was called (and the sender is visible in our pid namespace).
   explicit Socket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Socket>(info), env_(info.Env()) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction()) {
@@ -91,7 +95,14 @@ class Socket : public Napi::ObjectWrap<Socket>, public dot1x::core::PollClient {
     if (napi_open_handle_scope(env_, &scope) != napi_ok) return false;
     for (int i = 0; i < kBurst && polled_ != nullptr && !polled_->closing(); i++) {
       // MSG_TRUNC: the return value is the datagram's real length, so truncation is visible.
-      ssize_t n = ::recv(polled_->fd(), buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC);
+      iovec iov = {buf_.data(), buf_.size()};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+      msghdr mh = {};
+      mh.msg_iov = &iov;
+      mh.msg_iovlen = 1;
+      mh.msg_control = control;
+      mh.msg_controllen = sizeof control;
+      ssize_t n = ::recvmsg(polled_->fd(), &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -105,10 +116,23 @@ class Socket : public Napi::ObjectWrap<Socket>, public dot1x::core::PollClient {
         if (!DeliverError(EMSGSIZE, "recv")) break;
         continue;
       }
-      napi_value msg;
+      // With SO_PASSCRED the kernel attaches the sender's credentials to every datagram
+      // (unix(7) SCM_CREDENTIALS), the pid as seen from our pid namespace (0 when not visible).
+      int32_t pid = 0;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
+          ucred cred;
+          std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+          pid = cred.pid;
+        }
+      }
+      napi_value argv[2];
       void* ignored;
-      if (napi_create_buffer_copy(env_, static_cast<size_t>(n), buf_.data(), &ignored, &msg) != napi_ok) break;
-      if (!onMessage_.Call(env_, 1, &msg)) break;
+      if (napi_create_buffer_copy(env_, static_cast<size_t>(n), buf_.data(), &ignored, &argv[0]) != napi_ok ||
+          napi_create_int32(env_, pid, &argv[1]) != napi_ok) {
+        break;
+      }
+      if (!onMessage_.Call(env_, 2, argv)) break;
     }
     napi_close_handle_scope(env_, scope);
     return readFailed;
@@ -188,6 +212,16 @@ class Socket : public Napi::ObjectWrap<Socket>, public dot1x::core::PollClient {
   Napi::Value Bind(const Napi::CallbackInfo& info) { return AddressCall(info, "bind", ::bind); }
 
   Napi::Value Connect(const Napi::CallbackInfo& info) { return AddressCall(info, "connect", ::connect); }
+
+  // setsockopt SO_PASSCRED: every datagram received from now on carries its sender's pid.
+  Napi::Value PassCredentials(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int fd = OpenFd(env, "setsockopt");
+    if (fd < 0) return env.Undefined();
+    int on = 1;
+    if (::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0) ThrowErrno(env, errno, "setsockopt");
+    return env.Undefined();
+  }
 
   // send(Buffer | string) -> bytes sent. Never blocks: a full peer queue is EAGAIN.
   Napi::Value Send(const Napi::CallbackInfo& info) {
