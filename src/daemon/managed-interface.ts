@@ -135,6 +135,12 @@ export class ManagedInterface {
   /** later(): work waiting for the event loop's check phase, in order. */
   private readonly deferred: Array<() => void> = [];
   private deferredScheduled = false;
+  /**
+   * What status and metrics show changed in work done later(): onChange is called once that
+   * work is all done, so that a reader never sees half of a step (the port authorized in the
+   * state series, its attempt not yet counted).
+   */
+  private changed = false;
   /** The backend has answered since start (see onEmitted: a backend not there yet at start). */
   private backendReached = false;
   /** The port's certificates, read and watched (null: none are known to this daemon). */
@@ -266,7 +272,7 @@ export class ManagedInterface {
         this.state = to;
         if (context.index !== null) this.lastIndex = context.index;
         this.deps.log.info({ ifname: context.ifname, state: to, previous: from, durationMs, attempt: context.attempt, cause: context.lastCause }, 'state');
-        this.deps.onChange?.();
+        this.changed = true;
       }
       if (snap.status === 'active' && portState(snap.value) === 'inSync') {
         const link = snap.context.link;
@@ -274,7 +280,7 @@ export class ManagedInterface {
           shown = link.operstate;
           this.gateShown = true;
           this.deps.log.info({ ifname: snap.context.ifname, operstate: link.operstate, linkmode: link.linkmode, running: link.running }, 'kernel shows operstate');
-          this.deps.onChange?.();
+          this.changed = true;
         }
       }
       this.observeGate(snap);
@@ -401,6 +407,7 @@ export class ManagedInterface {
         certificate: event.cause !== null && CERTIFICATE_CAUSES.has(event.cause) ? this.failureCertificate : null,
       };
       this.nextAttempt = event.heldMs === null ? null : Date.now() + event.heldMs;
+      this.changed = true;
     }
     if (event.type === 'backendDown') this.backendMessage = event.message;
     if (event.type === 'backendUp') this.backendMessage = null;
@@ -451,9 +458,14 @@ export class ManagedInterface {
     this.deferredScheduled = false;
     const backlog = all || this.deferred.length > LATER_BACKLOG;
     for (let fn = this.deferred.shift(); fn !== undefined; fn = backlog ? this.deferred.shift() : undefined) fn();
-    if (this.deferred.length > 0 && !this.deferredScheduled) {
-      this.deferredScheduled = true;
-      setImmediate(() => this.runLater());
+    if (this.deferred.length > 0) {
+      if (!this.deferredScheduled) {
+        this.deferredScheduled = true;
+        setImmediate(() => this.runLater());
+      }
+    } else if (this.changed) {
+      this.changed = false;
+      this.deps.onChange?.();
     }
   }
 
